@@ -1,0 +1,69 @@
+/**
+ * The contract between the cookie jar and the session. The jar is synchronous; the session calls
+ * it once per hop to get the Cookie header (with verdicts for the trace) and once per Set-Cookie line.
+ */
+import type { ReasonCode } from '../trace/reasons.js';
+
+export type SameSite = 'strict' | 'lax' | 'none';
+
+export interface Cookie {
+  name: string;
+  value: string;
+  /** Canonical host (host-only) or Domain attribute value without a leading dot, lower-case. */
+  domain: string;
+  path: string;
+  hostOnly: boolean;
+  secure: boolean;
+  httpOnly: boolean;
+  /** Absent when the Set-Cookie line had no (valid) SameSite attribute. */
+  sameSite?: SameSite;
+  /** ms since epoch; null for a session cookie. */
+  expires: number | null;
+  /** ms since epoch. */
+  creation: number;
+  lastAccess: number;
+}
+
+export type SetCookieRejectReason =
+  | 'syntax'
+  | 'control-char'
+  | 'too-large'
+  | 'invalid-domain'
+  | 'public-suffix'
+  | 'secure-from-insecure'
+  | 'prefix-secure'
+  | 'prefix-host'
+  | 'overwrite-secure'
+  | 'expired';
+
+export type SetCookieResult =
+  | { stored: true; cookie: Cookie; reason: 'stored' | 'replaced'; detail: string }
+  | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string };
+
+export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired';
+
+export interface CookieVerdict {
+  cookie: Cookie;
+  sent: boolean;
+  reason: 'match' | CookieSendReason;
+  /** One line for a person: the facts (cookie domain/path vs request host/path). */
+  detail: string;
+  /** What a browser would do with SameSite for a cross-site request, when it matters. */
+  sameSiteNote?: string;
+}
+
+/** What the session needs from a jar. `CookieJar` implements it; so may a user's own store. */
+export interface CookieStore {
+  setCookie(setCookieLine: string, url: string | URL): SetCookieResult;
+  getCookieString(url: string | URL): string;
+  /**
+   * The Cookie header for one hop plus the verdicts the trace shows: every cookie sent, and the
+   * withheld cookies that were plausibly meant for this host (same registrable domain), so the trace
+   * can say why a session cookie did not go without listing a 10,000-cookie jar.
+   */
+  evaluate(url: URL): { header: string; verdicts: CookieVerdict[] };
+}
+
+// Keep ReasonCode assignable: every reason the jar emits is a trace reason code.
+type _Check = SetCookieRejectReason | CookieSendReason | 'match' | 'stored' | 'replaced' | 'deleted' extends ReasonCode ? true : never;
+export const _reasonCheck: _Check = true;

@@ -1,0 +1,49 @@
+import type { Hop } from './trace/types.js';
+
+/**
+ * Every failure hopwise reports has a stable `code`. Codes are part of the public contract: match on
+ * `err.code`, never on the message. Messages are written for a person and never contain a secret
+ * (no header values, no userinfo, secret-looking query parameters redacted).
+ */
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION: 'an option has the wrong type or value',
+  ERR_UNKNOWN_OPTION: 'an option name is not known (likely a typo)',
+  ERR_INVALID_URL: 'the request URL cannot be used',
+  ERR_INVALID_BODY: 'the request body type is not supported',
+  ERR_TOO_MANY_REDIRECTS: 'more redirects than maxRedirects',
+  ERR_REDIRECT_LOOP: 'the same request came round twice in one chain',
+  ERR_UNSAFE_REDIRECT: 'a redirect to a scheme other than http: or https:',
+  ERR_INSECURE_REDIRECT: 'a redirect from https: to http: without allowDowngrade',
+  ERR_INVALID_REDIRECT: 'a Location header that is not a URL',
+  ERR_REDIRECT: 'a redirect while redirect: "error"',
+  ERR_CROSS_ORIGIN_BODY: 'a 307/308 would resend the body to an untrusted origin',
+  ERR_BODY_NOT_REPLAYABLE: 'a 307/308 needs the body again but it was a stream larger than the replay buffer',
+  ERR_TIMEOUT: 'a connect, headers, body or total timeout fired',
+  ERR_ABORTED: 'the caller aborted the request',
+  ERR_CONNECT: 'the connection could not be made',
+  ERR_TLS: 'the TLS handshake or certificate check failed',
+  ERR_NETWORK: 'the connection failed during the exchange',
+  ERR_HEADER_TOO_LARGE: 'a response header exceeded the size limit',
+  ERR_SESSION_CLOSED: 'the session was closed',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class HopwiseError extends Error {
+  readonly code: ErrorCode;
+  /** The trace up to and including the hop that failed. */
+  hops: Hop[];
+  constructor(code: ErrorCode, message: string, options: { hops?: Hop[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hops = options.hops ?? [];
+  }
+}
+
+/** Bad options or bad input given by the caller: fix the call. */
+export class HopwiseOptionError extends HopwiseError {}
+/** The redirect chain itself was refused by policy. */
+export class HopwiseRedirectError extends HopwiseError {}
+/** Transport failures: connect, TLS, timeouts, aborts. */
+export class HopwiseNetworkError extends HopwiseError {}

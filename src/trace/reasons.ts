@@ -1,0 +1,80 @@
+/**
+ * The one closed list of reason codes a Decision (or a cookie verdict) can carry, each with its
+ * plain-words meaning. The CLI, HAR export and doctor print these words; tests match on the codes.
+ * This module is a leaf: every policy module may import it, it imports nothing of ours.
+ */
+export const REASONS = {
+  // --- request headers the caller set (subject 'header') ---
+  'first-request': 'sent on the first request of the chain',
+  'same-origin': 'the next hop has the same origin (scheme, host, port) as the previous one',
+  'cross-origin': 'the next hop goes to a different origin, so a sensitive header is not forwarded',
+  'stripped-earlier': 'stripped at an earlier hop, and a stripped header stays stripped for the rest of the chain',
+  'https-upgrade': 'same host, http:80 to https:443 is an upgrade, so the header is kept',
+  trusted: 'the next origin matches a `trust` pattern',
+  'not-sensitive': 'an ordinary header, forwarded on every hop',
+  'hook-added': 'the beforeRedirect hook set this header for this hop',
+  'hook-removed': 'the beforeRedirect hook removed this header for this hop',
+
+  // --- auth providers (subject 'auth') ---
+  'in-scope': "the hop's URL is in the provider's scope, so its credential is applied",
+  'out-of-scope': "the hop's URL is outside the provider's scope, so its credential is not applied",
+  'refreshed-after-401': 'a 401 asked the provider for a fresh credential and the hop was retried once',
+  'overrides-header': 'an auth provider in scope replaced a header of the same name the caller set',
+
+  // --- method and body ---
+  'method-rewrite-301': 'a 301 answer to POST is followed with GET (Fetch, RFC 9110 §15.4.2)',
+  'method-rewrite-302': 'a 302 answer to POST is followed with GET (Fetch, RFC 9110 §15.4.3)',
+  'method-rewrite-303': 'a 303 is followed with GET, whatever the method, except HEAD (RFC 9110 §15.4.4)',
+  'method-kept': 'the status keeps the method (307/308, or 301/302 for a non-POST)',
+  'body-dropped-method-change': 'the method changed to GET, so the body and its headers are dropped',
+  'body-replayed': 'a 307/308 keeps method and body, so the body is sent again',
+  'cross-origin-body': 'the body is resent to another origin because crossOriginBody is "send"',
+  'body-not-replayable': 'the body was a stream larger than the replay buffer and cannot be sent again',
+  'cross-origin-body-refused': 'a 307/308 would resend the body to an origin that is not trusted',
+
+  // --- the Location and the redirect itself ---
+  'userinfo-dropped': 'user:password@ in a Location never becomes a credential; it was removed',
+  'fragment-inherited': 'the Location had no #fragment, so the request URL fragment is kept (Fetch)',
+  'invalid-location': 'the Location header is not a valid URL',
+  redirect: 'a redirect status with a Location, followed',
+  'not-redirect-status': 'this status is never followed (only 301, 302, 303, 307 and 308 are)',
+  'no-location': 'a redirect status without a Location is returned as it is (Fetch)',
+  'manual-mode': 'redirect: "manual" returns the 3xx response as it is',
+  'error-mode': 'redirect: "error" refuses every redirect',
+  'downgrade-refused': 'https: to http: would expose the request; refused unless allowDowngrade',
+  'downgrade-allowed': 'https: to http: followed because allowDowngrade is true; treated as cross-origin',
+  'unsafe-scheme': 'only http: and https: targets are followed',
+  loop: 'the same method, URL and cookies were already requested in this chain',
+  limit: 'more redirects than maxRedirects',
+  'hook-changed': 'the beforeRedirect hook changed the next request; the policy ran again on it',
+
+  // --- cookies sent or withheld (subject 'cookie') ---
+  match: 'the cookie matches the URL: domain, path, Secure and expiry all allow it',
+  'domain-mismatch': "the request host is not the cookie's domain nor a subdomain of it",
+  'host-only': 'the cookie was set without Domain=, so it goes only to the exact host that set it',
+  'path-mismatch': "the request path is not under the cookie's Path",
+  'secure-only': 'a Secure cookie is sent only over https: (or to localhost)',
+  expired: 'the cookie has expired',
+  'caller-header': 'the caller set a Cookie header of its own; it is sent along with the jar cookies',
+
+  // --- Set-Cookie stored or rejected (subject 'set-cookie') ---
+  stored: 'the cookie was stored in the jar',
+  replaced: 'the cookie replaced one with the same name, domain and path',
+  deleted: 'the cookie has an expiry in the past, so it deletes the stored cookie',
+  syntax: 'the Set-Cookie line has no usable name=value pair',
+  'control-char': 'the Set-Cookie line contains a control character',
+  'too-large': 'the name and value exceed 4096 octets, or an attribute exceeds 1024',
+  'invalid-domain': "the Domain attribute does not domain-match the host that set the cookie",
+  'public-suffix': 'the Domain attribute is a public suffix (Public Suffix List)',
+  'secure-from-insecure': 'a Secure cookie can only be set from https: (or localhost)',
+  'prefix-secure': 'a __Secure- cookie must be Secure and set from https:',
+  'prefix-host': 'a __Host- cookie must be Secure, from https:, with Path=/ and no Domain',
+  'overwrite-secure': 'an insecure origin cannot overwrite or shadow a Secure cookie',
+  'cookies-disabled': 'the session was created with cookies: false',
+} as const;
+
+export type ReasonCode = keyof typeof REASONS;
+
+export function describeReason(code: ReasonCode): string {
+  return REASONS[code];
+}
