@@ -46,6 +46,9 @@ export const REASONS = {
   'unsafe-scheme': 'only http: and https: targets are followed',
   loop: 'the same method, URL and cookies were already requested in this chain',
   limit: 'more redirects than maxRedirects',
+  'meta-refresh': 'a 200 HTML page redirects with <meta http-equiv="refresh"> or a Refresh header; followed because followMetaRefresh is true',
+  'meta-refresh-not-followed': 'a 200 HTML page redirects with <meta http-equiv="refresh"> or a Refresh header; an HTTP client does not follow it unless followMetaRefresh is true',
+  'script-redirect-not-followed': 'a 200 HTML page redirects with a location= script; only a browser runs it',
   'hook-changed': 'the beforeRedirect hook changed the next request; the policy ran again on it',
 
   // --- cookies sent or withheld (subject 'cookie') ---

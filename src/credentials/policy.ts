@@ -1,0 +1,124 @@
+/**
+ * The header policy for one hop: which caller-set headers go, which are stripped, which auth
+ * providers apply. Pure: plain data in, decisions out. The session acts on the result and the trace
+ * shows the same decisions, so behaviour and explanation cannot drift.
+ */
+import type { Decision } from '../trace/types.js';
+import type { AuthProvider } from './auth.js';
+import { isHttpsUpgrade, originOf, sameOrigin } from './origin.js';
+import { findMatch, matchesPattern, type HostPattern } from './patterns.js';
+
+export interface UserHeader {
+  /** lower-case */
+  name: string;
+  value: string;
+  sensitive: boolean;
+}
+
+export interface HeaderPolicyInput {
+  /** The previous hop's URL; undefined for the first request. */
+  prev: URL | undefined;
+  next: URL;
+  /** The chain's first URL: the default scope of providers without one. */
+  first: URL;
+  userHeaders: readonly UserHeader[];
+  /** Sensitive names stripped at an earlier hop of this chain. */
+  stripped: ReadonlySet<string>;
+  trust: readonly HostPattern[];
+  providers: readonly AuthProvider[];
+}
+
+export interface HeaderPolicyResult {
+  send: UserHeader[];
+  providers: AuthProvider[];
+  /** Names to add to the chain's stripped set. */
+  newlyStripped: string[];
+  decisions: Decision[];
+}
+
+export function providerInScope(p: AuthProvider, url: URL, first: URL): boolean {
+  if (p.scope === undefined) return sameOrigin(url, first) || isHttpsUpgrade(first, url);
+  for (const s of p.scope) if (matchesPattern(s, url)) return true;
+  return false;
+}
+
+function scopeText(p: AuthProvider, first: URL): string {
+  return p.scope === undefined ? `${originOf(first)} (the first request's origin) and its https upgrade` : p.scope.map((s) => s.source).join(', ');
+}
+
+export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
+  const { prev, next, userHeaders, stripped, trust, providers, first } = input;
+  const decisions: Decision[] = [];
+  const newlyStripped: string[] = [];
+  const applied: AuthProvider[] = [];
+  const providerHeaders = new Set<string>();
+
+  for (const p of providers) {
+    if (providerInScope(p, next, first)) {
+      applied.push(p);
+      providerHeaders.add(p.header);
+      decisions.push({ subject: 'auth', name: p.header, action: prev ? 're-applied' : 'sent', reason: 'in-scope', detail: `${p.kind} credential applied: ${originOf(next)} is in scope ${scopeText(p, first)}`, facts: { provider: p.kind, url: originOf(next) } });
+    } else {
+      decisions.push({ subject: 'auth', name: p.header, action: 'withheld', reason: 'out-of-scope', detail: `${p.kind} credential not applied: ${originOf(next)} is outside scope ${scopeText(p, first)}`, facts: { provider: p.kind, url: originOf(next) } });
+    }
+  }
+
+  // Decided once per hop, shared by every sensitive header: the hop is the same for all of them.
+  let verdict: 'same-origin' | 'https-upgrade' | 'trusted' | 'cross-origin' | 'first-request' = 'first-request';
+  let trustedBy: HostPattern | undefined;
+  if (prev) {
+    if (sameOrigin(prev, next)) verdict = 'same-origin';
+    else if (isHttpsUpgrade(prev, next)) verdict = 'https-upgrade';
+    else if ((trustedBy = findMatch(trust, next))) verdict = 'trusted';
+    else verdict = 'cross-origin';
+  }
+
+  const send: UserHeader[] = [];
+  for (const h of userHeaders) {
+    if (providerHeaders.has(h.name)) {
+      decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'overrides-header', detail: `an auth provider in scope sets ${h.name} for this hop instead of the caller's header` });
+      continue;
+    }
+    if (!h.sensitive) {
+      send.push(h);
+      continue;
+    }
+    if (stripped.has(h.name)) {
+      decisions.push({ subject: 'header', name: h.name, action: 'stripped', reason: 'stripped-earlier', detail: `${h.name} was stripped at an earlier hop and stays stripped for the rest of the chain` });
+      continue;
+    }
+    switch (verdict) {
+      case 'first-request':
+        decisions.push({ subject: 'header', name: h.name, action: 'sent', reason: 'first-request', detail: `${h.name} sent to ${originOf(next)}` });
+        send.push(h);
+        break;
+      case 'cross-origin':
+        newlyStripped.push(h.name);
+        decisions.push({
+          subject: 'header',
+          name: h.name,
+          action: 'stripped',
+          reason: 'cross-origin',
+          detail: `${h.name} not forwarded from ${originOf(prev!)} to ${originOf(next)}: different origin and not trusted`,
+          facts: { from: originOf(prev!), to: originOf(next) },
+        });
+        break;
+      default:
+        send.push(h);
+        decisions.push({
+          subject: 'header',
+          name: h.name,
+          action: 'sent',
+          reason: verdict,
+          detail:
+            verdict === 'trusted'
+              ? `${h.name} forwarded to ${originOf(next)}: matches trust pattern '${trustedBy!.source}'`
+              : verdict === 'https-upgrade'
+                ? `${h.name} kept: ${originOf(prev!)} to ${originOf(next)} is an https upgrade of the same host`
+                : `${h.name} kept: ${originOf(next)} is the same origin`,
+          facts: { from: originOf(prev!), to: originOf(next) },
+        });
+    }
+  }
+  return { send, providers: applied, newlyStripped, decisions };
+}

@@ -1,0 +1,65 @@
+/**
+ * Which request headers are credentials. This is the one place the rule lives (README documents it).
+ *
+ * Always sensitive: the Fetch spec's CORS-non-wildcard request headers plus what browsers strip on a
+ * cross-origin redirect (Authorization, Proxy-Authorization, Cookie; Fetch "HTTP-redirect fetch"
+ * step 13 strips Authorization), and the obsolete Cookie2 and WWW-Authenticate that peers list.
+ * Secret-looking names: custom API-key headers are the classic leak (e.g. CVE-2022-0155 in
+ * follow-redirects, CVE-2023-32681 in requests for Proxy-Authorization), so any name ending in
+ * -key, -token, -secret, -signature, -session, -password, -credential(s), -jwt, or containing -auth,
+ * and a few bare names (api-key, apikey, token, secret), are treated like Authorization.
+ */
+const ALWAYS = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2', 'www-authenticate', 'x-api-key', 'apikey', 'api-key', 'token', 'secret', 'password']);
+
+export const SECRET_LOOKING = /-(?:key|token|secret|signature|session|password|passwd|credentials?|jwt)$|-auth/;
+
+export function isSensitiveName(lowerName: string, extra: ReadonlySet<string>): boolean {
+  return ALWAYS.has(lowerName) || extra.has(lowerName) || SECRET_LOOKING.test(lowerName);
+}
+
+const SCHEME_WORD = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)\s+\S/;
+
+/**
+ * Redaction for the trace: keep the auth scheme word so `Bearer ‹redacted›` still tells which scheme
+ * went out; keep cookie names (they are how people debug sessions) but never values.
+ */
+export function redactValue(lowerName: string, value: string): string {
+  if (lowerName === 'cookie' || lowerName === 'cookie2') {
+    return value
+      .split(';')
+      .map((part) => {
+        const eq = part.indexOf('=');
+        return eq < 0 ? '‹redacted›' : `${part.slice(0, eq).trim()}=‹redacted›`;
+      })
+      .join('; ');
+  }
+  const m = SCHEME_WORD.exec(value);
+  return m ? `${m[1]} ‹redacted›` : '‹redacted›';
+}
+
+/** Set-Cookie lines in a trace: name and attributes kept, the value hidden. */
+export function redactSetCookie(line: string): string {
+  const semi = line.indexOf(';');
+  const pair = semi < 0 ? line : line.slice(0, semi);
+  const eq = pair.indexOf('=');
+  const head = eq < 0 ? '‹redacted›' : `${pair.slice(0, eq).trim()}=‹redacted›`;
+  return semi < 0 ? head : head + line.slice(semi);
+}
+
+const SECRET_QUERY = /^(?:access_token|token|api_?key|key|sig|signature|secret|password|x-amz-signature|x-amz-credential|x-amz-security-token|code|client_secret)$/i;
+
+/** URLs in error messages: userinfo never, secret-looking query values never. */
+export function redactUrl(url: URL | string): string {
+  let u: URL;
+  try {
+    u = new URL(String(url));
+  } catch {
+    return '‹unparsable URL›';
+  }
+  u.username = '';
+  u.password = '';
+  if (u.search) {
+    for (const key of [...u.searchParams.keys()]) if (SECRET_QUERY.test(key)) u.searchParams.set(key, 'redacted');
+  }
+  return u.href;
+}

@@ -1,0 +1,11 @@
+// The public surface of hopwise. Everything a user imports comes from here; nothing else is API.
+export { Session, type FetchInit } from './session.js';
+export { HopwiseResponse } from './response.js';
+export type { SessionOptions, TimeoutOptions, RedirectState } from './options.js';
+export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';
+export { HopwiseError, HopwiseOptionError, HopwiseRedirectError, HopwiseNetworkError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { REASONS, describeReason, type ReasonCode } from './trace/reasons.js';
+export type { Hop, Decision, DecisionAction, DecisionSubject, HopTimings } from './trace/types.js';
+export { CookieJar } from './cookies/jar.js';
+export type { Cookie, CookieStore, CookieVerdict, SetCookieResult, SameSite } from './cookies/types.js';
+export { SECRET_LOOKING as SECRET_HEADER_PATTERN } from './credentials/sensitive.js';

@@ -1,0 +1,194 @@
+/**
+ * Session options: declared, defaulted and validated in this one place. An unknown option is an error
+ * that names it and suggests the closest known name; a wrong type says what was expected.
+ */
+import { isAuthProvider, type AuthProvider } from './credentials/auth.js';
+import { parseHostPattern, type HostPattern } from './credentials/patterns.js';
+import type { CookieStore } from './cookies/types.js';
+import { HopwiseOptionError } from './errors.js';
+import type { RedirectMode } from './redirect/plan.js';
+import { parseConnectTo, type ConnectToRule } from './transport/connect-to.js';
+import type { Decision, Hop } from './trace/types.js';
+
+export interface TimeoutOptions {
+  /** TCP + TLS connect, per connection. Default 10 000 ms. */
+  connect?: number;
+  /** From sending the request to the response headers, per hop. Default 30 000 ms. */
+  headers?: number;
+  /** Idle time between body chunks, per hop. Default 30 000 ms. */
+  body?: number;
+  /** The whole chain, including reading the final body. Default: none. */
+  total?: number;
+}
+
+/** What a beforeRedirect hook sees. Change `next` to change the next request. */
+export interface RedirectState {
+  /** The hop that answered with the redirect (already in `hops`). */
+  readonly hop: Hop;
+  readonly hops: readonly Hop[];
+  /** The proposed next request; the policy runs again on whatever the hook leaves here. */
+  next: { url: string; method: string; headers: Record<string, string> };
+  /** Decisions that planned this redirect. */
+  readonly decisions: readonly Decision[];
+}
+
+export interface SessionOptions {
+  headers?: Record<string, string>;
+  auth?: AuthProvider | AuthProvider[];
+  trust?: string[];
+  sensitiveHeaders?: string[];
+  maxRedirects?: number;
+  redirect?: RedirectMode;
+  allowDowngrade?: boolean;
+  crossOriginBody?: 'error' | 'send';
+  cookies?: CookieStore | false;
+  connectTo?: string[];
+  ca?: string | Buffer | Array<string | Buffer>;
+  timeout?: TimeoutOptions;
+  hooks?: { beforeRedirect?: (state: RedirectState) => void | Promise<void> };
+  /** Largest stream body kept for a 307/308 replay. Default 1 MiB. */
+  replayBufferSize?: number;
+  /** Follow `<meta http-equiv="refresh">` and `Refresh:` in 200 HTML pages like a redirect. Default false. */
+  followMetaRefresh?: boolean;
+}
+
+export interface ResolvedOptions {
+  headers: [string, string][];
+  auth: AuthProvider[];
+  trust: HostPattern[];
+  sensitiveHeaders: Set<string>;
+  maxRedirects: number;
+  redirect: RedirectMode;
+  allowDowngrade: boolean;
+  crossOriginBody: 'error' | 'send';
+  cookies: CookieStore | false | undefined;
+  connectTo: ConnectToRule[];
+  ca: (string | Buffer)[];
+  timeout: Required<Omit<TimeoutOptions, 'total'>> & { total: number | undefined };
+  beforeRedirect: ((state: RedirectState) => void | Promise<void>) | undefined;
+  replayBufferSize: number;
+  followMetaRefresh: boolean;
+}
+
+export const DEFAULTS = {
+  maxRedirects: 20,
+  redirect: 'follow' as RedirectMode,
+  allowDowngrade: false,
+  crossOriginBody: 'error' as const,
+  timeout: { connect: 10_000, headers: 30_000, body: 30_000, total: undefined as number | undefined },
+  replayBufferSize: 1024 * 1024,
+  followMetaRefresh: false,
+};
+
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh'] as const;
+const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
+const KNOWN_HOOKS = ['beforeRedirect'] as const;
+export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal'] as const;
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** Throws ERR_UNKNOWN_OPTION naming the first unknown key, with a suggestion when one is close. */
+export function rejectUnknown(obj: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    let best: string | undefined;
+    let bestD = Infinity;
+    for (const k of known) {
+      const d = distance(key, k);
+      if (d < bestD) [best, bestD] = [k, d];
+    }
+    const hint = best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? ` Did you mean '${best}'?` : ` Known options: ${known.join(', ')}.`;
+    throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `${where}: unknown option '${key}'.${hint}`);
+  }
+}
+
+const bad = (name: string, expected: string, got: unknown): never => {
+  throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name} must be ${expected}; got ${got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got === 'string' ? `'${got}'` : typeof got}`);
+};
+
+function ms(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) bad(name, 'a positive number of milliseconds', v);
+  return v as number;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function validateHeaderRecord(name: string, headers: unknown): [string, string][] {
+  if (headers === undefined) return [];
+  let entries: [string, string][];
+  if (headers instanceof Headers) entries = [...headers];
+  else if (Array.isArray(headers)) entries = headers.map((pair) => (Array.isArray(pair) && pair.length === 2 ? [String(pair[0]), String(pair[1])] : bad(name, 'an array of [name, value] pairs', pair)));
+  else if (typeof headers === 'object' && headers !== null) entries = Object.entries(headers).map(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? String(v) : bad(`${name}.${k}`, 'a string', v)]);
+  else return bad(name, 'an object of header names to values', headers);
+  for (const [k, v] of entries) {
+    if (!TOKEN.test(k)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: '${k}' is not a valid header name (RFC 9110 §5.1)`);
+    // A CR or LF would let a value smuggle a second header (request splitting).
+    if (/[\r\n\0]/.test(v)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: the value of '${k}' contains CR, LF or NUL`);
+  }
+  return entries;
+}
+
+export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) bad('Session options', 'an object', input);
+  rejectUnknown(input, KNOWN, 'new Session()');
+  const o = input;
+
+  const auth = o.auth === undefined ? [] : Array.isArray(o.auth) ? o.auth : [o.auth];
+  auth.forEach((p, i) => isAuthProvider(p) || bad(`auth[${i}]`, 'a provider from bearer(), basic(), header() or an object { kind, header, value(ctx) }', p));
+
+  if (o.trust !== undefined && !Array.isArray(o.trust)) bad('trust', "an array of host patterns such as ['api.example.com', '*.example.com']", o.trust);
+  if (o.sensitiveHeaders !== undefined && (!Array.isArray(o.sensitiveHeaders) || o.sensitiveHeaders.some((h) => typeof h !== 'string'))) bad('sensitiveHeaders', 'an array of header names', o.sensitiveHeaders);
+  if (o.maxRedirects !== undefined && (!Number.isInteger(o.maxRedirects) || o.maxRedirects < 0)) bad('maxRedirects', 'a whole number >= 0', o.maxRedirects);
+  if (o.redirect !== undefined && !['follow', 'manual', 'error'].includes(o.redirect)) bad('redirect', "'follow', 'manual' or 'error'", o.redirect);
+  if (o.allowDowngrade !== undefined && typeof o.allowDowngrade !== 'boolean') bad('allowDowngrade', 'a boolean', o.allowDowngrade);
+  if (o.followMetaRefresh !== undefined && typeof o.followMetaRefresh !== 'boolean') bad('followMetaRefresh', 'a boolean', o.followMetaRefresh);
+  if (o.crossOriginBody !== undefined && o.crossOriginBody !== 'error' && o.crossOriginBody !== 'send') bad('crossOriginBody', "'error' or 'send'", o.crossOriginBody);
+  if (o.cookies !== undefined && o.cookies !== false && (typeof o.cookies !== 'object' || o.cookies === null || typeof (o.cookies as CookieStore).evaluate !== 'function' || typeof (o.cookies as CookieStore).setCookie !== 'function')) {
+    bad('cookies', 'a CookieJar or false', o.cookies);
+  }
+  if (o.connectTo !== undefined && !Array.isArray(o.connectTo)) bad('connectTo', "an array of 'HOST1:PORT1:HOST2:PORT2' rules", o.connectTo);
+  const ca = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
+  ca.forEach((c, i) => (typeof c === 'string' || Buffer.isBuffer(c)) || bad(`ca[${i}]`, 'a PEM string or Buffer', c));
+  const timeout = { ...DEFAULTS.timeout };
+  if (o.timeout !== undefined) {
+    if (typeof o.timeout !== 'object' || o.timeout === null) bad('timeout', 'an object { connect, headers, body, total } in ms', o.timeout);
+    rejectUnknown(o.timeout, KNOWN_TIMEOUT, 'timeout');
+    for (const k of KNOWN_TIMEOUT) if (o.timeout[k] !== undefined) timeout[k] = ms(`timeout.${k}`, o.timeout[k]);
+  }
+  if (o.hooks !== undefined) {
+    if (typeof o.hooks !== 'object' || o.hooks === null) bad('hooks', 'an object { beforeRedirect }', o.hooks);
+    rejectUnknown(o.hooks, KNOWN_HOOKS, 'hooks');
+    if (o.hooks.beforeRedirect !== undefined && typeof o.hooks.beforeRedirect !== 'function') bad('hooks.beforeRedirect', 'a function', o.hooks.beforeRedirect);
+  }
+  if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
+
+  return {
+    headers: validateHeaderRecord('headers', o.headers),
+    auth,
+    trust: (o.trust ?? []).map((p) => parseHostPattern(p, 'trust')),
+    sensitiveHeaders: new Set((o.sensitiveHeaders ?? []).map((h) => h.toLowerCase())),
+    maxRedirects: o.maxRedirects ?? DEFAULTS.maxRedirects,
+    redirect: o.redirect ?? DEFAULTS.redirect,
+    allowDowngrade: o.allowDowngrade ?? DEFAULTS.allowDowngrade,
+    crossOriginBody: o.crossOriginBody ?? DEFAULTS.crossOriginBody,
+    cookies: o.cookies,
+    connectTo: parseConnectTo(o.connectTo ?? []),
+    ca,
+    timeout: timeout as ResolvedOptions['timeout'],
+    beforeRedirect: o.hooks?.beforeRedirect,
+    replayBufferSize: o.replayBufferSize ?? DEFAULTS.replayBufferSize,
+    followMetaRefresh: o.followMetaRefresh ?? DEFAULTS.followMetaRefresh,
+  };
+}

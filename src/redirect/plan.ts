@@ -1,0 +1,160 @@
+/**
+ * The redirect planner: given one response, decide whether the chain continues, to where, with which
+ * method and body. Pure. It follows the WHATWG Fetch "HTTP-redirect fetch" algorithm except where
+ * DESIGN.md decides otherwise (downgrade refusal, userinfo dropping, cross-origin body refusal).
+ */
+import type { ErrorCode } from '../errors.js';
+import { isDowngrade, isHttpsUpgrade, originOf, sameOrigin } from '../credentials/origin.js';
+import { findMatch, type HostPattern } from '../credentials/patterns.js';
+import type { Decision } from '../trace/types.js';
+
+export type RedirectMode = 'follow' | 'manual' | 'error';
+
+/** Fetch's redirect statuses. 300 (no agreed target) and 304 (cache) are never followed. */
+export function isRedirectStatus(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+export interface PlanInput {
+  status: number;
+  location: string | undefined;
+  current: URL;
+  method: string;
+  hasBody: boolean;
+  /** false for a stream body that outgrew the replay buffer. */
+  bodyReplayable: boolean;
+  mode: RedirectMode;
+  /** Redirects already followed in this chain. */
+  redirectCount: number;
+  maxRedirects: number;
+  allowDowngrade: boolean;
+  crossOriginBody: 'error' | 'send';
+  trust: readonly HostPattern[];
+  /** Index of the hop whose response is planned, for messages. */
+  hopIndex: number;
+}
+
+export type Plan =
+  | { action: 'return'; decisions: Decision[]; location?: URL }
+  | { action: 'follow'; url: URL; method: string; keepBody: boolean; dropBodyHeaders: boolean; decisions: Decision[] }
+  | { action: 'error'; code: ErrorCode; message: string; decisions: Decision[]; location?: URL };
+
+const stop = (reason: Decision['reason'], detail: string, facts?: Decision['facts']): Decision => ({ subject: 'redirect', action: 'stopped', reason, detail, facts });
+
+export function resolveLocation(location: string, base: URL): URL | undefined {
+  // Servers send UTF-8 in Location though HTTP says ISO-8859-1; undici hands us latin1 code units.
+  // Re-decode as UTF-8 when the bytes form valid UTF-8, as browsers do.
+  let text = location;
+  if (/[\x80-\xff]/.test(text)) {
+    const bytes = Buffer.from(text, 'latin1');
+    const utf8 = bytes.toString('utf8');
+    if (!utf8.includes('\ufffd')) text = utf8;
+  }
+  try {
+    return new URL(text, base);
+  } catch {
+    return undefined;
+  }
+}
+
+export function planRedirect(input: PlanInput): Plan {
+  const { status, current, hopIndex } = input;
+  const decisions: Decision[] = [];
+  if (!isRedirectStatus(status)) {
+    if (status >= 300 && status < 400) decisions.push(stop('not-redirect-status', `status ${status} is returned as it is; only 301, 302, 303, 307 and 308 are followed`, { status }));
+    return { action: 'return', decisions };
+  }
+  if (input.mode === 'error') {
+    decisions.push(stop('error-mode', `status ${status} refused because redirect is "error"`, { status }));
+    return { action: 'error', code: 'ERR_REDIRECT', message: `Hop ${hopIndex} answered ${status} (a redirect) and redirect is set to "error". Use redirect: "follow" to follow it or "manual" to read the 3xx yourself.`, decisions };
+  }
+  if (input.location === undefined) {
+    decisions.push(stop('no-location', `status ${status} has no Location header, so there is nothing to follow`, { status }));
+    return { action: 'return', decisions };
+  }
+  const target = resolveLocation(input.location, current);
+  if (input.mode === 'manual') {
+    decisions.push(stop('manual-mode', `status ${status} returned as it is because redirect is "manual"`, { status }));
+    return { action: 'return', decisions, location: target };
+  }
+  if (!target) {
+    decisions.push({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `Location is not a valid URL`, facts: { status } });
+    return { action: 'error', code: 'ERR_INVALID_REDIRECT', message: `Hop ${hopIndex} answered ${status} with a Location header that is not a valid URL. The server's redirect is broken; hopwise stopped the chain.`, decisions };
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    decisions.push(stop('unsafe-scheme', `refused to follow to a ${target.protocol} URL; only http: and https: are followed`, { scheme: target.protocol }));
+    return { action: 'error', code: 'ERR_UNSAFE_REDIRECT', message: `Hop ${hopIndex} redirects to a ${target.protocol} URL. hopwise follows only http: and https: redirects (a redirect to ${target.protocol} can read local files or reach other protocols).`, decisions, location: target };
+  }
+  if (input.redirectCount + 1 > input.maxRedirects) {
+    decisions.push(stop('limit', `redirect ${input.redirectCount + 1} exceeds maxRedirects ${input.maxRedirects}`, { maxRedirects: input.maxRedirects }));
+    return { action: 'error', code: 'ERR_TOO_MANY_REDIRECTS', message: `More than ${input.maxRedirects} redirects (maxRedirects). The chain is in err.hops; raise maxRedirects if the chain is legitimately long.`, decisions, location: target };
+  }
+  if (isDowngrade(current, target)) {
+    if (!input.allowDowngrade) {
+      decisions.push(stop('downgrade-refused', `refused https: → http: (${originOf(current)} → ${originOf(target)})`, { from: originOf(current), to: originOf(target) }));
+      return {
+        action: 'error',
+        code: 'ERR_INSECURE_REDIRECT',
+        message: `Hop ${hopIndex} redirects from https to plain http (${originOf(current)} → ${originOf(target)}). Refused: the next request would travel unencrypted. Fix the server's redirect, or pass allowDowngrade: true (credentials and Secure cookies still stay behind).`,
+        decisions,
+        location: target,
+      };
+    }
+    decisions.push({ subject: 'redirect', action: 'followed', reason: 'downgrade-allowed', detail: `https: → http: followed because allowDowngrade is true; sensitive headers and Secure cookies stay behind`, facts: { from: originOf(current), to: originOf(target) } });
+  }
+  if (target.username !== '' || target.password !== '') {
+    // A Location can smuggle credentials (http://user:pass@host); they must never become a credential.
+    target.username = '';
+    target.password = '';
+    decisions.push({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' });
+  }
+  // Fetch "HTTP-redirect fetch" step 3: a Location without a fragment inherits the request's.
+  if (target.hash === '' && current.hash !== '' && !input.location.includes('#')) {
+    target.hash = current.hash;
+    decisions.push({ subject: 'location', action: 'kept', reason: 'fragment-inherited', detail: `fragment ${current.hash} carried over to the next URL` });
+  }
+
+  let method = input.method;
+  let keepBody = input.hasBody;
+  // Fetch step 12; RFC 9110 §15.4: 301/302 POST → GET is historic practice; 303 means "go GET it".
+  const rewrite = ((status === 301 || status === 302) && method === 'POST') || (status === 303 && method !== 'GET' && method !== 'HEAD');
+  if (rewrite) {
+    decisions.push({ subject: 'method', action: 'rewritten', reason: status === 301 ? 'method-rewrite-301' : status === 302 ? 'method-rewrite-302' : 'method-rewrite-303', detail: `${method} → GET because of ${status}`, facts: { from: method, to: 'GET', status } });
+    method = 'GET';
+    if (input.hasBody) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: 'the body and its Content-* headers are not sent with GET' });
+    keepBody = false;
+  } else if (input.hasBody) {
+    if (!input.bodyReplayable) {
+      decisions.push({ subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: `status ${status} keeps the body, but the stream was larger than the replay buffer` });
+      return {
+        action: 'error',
+        code: 'ERR_BODY_NOT_REPLAYABLE',
+        message: `Hop ${hopIndex} answered ${status}, which requires sending the request body again, but the body was a stream larger than the replay buffer. Pass the body as a Buffer/string, raise replayBufferSize, or send the request to the final URL directly.`,
+        decisions,
+        location: target,
+      };
+    }
+    const sameish = sameOrigin(current, target) || isHttpsUpgrade(current, target);
+    const trusted = !sameish && findMatch(input.trust, target) !== undefined;
+    if (!sameish && !trusted) {
+      if (input.crossOriginBody === 'error') {
+        decisions.push({ subject: 'body', action: 'rejected', reason: 'cross-origin-body-refused', detail: `${status} would resend the body from ${originOf(current)} to ${originOf(target)}`, facts: { from: originOf(current), to: originOf(target) } });
+        return {
+          action: 'error',
+          code: 'ERR_CROSS_ORIGIN_BODY',
+          message: `Hop ${hopIndex} answered ${status}, asking to resend the request body to another origin (${originOf(current)} → ${originOf(target)}). Refused by default: a body goes only where credentials may go. Add the target to trust, or pass crossOriginBody: "send".`,
+          decisions,
+          location: target,
+        };
+      }
+      decisions.push({ subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: `body resent to ${originOf(target)} because crossOriginBody is "send"`, facts: { from: originOf(current), to: originOf(target) } });
+    } else {
+      decisions.push({ subject: 'body', action: 'sent', reason: 'body-replayed', detail: `${status} keeps method and body; body sent again` });
+    }
+  }
+  if (!rewrite && input.method !== 'GET' && input.method !== 'HEAD') {
+    decisions.push({ subject: 'method', action: 'kept', reason: 'method-kept', detail: `${method} kept for ${status}`, facts: { status } });
+  }
+  decisions.push({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${target.href}`, facts: { status, to: originOf(target) } });
+  return { action: 'follow', url: target, method, keepBody, dropBodyHeaders: rewrite, decisions };
+}
