@@ -37,7 +37,14 @@ export type SetCookieRejectReason =
   | 'expired';
 
 export type SetCookieResult =
-  | { stored: true; cookie: Cookie; reason: 'stored' | 'replaced'; detail: string }
+  | {
+      stored: true;
+      cookie: Cookie;
+      reason: 'stored' | 'replaced';
+      detail: string;
+      /** Set when a browser would have treated this cookie differently (SameSite=None without Secure). */
+      sameSiteNote?: string;
+    }
   | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string };
 
 export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired';
@@ -52,6 +59,17 @@ export interface CookieVerdict {
   sameSiteNote?: string;
 }
 
+/**
+ * Optional facts about the request a cookie evaluation is for. They never change what hopwise sends
+ * (a non-browser client has no "site for cookies"); they only make `sameSiteNote` precise.
+ */
+export interface CookieContext {
+  /** The URL of the request that led to this one (for a redirect chain: the chain's first URL). */
+  initiator?: string | URL;
+  /** The request method; a cross-site POST is where SameSite=Lax matters. */
+  method?: string;
+}
+
 /** What the session needs from a jar. `CookieJar` implements it; so may a user's own store. */
 export interface CookieStore {
   setCookie(setCookieLine: string, url: string | URL): SetCookieResult;
@@ -61,7 +79,7 @@ export interface CookieStore {
    * withheld cookies that were plausibly meant for this host (same registrable domain), so the trace
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
-  evaluate(url: URL): { header: string; verdicts: CookieVerdict[] };
+  evaluate(url: URL, context?: CookieContext): { header: string; verdicts: CookieVerdict[] };
 }
 
 // Keep ReasonCode assignable: every reason the jar emits is a trace reason code.

@@ -1,0 +1,17 @@
+/** The public surface of the cookie module; src/index.ts re-exports from here. */
+export { CookieJar, DEFAULT_MAX_COOKIES, DEFAULT_MAX_COOKIES_PER_DOMAIN } from './jar.js';
+export type { CookieJarOptions, CookieFileFormat } from './jar.js';
+export type { CookieJarJSON } from './formats.js';
+export type {
+  Cookie,
+  CookieContext,
+  CookieSendReason,
+  CookieStore,
+  CookieVerdict,
+  SameSite,
+  SetCookieRejectReason,
+  SetCookieResult,
+} from './types.js';
+export { parseSetCookie } from './parse.js';
+export type { ParsedSetCookie, SetCookieParseError } from './parse.js';
+export { parseCookieDate } from './date.js';

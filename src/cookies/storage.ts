@@ -1,0 +1,118 @@
+/**
+ * From a parsed Set-Cookie line to a cookie, RFC 6265bis §5.7 (the storage model), for the steps
+ * that need only the line, the request and the clock. The steps that need the jar (leave secure
+ * cookies alone, replacement, deletion, limits) are in `jar.ts`.
+ */
+import type { Cookie, SetCookieRejectReason } from './types.js';
+import type { ParsedSetCookie } from './parse.js';
+import { domainMatch, isIpHost, isPublicSuffix } from './domain.js';
+import { defaultPath } from './path.js';
+
+/** §5.5 / §5.6.1-2: no cookie lives longer than 400 days, whatever Max-Age or Expires say. */
+export const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60 * 1000;
+
+/** The facts about the request URL that cookie rules look at. */
+export interface RequestFacts {
+  /** Canonical host, as the WHATWG URL parser gives it (lower-case, punycode, IPv6 in brackets). */
+  host: string;
+  /** The URL path, percent-encoded as the URL parser leaves it. */
+  path: string;
+  /** https:, or a loopback host (see `isSecureUrl`). */
+  secure: boolean;
+  /** For details: "https://example.com". */
+  origin: string;
+}
+
+export type BuildResult =
+  | { ok: true; cookie: Cookie; hasPath: boolean }
+  | { ok: false; reason: SetCookieRejectReason; detail: string };
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function startsWithCI(s: string, prefix: string): boolean {
+  return s.length >= prefix.length && s.slice(0, prefix.length).toLowerCase() === prefix;
+}
+
+/** §5.7 steps 6-18, minus the jar-dependent step 15 ("leave secure cookies alone"). */
+export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number): BuildResult {
+  // Step 6: Max-Age wins over Expires; both capped at 400 days (§5.6.1, §5.6.2).
+  let expires: number | null = null;
+  if (p.maxAge !== undefined) {
+    const seconds = Math.min(p.maxAge, MAX_COOKIE_AGE_MS / 1000);
+    expires = seconds <= 0 ? 0 : now + seconds * 1000; // 0 = "the earliest representable time"
+  } else if (p.expires !== undefined) {
+    expires = Math.min(p.expires, now + MAX_COOKIE_AGE_MS);
+  }
+
+  // Steps 7-10: the Domain attribute.
+  let domain = p.domain ?? '';
+  const host = req.host;
+  if (domain !== '') {
+    // Step 8: a Domain attribute with non-ASCII characters is ignored with the cookie.
+    if (NON_ASCII.test(domain)) {
+      return { ok: false, reason: 'invalid-domain', detail: `Domain=${domain} is not ASCII; the request host is ${host}` };
+    }
+    if (isIpHost(host)) {
+      // An IP address has no parent domain: a Domain attribute naming the same address is allowed
+      // but the cookie stays host-only; any other Domain is refused (§5.1.3: IPs match only themselves).
+      if (domain !== host && `[${domain}]` !== host) {
+        return { ok: false, reason: 'invalid-domain', detail: `Domain=${domain} does not match the IP address ${host}; cookies set by an IP are host-only` };
+      }
+      domain = '';
+    } else if (isPublicSuffix(domain)) {
+      // Step 9: a public suffix is refused, unless it is the host itself: then the cookie is host-only.
+      if (domain === host) domain = '';
+      else return { ok: false, reason: 'public-suffix', detail: `Domain=${domain} is a public suffix; the request host is ${host}` };
+    }
+  }
+  let hostOnly: boolean;
+  if (domain !== '') {
+    // Step 10: the request host must domain-match the Domain attribute.
+    if (!domainMatch(host, domain)) {
+      return { ok: false, reason: 'invalid-domain', detail: `Domain=${domain} does not domain-match the request host ${host}` };
+    }
+    hostOnly = false;
+  } else {
+    hostOnly = true;
+    domain = host;
+  }
+
+  // Step 11: Path, or the default-path of the request (§5.1.4).
+  const path = p.path ?? defaultPath(req.path);
+
+  // Step 12: a Secure cookie only from a secure request.
+  if (p.secure && !req.secure) {
+    return { ok: false, reason: 'secure-from-insecure', detail: `Secure cookie set by ${req.origin}, which is not https: or localhost` };
+  }
+
+  // Steps 17-18: cookie prefixes, matched case-insensitively (6265bis). A nameless cookie whose
+  // value looks like a prefixed name would be serialised as one, so it is refused too.
+  const nameForPrefix = p.name === '' ? p.value : p.name;
+  if (startsWithCI(nameForPrefix, '__secure-')) {
+    if (p.name === '') return { ok: false, reason: 'prefix-secure', detail: 'a nameless cookie cannot have a value starting with __Secure-' };
+    if (!p.secure) return { ok: false, reason: 'prefix-secure', detail: `${p.name} has the __Secure- prefix but no Secure attribute` };
+  } else if (startsWithCI(nameForPrefix, '__host-')) {
+    if (p.name === '') return { ok: false, reason: 'prefix-host', detail: 'a nameless cookie cannot have a value starting with __Host-' };
+    const missing: string[] = [];
+    if (!p.secure) missing.push('no Secure attribute');
+    if (!hostOnly) missing.push(`Domain=${domain} given`);
+    if (!p.hasPath) missing.push('no Path attribute');
+    else if (path !== '/') missing.push(`Path=${path} is not /`);
+    if (missing.length > 0) return { ok: false, reason: 'prefix-host', detail: `${p.name} has the __Host- prefix but ${missing.join(', ')}` };
+  }
+
+  const cookie: Cookie = {
+    name: p.name,
+    value: p.value,
+    domain,
+    path,
+    hostOnly,
+    secure: p.secure,
+    httpOnly: p.httpOnly,
+    expires,
+    creation: now,
+    lastAccess: now,
+  };
+  if (p.sameSite !== undefined) cookie.sameSite = p.sameSite;
+  return { ok: true, cookie, hasPath: p.hasPath };
+}
