@@ -1,0 +1,634 @@
+/**
+ * Argument parsing for the `hopwise` CLI, with no dependency. Pure: it reads no file and touches no
+ * network; files named by flags (`--data-binary @file`, `-b file`) are read when the command runs.
+ *
+ * curl-compatible where curl has the flag (`-X -H -d --data-binary -u --oauth2-bearer -b -c
+ * --connect-to --cacert --max-redirs -I -L -s -v --max-time --connect-timeout`); `-k` is refused
+ * with an explanation. hopwise's own: `--auth-scope --trust --sensitive-header --allow-downgrade
+ * --follow-meta-refresh --cross-origin-body --json --har --show-secrets`.
+ */
+
+export type CommandName = 'trace' | 'doctor' | 'lab' | 'demo';
+export const COMMANDS: readonly CommandName[] = ['trace', 'doctor', 'lab', 'demo'];
+
+/** One `-d` / `--data*` argument as given; `@file` is resolved when the command runs. */
+export interface DataPart {
+  /** `ascii`: -d/--data (`@file` read with CR/LF removed); `binary`: --data-binary (`@file` raw); `raw`: --data-raw (no `@`). */
+  mode: 'ascii' | 'binary' | 'raw';
+  value: string;
+}
+
+export interface RequestArgs {
+  url: string;
+  /** -X / --request; -I / --head sets HEAD. Absent: GET, or POST when there is data (as curl). */
+  method?: string;
+  /** -H 'Name: value', in order. */
+  headers: [string, string][];
+  data: DataPart[];
+  /** -u user:password (basic auth, scoped to the first request's origin). */
+  user?: { name: string; password: string };
+  /** --oauth2-bearer TOKEN (bearer auth, scoped to the first request's origin unless --auth-scope). */
+  bearer?: string;
+  /** --auth-scope PATTERN: where -u / --oauth2-bearer apply (default: the first request's origin). */
+  authScope: string[];
+  /** -b / --cookie: each a `name=value; n2=v2` string, or a file (Netscape or the jar's format). */
+  cookies: string[];
+  /** -c / --cookie-jar FILE: write the jar in Netscape format after the run. */
+  cookieJar?: string;
+  connectTo: string[];
+  cacert: string[];
+  maxRedirs?: number;
+  /** --max-time SECONDS (the whole chain) and --connect-timeout SECONDS. */
+  maxTime?: number;
+  connectTimeout?: number;
+  trust: string[];
+  sensitiveHeaders: string[];
+  allowDowngrade: boolean;
+  followMetaRefresh: boolean;
+  crossOriginBody?: 'error' | 'send';
+  json: boolean;
+  har?: string;
+  showSecrets: boolean;
+  /** -v / --verbose: print request and response headers of every hop. */
+  verbose: boolean;
+}
+
+export type ParsedArgs =
+  | { command: 'trace' | 'doctor'; request: RequestArgs }
+  | { command: 'lab'; host?: string; json: boolean }
+  | { command: 'demo'; json: boolean; only: string[] }
+  | { command: 'help'; topic?: CommandName }
+  | { command: 'version' };
+
+export class ArgError extends Error {
+  /** The flag (or argument) at fault, as written. */
+  readonly flag: string | undefined;
+  readonly command: CommandName | undefined;
+  constructor(message: string, flag?: string, command?: CommandName) {
+    super(message);
+    this.name = 'ArgError';
+    this.flag = flag;
+    this.command = command;
+  }
+}
+
+interface FlagSpec {
+  names: string[];
+  /** Name of the value in usage, when the flag takes one. */
+  value?: string;
+  help: string;
+  commands: readonly CommandName[];
+  apply: (st: State, value: string, flag: string) => void;
+}
+
+interface State {
+  command: CommandName;
+  req: RequestArgs;
+  positionals: string[];
+  host?: string;
+  json: boolean;
+  only: string[];
+  help: boolean;
+}
+
+const REQ: readonly CommandName[] = ['trace', 'doctor'];
+
+function nonNegativeInt(flag: string, v: string, cmd: CommandName): number {
+  if (!/^\d+$/.test(v)) throw new ArgError(`${flag} needs a whole number >= 0, got '${v}'`, flag, cmd);
+  return Number(v);
+}
+
+function seconds(flag: string, v: string, cmd: CommandName): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new ArgError(`${flag} needs a positive number of seconds, got '${v}'`, flag, cmd);
+  return n;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  // --- curl-compatible ---
+  {
+    names: ['-X', '--request'],
+    value: 'METHOD',
+    help: 'request method (default GET, or POST with -d)',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new ArgError(`${f} needs an HTTP method such as POST, got '${v}'`, f, st.command);
+      st.req.method = v;
+    },
+  },
+  {
+    names: ['-H', '--header'],
+    value: "'NAME: VALUE'",
+    help: 'add a request header (repeatable)',
+    commands: REQ,
+    apply: (st, v, f) => {
+      const colon = v.indexOf(':');
+      if (colon <= 0) throw new ArgError(`${f} needs 'Name: value', got '${v}'`, f, st.command);
+      const name = v.slice(0, colon).trim();
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ArgError(`${f}: '${name}' is not a valid header name`, f, st.command);
+      st.req.headers.push([name, v.slice(colon + 1).trim()]);
+    },
+  },
+  {
+    names: ['-d', '--data', '--data-ascii'],
+    value: 'DATA|@FILE',
+    help: 'request body, form-encoded (repeatable, joined with &); @FILE reads a file without newlines',
+    commands: REQ,
+    apply: (st, v) => st.req.data.push({ mode: 'ascii', value: v }),
+  },
+  {
+    names: ['--data-binary'],
+    value: 'DATA|@FILE',
+    help: 'request body as is; @FILE reads the file byte for byte',
+    commands: REQ,
+    apply: (st, v) => st.req.data.push({ mode: 'binary', value: v }),
+  },
+  {
+    names: ['--data-raw'],
+    value: 'DATA',
+    help: 'request body; a leading @ is not special',
+    commands: REQ,
+    apply: (st, v) => st.req.data.push({ mode: 'raw', value: v }),
+  },
+  {
+    names: ['-u', '--user'],
+    value: 'USER:PASSWORD',
+    help: 'basic auth, applied to the first origin (and its https upgrade) only',
+    commands: REQ,
+    apply: (st, v, f) => {
+      const colon = v.indexOf(':');
+      if (colon < 0) throw new ArgError(`${f} needs USER:PASSWORD; hopwise does not prompt for a password`, f, st.command);
+      st.req.user = { name: v.slice(0, colon), password: v.slice(colon + 1) };
+    },
+  },
+  {
+    names: ['--oauth2-bearer'],
+    value: 'TOKEN',
+    help: 'bearer token, applied to the first origin (and its https upgrade) only',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!v) throw new ArgError(`${f} needs a token`, f, st.command);
+      st.req.bearer = v;
+    },
+  },
+  {
+    names: ['-b', '--cookie'],
+    value: "'NAME=VALUE'|FILE",
+    help: 'cookies for the first URL (a name=value string, stored as host-only cookies), or a cookie file to load (repeatable)',
+    commands: REQ,
+    apply: (st, v) => st.req.cookies.push(v),
+  },
+  {
+    names: ['-c', '--cookie-jar'],
+    value: 'FILE',
+    help: 'write the cookie jar to FILE (Netscape format) after the run',
+    commands: REQ,
+    apply: (st, v) => (st.req.cookieJar = v),
+  },
+  {
+    names: ['--connect-to'],
+    value: 'HOST1:PORT1:HOST2:PORT2',
+    help: 'connect to HOST2:PORT2 for requests to HOST1:PORT1, keeping Host, SNI and certificate checks (repeatable; empty HOST1 = any host)',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (v.split(':').length < 4) throw new ArgError(`${f} needs HOST1:PORT1:HOST2:PORT2 (HOST1 may be empty), got '${v}'`, f, st.command);
+      st.req.connectTo.push(v);
+    },
+  },
+  {
+    names: ['--cacert'],
+    value: 'FILE',
+    help: 'also trust the CA certificate(s) in this PEM file (repeatable)',
+    commands: REQ,
+    apply: (st, v) => st.req.cacert.push(v),
+  },
+  {
+    names: ['--max-redirs'],
+    value: 'N',
+    help: 'follow at most N redirects (default 20)',
+    commands: REQ,
+    apply: (st, v, f) => (st.req.maxRedirs = nonNegativeInt(f, v, st.command)),
+  },
+  {
+    names: ['--max-time', '-m'],
+    value: 'SECONDS',
+    help: 'time limit for the whole chain',
+    commands: REQ,
+    apply: (st, v, f) => (st.req.maxTime = seconds(f, v, st.command)),
+  },
+  {
+    names: ['--connect-timeout'],
+    value: 'SECONDS',
+    help: 'time limit for each connection',
+    commands: REQ,
+    apply: (st, v, f) => (st.req.connectTimeout = seconds(f, v, st.command)),
+  },
+  {
+    names: ['-I', '--head'],
+    help: 'send HEAD',
+    commands: REQ,
+    apply: (st) => (st.req.method = 'HEAD'),
+  },
+  {
+    names: ['-v', '--verbose'],
+    help: 'also print request and response headers of every hop (redacted)',
+    commands: REQ,
+    apply: (st) => (st.req.verbose = true),
+  },
+  {
+    names: ['-L', '--location'],
+    help: 'accepted for curl compatibility: hopwise always follows redirects',
+    commands: REQ,
+    apply: () => {},
+  },
+  {
+    names: ['-s', '--silent', '-S', '--show-error'],
+    help: 'accepted for curl compatibility (hopwise prints no progress meter)',
+    commands: REQ,
+    apply: () => {},
+  },
+  {
+    names: ['-k', '--insecure'],
+    help: 'refused: hopwise never turns off certificate checks',
+    commands: REQ,
+    apply: (st, _v, f) => {
+      throw new ArgError(
+        `${f} is refused: hopwise never turns off certificate verification, because a trace made without it shows ` +
+          `credentials and cookies going to a server nobody authenticated. Trust the server's CA instead: --cacert FILE ` +
+          `(for the lab: the CA path that \`hopwise lab\` prints).`,
+        f,
+        st.command,
+      );
+    },
+  },
+  // --- hopwise's own ---
+  {
+    names: ['--auth-scope'],
+    value: 'PATTERN',
+    help: "where -u / --oauth2-bearer are applied, re-applied on every hop in scope: 'api.example.com', '*.example.com' (repeatable; default: the first origin)",
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!v || /\s/.test(v)) throw new ArgError(`${f} needs a host pattern such as api.example.com, got '${v}'`, f, st.command);
+      st.req.authScope.push(v);
+    },
+  },
+  {
+    names: ['--trust'],
+    value: 'PATTERN',
+    help: "let sensitive headers follow into origins matching PATTERN: 'api.example.com', '*.example.com', 'http://x.test:8080' (repeatable)",
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!v || /\s/.test(v)) throw new ArgError(`${f} needs a host pattern such as api.example.com or *.example.com, got '${v}'`, f, st.command);
+      st.req.trust.push(v);
+    },
+  },
+  {
+    names: ['--sensitive-header'],
+    value: 'NAME',
+    help: 'treat header NAME like Authorization: never forwarded to another origin (repeatable)',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new ArgError(`${f} needs a header name, got '${v}'`, f, st.command);
+      st.req.sensitiveHeaders.push(v.toLowerCase());
+    },
+  },
+  {
+    names: ['--allow-downgrade'],
+    help: 'follow https: to http: redirects (credentials and Secure cookies stay behind)',
+    commands: REQ,
+    apply: (st) => (st.req.allowDowngrade = true),
+  },
+  {
+    names: ['--follow-meta-refresh'],
+    help: 'follow <meta http-equiv="refresh"> and Refresh: in 200 HTML pages like a redirect',
+    commands: REQ,
+    apply: (st) => (st.req.followMetaRefresh = true),
+  },
+  {
+    names: ['--cross-origin-body'],
+    value: 'error|send',
+    help: 'what a 307/308 to an untrusted origin does with the request body (default error)',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (v !== 'error' && v !== 'send') throw new ArgError(`${f} needs 'error' or 'send', got '${v}'`, f, st.command);
+      st.req.crossOriginBody = v;
+    },
+  },
+  {
+    names: ['--json'],
+    help: 'print JSON instead of text',
+    commands: ['trace', 'doctor', 'lab', 'demo'],
+    apply: (st) => {
+      st.req.json = true;
+      st.json = true;
+    },
+  },
+  {
+    names: ['--har'],
+    value: 'FILE',
+    help: 'also write the trace as HAR 1.2 to FILE (secrets redacted)',
+    commands: REQ,
+    apply: (st, v) => (st.req.har = v),
+  },
+  {
+    names: ['--show-secrets'],
+    help: 'put unredacted header values in --har / --json output (do not share the result)',
+    commands: REQ,
+    apply: (st) => (st.req.showSecrets = true),
+  },
+  {
+    names: ['--host'],
+    value: 'ADDRESS',
+    help: 'address the lab listens on (default 127.0.0.1)',
+    commands: ['lab'],
+    apply: (st, v) => (st.host = v),
+  },
+  {
+    names: ['--only'],
+    value: 'ID[,ID...]',
+    help: 'run only these scenarios',
+    commands: ['demo'],
+    apply: (st, v) => st.only.push(...v.split(',').map((s) => s.trim()).filter(Boolean)),
+  },
+  {
+    names: ['-h', '--help'],
+    help: 'show help',
+    commands: ['trace', 'doctor', 'lab', 'demo'],
+    apply: (st) => (st.help = true),
+  },
+];
+
+const BY_NAME = new Map<string, FlagSpec>();
+for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+function suggest(flag: string, command: CommandName): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const f of FLAGS) {
+    if (!f.commands.includes(command)) continue;
+    for (const n of f.names) {
+      if (!n.startsWith('--')) continue;
+      const d = distance(flag, n);
+      if (d < bestD) [best, bestD] = [n, d];
+    }
+  }
+  return best && bestD <= 3 ? ` Did you mean ${best}?` : '';
+}
+
+function emptyRequest(): RequestArgs {
+  return {
+    url: '',
+    headers: [],
+    data: [],
+    authScope: [],
+    cookies: [],
+    connectTo: [],
+    cacert: [],
+    trust: [],
+    sensitiveHeaders: [],
+    allowDowngrade: false,
+    followMetaRefresh: false,
+    json: false,
+    showSecrets: false,
+    verbose: false,
+  };
+}
+
+/** Parses `process.argv.slice(2)`. Throws `ArgError` naming the flag at fault. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  if (argv.length === 0) return { command: 'help' };
+  const [head, ...rest] = argv;
+  if (head === '-h' || head === '--help' || head === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) return { command: 'help' };
+    if (!(COMMANDS as readonly string[]).includes(topic)) throw new ArgError(`unknown command '${topic}'; commands: ${COMMANDS.join(', ')}`, topic);
+    return { command: 'help', topic: topic as CommandName };
+  }
+  if (head === '--version' || head === '-V' || head === 'version') return { command: 'version' };
+  let command: CommandName;
+  let args: readonly string[];
+  if ((COMMANDS as readonly string[]).includes(head!)) {
+    command = head as CommandName;
+    args = rest;
+  } else if (/^https?:\/\//i.test(head!)) {
+    // `hopwise URL ...` is `hopwise trace URL ...`, as with curl
+    command = 'trace';
+    args = argv;
+  } else if (head!.startsWith('-')) {
+    // flags before the command: `hopwise -H x trace URL` is not supported; be explicit
+    const cmdAt = argv.findIndex((a) => (COMMANDS as readonly string[]).includes(a));
+    if (cmdAt < 0) throw new ArgError(`expected a command (${COMMANDS.join(', ')}) or a URL first, got '${head}'`, head);
+    throw new ArgError(`put flags after the command: hopwise ${argv[cmdAt]} ... ${head}`, head);
+  } else {
+    const close = COMMANDS.find((c) => distance(head!, c) <= 2);
+    throw new ArgError(`unknown command '${head}'.${close ? ` Did you mean '${close}'?` : ''} Commands: ${COMMANDS.join(', ')}`, head);
+  }
+
+  const st: State = { command, req: emptyRequest(), positionals: [], json: false, only: [], help: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      st.positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      st.positionals.push(arg);
+      continue;
+    }
+    let name = arg;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq > 0) [name, inline] = [arg.slice(0, eq), arg.slice(eq + 1)];
+    } else if (arg.length > 2) {
+      // -XPOST, -H'x: y', or bundled booleans (-sL)
+      const short = arg.slice(0, 2);
+      const spec = BY_NAME.get(short);
+      if (spec?.value) [name, inline] = [short, arg.slice(2)];
+      else {
+        const expanded = [...arg.slice(1)].map((c) => `-${c}`);
+        const firstWithValue = expanded.findIndex((s) => BY_NAME.get(s)?.value);
+        if (expanded.every((s) => BY_NAME.has(s)) && (firstWithValue < 0 || firstWithValue === expanded.length - 1)) {
+          args = [...args.slice(0, i), ...expanded, ...args.slice(i + 1)];
+          i--;
+          continue;
+        }
+      }
+    }
+    if (name === '--url') {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new ArgError(`--url needs a URL`, '--url', command);
+      st.positionals.push(v);
+      continue;
+    }
+    const spec = BY_NAME.get(name);
+    if (!spec) throw new ArgError(`unknown flag ${name} for '${command}'.${suggest(name, command)}`, name, command);
+    if (!spec.commands.includes(command)) throw new ArgError(`${name} does not apply to '${command}'`, name, command);
+    let value = '';
+    if (spec.value) {
+      if (inline !== undefined) value = inline;
+      else {
+        const next = args[i + 1];
+        if (next === undefined) throw new ArgError(`${name} needs a value: ${name} ${spec.value}`, name, command);
+        value = next;
+        i++;
+      }
+    } else if (inline !== undefined) {
+      throw new ArgError(`${name} takes no value`, name, command);
+    }
+    spec.apply(st, value, name);
+  }
+
+  if (st.help) return { command: 'help', topic: command };
+  if (command === 'lab') {
+    if (st.positionals.length) throw new ArgError(`'lab' takes no arguments, got '${st.positionals[0]}'`, st.positionals[0], command);
+    return { command, json: st.json, ...(st.host ? { host: st.host } : {}) };
+  }
+  if (command === 'demo') {
+    if (st.positionals.length) throw new ArgError(`'demo' takes no arguments, got '${st.positionals[0]}' (use --only ID)`, st.positionals[0], command);
+    return { command, json: st.json, only: st.only };
+  }
+  if (st.positionals.length === 0) throw new ArgError(`'${command}' needs a URL`, 'URL', command);
+  if (st.positionals.length > 1) throw new ArgError(`'${command}' takes one URL, got also '${st.positionals[1]}'`, st.positionals[1], command);
+  const url = st.positionals[0]!;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ArgError(`'${url}' is not a URL (write it with its scheme, e.g. https://${url})`, 'URL', command);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ArgError(`only http: and https: URLs, got '${parsed.protocol}'`, 'URL', command);
+  if (st.req.authScope.length && !st.req.user && !st.req.bearer) {
+    throw new ArgError(`--auth-scope applies to -u or --oauth2-bearer; give one of them`, '--auth-scope', command);
+  }
+  if (st.req.showSecrets && !st.req.har && !st.req.json) {
+    throw new ArgError(`--show-secrets only changes --har or --json output; add one of them`, '--show-secrets', command);
+  }
+  st.req.url = url;
+  return { command, request: st.req };
+}
+
+/** The request method curl would use: -X, else HEAD for -I, else POST when there is data, else GET. */
+export function effectiveMethod(r: RequestArgs): string {
+  return r.method ?? (r.data.length > 0 ? 'POST' : 'GET');
+}
+
+/**
+ * Builds the request body from `-d` / `--data-binary` parts, as curl does: parts joined with `&`;
+ * `@file` read through `readFile` (`-d` strips CR and LF from file contents). Returns undefined when
+ * there is no data; `contentType` is curl's default for -d.
+ */
+export async function resolveBody(
+  parts: readonly DataPart[],
+  readFile: (path: string) => Promise<Buffer>,
+): Promise<{ body: Buffer; contentType: string } | undefined> {
+  if (parts.length === 0) return undefined;
+  const chunks: Buffer[] = [];
+  for (const [i, p] of parts.entries()) {
+    if (i > 0) chunks.push(Buffer.from('&'));
+    if (p.mode !== 'raw' && p.value.startsWith('@')) {
+      const file = p.value.slice(1);
+      let data: Buffer;
+      try {
+        data = file === '-' ? await readStdin() : await readFile(file);
+      } catch (e) {
+        throw new ArgError(`${p.mode === 'binary' ? '--data-binary' : '-d'} @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, p.mode === 'binary' ? '--data-binary' : '-d');
+      }
+      chunks.push(p.mode === 'ascii' ? Buffer.from(data.toString('latin1').replace(/[\r\n]/g, ''), 'latin1') : data);
+    } else {
+      chunks.push(Buffer.from(p.value));
+    }
+  }
+  return { body: Buffer.concat(chunks), contentType: 'application/x-www-form-urlencoded' };
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+// --- usage ---------------------------------------------------------------------------------------
+
+const SUMMARY: Record<CommandName, string> = {
+  trace: 'follow a URL and explain every hop',
+  doctor: 'follow a URL, then name what went wrong and how to fix it',
+  lab: 'run the local redirect lab in the foreground',
+  demo: 'start the lab and run every scenario (what `npm start` runs)',
+};
+
+const EXAMPLES: Record<CommandName, string[]> = {
+  trace: [
+    'hopwise trace https://example.com/',
+    "hopwise trace -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
+    "hopwise trace -X POST -d 'user=ann&pass=x' -c cookies.txt https://app.example.com/login",
+    'hopwise trace --json --har trace.har https://example.com/',
+    '# against the lab (hopwise lab prints these flags):',
+    'hopwise trace --connect-to ::127.0.0.1:PORT --cacert /tmp/hopwise-lab/ca.pem https://app.hopwise.test/login-302/login',
+  ],
+  doctor: [
+    "hopwise doctor -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
+    "hopwise doctor -d 'user=ann' https://app.example.com/login",
+    'hopwise doctor --json https://example.com/ | jq .findings',
+    "hopwise doctor --trust '*.example.com' --oauth2-bearer $TOKEN https://api.example.com/v1/me",
+  ],
+  lab: ['hopwise lab', 'hopwise lab --json > lab.json'],
+  demo: ['hopwise demo', 'hopwise demo --only cookie-path', 'hopwise demo --json'],
+};
+
+function flagLine(f: FlagSpec): string {
+  const names = f.names.join(', ') + (f.value ? ` ${f.value}` : '');
+  return `  ${names.padEnd(38)} ${f.help}`;
+}
+
+export function usage(command?: CommandName): string {
+  if (!command) {
+    return [
+      'hopwise: follow HTTP redirects like a careful engineer, and explain every hop.',
+      '',
+      'Usage: hopwise <command> [flags]',
+      '',
+      'Commands:',
+      ...COMMANDS.map((c) => `  ${c.padEnd(8)} ${SUMMARY[c]}`),
+      '',
+      'hopwise URL ... is short for hopwise trace URL ...',
+      'hopwise help <command> (or <command> --help) shows its flags and examples.',
+      '',
+      'Examples:',
+      ...['trace', 'doctor', 'lab', 'demo'].map((c) => `  ${EXAMPLES[c as CommandName][0]}`),
+      '',
+    ].join('\n');
+  }
+  const flags = FLAGS.filter((f) => f.commands.includes(command));
+  const curl = flags.filter((f) => FLAGS.indexOf(f) < FLAGS.findIndex((x) => x.names[0] === '--auth-scope'));
+  const ours = flags.filter((f) => !curl.includes(f));
+  const lines = [`hopwise ${command}: ${SUMMARY[command]}`, ''];
+  if (command === 'trace' || command === 'doctor') {
+    lines.push(`Usage: hopwise ${command} URL [flags]`, '');
+    lines.push('curl-compatible flags:', ...curl.map(flagLine), '', 'hopwise flags:', ...ours.map(flagLine), '');
+    lines.push(
+      command === 'trace'
+        ? 'Exit status: 0 a final response arrived (any status); 1 the chain stopped with an error (the trace up to it is printed); 2 bad arguments.'
+        : 'Exit status: 0 no problem found (info notes only); 1 findings (warnings or errors); 2 bad arguments, or the first request could not be made at all.',
+      '',
+    );
+  } else {
+    lines.push(`Usage: hopwise ${command} [flags]`, '', 'Flags:', ...flags.map(flagLine), '');
+  }
+  lines.push('Examples:', ...EXAMPLES[command].map((e) => `  ${e}`), '');
+  return lines.join('\n');
+}

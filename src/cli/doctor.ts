@@ -1,0 +1,40 @@
+/** `hopwise doctor URL`: run the trace, then the doctor's rules over it. */
+import { diagnose, hasProblems, renderFindings } from '../doctor/index.js';
+import { palette, shouldColor } from '../trace/render-text.js';
+import type { RequestArgs } from './args.js';
+import { write, type CliIO } from './io.js';
+import { runChain } from './run.js';
+import { hopsForOutput, SECRETS_NOTE, writeHar } from './trace.js';
+
+/**
+ * Exit code: 0 no finding worse than info; 1 findings (warnings or errors); 2 when nothing could be
+ * diagnosed because no hop got a response at all (bad URL, connection refused on the first hop...).
+ */
+export async function doctorCommand(r: RequestArgs, io: CliIO): Promise<number> {
+  const result = await runChain(r);
+  const findings = diagnose(result.hops, result.error);
+  const answered = result.hops.some((h) => h.status > 0);
+  const code = !answered && result.error ? 2 : hasProblems(findings) ? 1 : 0;
+  if (r.showSecrets) write(io.stderr, SECRETS_NOTE);
+  if (r.json) {
+    const out: Record<string, unknown> = { findings, hops: hopsForOutput(result, r.showSecrets) };
+    if (result.response) out.response = result.response;
+    if (result.error) out.error = result.error;
+    write(io.stdout, JSON.stringify(out, null, 2));
+  } else {
+    const color = shouldColor(io.stdout, io.env);
+    const p = palette(color);
+    const lines: string[] = [];
+    for (const h of result.hops) {
+      const status = h.status === 0 ? p.red(h.error?.code ?? 'no response') : String(h.status);
+      lines.push(`${p.dim(`#${h.index}`)} ${h.method} ${h.url} ${p.dim('→')} ${status}`);
+    }
+    if (result.error) lines.push(`${p.red('stopped')} ${result.error.code}: ${result.error.message}`);
+    write(io.stdout, lines.join('\n') + '\n');
+    write(io.stdout, renderFindings(findings, { color }));
+    if (code === 2) write(io.stderr, `hopwise doctor: no hop got a response, so there is no redirect chain to diagnose (${result.error?.code}).`);
+  }
+  if (r.har) await writeHar(r.har, result, r, io, { findings });
+  if (result.cookieJarWritten) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
+  return code;
+}

@@ -1,0 +1,157 @@
+/**
+ * Runs one chain for `trace` and `doctor`: builds a Session from the parsed flags, fetches, reads
+ * the final body (so the last hop's timing is complete), writes the cookie jar if asked, and
+ * returns the hops and the error, if any. Output is the caller's business.
+ */
+import { readFile } from 'node:fs/promises';
+import { basic, bearer, CookieJar, HopwiseError, Session, type Hop, type SessionOptions } from '../index.js';
+import { ArgError, effectiveMethod, resolveBody, type RequestArgs } from './args.js';
+
+/** Characters of the final body kept in `response.bodyPreview` (the JSON output). */
+const PREVIEW = 2048;
+
+export interface ChainResult {
+  hops: Hop[];
+  /** The final response, when the chain ended on one. */
+  response?: { status: number; statusText: string; url: string; headers: Record<string, string>; bodySize: number; bodyPreview: string };
+  /** The error the chain stopped with (a HopwiseError: code, message, hops). */
+  error?: { code: string; message: string };
+  /**
+   * Request headers per hop with the values the CLI itself was given (-H, -u, --oauth2-bearer)
+   * put back where the trace shows them redacted; for --show-secrets. Cookie values stay redacted:
+   * the session does not keep the raw values it sent.
+   */
+  rawRequestHeaders: Record<string, string>[];
+  /** Where -c wrote the jar. */
+  cookieJarWritten?: string;
+}
+
+/** Options for the Session, as the flags say. Exported for tests. */
+export async function sessionOptions(r: RequestArgs, read: (p: string) => Promise<Buffer> = readFile): Promise<{ options: SessionOptions; jar: CookieJar }> {
+  const ca: string[] = [];
+  for (const file of r.cacert) {
+    try {
+      ca.push((await read(file)).toString('utf8'));
+    } catch (e) {
+      throw new ArgError(`--cacert ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '--cacert');
+    }
+  }
+
+  let jar: CookieJar | undefined;
+  const cookieStrings: string[] = [];
+  for (const b of r.cookies) {
+    if (b.includes('=')) {
+      cookieStrings.push(b);
+      continue;
+    }
+    if (jar) throw new ArgError(`-b ${b}: only one cookie file can be loaded (give the others as name=value strings)`, '-b');
+    try {
+      jar = await CookieJar.loadFromFile(b);
+    } catch (e) {
+      throw new ArgError(`-b ${b}: not a name=value string and not a readable cookie file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '-b');
+    }
+  }
+  jar ??= new CookieJar();
+  for (const s of cookieStrings) {
+    for (const part of s.split(';')) {
+      const pair = part.trim();
+      if (!pair) continue;
+      if (!pair.includes('=')) throw new ArgError(`-b '${s}': '${pair}' is not name=value`, '-b');
+      // like a cookie the first host set itself: host-only, Path=/ (it does not follow to other hosts)
+      const res = jar.setCookie(`${pair}; Path=/`, r.url);
+      if (!res.stored) throw new ArgError(`-b '${pair}': the jar refused it (${res.reason}: ${res.detail})`, '-b');
+    }
+  }
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of r.headers) {
+    const k = name.toLowerCase();
+    headers[k] = headers[k] !== undefined ? `${headers[k]}, ${value}` : value;
+  }
+  const auth = [];
+  const scope = r.authScope.length ? { scope: r.authScope } : undefined;
+  if (r.user) auth.push(basic(r.user.name, r.user.password, scope));
+  if (r.bearer) auth.push(bearer(r.bearer, scope));
+
+  const options: SessionOptions = {
+    headers,
+    cookies: jar,
+    connectTo: r.connectTo,
+    trust: r.trust,
+    sensitiveHeaders: r.sensitiveHeaders,
+    allowDowngrade: r.allowDowngrade,
+    followMetaRefresh: r.followMetaRefresh,
+  };
+  if (auth.length) options.auth = auth;
+  if (ca.length) options.ca = ca;
+  if (r.maxRedirs !== undefined) options.maxRedirects = r.maxRedirs;
+  if (r.crossOriginBody) options.crossOriginBody = r.crossOriginBody;
+  if (r.maxTime !== undefined || r.connectTimeout !== undefined) {
+    options.timeout = {};
+    if (r.maxTime !== undefined) options.timeout.total = Math.round(r.maxTime * 1000);
+    if (r.connectTimeout !== undefined) options.timeout.connect = Math.round(r.connectTimeout * 1000);
+  }
+  return { options, jar };
+}
+
+function rawHeadersFor(hops: readonly Hop[], r: RequestArgs): Record<string, string>[] {
+  const given = new Map<string, string>();
+  for (const [name, value] of r.headers) {
+    const k = name.toLowerCase();
+    given.set(k, given.has(k) ? `${given.get(k)}, ${value}` : value);
+  }
+  const providerValue = r.bearer
+    ? `Bearer ${r.bearer}`
+    : r.user
+      ? `Basic ${Buffer.from(`${r.user.name}:${r.user.password}`).toString('base64')}`
+      : undefined;
+  return hops.map((h) => {
+    const out: Record<string, string> = { ...h.requestHeaders };
+    const byProvider = new Set(h.decisions.filter((d) => d.subject === 'auth' && (d.action === 'sent' || d.action === 're-applied')).map((d) => (d.name ?? 'authorization').toLowerCase()));
+    for (const name of Object.keys(out)) {
+      if (!out[name]!.includes('‹redacted›') || name === 'cookie') continue;
+      if (byProvider.has(name) && providerValue && name === 'authorization') out[name] = providerValue;
+      else if (given.has(name)) out[name] = given.get(name)!;
+    }
+    return out;
+  });
+}
+
+export async function runChain(r: RequestArgs): Promise<ChainResult> {
+  const { options, jar } = await sessionOptions(r);
+  const body = await resolveBody(r.data, (p) => readFile(p));
+  const method = effectiveMethod(r);
+  const initHeaders: Record<string, string> = {};
+  if (body && !r.headers.some(([n]) => n.toLowerCase() === 'content-type')) initHeaders['content-type'] = body.contentType;
+
+  const session = new Session(options);
+  let hops: Hop[] = [];
+  let error: ChainResult['error'];
+  let response: ChainResult['response'];
+  try {
+    const res = await session.fetch(r.url, { method, ...(body ? { body: body.body } : {}), headers: initHeaders });
+    const text = method === 'HEAD' ? '' : await res.text();
+    hops = res.hops;
+    const headers: Record<string, string> = {};
+    res.headers.forEach((v, k) => (headers[k] = v));
+    response = { status: res.status, statusText: res.statusText, url: res.url, headers, bodySize: Buffer.byteLength(text), bodyPreview: text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text };
+  } catch (e) {
+    if (e instanceof HopwiseError) {
+      hops = e.hops;
+      error = { code: e.code, message: e.message };
+    } else if (e instanceof ArgError) {
+      throw e;
+    } else {
+      error = { code: 'ERR_NETWORK', message: (e as Error).message ?? String(e) };
+    }
+  } finally {
+    await session.close().catch(() => {});
+  }
+
+  let cookieJarWritten: string | undefined;
+  if (r.cookieJar) {
+    await jar.saveToFile(r.cookieJar, { format: 'netscape' });
+    cookieJarWritten = r.cookieJar;
+  }
+  return { hops, error, response, rawRequestHeaders: rawHeadersFor(hops, r), ...(cookieJarWritten ? { cookieJarWritten } : {}) };
+}
