@@ -40,7 +40,7 @@ interface Chain {
   url: URL;
   prev: URL | undefined;
   method: string;
-  userHeaders: UserHeader[];
+  userHeaders: readonly UserHeader[];
   body: PreparedBody | undefined;
   mode: RedirectMode;
   stripped: Set<string>;
@@ -94,9 +94,15 @@ export class Session {
   #transport: Transport | undefined;
   #closed = false;
 
+  readonly #sessionHeaders: readonly UserHeader[];
+
   constructor(options?: SessionOptions) {
-    this.#o = resolveOptions(options);
-    this.#jar = this.#o.cookies === false ? undefined : (this.#o.cookies ?? new CookieJar());
+    const o = (this.#o = resolveOptions(options));
+    this.#jar = o.cookies === false ? undefined : (o.cookies ?? new CookieJar());
+    const merged = new Map<string, string>();
+    for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
+    if (!merged.has('user-agent')) merged.set('user-agent', USER_AGENT);
+    this.#sessionHeaders = [...merged].map(([name, value]) => ({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) }));
   }
 
   /** The session's cookie jar (undefined with cookies: false). */
@@ -135,18 +141,19 @@ export class Session {
     const mode = init.redirect ?? o.redirect;
     if (mode !== 'follow' && mode !== 'manual' && mode !== 'error') throw new HopwiseOptionError('ERR_INVALID_OPTION', `redirect must be 'follow', 'manual' or 'error'; got '${String(mode)}'`);
 
-    // Headers: session defaults, then the call's own (a call header replaces a session header).
-    const merged = new Map<string, string>();
-    for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
-    if (init.headers !== undefined) for (const [k, v] of validateHeaderRecord('fetch() headers', init.headers)) merged.set(k.toLowerCase(), v);
-
-    const body = await prepareBody(init.body, o.replayBufferSize);
+    const body = init.body === undefined || init.body === null ? undefined : await prepareBody(init.body, o.replayBufferSize);
     if (body && (method === 'GET' || method === 'HEAD')) throw new HopwiseOptionError('ERR_INVALID_BODY', `A ${method} request cannot have a body (Fetch); use POST or PUT.`);
-    if (body?.contentType && !merged.has('content-type')) merged.set('content-type', body.contentType);
-    if (!merged.has('user-agent')) merged.set('user-agent', USER_AGENT);
-
-    const userHeaders: UserHeader[] = [];
-    for (const [name, value] of merged) userHeaders.push({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) });
+    // Headers: session defaults, then the call's own (a call header replaces a session header). The
+    // common case (no per-call headers, no body) reuses the session's list, classified once.
+    let userHeaders = this.#sessionHeaders;
+    if (init.headers !== undefined || body?.contentType) {
+      const merged = new Map<string, string>();
+      for (const h of userHeaders) merged.set(h.name, h.value);
+      if (init.headers !== undefined) for (const [k, v] of validateHeaderRecord('fetch() headers', init.headers)) merged.set(k.toLowerCase(), v);
+      if (body?.contentType && !merged.has('content-type')) merged.set('content-type', body.contentType);
+      userHeaders = [];
+      for (const [name, value] of merged) userHeaders.push({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) });
+    }
 
     // One signal for the chain: the caller's, and the total timeout that spans every hop and the final body.
     let timer: NodeJS.Timeout | undefined;
@@ -304,7 +311,7 @@ export class Session {
       }
       hop.timings.firstByte = performance.now() - t0;
       if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
-      const conn = transport.claimConnection(hostPortKey(url), t0);
+      const conn = transport.unclaimed > 0 ? transport.claimConnection(hostPortKey(url), t0) : undefined;
       if (conn) {
         hop.newConnection = true;
         if (conn.connected !== undefined) hop.timings.connect = conn.connected - t0;
@@ -388,9 +395,8 @@ export class Session {
       if (plan.action === 'return') {
         if (plan.location) hop.location = plan.location.href;
         hop.timings.end = hop.timings.firstByte;
-        const responseUrl = new URL(url.href);
-        responseUrl.hash = '';
-        const response = new HopwiseResponse(status, hop.statusText || undefined, responseUrl.href, raw, responseBody, chain.hops);
+        const responseUrl = url.hash ? url.href.slice(0, -url.hash.length) : url.href; // Fetch: response URL has no fragment
+        const response = new HopwiseResponse(status, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops);
         const stream = responseBody.kind === 'undici' ? responseBody.stream : undefined;
         const started = t0;
         if (stream) stream.once('close', () => (hop.timings.end = performance.now() - started));

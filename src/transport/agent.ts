@@ -26,6 +26,8 @@ export class Transport {
   readonly agent: Agent;
   /** Unclaimed new connections per logical 'host:port', oldest first. */
   readonly #fresh = new Map<string, ConnectionTiming[]>();
+  /** How many new connections no hop has claimed yet: lets the hot path skip the lookup. */
+  unclaimed = 0;
 
   constructor(options: TransportOptions) {
     const base = buildConnector({
@@ -35,6 +37,7 @@ export class Transport {
     });
     const rules = options.connectTo;
     const fresh = this.#fresh;
+    const self = this;
     const connector: buildConnector.connector = (opts, callback) => {
       const logicalPort = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       const target = route(rules, opts.hostname, logicalPort);
@@ -57,7 +60,11 @@ export class Transport {
             let list = fresh.get(key);
             if (!list) fresh.set(key, (list = []));
             list.push(timing);
-            if (list.length > 16) list.shift(); // unclaimed records of abandoned requests must not pile up
+            self.unclaimed++;
+            if (list.length > 16) {
+              list.shift(); // unclaimed records of abandoned requests must not pile up
+              self.unclaimed--;
+            }
           }
           callback(err as Error, sock as never);
         },
@@ -78,6 +85,7 @@ export class Transport {
       const t = list[i]!;
       if (t.start >= since - 1) {
         list.splice(i, 1);
+        this.unclaimed--;
         t.claimed = true;
         return t;
       }
