@@ -26,7 +26,6 @@ export interface DiagnosableError {
 }
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2']);
-const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function diagnose(hops: readonly Hop[], error?: DiagnosableError | null): Finding[] {
   const trace: DiagnosableHop[] = hops.length > 0 ? [...hops] : [...(error?.hops ?? [])];
@@ -49,9 +48,11 @@ export function diagnose(hops: readonly Hop[], error?: DiagnosableError | null):
   unauthorizedAfterRedirect(ctx);
   chainEnd(ctx);
 
+  // hop order, and within a hop the rules' order: causes (what was stripped or withheld) before
+  // consequences (the 401, the error the chain stopped with)
   return out
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => a.f.hop - b.f.hop || SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
+    .sort((a, b) => a.f.hop - b.f.hop || a.i - b.i)
     .map(({ f }) => f);
 }
 
@@ -187,11 +188,11 @@ function strippedCredentials(ctx: Ctx): void {
       const client =
         d.subject === 'auth'
           ? `The auth provider is scoped and ${to ?? 'the next origin'} is outside its scope. If that origin should get the credential, widen the scope: ` +
-            `bearer(token, { scope: ['${trust}', ...] }). Otherwise nothing to do.`
+            `bearer(token, { scope: ['${trust}', ...] }) (CLI: --auth-scope ${trust}). Otherwise nothing to do.`
           : sameSite
             ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'] (CLI: --trust ${trust}), ` +
               `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
-              `bearer(token, { scope: ['${trustPatternFor(from ?? '')}', '${trust}'] }) (CLI: --oauth2-bearer / -u apply to the first origin).`
+              `bearer(token, { scope: ['${trustPatternFor(from ?? '')}', '${trust}'] }) (CLI: --oauth2-bearer TOKEN --auth-scope ${trustPatternFor(from ?? '')} --auth-scope ${trust}).`
             : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
               `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
       const server = sameSite
@@ -660,37 +661,62 @@ function unauthorizedAfterRedirect(ctx: Ctx): void {
       }
     }
     const withheld = hop.decisions.filter((d) => d.subject === 'cookie' && d.action === 'withheld').map((d) => d.name ?? '');
+    const rejected: string[] = [];
+    for (let j = 0; j < i; j++) {
+      for (const d of ctx.trace[j]!.decisions) if (d.subject === 'set-cookie' && d.action === 'rejected' && d.name && !rejected.includes(d.name)) rejected.push(d.name);
+    }
+    const sentCookies = hop.decisions.filter((d) => d.subject === 'cookie' && d.action === 'sent' && d.name).map((d) => d.name!);
     const sentAuth = 'authorization' in (hop.requestHeaders ?? {});
     const challenge = headerValue(hop.responseHeaders ?? {}, 'www-authenticate');
     const to = trustPatternFor(hop.url);
+    const host = hostOf(hop.url);
+    const crossOrigin = origin(ctx.trace[0]?.url) !== origin(hop.url);
+    let title: string;
+    let client: string;
+    let server: string;
+    if (stripped.length > 0) {
+      title = `${hop.url} answered 401 after a redirect: ${stripped.join(', ')} did not travel to it`;
+      client = `See the finding that stripped ${stripped[0]}: if ${host} is yours, trust: ['${to}'] (CLI: --trust ${to}) or a provider scoped to it (CLI: --auth-scope ${to}).`;
+      server = `Serve authenticated resources without a redirect to another origin, or accept a credential meant for ${host} there${challenge ? ` (it asks: ${challenge})` : ''}.`;
+    } else if (withheld.length > 0) {
+      title = `${hop.url} answered 401 after a redirect: cookie ${withheld.join(', ')} was not sent`;
+      client = `See the cookie finding for ${withheld[0]}: a browser would not send it either; the fix is in the cookie's attributes.`;
+      server = `Set ${withheld[0]} with attributes that cover ${host}${pathOf(hop.url) ?? ''} (Path, Domain, Secure), or keep the redirect where the cookie applies.`;
+    } else if (rejected.length > 0) {
+      title = `${hop.url} answered 401 after a redirect: Set-Cookie ${rejected.join(', ')} was rejected earlier, so there was no session to send`;
+      client = `See the set-cookie finding for ${rejected[0]}.`;
+      server = `Fix the Set-Cookie of ${rejected[0]} (see that finding) so clients can store it.`;
+    } else if (sentCookies.length > 0) {
+      title = `${hop.url} answered 401 after a redirect although cookie ${sentCookies.join(', ')} was sent: the server did not accept its own session`;
+      client = `Nothing to change in the client: the cookie the server issued went back to it. If a session-cookie-replaced finding is here too, the backends do not share sessions.`;
+      server = `Make every backend behind ${host} recognise the session it issued: shared session store or sticky sessions, same signing secret.`;
+    } else if (sentAuth) {
+      title = `${hop.url} answered 401 after a redirect even though Authorization was sent`;
+      client = `The credential arrived but was refused: check it is valid for ${host} (the final host may expect another token or audience).`;
+      server = `Accept the credential at ${host}${challenge ? ` (it asks: ${challenge})` : ''}, or do not redirect authenticated calls there.`;
+    } else {
+      title = `${hop.url} answered 401 after a redirect, and no credential was sent`;
+      client = `Give a credential for ${host}: -u / --oauth2-bearer (with --auth-scope ${to}), or bearer(token, { scope: ['${to}'] }).`;
+      server = crossOrigin ? `Document that ${host} needs its own credential, or serve the resource where the client authenticated.` : `Nothing to fix if the resource really needs a login.`;
+    }
     ctx.add(
       `401:${hop.index}`,
       finding(
         'unauthorized-after-redirect',
         hop.index,
-        stripped.length > 0
-          ? `${hop.url} answered 401 after a redirect: ${stripped.join(', ')} did not travel to it`
-          : withheld.length > 0
-            ? `${hop.url} answered 401 after a redirect: cookie ${withheld.join(', ')} was not sent`
-            : `${hop.url} answered 401 after a redirect${sentAuth ? ' even though Authorization was sent' : ''}`,
+        title,
         {
           url: hop.url,
           status: 401,
           redirects: i,
           strippedBefore: stripped,
           cookiesWithheld: withheld,
+          setCookieRejectedBefore: rejected,
+          cookiesSent: sentCookies,
           authorizationSent: sentAuth,
           challenge: challenge ?? null,
         },
-        {
-          client:
-            stripped.length > 0
-              ? `See the finding that stripped ${stripped[0]}: if ${hostOf(hop.url)} is yours, trust: ['${to}'] (CLI: --trust ${to}) or a provider scoped to it.`
-              : sentAuth
-                ? `The credential arrived but was refused: check it is valid for ${hostOf(hop.url)} (the final host may expect another token or audience).`
-                : `Give a credential for ${hostOf(hop.url)}: -u / --oauth2-bearer, or bearer(token, { scope: ['${to}'] }).`,
-          server: `Serve authenticated resources without a redirect to another origin, or accept the credential there${challenge ? ` (it asks: ${challenge})` : ''}.`,
-        },
+        { client, server },
       ),
     );
   }

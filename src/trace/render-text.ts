@@ -113,7 +113,7 @@ function timing(h: Hop): string {
   const t = h.timings ?? ({} as Hop['timings']);
   const total = t.end ?? t.firstByte;
   const parts = [total === undefined ? 'no timing' : ms(total)];
-  if (t.firstByte !== undefined && t.end !== undefined && t.end !== t.firstByte) parts.push(`first byte ${ms(t.firstByte)}`);
+  if (t.firstByte !== undefined && t.end !== undefined && ms(t.end) !== ms(t.firstByte)) parts.push(`first byte ${ms(t.firstByte)}`);
   if (h.newConnection) {
     const c: string[] = [];
     if (t.connect !== undefined) c.push(`tcp ${ms(t.connect)}`);

@@ -1,0 +1,382 @@
+// The doctor's rules over hand-written traces: each rule fires on the decisions the session records
+// and stays silent otherwise. Every code in FINDINGS is produced by at least one test here.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose, findClientRedirect, FINDINGS, hasProblems, trustPatternFor, type Finding } from '../src/doctor/index.js';
+import type { Decision, Hop } from '../src/trace/types.js';
+
+const produced = new Set<string>();
+
+function run(hops: Hop[], error?: { code: string; message: string; hops?: Hop[] }): Finding[] {
+  const findings = diagnose(hops, error);
+  for (const f of findings) {
+    produced.add(f.code);
+    assert.ok(f.code in FINDINGS, `${f.code} is in FINDINGS`);
+    assert.ok(['error', 'warning', 'info'].includes(f.severity));
+    assert.ok(f.title.length > 10, 'a title');
+    assert.ok(f.fix.client.length > 10 && f.fix.server.length > 10, `${f.code} has both fixes`);
+    assert.equal(typeof f.hop, 'number');
+    assert.doesNotThrow(() => JSON.stringify(f));
+  }
+  return findings;
+}
+const codes = (fs: Finding[]) => fs.map((f) => f.code);
+
+let start = 1_700_000_000_000;
+function hop(index: number, method: string, url: string, status: number, decisions: Decision[] = [], extra: Partial<Hop> = {}): Hop {
+  start += 10;
+  return {
+    index,
+    url,
+    method,
+    requestHeaders: {},
+    status,
+    statusText: '',
+    responseHeaders: {},
+    newConnection: index === 0,
+    timings: { start, firstByte: 3, end: 4 },
+    decisions,
+    ...extra,
+  };
+}
+const followed = (status: number, to: string): Decision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${to}`, facts: { status, to } });
+const stripped = (name: string, from: string, to: string): Decision => ({ subject: 'header', name, action: 'stripped', reason: 'cross-origin', detail: `${name} not forwarded`, facts: { from, to } });
+const sentCookie = (name: string): Decision => ({ subject: 'cookie', name, action: 'sent', reason: 'match', detail: 'match' });
+const stored = (name: string, reason: 'stored' | 'replaced' = 'stored'): Decision => ({ subject: 'set-cookie', name, action: 'stored', reason, detail: reason });
+
+after(() => {
+  const missing = Object.keys(FINDINGS).filter((c) => !produced.has(c));
+  assert.deepEqual(missing, [], 'every finding code is covered by a test');
+});
+
+describe('FINDINGS', () => {
+  test('every code has a severity and a meaning', () => {
+    for (const [code, f] of Object.entries(FINDINGS)) {
+      assert.match(code, /^[a-z0-9-]+$/);
+      assert.ok(['error', 'warning', 'info'].includes(f.severity), code);
+      assert.ok(f.meaning.length > 20, code);
+    }
+  });
+});
+
+describe('clean traces', () => {
+  test('a same-origin redirect that kept everything is clean', () => {
+    const hops = [
+      hop(0, 'GET', 'https://api.example.com/a', 302, [{ subject: 'header', name: 'authorization', action: 'sent', reason: 'first-request', detail: '' }, followed(302, 'https://api.example.com')]),
+      hop(1, 'GET', 'https://api.example.com/b', 200, [{ subject: 'header', name: 'authorization', action: 'sent', reason: 'same-origin', detail: '', facts: { from: 'https://api.example.com', to: 'https://api.example.com' } }]),
+    ];
+    assert.deepEqual(run(hops), []);
+    assert.equal(hasProblems([]), false);
+  });
+  test('a trace with no hops and no error is clean', () => {
+    assert.deepEqual(run([]), []);
+  });
+});
+
+describe('credentials and secret headers', () => {
+  test('Authorization stripped on a same-site cross-origin hop is a warning', () => {
+    const hops = [
+      hop(0, 'GET', 'https://api.example.com/a', 302, [followed(302, 'https://cdn.example.com')]),
+      hop(1, 'GET', 'https://cdn.example.com/b', 200, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')]),
+    ];
+    const fs = run(hops);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
+    assert.equal(fs[0]!.severity, 'warning');
+    assert.equal(fs[0]!.hop, 1);
+    assert.equal(fs[0]!.facts.to, 'https://cdn.example.com');
+    assert.match(fs[0]!.fix.client, /--trust cdn\.example\.com/);
+  });
+  test('Authorization kept from another site is an info note', () => {
+    const hops = [
+      hop(0, 'GET', 'https://api.example.com/a', 302),
+      hop(1, 'GET', 'https://evil.test/collect', 200, [stripped('authorization', 'https://api.example.com', 'https://evil.test')]),
+    ];
+    const fs = run(hops);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
+    assert.equal(fs[0]!.severity, 'info');
+    assert.equal(hasProblems(fs), false);
+  });
+  test('a later stripped-earlier decision is not reported again', () => {
+    const hops = [
+      hop(0, 'GET', 'https://a.example.com/', 302),
+      hop(1, 'GET', 'https://b.example.com/', 302, [stripped('authorization', 'https://a.example.com', 'https://b.example.com')]),
+      hop(2, 'GET', 'https://a.example.com/x', 200, [{ subject: 'header', name: 'authorization', action: 'stripped', reason: 'stripped-earlier', detail: '' }]),
+    ];
+    assert.deepEqual(codes(run(hops)), ['credential-stripped-cross-origin']);
+  });
+  test('an auth provider out of scope after a redirect is a stripped credential; on the first hop it is not', () => {
+    const out: Decision = { subject: 'auth', name: 'authorization', action: 'withheld', reason: 'out-of-scope', detail: '', facts: { provider: 'bearer', url: 'https://evil.test' } };
+    const fs = run([hop(0, 'GET', 'https://api.example.com/', 302), hop(1, 'GET', 'https://evil.test/', 200, [out])]);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
+    assert.equal(fs[0]!.facts.to, 'https://evil.test');
+    assert.deepEqual(run([hop(0, 'GET', 'https://other.example.com/', 200, [out])]), []);
+  });
+  test('a secret-looking custom header stripped is secret-header-stripped', () => {
+    const hops = [
+      hop(0, 'GET', 'https://api.example.com/', 302),
+      hop(1, 'GET', 'https://cdn.example.com/', 200, [stripped('x-api-key', 'https://api.example.com', 'https://cdn.example.com')]),
+    ];
+    const fs = run(hops);
+    assert.deepEqual(codes(fs), ['secret-header-stripped']);
+    assert.match(fs[0]!.title, /X-Api-Key/);
+  });
+  test('401 after a redirect names what did not travel', () => {
+    const hops = [
+      hop(0, 'GET', 'https://api.example.com/', 302),
+      hop(1, 'GET', 'https://cdn.example.com/', 401, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')], { responseHeaders: { 'www-authenticate': 'Bearer' } }),
+    ];
+    const fs = run(hops);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin', 'unauthorized-after-redirect']);
+    const u = fs[1]!;
+    assert.equal(u.severity, 'error');
+    assert.deepEqual(u.facts.strippedBefore, ['authorization']);
+    assert.equal(u.facts.challenge, 'Bearer');
+  });
+  test('401 on the first hop is not "after a redirect"', () => {
+    assert.deepEqual(run([hop(0, 'GET', 'https://api.example.com/', 401)]), []);
+  });
+  test('401 although the session cookie was sent says the server refused its own session', () => {
+    const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/home', 401, [sentCookie('sid')])]);
+    assert.deepEqual(codes(fs), ['unauthorized-after-redirect']);
+    assert.deepEqual(fs[0]!.facts.cookiesSent, ['sid']);
+  });
+});
+
+describe('downgrade', () => {
+  test('refused, from the decision', () => {
+    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'downgrade-refused', detail: '', facts: { from: 'https://a.example.com', to: 'http://a.example.com' } };
+    const hops = [hop(0, 'GET', 'https://a.example.com/', 302, [d], { location: 'http://a.example.com/x' })];
+    const fs = run(hops, { code: 'ERR_INSECURE_REDIRECT', message: 'refused' });
+    assert.deepEqual(codes(fs), ['downgrade-refused']);
+    assert.equal(fs[0]!.severity, 'error');
+  });
+  test('refused, from the error alone', () => {
+    const hops = [hop(0, 'GET', 'https://a.example.com/', 302, [], { location: 'http://a.example.com/x' })];
+    assert.deepEqual(codes(run([], { code: 'ERR_INSECURE_REDIRECT', message: 'refused', hops })), ['downgrade-refused']);
+  });
+  test('followed with allowDowngrade', () => {
+    const d: Decision = { subject: 'redirect', action: 'followed', reason: 'downgrade-allowed', detail: '', facts: { from: 'https://a.example.com', to: 'http://a.example.com' } };
+    const hops = [hop(0, 'GET', 'https://a.example.com/', 302, [d]), hop(1, 'GET', 'http://a.example.com/x', 200)];
+    assert.deepEqual(codes(run(hops)), ['downgrade-followed']);
+  });
+});
+
+describe('cookies withheld', () => {
+  const cases: [Decision['reason'], string, Record<string, string | boolean>][] = [
+    ['path-mismatch', 'cookie-withheld-path', { path: '/app', domain: 'app.example.com', hostOnly: true }],
+    ['domain-mismatch', 'cookie-withheld-domain', { path: '/', domain: 'other.example.com', hostOnly: false }],
+    ['host-only', 'cookie-withheld-host-only', { path: '/', domain: 'app.example.com', hostOnly: true }],
+    ['secure-only', 'cookie-withheld-secure', { path: '/', domain: 'app.example.com', secure: true }],
+    ['expired', 'cookie-withheld-expired', { path: '/', domain: 'app.example.com' }],
+  ];
+  for (const [reason, code, facts] of cases) {
+    test(`${reason} → ${code}`, () => {
+      const d: Decision = { subject: 'cookie', name: 'sid', action: 'withheld', reason, detail: `sid withheld: ${reason}`, facts };
+      const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/dashboard', 200, [d])]);
+      assert.deepEqual(codes(fs), [code]);
+      assert.equal(fs[0]!.facts.cookie, 'sid');
+      assert.equal(fs[0]!.hop, 1);
+    });
+  }
+  test('domain-mismatch of a host-only cookie (as the jar records it) is the host-only story', () => {
+    const d: Decision = { subject: 'cookie', name: 'sid', action: 'withheld', reason: 'domain-mismatch', detail: '', facts: { domain: 'app.example.com', path: '/', hostOnly: true, secure: false } };
+    const fs = run([hop(0, 'GET', 'https://app.example.com/', 302), hop(1, 'GET', 'https://api.example.com/me', 200, [d])]);
+    assert.deepEqual(codes(fs), ['cookie-withheld-host-only']);
+    assert.match(fs[0]!.fix.server, /Domain=example\.com/);
+  });
+  test('the same cookie withheld at several hops is one finding listing the hops', () => {
+    const d = (): Decision => ({ subject: 'cookie', name: 'sid', action: 'withheld', reason: 'path-mismatch', detail: '', facts: { path: '/app' } });
+    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302), hop(1, 'GET', 'https://a.example.com/x', 302, [d()]), hop(2, 'GET', 'https://a.example.com/y', 200, [d()])]);
+    assert.deepEqual(codes(fs), ['cookie-withheld-path']);
+    assert.deepEqual(fs[0]!.facts.hops, [1, 2]);
+  });
+});
+
+describe('Set-Cookie rejected', () => {
+  const cases: [Decision['reason'], string][] = [
+    ['secure-from-insecure', 'set-cookie-rejected-secure-from-insecure'],
+    ['invalid-domain', 'set-cookie-rejected-invalid-domain'],
+    ['public-suffix', 'set-cookie-rejected-public-suffix'],
+    ['prefix-secure', 'set-cookie-rejected-prefix'],
+    ['prefix-host', 'set-cookie-rejected-prefix'],
+    ['overwrite-secure', 'set-cookie-rejected-overwrite-secure'],
+    ['syntax', 'set-cookie-rejected-syntax'],
+    ['control-char', 'set-cookie-rejected-syntax'],
+    ['too-large', 'set-cookie-rejected-too-large'],
+  ];
+  for (const [reason, code] of cases) {
+    test(`${reason} → ${code}`, () => {
+      const d: Decision = { subject: 'set-cookie', name: '__Host-sid', action: 'rejected', reason, detail: reason };
+      const fs = run([hop(0, 'GET', 'http://app.example.com/login', 200, [d])]);
+      assert.deepEqual(codes(fs), [code]);
+      assert.equal(fs[0]!.facts.reason, reason);
+    });
+  }
+  test('cookies disabled is not a server problem', () => {
+    assert.deepEqual(run([hop(0, 'GET', 'https://a.example.com/', 200, [{ subject: 'set-cookie', action: 'rejected', reason: 'cookies-disabled', detail: '' }])]), []);
+  });
+  test('a 401 after a rejected Set-Cookie points at it', () => {
+    const d: Decision = { subject: 'set-cookie', name: 'sid', action: 'rejected', reason: 'secure-from-insecure', detail: '' };
+    const fs = run([hop(0, 'GET', 'http://app.example.com/login', 302, [d]), hop(1, 'GET', 'https://app.example.com/page', 401)]);
+    assert.deepEqual(codes(fs), ['set-cookie-rejected-secure-from-insecure', 'unauthorized-after-redirect']);
+    assert.deepEqual(fs[1]!.facts.setCookieRejectedBefore, ['sid']);
+  });
+});
+
+describe('session replaced', () => {
+  test('issued at hop 0, sent and replaced at hop 1', () => {
+    const fs = run([
+      hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid'), followed(302, 'https://app.example.com')]),
+      hop(1, 'GET', 'https://app.example.com/dashboard', 401, [sentCookie('sid'), stored('sid', 'replaced')]),
+    ]);
+    assert.deepEqual(codes(fs), ['session-cookie-replaced', 'unauthorized-after-redirect']);
+    assert.equal(fs[0]!.facts.issuedAtHop, 0);
+    assert.equal(fs[0]!.facts.replacedAtHop, 1);
+    assert.match(fs[0]!.fix.server, /shared session store/);
+  });
+  test('not when the cookie was not sent back', () => {
+    const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/x', 200, [stored('sid', 'replaced')])]);
+    assert.deepEqual(fs, []);
+  });
+  test('not when the cookie was issued two hops earlier', () => {
+    const fs = run([
+      hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]),
+      hop(1, 'GET', 'https://app.example.com/a', 302, [sentCookie('sid')]),
+      hop(2, 'GET', 'https://app.example.com/b', 200, [sentCookie('sid'), stored('sid', 'replaced')]),
+    ]);
+    assert.deepEqual(fs, []);
+  });
+  test('not when the session records that the value did not change', () => {
+    const same: Decision = { ...stored('sid', 'replaced'), facts: { sameValue: true } };
+    const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/x', 200, [sentCookie('sid'), same])]);
+    assert.deepEqual(fs, []);
+  });
+});
+
+describe('client-side redirects', () => {
+  const html = { 'content-type': 'text/html; charset=utf-8' };
+  test('meta refresh not followed (the session decision) is a warning', () => {
+    const d: Decision = { subject: 'redirect', name: 'meta', action: 'stopped', reason: 'meta-refresh-not-followed', detail: '', facts: { kind: 'meta', target: '/next', delaySeconds: 0 } };
+    const fs = run([hop(0, 'GET', 'https://app.example.com/start', 200, [d], { responseHeaders: html })]);
+    assert.deepEqual(codes(fs), ['client-side-redirect']);
+    assert.equal(fs[0]!.severity, 'warning');
+    assert.equal(fs[0]!.facts.target, 'https://app.example.com/next');
+    assert.match(fs[0]!.fix.client, /--follow-meta-refresh/);
+  });
+  test('meta refresh followed is an info note', () => {
+    const d: Decision = { subject: 'redirect', name: 'meta', action: 'followed', reason: 'meta-refresh', detail: '', facts: { kind: 'meta', target: 'https://app.example.com/next' } };
+    const fs = run([hop(0, 'GET', 'https://app.example.com/start', 200, [d], { responseHeaders: html }), hop(1, 'GET', 'https://app.example.com/next', 200)]);
+    assert.deepEqual(codes(fs), ['client-side-redirect']);
+    assert.equal(fs[0]!.severity, 'info');
+  });
+  test('a script redirect', () => {
+    const d: Decision = { subject: 'redirect', name: 'script', action: 'stopped', reason: 'script-redirect-not-followed', detail: '', facts: { kind: 'script', target: '/next' } };
+    const fs = run([hop(0, 'GET', 'https://app.example.com/s', 200, [d], { responseHeaders: html })]);
+    assert.deepEqual(codes(fs), ['client-side-redirect']);
+    assert.equal(fs[0]!.facts.kind, 'script');
+  });
+  test('fallback: a bodySnippet with a meta refresh, when the session recorded no decision', () => {
+    const h = { ...hop(0, 'GET', 'https://app.example.com/start', 200, [], { responseHeaders: html }), bodySnippet: '<html><head><meta http-equiv="refresh" content="0; url=/next"></head></html>' };
+    assert.deepEqual(codes(run([h])), ['client-side-redirect']);
+  });
+  test('findClientRedirect reads meta refresh and location scripts', () => {
+    assert.deepEqual(findClientRedirect(`<meta http-equiv='Refresh' content='5;URL=https://x.test/a'>`), { kind: 'meta-refresh', target: 'https://x.test/a' });
+    assert.deepEqual(findClientRedirect(`<script>window.location.href = "/b";</script>`), { kind: 'script', target: '/b' });
+    assert.deepEqual(findClientRedirect(`<script>location.replace('/c')</script>`), { kind: 'script', target: '/c' });
+    assert.equal(findClientRedirect('<p>hello</p>'), null);
+  });
+});
+
+describe('method and body', () => {
+  for (const status of [301, 302] as const) {
+    test(`POST answered ${status} became GET`, () => {
+      const d: Decision = { subject: 'method', action: 'rewritten', reason: `method-rewrite-${status}`, detail: '', facts: { from: 'POST', to: 'GET', status } };
+      const fs = run([hop(0, 'POST', 'https://a.example.com/form', status, [d], { location: 'https://a.example.com/done' }), hop(1, 'GET', 'https://a.example.com/done', 200)]);
+      assert.deepEqual(codes(fs), ['post-became-get']);
+      assert.equal(fs[0]!.facts.status, status);
+      assert.equal(fs[0]!.hop, 0);
+      assert.match(fs[0]!.fix.server, status === 301 ? /308/ : /307/);
+    });
+  }
+  test('303 turning POST into GET is what the server asked: no finding', () => {
+    const d: Decision = { subject: 'method', action: 'rewritten', reason: 'method-rewrite-303', detail: '', facts: { from: 'POST', to: 'GET', status: 303 } };
+    assert.deepEqual(run([hop(0, 'POST', 'https://a.example.com/form', 303, [d]), hop(1, 'GET', 'https://a.example.com/done', 200)]), []);
+  });
+  test('cross-origin body refused, from the decision and from the error', () => {
+    const d: Decision = { subject: 'body', action: 'rejected', reason: 'cross-origin-body-refused', detail: '', facts: { from: 'https://s3.example.com', to: 'https://eu.s3.example.com' } };
+    const hops = [hop(0, 'PUT', 'https://s3.example.com/k', 307, [d], { location: 'https://eu.s3.example.com/k' })];
+    assert.deepEqual(codes(run(hops, { code: 'ERR_CROSS_ORIGIN_BODY', message: 'x' })), ['cross-origin-body-refused']);
+    const bare = [hop(0, 'PUT', 'https://s3.example.com/k', 307, [], { location: 'https://eu.s3.example.com/k' })];
+    const fs = run(bare, { code: 'ERR_CROSS_ORIGIN_BODY', message: 'x' });
+    assert.deepEqual(codes(fs), ['cross-origin-body-refused']);
+    assert.match(fs[0]!.fix.client, /--trust eu\.s3\.example\.com/);
+  });
+  test('cross-origin body sent with crossOriginBody: send', () => {
+    const d: Decision = { subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: '', facts: { from: 'https://s3.example.com', to: 'https://eu.s3.example.com' } };
+    const fs = run([hop(0, 'PUT', 'https://s3.example.com/k', 307, [d]), hop(1, 'PUT', 'https://eu.s3.example.com/k', 200)]);
+    assert.deepEqual(codes(fs), ['cross-origin-body-sent']);
+    assert.equal(fs[0]!.severity, 'info');
+  });
+  test('body not replayable', () => {
+    const d: Decision = { subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: '' };
+    assert.deepEqual(codes(run([hop(0, 'PUT', 'https://a.example.com/', 307, [d])], { code: 'ERR_BODY_NOT_REPLAYABLE', message: 'x' })), ['body-not-replayable']);
+  });
+  test('userinfo in a Location', () => {
+    const d: Decision = { subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: '' };
+    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [d]), hop(1, 'GET', 'https://b.example.com/', 200)])), ['userinfo-in-location']);
+  });
+});
+
+describe('how the chain ended', () => {
+  test('loop, from the decision and the error', () => {
+    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'loop', detail: '', facts: { url: 'https://a.example.com/a' } };
+    const hops = [hop(0, 'GET', 'https://a.example.com/a', 302, [], { location: 'https://a.example.com/b' }), hop(1, 'GET', 'https://a.example.com/b', 302, [d], { location: 'https://a.example.com/a' })];
+    const fs = run([], { code: 'ERR_REDIRECT_LOOP', message: 'loop', hops });
+    assert.deepEqual(codes(fs), ['redirect-loop']);
+    assert.equal(fs[0]!.hop, 1);
+    assert.deepEqual(fs[0]!.facts.cycle, ['https://a.example.com/a', 'https://a.example.com/b']);
+    const bare = [hop(0, 'GET', 'https://a.example.com/a', 302, [], { location: 'https://a.example.com/a' })];
+    assert.deepEqual(codes(run(bare, { code: 'ERR_REDIRECT_LOOP', message: 'loop' })), ['redirect-loop']);
+  });
+  test('too many redirects', () => {
+    const hops = Array.from({ length: 21 }, (_, i) => hop(i, 'GET', `https://a.example.com/${i}`, 302, i === 20 ? [{ subject: 'redirect', action: 'stopped', reason: 'limit', detail: '', facts: { maxRedirects: 20 } }] : []));
+    const fs = run(hops, { code: 'ERR_TOO_MANY_REDIRECTS', message: 'x' });
+    assert.deepEqual(codes(fs), ['too-many-redirects']);
+    assert.equal(fs[0]!.facts.redirects, 21);
+    assert.match(fs[0]!.fix.client, /--max-redirs/);
+  });
+  test('unsafe scheme and invalid Location', () => {
+    const unsafe: Decision = { subject: 'redirect', action: 'stopped', reason: 'unsafe-scheme', detail: '', facts: { scheme: 'file:' } };
+    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [unsafe], { location: 'file:///etc/passwd' })], { code: 'ERR_UNSAFE_REDIRECT', message: 'x' })), ['unsafe-redirect']);
+    const invalid: Decision = { subject: 'location', action: 'rejected', reason: 'invalid-location', detail: '' };
+    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [invalid], { responseHeaders: { location: 'http://[' } })], { code: 'ERR_INVALID_REDIRECT', message: 'x' })), ['invalid-location']);
+  });
+  test('a 300/304 or a redirect without Location ends the chain: an info note', () => {
+    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'no-location', detail: '', facts: { status: 302 } };
+    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302, [d])]);
+    assert.deepEqual(codes(fs), ['redirect-not-followed']);
+    assert.equal(hasProblems(fs), false);
+  });
+  test('any other error is request-failed, at the hop that failed', () => {
+    const hops = [hop(0, 'GET', 'https://a.example.com/', 302), hop(1, 'GET', 'https://b.example.com/', 0, [], { error: { code: 'ERR_TLS', message: 'self-signed certificate' } })];
+    const fs = run(hops, { code: 'ERR_TLS', message: 'self-signed certificate' });
+    assert.deepEqual(codes(fs), ['request-failed']);
+    assert.equal(fs[0]!.hop, 1);
+    assert.match(fs[0]!.fix.client, /--cacert/);
+  });
+});
+
+describe('helpers', () => {
+  test('trustPatternFor keeps scheme and port unless https on 443', () => {
+    assert.equal(trustPatternFor('https://cdn.example.com'), 'cdn.example.com');
+    assert.equal(trustPatternFor('https://cdn.example.com:8443/x'), 'https://cdn.example.com:8443');
+    assert.equal(trustPatternFor('http://api.example.com:8080'), 'http://api.example.com:8080');
+  });
+  test('findings come in hop order, causes before consequences', () => {
+    const fs = run([
+      hop(0, 'GET', 'https://api.example.com/', 302),
+      hop(1, 'GET', 'https://cdn.example.com/', 401, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')]),
+    ]);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin', 'unauthorized-after-redirect']);
+  });
+});
