@@ -9,7 +9,7 @@ export default {
   name: 'got + tough-cookie',
   order: 21,
   workloads: ['cookie3'],
-  na: { ok: 'same as got (the jar is only exercised by cookies)', redirect3: 'same as got' },
+  na: { ok: 'same code path as got without cookies', redirect3: 'same code path as got without cookies' },
   async setup() {
     agent = new http.Agent({ keepAlive: true });
     client = got.extend({

@@ -8,7 +8,7 @@ export default {
   name: 'got',
   order: 20,
   workloads: ['ok', 'redirect3'],
-  na: { cookie3: 'no cookie jar (see got + tough-cookie)' },
+  na: { cookie3: 'no cookie jar; see got + tough-cookie' },
   async setup() {
     agent = new http.Agent({ keepAlive: true });
     client = got.extend({ agent: { http: agent }, responseType: 'json', throwHttpErrors: false, retry: { limit: 0 } });

@@ -8,7 +8,7 @@ export default {
   order: 1,
   floorFor: ['redirect3'],
   workloads: ['redirect3'],
-  na: { ok: 'same code as undici.request for one hop', cookie3: 'no cookie jar (see the + tough-cookie row)' },
+  na: { ok: 'same code as undici.request for one hop', cookie3: 'no cookie jar; see the + tough-cookie row' },
   async setup() {
     agent = new Agent();
   },

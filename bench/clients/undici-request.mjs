@@ -8,7 +8,7 @@ export default {
   order: 0,
   floorFor: ['ok'],
   workloads: ['ok'],
-  na: { redirect3: 'follows no redirects (the hand loop is this floor)', cookie3: 'no cookie jar (the hand loop + tough-cookie is this floor)' },
+  na: { redirect3: 'follows no redirects; the hand loop is this floor', cookie3: 'no cookie jar; the hand loop + tough-cookie is this floor' },
   async setup() {
     agent = new Agent();
   },
