@@ -11,7 +11,10 @@ const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
  * folded `0x7f.1` and friends into this form) or a bracketed IPv6 address.
  */
 export function isIpHost(host: string): boolean {
-  return host.charCodeAt(0) === 0x5b /* [ */ || (host.length <= 15 && IPV4.test(host));
+  if (host.charCodeAt(0) === 0x5b /* [ */) return true;
+  // A host name ending in a letter is never IPv4 (the URL parser would have parsed it as one).
+  const last = host.charCodeAt(host.length - 1);
+  return last >= 0x30 && last <= 0x39 && host.length <= 15 && IPV4.test(host);
 }
 
 /** `localhost` and `*.localhost` (RFC 6761 §6.3: always loopback). */
@@ -49,6 +52,57 @@ export function domainMatch(host: string, domain: string): boolean {
   );
 }
 
+/**
+ * What the jar needs to know about a host name, computed once per name and cached:
+ * - `host`: the name as one flat, engine-internalised string. URL getters and slices return a fresh
+ *   (often "sliced") string on every call; comparing and hashing those is measurably slower, and a
+ *   sliced string keeps the whole URL text it came from alive. Internalised strings compare by pointer.
+ * - `chain`: the host and its parent domains (`a.b.example.com`, `b.example.com`, `example.com`,
+ *   `com`), the only cookie domains that can match it (§5.1.3); just the host for an IP address.
+ * - `plain`: a lower-case LDH name the URL parser leaves as is (not IPv4-like, no punycode, no empty
+ *   label), which lets `url.ts` read simple URL strings without the full parser.
+ */
+export interface HostInfo {
+  host: string;
+  ip: boolean;
+  loopback: boolean;
+  plain: boolean;
+  chain: readonly string[];
+  /** Filled on first use by `siteInfo` (tldts is the slow part). */
+  site?: SiteInfo;
+}
+
+const HOSTS = new Map<string, HostInfo>();
+const HOSTS_MAX = 8192;
+
+function internalise(s: string): string {
+  // A property key comes back as an internalised string.
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
+export function hostInfo(name: string): HostInfo {
+  const known = HOSTS.get(name);
+  if (known !== undefined) return known;
+  if (HOSTS.size >= HOSTS_MAX) HOSTS.clear();
+  const host = internalise(name);
+  const ip = isIpHost(host);
+  let chain: readonly string[] = [host];
+  const dot = host.indexOf('.');
+  if (!ip && dot >= 0 && dot < host.length - 1) chain = [host, ...hostInfo(host.slice(dot + 1)).chain];
+  const lastDot = host.lastIndexOf('.', host.length - 2);
+  const lastLabel = host.charCodeAt(lastDot + 1);
+  const plain =
+    !ip && !(lastLabel >= 0x30 && lastLabel <= 0x39) && host.charCodeAt(0) !== 0x2e && !host.includes('..') && !host.includes('xn--');
+  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, chain };
+  HOSTS.set(host, info);
+  return info;
+}
+
+/** The one internalised string for a host name (see `HostInfo.host`). */
+export function internHost(name: string): string {
+  return hostInfo(name).host;
+}
+
 export interface SiteInfo {
   /** The public suffix of the host ("co.uk"), or null for IPs. '' for localhost names: none. */
   publicSuffix: string | null;
@@ -60,19 +114,12 @@ export interface SiteInfo {
 }
 
 /**
- * tldts is called on every Set-Cookie and on every evaluate(); results are cached in a small Map
- * (cleared when it grows past its bound, which is simpler and nearly as good as an LRU here).
+ * tldts is called for every Set-Cookie and every evaluate(); its answer is cached with the host's
+ * other facts (a bounded Map, cleared when full: simpler than an LRU and nearly as good here).
  */
-const SITE_CACHE = new Map<string, SiteInfo>();
-const SITE_CACHE_MAX = 2048;
-
 export function siteInfo(host: string): SiteInfo {
-  let info = SITE_CACHE.get(host);
-  if (info !== undefined) return info;
-  info = computeSiteInfo(host);
-  if (SITE_CACHE.size >= SITE_CACHE_MAX) SITE_CACHE.clear();
-  SITE_CACHE.set(host, info);
-  return info;
+  const info = hostInfo(host);
+  return (info.site ??= computeSiteInfo(info.host));
 }
 
 function computeSiteInfo(host: string): SiteInfo {

@@ -6,16 +6,17 @@
  * Domain attribute otherwise). A request for `a.b.example.com` looks up the buckets for
  * `a.b.example.com`, `b.example.com`, `example.com` and `com`: a handful of Map lookups whatever
  * the size of the jar. Cookies are also grouped by registrable domain ("site"), which is the unit
- * for the per-domain limit and for the withheld cookies a trace shows. A Set in access order gives
- * the least recently used cookie for the total limit in O(1).
+ * for the withheld cookies a trace shows and for the "leave secure cookies alone" check. A Set in
+ * access order gives the least recently used cookie for the total limit in O(1).
  */
 import type { Cookie, CookieContext, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
-import { buildCookie, type RequestFacts } from './storage.js';
-import { domainMatch, isIpHost, isSecureUrl, siteInfo } from './domain.js';
+import { buildCookie, isRejection } from './storage.js';
+import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
+import { domainMatch, internHost, siteInfo, type HostInfo } from './domain.js';
 import { pathMatch } from './path.js';
-import { compareForHeader, isExpired, judge, matches, sameSiteNote, serialize, siteOf } from './match.js';
+import { compareForHeader, isExpired, judge, sameSiteNote, serialize, siteOf } from './match.js';
 import {
   cookiesFromJSON,
   cookiesFromNetscape,
@@ -31,8 +32,11 @@ export interface CookieJarOptions {
   /** The clock, ms since the epoch. Used for expiry, creation and last-access times. Default `Date.now`. */
   now?: () => number;
   /**
-   * Most cookies kept per registrable domain (`example.co.uk` and all its subdomains together).
-   * Past it, the least recently used cookie of that domain is evicted. Default 180 (Chrome's value).
+   * Most cookies kept per cookie domain: one host for host-only cookies, one Domain= value for
+   * domain cookies (so `a.example.com` and `b.example.com` each have their own allowance). Past it,
+   * the least recently used cookie of that domain is evicted. Default 180 (Chrome's number; Chrome
+   * counts per registrable domain, which would cap a client talking to 1,000 tenants of one SaaS
+   * domain at 180 cookies in all; `maxCookies` bounds the total instead).
    */
   maxCookiesPerDomain?: number;
   /**
@@ -47,38 +51,126 @@ export type CookieFileFormat = 'json' | 'netscape';
 
 export const DEFAULT_MAX_COOKIES_PER_DOMAIN = 180;
 export const DEFAULT_MAX_COOKIES = 50_000;
+/** At most this many cookies of other hosts of the same site get a verdict in `evaluate`. */
+export const MAX_SIBLING_VERDICTS = 50;
 
-interface Entry {
-  cookie: Cookie;
+/**
+ * A stored cookie: the public fields plus the jar's bookkeeping, in one flat object so the lookup
+ * loop reads one object per cookie (a 10,000-cookie jar does not fit in a CPU cache; every pointer
+ * hop is a likely miss). `sameSite` is always present (possibly undefined) to keep one shape.
+ * Never handed out: callers get `snapshot()` copies.
+ */
+interface Entry extends Cookie {
   /** Creation order; breaks ties between equal creation times (§5.8.3 step 2). Kept on replacement. */
   seq: number;
-  /** Access order, for least-recently-used eviction within a domain. */
+  /** Access order, for least-recently-used eviction. */
   tick: number;
-  /** Key inside the domain bucket: host-only flag, path, name (§5.7 step 19). */
-  key: string;
-  /** Registrable domain (or the host for IPs): the group for limits and explanations. */
+  /** The tick this entry had when it was last (re)queued in the LRU set; see `#enforceLimits`. */
+  queued: number;
+  /** Position in its bucket's list (swap-remove keeps removal O(1)). */
+  slot: number;
+  /** Registrable domain (or the host for IPs): the group for explanations. */
   site: string;
 }
 
-function entryKey(c: Cookie): string {
-  // Names, paths cannot contain "\n" (a control character refused by the parser and the loaders).
-  return `${c.hostOnly ? 'h' : 'd'}\n${c.path}\n${c.name}`;
+function makeEntry(c: Cookie, seq: number, tick: number, site: string): Entry {
+  return {
+    name: c.name,
+    value: c.value,
+    domain: c.domain,
+    path: c.path,
+    hostOnly: c.hostOnly,
+    secure: c.secure,
+    httpOnly: c.httpOnly,
+    sameSite: c.sameSite,
+    expires: c.expires,
+    creation: c.creation,
+    lastAccess: c.lastAccess,
+    seq,
+    tick,
+    queued: tick,
+    slot: 0,
+    site,
+  };
 }
 
-function toUrl(url: string | URL, method: string): URL {
-  if (url instanceof URL) return url;
-  if (typeof url === 'string') {
-    try {
-      return new URL(url);
-    } catch {
-      // The URL itself is not echoed: it may carry credentials or tokens.
-    }
+/** The public copy of a stored cookie (no bookkeeping; `sameSite` only when set). */
+function snapshot(e: Cookie): Cookie {
+  const c: Cookie = {
+    name: e.name,
+    value: e.value,
+    domain: e.domain,
+    path: e.path,
+    hostOnly: e.hostOnly,
+    secure: e.secure,
+    httpOnly: e.httpOnly,
+    expires: e.expires,
+    creation: e.creation,
+    lastAccess: e.lastAccess,
+  };
+  if (e.sameSite !== undefined) c.sameSite = e.sameSite;
+  return c;
+}
+
+/**
+ * The cookies of one domain: an array for fast iteration and, once the bucket is big enough for a
+ * scan to cost more than a hash, an index by name for replacement (§5.7 step 19 matches name,
+ * host-only flag and path; the few cookies sharing a name are scanned).
+ */
+interface Bucket {
+  list: Entry[];
+  byName: Map<string, Entry[]> | undefined;
+}
+
+/** Buckets up to this size are searched by scanning `list`; bigger ones get a `byName` index. */
+const INDEX_BUCKET_AT = 16;
+
+function indexAdd(byName: Map<string, Entry[]>, e: Entry): void {
+  const same = byName.get(e.name);
+  if (same === undefined) byName.set(e.name, [e]);
+  else same.push(e);
+}
+
+const NONE: string[] = [];
+
+/**
+ * The result of a stored Set-Cookie. `detail` is written on first read: a crawler storing thousands
+ * of cookies never reads it, a session trace always does. `toJSON` includes it.
+ */
+class StoredResult {
+  readonly stored = true as const;
+  readonly cookie: Cookie;
+  readonly reason: 'stored' | 'replaced';
+  declare sameSiteNote?: string;
+  #now: number;
+  #ignored: string[] | undefined;
+  #evicted: string[];
+  #detail: string | undefined;
+  constructor(cookie: Cookie, reason: 'stored' | 'replaced', now: number, ignored: string[] | undefined, evicted: string[]) {
+    this.cookie = cookie;
+    this.reason = reason;
+    this.#now = now;
+    this.#ignored = ignored;
+    this.#evicted = evicted;
   }
-  throw new HopwiseOptionError('ERR_INVALID_URL', `CookieJar.${method}: the url argument is not a valid absolute URL`);
-}
-
-function facts(u: URL): RequestFacts {
-  return { host: u.hostname, path: u.pathname, secure: isSecureUrl(u), origin: `${u.protocol}//${u.host}` };
+  get detail(): string {
+    if (this.#detail === undefined) {
+      let d = describeStored(this.cookie, this.#now, this.#ignored);
+      if (this.#evicted.length > 0) d += `; evicted ${this.#evicted.join(', ')}`;
+      this.#detail = d;
+    }
+    return this.#detail;
+  }
+  toJSON(): { stored: true; cookie: Cookie; reason: 'stored' | 'replaced'; detail: string; sameSiteNote?: string } {
+    const o: { stored: true; cookie: Cookie; reason: 'stored' | 'replaced'; detail: string; sameSiteNote?: string } = {
+      stored: true,
+      cookie: this.cookie,
+      reason: this.reason,
+      detail: this.detail,
+    };
+    if (this.sameSiteNote !== undefined) o.sameSiteNote = this.sameSiteNote;
+    return o;
+  }
 }
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
@@ -89,26 +181,37 @@ function positiveInt(name: string, v: unknown, dflt: number): number {
   return v;
 }
 
-function describeStored(c: Cookie, ignored: string[]): string {
-  const scope = c.hostOnly ? `host-only for ${c.domain}` : `Domain=${c.domain}`;
-  const life = c.expires === null ? 'session cookie' : `expires ${new Date(c.expires).toISOString()}`;
-  const flags = [c.secure ? 'Secure' : '', c.httpOnly ? 'HttpOnly' : '', c.sameSite ? `SameSite=${c.sameSite}` : '']
-    .filter(Boolean)
-    .join(' ');
-  const extra = ignored.length > 0 ? `; ${ignored.join('; ')}` : '';
-  return `${scope}, Path=${c.path}, ${life}${flags ? `, ${flags}` : ''}${extra}`;
+/** One line for the trace. Cheap on purpose (plain concatenation, no date formatting): it runs per Set-Cookie. */
+function describeStored(c: Cookie, now: number, ignored: string[] | undefined): string {
+  let d = c.hostOnly ? 'host-only for ' + c.domain : 'Domain=' + c.domain;
+  d += ', Path=' + c.path;
+  d += c.expires === null ? ', session cookie' : ', expires in ' + Math.round((c.expires - now) / 1000) + 's';
+  if (c.secure) d += ', Secure';
+  if (c.httpOnly) d += ', HttpOnly';
+  if (c.sameSite !== undefined) d += ', SameSite=' + c.sameSite;
+  if (ignored !== undefined) for (let i = 0; i < ignored.length; i++) d += '; ' + ignored[i];
+  return d;
 }
 
 export class CookieJar implements CookieStore {
   readonly #now: () => number;
   readonly #maxPerDomain: number;
   readonly #maxTotal: number;
-  /** domain → (key → entry). */
-  readonly #byDomain = new Map<string, Map<string, Entry>>();
-  /** site → entries of that registrable domain. */
-  readonly #bySite = new Map<string, Set<Entry>>();
-  /** All entries, least recently used first. */
-  readonly #lru = new Set<Entry>();
+  /** cookie domain → its cookies. */
+  readonly #byDomain = new Map<string, Bucket>();
+  /** site (registrable domain) → the cookie domains under it that have a bucket. */
+  readonly #siteDomains = new Map<string, Set<string>>();
+  /**
+   * Eviction queue for the total limit: entries in the order they were queued, read from #head.
+   * Accessing a cookie only bumps its `tick`; when evicting, an entry whose tick moved since it was
+   * queued is queued again instead of evicted, and removed entries (slot -1) are skipped. So the hot
+   * paths never touch the queue, and the victim is still the least recently used cookie.
+   */
+  #queue: Entry[] = [];
+  #head = 0;
+  #count = 0;
+  /** site + "\n" + name → the Secure cookies of that name, for §5.7 step 15 without scanning a site. */
+  readonly #secureByName = new Map<string, Set<Entry>>();
   #seq = 0;
   #tick = 0;
 
@@ -126,7 +229,27 @@ export class CookieJar implements CookieStore {
 
   /** Number of cookies stored (expired ones not yet swept included). */
   get size(): number {
-    return this.#lru.size;
+    return this.#count;
+  }
+
+  /**
+   * The request facts for a URL, remembering the last one: a response's Set-Cookie lines all come
+   * with the same URL, and parsing it again per line is a third of the cost of storing a cookie.
+   * A URL object is re-read if its href changed (URL objects are mutable).
+   */
+  #lastUrl: string | URL | undefined;
+  #lastHref = '';
+  #lastFacts: RequestFacts | undefined;
+
+  #factsFor(url: string | URL): RequestFacts {
+    if (url === this.#lastUrl && this.#lastFacts !== undefined) {
+      if (typeof url === 'string' || url.href === this.#lastHref) return this.#lastFacts;
+    }
+    const f = requestFacts(url, 'setCookie');
+    this.#lastUrl = url;
+    this.#lastHref = typeof url === 'string' ? url : url.href;
+    this.#lastFacts = f;
+    return f;
   }
 
   // ---- storing -----------------------------------------------------------------------------
@@ -137,71 +260,77 @@ export class CookieJar implements CookieStore {
    * that is not a URL throws (`ERR_INVALID_URL`).
    */
   setCookie(setCookieLine: string, url: string | URL): SetCookieResult {
-    const u = toUrl(url, 'setCookie');
-    if (u.hostname === '') return { stored: false, reason: 'invalid-domain', detail: `${u.protocol} URLs have no host to set cookies for` };
+    const req = this.#factsFor(url);
+    if (req.host === '') return { stored: false, reason: 'invalid-domain', detail: `${req.scheme}//${req.host} has no host to set cookies for` };
     const parsed = parseSetCookie(setCookieLine);
     if (!parsed.ok) return { stored: false, reason: parsed.reason, detail: parsed.detail };
     const name = parsed.name;
-    const req = facts(u);
     const now = this.#now();
-    const built = buildCookie(parsed, req, now);
-    if (!built.ok) return { stored: false, reason: built.reason, detail: built.detail, name };
-    const cookie = built.cookie;
+    const cookie = buildCookie(parsed, req, now);
+    if (isRejection(cookie)) return { stored: false, reason: cookie.reason, detail: cookie.detail, name };
+    cookie.domain = internHost(cookie.domain);
     const site = siteInfo(cookie.domain).site;
 
     // §5.7 step 15, "leave secure cookies alone": an insecure request may not overwrite or shadow a
     // Secure cookie of the same name whose domain and path overlap.
-    if (!cookie.secure && !req.secure) {
+    if (!cookie.secure && !req.secure && this.#secureByName.size > 0) {
       const blocker = this.#findSecureBlocker(cookie, site);
       if (blocker) {
         return {
           stored: false,
           reason: 'overwrite-secure',
-          detail: `a Secure cookie of this name exists for ${blocker.hostOnly ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.origin} is not secure`,
+          detail: `a Secure cookie of this name exists for ${blocker.hostOnly ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
           name,
         };
       }
     }
 
     // §5.7 step 19: same name, domain, host-only flag and path replaces, keeping the creation time.
-    const key = entryKey(cookie);
-    const old = this.#byDomain.get(cookie.domain)?.get(key);
-    let seq: number;
-    if (old) {
-      cookie.creation = old.cookie.creation;
-      seq = old.seq;
-      this.#remove(old);
-    } else {
-      seq = ++this.#seq;
-    }
+    const old = this.#find(cookie);
+    if (old) cookie.creation = old.creation;
 
     // §5.7 step 21: an expiry in the past stores nothing; if it replaced a cookie, that is a deletion.
     if (isExpired(cookie, now)) {
       const when = cookie.expires === 0 ? 'Max-Age<=0' : `expiry ${new Date(cookie.expires!).toISOString()} is in the past`;
+      if (old) this.#remove(old);
       return old
         ? { stored: false, reason: 'deleted', detail: `${when}: the stored cookie for ${cookie.domain} Path=${cookie.path} was deleted`, name }
         : { stored: false, reason: 'expired', detail: `${when}; there was no stored cookie to delete`, name };
     }
 
-    const entry: Entry = { cookie, seq, tick: ++this.#tick, key, site };
-    this.#insert(entry);
-    const evicted = this.#enforceLimits(entry, now);
-    let detail = describeStored(cookie, parsed.ignored);
-    if (evicted.length > 0) detail += `; evicted ${evicted.join(', ')}`;
-    const result: SetCookieResult = { stored: true, cookie: { ...cookie }, reason: old ? 'replaced' : 'stored', detail };
-    const note = sameSiteNote(cookie, undefined, undefined, undefined);
-    if (cookie.sameSite === 'none' && note !== undefined) result.sameSiteNote = note;
+    let evicted: string[] = NONE;
+    if (old && old.secure === cookie.secure) {
+      // Replacement in place: same bucket, key, site, creation time and order; the rest changes.
+      // Counts as a use for eviction (the tick moves; the LRU set is reordered lazily).
+      old.value = cookie.value;
+      old.httpOnly = cookie.httpOnly;
+      old.sameSite = cookie.sameSite;
+      old.expires = cookie.expires;
+      old.lastAccess = cookie.lastAccess;
+      old.tick = ++this.#tick;
+    } else {
+      let seq: number;
+      if (old) {
+        seq = old.seq;
+        this.#remove(old);
+      } else {
+        seq = ++this.#seq;
+      }
+      const entry = makeEntry(cookie, seq, ++this.#tick, site);
+      this.#insert(entry);
+      evicted = this.#enforceLimits(entry, now);
+    }
+    // `cookie` was only copied into the jar, never stored itself, so it can be handed out as is.
+    const result = new StoredResult(cookie, old ? 'replaced' : 'stored', now, parsed.ignored, evicted);
+    if (cookie.sameSite === 'none' && !cookie.secure) result.sameSiteNote = sameSiteNote(cookie, undefined, undefined, undefined)!;
     return result;
   }
 
   #findSecureBlocker(c: Cookie, site: string): Cookie | undefined {
-    const group = this.#bySite.get(site);
+    const group = this.#secureByName.get(`${site}\n${c.name}`);
     if (!group) return undefined;
-    for (const e of group) {
-      const o = e.cookie;
+    for (const o of group) {
       if (
-        o.secure &&
-        o.name === c.name &&
         (domainMatch(o.domain, c.domain) || domainMatch(c.domain, o.domain)) &&
         pathMatch(c.path, o.path)
       ) {
@@ -211,58 +340,130 @@ export class CookieJar implements CookieStore {
     return undefined;
   }
 
+  /** The stored cookie with the same name, domain, host-only flag and path (§5.7 step 19), if any. */
+  #find(c: Cookie): Entry | undefined {
+    const bucket = this.#byDomain.get(c.domain);
+    if (bucket === undefined) return undefined;
+    const same = bucket.byName === undefined ? bucket.list : bucket.byName.get(c.name);
+    if (same === undefined) return undefined;
+    for (let i = 0; i < same.length; i++) {
+      const e = same[i]!;
+      if (e.name === c.name && e.path === c.path && e.hostOnly === c.hostOnly) return e;
+    }
+    return undefined;
+  }
+
   #insert(e: Entry): void {
-    let bucket = this.#byDomain.get(e.cookie.domain);
-    if (!bucket) this.#byDomain.set(e.cookie.domain, (bucket = new Map()));
-    bucket.set(e.key, e);
-    let group = this.#bySite.get(e.site);
-    if (!group) this.#bySite.set(e.site, (group = new Set()));
-    group.add(e);
-    this.#lru.add(e);
+    let bucket = this.#byDomain.get(e.domain);
+    if (!bucket) this.#byDomain.set(e.domain, (bucket = { list: [], byName: undefined }));
+    e.slot = bucket.list.length;
+    bucket.list.push(e);
+    if (bucket.byName !== undefined) indexAdd(bucket.byName, e);
+    else if (bucket.list.length > INDEX_BUCKET_AT) {
+      const byName = new Map<string, Entry[]>();
+      for (const x of bucket.list) indexAdd(byName, x);
+      bucket.byName = byName;
+    }
+    if (bucket.list.length === 1) {
+      let domains = this.#siteDomains.get(e.site);
+      if (!domains) this.#siteDomains.set(e.site, (domains = new Set()));
+      domains.add(e.domain);
+    }
+    this.#queue.push(e);
+    this.#count++;
+    if (e.secure) {
+      const k = `${e.site}\n${e.name}`;
+      let secure = this.#secureByName.get(k);
+      if (!secure) this.#secureByName.set(k, (secure = new Set()));
+      secure.add(e);
+    }
   }
 
   #remove(e: Entry): void {
-    const bucket = this.#byDomain.get(e.cookie.domain);
-    if (bucket && bucket.get(e.key) === e) {
-      bucket.delete(e.key);
-      if (bucket.size === 0) this.#byDomain.delete(e.cookie.domain);
+    const bucket = this.#byDomain.get(e.domain);
+    if (bucket !== undefined && bucket.list[e.slot] === e) {
+      if (bucket.byName !== undefined) {
+        const same = bucket.byName.get(e.name)!;
+        if (same.length === 1) bucket.byName.delete(e.name);
+        else same.splice(same.indexOf(e), 1);
+      }
+      const last = bucket.list.pop()!;
+      if (last !== e) {
+        bucket.list[e.slot] = last;
+        last.slot = e.slot;
+      }
+      if (bucket.list.length === 0) {
+        this.#byDomain.delete(e.domain);
+        const domains = this.#siteDomains.get(e.site);
+        if (domains) {
+          domains.delete(e.domain);
+          if (domains.size === 0) this.#siteDomains.delete(e.site);
+        }
+      }
+      e.slot = -1; // removed: the eviction queue skips it
+      this.#count--;
     }
-    const group = this.#bySite.get(e.site);
-    if (group) {
-      group.delete(e);
-      if (group.size === 0) this.#bySite.delete(e.site);
+    if (e.secure) {
+      const k = `${e.site}\n${e.name}`;
+      const secure = this.#secureByName.get(k);
+      if (secure) {
+        secure.delete(e);
+        if (secure.size === 0) this.#secureByName.delete(k);
+      }
     }
-    this.#lru.delete(e);
   }
 
   /** Per-domain then total limits: expired cookies go first, then the least recently used. */
   #enforceLimits(fresh: Entry, now: number): string[] {
+    const bucket = this.#byDomain.get(fresh.domain);
+    if (this.#count <= this.#maxTotal && (!bucket || bucket.list.length <= this.#maxPerDomain)) return NONE;
     const evicted: string[] = [];
-    const group = this.#bySite.get(fresh.site);
-    if (group && group.size > this.#maxPerDomain) {
-      for (const e of group) if (e !== fresh && isExpired(e.cookie, now)) this.#remove(e);
-      while (group.size > this.#maxPerDomain) {
+    if (bucket && bucket.list.length > this.#maxPerDomain) {
+      for (const e of [...bucket.list]) if (e !== fresh && isExpired(e, now)) this.#remove(e);
+      while (bucket.list.length > this.#maxPerDomain) {
         let victim: Entry | undefined;
-        for (const e of group) if (e !== fresh && (victim === undefined || e.tick < victim.tick)) victim = e;
+        for (const e of bucket.list) if (e !== fresh && (victim === undefined || e.tick < victim.tick)) victim = e;
         if (!victim) break;
         this.#remove(victim);
-        evicted.push(`the least recently used cookie of ${fresh.site} (limit ${this.#maxPerDomain} per domain)`);
+        evicted.push(`the least recently used cookie of ${fresh.domain} (limit ${this.#maxPerDomain} per domain)`);
       }
     }
-    while (this.#lru.size > this.#maxTotal) {
-      const victim = this.#lru.values().next().value as Entry | undefined;
-      if (!victim || victim === fresh) break;
+    while (this.#count > this.#maxTotal && this.#head < this.#queue.length) {
+      const victim = this.#queue[this.#head++]!;
+      if (victim.slot < 0) continue; // already removed
+      if (victim.tick !== victim.queued || victim === fresh) {
+        // Used since it was queued: not the least recently used; queue it again at its new place.
+        victim.queued = victim.tick;
+        this.#queue.push(victim);
+        continue;
+      }
       this.#remove(victim);
-      evicted.push(`the least recently used cookie in the jar, for ${victim.cookie.domain} (limit ${this.#maxTotal})`);
+      evicted.push(`the least recently used cookie in the jar, for ${victim.domain} (limit ${this.#maxTotal})`);
     }
+    this.#compactQueue();
     return evicted;
   }
 
+  /** Drop consumed and removed queue slots once they outnumber the live ones (amortised O(1)). */
+  #compactQueue(): void {
+    if (this.#queue.length < 1024 || this.#queue.length < 2 * this.#count) return;
+    const live: Entry[] = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const e = this.#queue[i]!;
+      if (e.slot >= 0) live.push(e);
+    }
+    this.#queue = live;
+    this.#head = 0;
+  }
+
+  /** Every stored entry (expired ones not yet swept included), in no particular order. */
+  *#entries(): Generator<Entry> {
+    for (const bucket of this.#byDomain.values()) yield* bucket.list;
+  }
+
   #touch(e: Entry, now: number): void {
-    e.cookie.lastAccess = now;
+    e.lastAccess = now;
     e.tick = ++this.#tick;
-    this.#lru.delete(e);
-    this.#lru.add(e);
   }
 
   // ---- retrieving --------------------------------------------------------------------------
@@ -271,40 +472,53 @@ export class CookieJar implements CookieStore {
    * The entries whose domain bucket is on the request host's suffix chain: the only ones that can
    * match (§5.8.3 step 1). Expired entries met on the way are swept. Sorted in header order.
    */
-  #collect(host: string, path: string, secure: boolean, now: number): Entry[] {
+  #collect(info: HostInfo, path: string, secure: boolean, now: number): Entry[] {
     const out: Entry[] = [];
-    const ip = isIpHost(host);
-    let d = host;
-    for (;;) {
-      const bucket = this.#byDomain.get(d);
-      if (bucket !== undefined) {
-        for (const e of bucket.values()) {
-          if (isExpired(e.cookie, now)) {
-            this.#remove(e);
-            continue;
-          }
-          if (matches(e.cookie, host, path, secure, now)) out.push(e);
+    const chain = info.chain;
+    for (let c = 0; c < chain.length; c++) {
+      const bucket = this.#byDomain.get(chain[c]!);
+      if (bucket === undefined) continue;
+      // The bucket settles the domain rules (§5.8.3 step 1.1) without comparing strings: in the
+      // host's own bucket every cookie matches (host-only: identical host; domain: the host itself);
+      // in a parent domain's bucket only domain cookies do (the host is a subdomain, not an IP).
+      const own = c === 0;
+      const list = bucket.list;
+      for (let i = 0; i < list.length; ) {
+        const e = list[i]!;
+        if (e.expires !== null && e.expires <= now) {
+          this.#remove(e); // swap-remove: another entry now sits at i
+          continue;
         }
+        i++;
+        if ((own || !e.hostOnly) && (secure || !e.secure) && pathMatch(path, e.path)) out.push(e);
       }
-      if (ip) break;
-      const dot = d.indexOf('.');
-      if (dot < 0 || dot === d.length - 1) break;
-      d = d.slice(dot + 1);
     }
-    if (out.length > 1) out.sort(compareForHeader);
+    // Insertion sort: the list is short (what one request sends), and an inlined comparison beats
+    // Array.prototype.sort calling back into JS for every pair.
+    for (let i = 1; i < out.length; i++) {
+      const e = out[i]!;
+      let k = i - 1;
+      while (k >= 0 && compareForHeader(out[k]!, e) > 0) {
+        out[k + 1] = out[k]!;
+        k--;
+      }
+      out[k + 1] = e;
+    }
     return out;
   }
 
   /** The Cookie header value for a request to `url` (§5.8.3), '' when no cookie goes. Updates last-access. */
   getCookieString(url: string | URL): string {
-    const u = toUrl(url, 'getCookieString');
+    const req = requestFacts(url, 'getCookieString');
     const now = this.#now();
-    const sent = this.#collect(u.hostname, u.pathname, isSecureUrl(u), now);
+    const sent = this.#collect(req.info, req.path, req.secure, now);
     let header = '';
     for (let i = 0; i < sent.length; i++) {
       const e = sent[i]!;
-      this.#touch(e, now);
-      header += i === 0 ? serialize(e.cookie) : `; ${serialize(e.cookie)}`;
+      e.lastAccess = now;
+      e.tick = ++this.#tick;
+      if (i > 0) header += '; ';
+      header += e.name === '' ? e.value : e.name + '=' + e.value;
     }
     return header;
   }
@@ -316,22 +530,33 @@ export class CookieJar implements CookieStore {
    * last-access updated; expired ones are reported once and removed.
    * `context.initiator` (the URL that led to this request) only sharpens the SameSite notes.
    */
-  evaluate(url: URL, context: CookieContext = {}): { header: string; verdicts: CookieVerdict[] } {
+  evaluate(url: URL, context: CookieContext = {}): { header: string; verdicts: CookieVerdict[]; omitted?: number } {
     const u = toUrl(url, 'evaluate');
     const now = this.#now();
-    const req = facts(u);
+    const req = factsFromUrl(u);
+    // Every cookie whose domain is on the host's suffix chain: all that could match, sent or not.
     const candidates = new Set<Entry>();
-    const group = this.#bySite.get(siteInfo(req.host).site);
-    if (group) for (const e of group) candidates.add(e);
-    // Cookies on the suffix chain but outside the site (only possible from a hand-made file) still count.
-    const ip = isIpHost(req.host);
-    for (let d = req.host; ; ) {
+    for (const d of req.info.chain) {
       const bucket = this.#byDomain.get(d);
-      if (bucket) for (const e of bucket.values()) candidates.add(e);
-      const dot = d.indexOf('.');
-      if (ip || dot < 0 || dot === d.length - 1) break;
-      d = d.slice(dot + 1);
+      if (bucket) for (const e of bucket.list) candidates.add(e);
     }
+    // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
+    // www.example.com), the most recently used first, bounded so a trace stays readable.
+    let siblings: Entry[] = [];
+    const domains = this.#siteDomains.get(siteInfo(req.host).site);
+    if (domains) {
+      for (const d of domains) {
+        const bucket = this.#byDomain.get(d);
+        if (bucket) for (const e of bucket.list) if (!candidates.has(e)) siblings.push(e);
+      }
+    }
+    let omitted = 0;
+    if (siblings.length > MAX_SIBLING_VERDICTS) {
+      siblings.sort((a, b) => b.tick - a.tick);
+      omitted = siblings.length - MAX_SIBLING_VERDICTS;
+      siblings = siblings.slice(0, MAX_SIBLING_VERDICTS);
+    }
+    for (const e of siblings) candidates.add(e);
     const { sent, withheld } = this.#verdicts(candidates, u, req, now, context);
     for (const v of sent) {
       this.#touch(v.entry, now);
@@ -339,8 +564,13 @@ export class CookieJar implements CookieStore {
     }
     for (const v of withheld) if (v.verdict.reason === 'expired') this.#remove(v.entry);
     let header = '';
-    for (let i = 0; i < sent.length; i++) header += (i === 0 ? '' : '; ') + serialize(sent[i]!.entry.cookie);
-    return { header, verdicts: [...sent, ...withheld].map((v) => v.verdict) };
+    for (let i = 0; i < sent.length; i++) header += (i === 0 ? '' : '; ') + serialize(sent[i]!.entry);
+    const result: { header: string; verdicts: CookieVerdict[]; omitted?: number } = {
+      header,
+      verdicts: [...sent, ...withheld].map((v) => v.verdict),
+    };
+    if (omitted > 0) result.omitted = omitted;
+    return result;
   }
 
   #verdicts(
@@ -356,9 +586,9 @@ export class CookieJar implements CookieStore {
     if (context.initiator !== undefined) initiatorSite = siteOf(toUrl(context.initiator, 'evaluate'));
     const targetSite = initiatorSite === undefined ? undefined : siteOf(u);
     for (const e of candidates) {
-      const { reason, detail } = judge(e.cookie, req, now);
-      const verdict: CookieVerdict = { cookie: { ...e.cookie }, sent: reason === 'match', reason, detail };
-      const note = sameSiteNote(e.cookie, targetSite, initiatorSite, context.method?.toUpperCase());
+      const { reason, detail } = judge(e, req, now);
+      const verdict: CookieVerdict = { cookie: snapshot(e), sent: reason === 'match', reason, detail };
+      const note = sameSiteNote(e, targetSite, initiatorSite, context.method?.toUpperCase());
       if (note !== undefined) verdict.sameSiteNote = note;
       (reason === 'match' ? sent : withheld).push({ entry: e, verdict });
     }
@@ -374,7 +604,7 @@ export class CookieJar implements CookieStore {
    */
   explain(url: string | URL, context: CookieContext = {}): CookieVerdict[] {
     const u = toUrl(url, 'explain');
-    const { sent, withheld } = this.#verdicts(this.#lru, u, facts(u), this.#now(), context);
+    const { sent, withheld } = this.#verdicts(this.#entries(), u, factsFromUrl(u), this.#now(), context);
     return [...sent, ...withheld].map((v) => v.verdict);
   }
 
@@ -384,16 +614,19 @@ export class CookieJar implements CookieStore {
   cookies(): Cookie[] {
     const now = this.#now();
     const list: Entry[] = [];
-    for (const e of this.#lru) if (!isExpired(e.cookie, now)) list.push(e);
+    for (const e of this.#entries()) if (!isExpired(e, now)) list.push(e);
     list.sort((a, b) => a.seq - b.seq);
-    return list.map((e) => ({ ...e.cookie }));
+    return list.map(snapshot);
   }
 
   /** Remove every cookie. */
   clear(): void {
+    this.#secureByName.clear();
     this.#byDomain.clear();
-    this.#bySite.clear();
-    this.#lru.clear();
+    this.#siteDomains.clear();
+    this.#queue = [];
+    this.#head = 0;
+    this.#count = 0;
   }
 
   toJSON(): CookieJarJSON {
@@ -429,10 +662,10 @@ export class CookieJar implements CookieStore {
     const ordered = cookies.map((c, i) => ({ c, i })).sort((a, b) => a.c.creation - b.c.creation || a.i - b.i);
     for (const { c } of ordered) {
       if (isExpired(c, now)) continue;
-      const key = entryKey(c);
-      const old = this.#byDomain.get(c.domain)?.get(key);
+      c.domain = internHost(c.domain);
+      const old = this.#find(c);
       if (old) this.#remove(old);
-      const entry: Entry = { cookie: c, seq: ++this.#seq, tick: ++this.#tick, key, site: siteInfo(c.domain).site };
+      const entry = makeEntry(c, ++this.#seq, ++this.#tick, siteInfo(c.domain).site);
       this.#insert(entry);
       this.#enforceLimits(entry, now);
     }

@@ -20,8 +20,8 @@ export function matches(c: Cookie, host: string, path: string, secure: boolean, 
 }
 
 /** Order of §5.8.3 step 2: longer paths first, then earlier creation (`seq` breaks ties in a ms). */
-export function compareForHeader(a: { cookie: Cookie; seq: number }, b: { cookie: Cookie; seq: number }): number {
-  return b.cookie.path.length - a.cookie.path.length || a.seq - b.seq;
+export function compareForHeader(a: { path: string; seq: number }, b: { path: string; seq: number }): number {
+  return b.path.length - a.path.length || a.seq - b.seq;
 }
 
 /** §5.8.3 step 4: "name=value", or just the value for a nameless cookie. */
@@ -58,7 +58,7 @@ export function judge(c: Cookie, req: RequestFacts, now: number): { reason: 'mat
     return { reason: 'path-mismatch', detail: `cookie Path=${c.path} does not cover request path ${req.path}` };
   }
   if (c.secure && !req.secure) {
-    return { reason: 'secure-only', detail: `Secure cookie not sent to ${req.origin}, which is not https: or localhost` };
+    return { reason: 'secure-only', detail: `Secure cookie not sent to ${req.scheme}//${req.host}, which is not https: or localhost` };
   }
   return { reason: 'match', detail: `${domainFact(c)} covers ${req.host}, Path=${c.path} covers ${req.path}${c.secure ? ', Secure over a secure request' : ''}` };
 }

@@ -29,8 +29,8 @@ export interface ParsedSetCookie {
   secure: boolean;
   httpOnly: boolean;
   sameSite?: SameSite;
-  /** Attributes that were ignored, with why, so a stored result can still explain itself. */
-  ignored: string[];
+  /** Attributes that were ignored, with why, so a stored result can still explain itself. Absent when none. */
+  ignored?: string[];
 }
 
 export interface SetCookieParseError {
@@ -40,12 +40,36 @@ export interface SetCookieParseError {
 }
 
 /** §5.6 WSP = SP / HTAB: only these are trimmed, never other Unicode spaces. */
-function trimWsp(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s.charCodeAt(start) === 0x20 || s.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0x09)) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
+function isWsp(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+const EXPIRES = 1, MAX_AGE_ATTR = 2, DOMAIN = 3, PATH = 4, SECURE = 5, HTTPONLY = 6, SAMESITE = 7;
+
+/** Case-insensitive compare of line[start, start+lower.length) with a lower-case ASCII literal. */
+function eqCI(line: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = line.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Which known attribute line[start, end) names (case-insensitive), or 0. No string is built. */
+function attributeAt(line: string, start: number, end: number): number {
+  switch (end - start) {
+    case 4:
+      return eqCI(line, start, 'path') ? PATH : 0;
+    case 6:
+      return eqCI(line, start, 'domain') ? DOMAIN : eqCI(line, start, 'secure') ? SECURE : 0;
+    case 7:
+      return eqCI(line, start, 'expires') ? EXPIRES : eqCI(line, start, 'max-age') ? MAX_AGE_ATTR : 0;
+    case 8:
+      return eqCI(line, start, 'httponly') ? HTTPONLY : eqCI(line, start, 'samesite') ? SAMESITE : 0;
+    default:
+      return 0;
+  }
 }
 
 /** UTF-8 octet length, with a shortcut for strings that cannot exceed the limit. */
@@ -60,8 +84,22 @@ function describeCtl(line: string): string {
   return `control character 0x${code.toString(16).padStart(2, '0')} at offset ${m ? m.index : 0}`;
 }
 
+function note(out: ParsedSetCookie, why: string): void {
+  (out.ignored ??= []).push(why);
+}
+
 /** §5.6.2 Max-Age: "-"? DIGIT+ only; anything else ignores the attribute. */
-const MAX_AGE = /^-?\d+$/;
+function parseMaxAge(v: string): number | undefined {
+  const start = v.charCodeAt(0) === 0x2d /* - */ ? 1 : 0;
+  if (v.length <= start) return undefined;
+  let n = 0;
+  for (let i = start; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    n = n * 10 + (c - 0x30);
+  }
+  return start === 1 ? -n : n;
+}
 
 export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseError {
   if (typeof line !== 'string') return { ok: false, reason: 'syntax', detail: 'the Set-Cookie value is not a string' };
@@ -70,11 +108,24 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
 
   // §5.6 step 2: the name-value-pair runs to the first ";". Never split on commas (`z=y, a=b` is one cookie).
   const semi = line.indexOf(';');
-  const pair = semi < 0 ? line : line.slice(0, semi);
+  const pairEnd = semi < 0 ? line.length : semi;
   // §5.6 step 3: no "=" means a nameless cookie whose value is the whole pair (6265bis, unlike 6265).
-  const eq = pair.indexOf('=');
-  const name = trimWsp(eq < 0 ? '' : pair.slice(0, eq));
-  const value = trimWsp(eq < 0 ? pair : pair.slice(eq + 1));
+  let eq = line.indexOf('=');
+  if (eq >= pairEnd) eq = -1;
+  // §5.6 step 4 (trim WSP), on indexes so only the final name and value strings are built.
+  let name = '';
+  if (eq >= 0) {
+    let ns = 0;
+    let ne = eq;
+    while (ns < ne && isWsp(line.charCodeAt(ns))) ns++;
+    while (ne > ns && isWsp(line.charCodeAt(ne - 1))) ne--;
+    name = line.slice(ns, ne);
+  }
+  let vs = eq + 1;
+  let ve = pairEnd;
+  while (vs < ve && isWsp(line.charCodeAt(vs))) vs++;
+  while (ve > vs && isWsp(line.charCodeAt(ve - 1))) ve--;
+  const value = line.slice(vs, ve);
   // §5.6 step 4: both empty means nothing to store.
   if (name.length === 0 && value.length === 0) {
     return { ok: false, reason: 'syntax', detail: 'the Set-Cookie line has neither a name nor a value' };
@@ -85,39 +136,64 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
     return { ok: false, reason: 'too-large', detail: `name and value are ${size} octets; the limit is ${MAX_NAME_VALUE_OCTETS}` };
   }
 
-  const out: ParsedSetCookie = { ok: true, name, value, secure: false, httpOnly: false, hasPath: false, ignored: [] };
+  // Every field present from the start (undefined when unset): one object shape for every line.
+  const out: ParsedSetCookie = {
+    ok: true,
+    name,
+    value,
+    expires: undefined,
+    maxAge: undefined,
+    domain: undefined,
+    path: undefined,
+    hasPath: false,
+    secure: false,
+    httpOnly: false,
+    sameSite: undefined,
+    ignored: undefined,
+  };
   if (semi < 0) return out;
 
   // §5.6 steps 6-8: the cookie-av list, one ";" at a time; unknown attributes are ignored.
+  // Indexes instead of slices: this runs for every Set-Cookie line, so it avoids temporary strings.
   let pos = semi;
   while (pos < line.length) {
-    const next = line.indexOf(';', pos + 1);
-    const av = line.slice(pos + 1, next < 0 ? line.length : next);
-    pos = next < 0 ? line.length : next;
-    const avEq = av.indexOf('=');
-    const attrName = trimWsp(avEq < 0 ? av : av.slice(0, avEq));
-    const attrValue = trimWsp(avEq < 0 ? '' : av.slice(avEq + 1));
-    if (attrName.length === 0) continue;
-    const lower = attrName.toLowerCase();
+    const avStart = pos + 1;
+    const next = line.indexOf(';', avStart);
+    const avEnd = next < 0 ? line.length : next;
+    pos = avEnd;
+    let eqAt = line.indexOf('=', avStart);
+    if (eqAt < 0 || eqAt > avEnd) eqAt = avEnd;
+    let ns = avStart;
+    let ne = eqAt;
+    while (ns < ne && isWsp(line.charCodeAt(ns))) ns++;
+    while (ne > ns && isWsp(line.charCodeAt(ne - 1))) ne--;
+    const attr = attributeAt(line, ns, ne);
+    if (attr === 0) continue;
+    let vs = eqAt < avEnd ? eqAt + 1 : avEnd;
+    let ve = avEnd;
+    while (vs < ve && isWsp(line.charCodeAt(vs))) vs++;
+    while (ve > vs && isWsp(line.charCodeAt(ve - 1))) ve--;
+    const attrValue = vs === ve ? '' : line.slice(vs, ve);
     if (octets(attrValue, MAX_ATTRIBUTE_OCTETS) > MAX_ATTRIBUTE_OCTETS) {
-      out.ignored.push(`${attrName} attribute ignored: value over ${MAX_ATTRIBUTE_OCTETS} octets`);
+      note(out, `${line.slice(ns, ne)} attribute ignored: value over ${MAX_ATTRIBUTE_OCTETS} octets`);
       continue;
     }
-    switch (lower) {
-      case 'expires': {
+    switch (attr) {
+      case EXPIRES: {
         // §5.6.1: a value that is not a cookie-date is ignored.
         const t = parseCookieDate(attrValue);
-        if (t === null) out.ignored.push('Expires attribute ignored: not a cookie-date');
+        if (t === null) note(out, 'Expires attribute ignored: not a cookie-date');
         else out.expires = t;
         break;
       }
-      case 'max-age': {
+      case MAX_AGE_ATTR: {
         // §5.6.2: optional "-" then digits only; "2.5", "1e3" and "" are ignored.
-        if (!MAX_AGE.test(attrValue)) out.ignored.push('Max-Age attribute ignored: not an integer');
-        else out.maxAge = Number(attrValue);
+        const n = parseMaxAge(attrValue);
+        if (n === undefined) note(out, 'Max-Age attribute ignored: not an integer');
+        else out.maxAge = n;
         break;
       }
-      case 'domain': {
+      case DOMAIN: {
         // §5.6.3: an empty Domain is ignored (the cookie stays host-only unless an earlier Domain applies);
         // one leading "." is dropped; the value is lower-cased.
         if (attrValue.length === 0) break;
@@ -125,30 +201,30 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
         out.domain = d.toLowerCase();
         break;
       }
-      case 'path': {
+      case PATH: {
         // §5.6.4: a Path that is empty or does not start with "/" means default-path.
         out.hasPath = true;
         if (attrValue.length === 0 || attrValue.charCodeAt(0) !== 0x2f) {
-          if (attrValue.length > 0) out.ignored.push('Path value does not start with "/": default-path used');
-          delete out.path;
+          if (attrValue.length > 0) note(out, 'Path value does not start with "/": default-path used');
+          out.path = undefined;
         } else {
           out.path = attrValue;
         }
         break;
       }
-      case 'secure':
+      case SECURE:
         out.secure = true; // §5.6.5
         break;
-      case 'httponly':
+      case HTTPONLY:
         out.httpOnly = true; // §5.6.6
         break;
-      case 'samesite': {
+      case SAMESITE: {
         // §5.6.7: only the three known values count; anything else leaves the enforcement "default".
         const v = attrValue.toLowerCase();
         if (v === 'strict' || v === 'lax' || v === 'none') out.sameSite = v;
         else {
-          delete out.sameSite;
-          out.ignored.push('SameSite attribute ignored: not Strict, Lax or None');
+          out.sameSite = undefined;
+          note(out, 'SameSite attribute ignored: not Strict, Lax or None');
         }
         break;
       }

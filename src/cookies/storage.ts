@@ -5,27 +5,27 @@
  */
 import type { Cookie, SetCookieRejectReason } from './types.js';
 import type { ParsedSetCookie } from './parse.js';
+import type { RequestFacts } from './url.js';
 import { domainMatch, isIpHost, isPublicSuffix } from './domain.js';
 import { defaultPath } from './path.js';
 
 /** §5.5 / §5.6.1-2: no cookie lives longer than 400 days, whatever Max-Age or Expires say. */
 export const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60 * 1000;
 
-/** The facts about the request URL that cookie rules look at. */
-export interface RequestFacts {
-  /** Canonical host, as the WHATWG URL parser gives it (lower-case, punycode, IPv6 in brackets). */
-  host: string;
-  /** The URL path, percent-encoded as the URL parser leaves it. */
-  path: string;
-  /** https:, or a loopback host (see `isSecureUrl`). */
-  secure: boolean;
-  /** For details: "https://example.com". */
-  origin: string;
+export type { RequestFacts } from './url.js';
+
+/** A refusal; anything else `buildCookie` returns is the cookie. */
+export interface BuildRejection {
+  ok: false;
+  reason: SetCookieRejectReason;
+  detail: string;
 }
 
-export type BuildResult =
-  | { ok: true; cookie: Cookie; hasPath: boolean }
-  | { ok: false; reason: SetCookieRejectReason; detail: string };
+export type BuildResult = Cookie | BuildRejection;
+
+export function isRejection(r: BuildResult): r is BuildRejection {
+  return (r as BuildRejection).ok === false;
+}
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -82,7 +82,7 @@ export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number):
 
   // Step 12: a Secure cookie only from a secure request.
   if (p.secure && !req.secure) {
-    return { ok: false, reason: 'secure-from-insecure', detail: `Secure cookie set by ${req.origin}, which is not https: or localhost` };
+    return { ok: false, reason: 'secure-from-insecure', detail: `Secure cookie set by ${req.scheme}//${req.host}, which is not https: or localhost` };
   }
 
   // Steps 17-18: cookie prefixes, matched case-insensitively (6265bis). A nameless cookie whose
@@ -114,5 +114,5 @@ export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number):
     lastAccess: now,
   };
   if (p.sameSite !== undefined) cookie.sameSite = p.sameSite;
-  return { ok: true, cookie, hasPath: p.hasPath };
+  return cookie;
 }

@@ -79,7 +79,12 @@ export interface CookieStore {
    * withheld cookies that were plausibly meant for this host (same registrable domain), so the trace
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
-  evaluate(url: URL, context?: CookieContext): { header: string; verdicts: CookieVerdict[] };
+  evaluate(url: URL, context?: CookieContext): {
+    header: string;
+    verdicts: CookieVerdict[];
+    /** How many withheld cookies of other hosts of the same site were left out of `verdicts`. */
+    omitted?: number;
+  };
 }
 
 // Keep ReasonCode assignable: every reason the jar emits is a trace reason code.
