@@ -32,7 +32,7 @@ export function labScenarios(): ScenarioInfo[] {
 }
 
 function connectHost(bind: string): string {
-  if (bind === '0.0.0.0' || bind === '' ) return '127.0.0.1';
+  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
   if (bind === '::') return '[::1]';
   return bind.includes(':') ? `[${bind}]` : bind;
 }
