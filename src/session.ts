@@ -151,8 +151,9 @@ export class Session {
       for (const h of userHeaders) merged.set(h.name, h.value);
       if (init.headers !== undefined) for (const [k, v] of validateHeaderRecord('fetch() headers', init.headers)) merged.set(k.toLowerCase(), v);
       if (body?.contentType && !merged.has('content-type')) merged.set('content-type', body.contentType);
-      userHeaders = [];
-      for (const [name, value] of merged) userHeaders.push({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) });
+      const list: UserHeader[] = [];
+      for (const [name, value] of merged) list.push({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) });
+      userHeaders = list;
     }
 
     // One signal for the chain: the caller's, and the total timeout that spans every hop and the final body.
