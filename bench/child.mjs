@@ -1,9 +1,9 @@
 // One client × one workload × one rep, in its own process (so one client's JIT state, heap and
 // sockets never colour another's). Sends one `result` message to the parent and exits.
 //
-// argv[2]: JSON { clientFile, workload, base, statsUrl, warmup, count }
+// argv[2]: JSON { clientFile, workload, base, warmup, count }. Server counters come via the parent.
 import { pathToFileURL } from 'node:url';
-import { WORKLOADS, getStats, gcNow } from './lib.mjs';
+import { WORKLOADS, askStats } from './lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const w = WORKLOADS[cfg.workload];
@@ -64,15 +64,15 @@ try {
   process.exit(0);
 }
 
-const before = await getStats(cfg.statsUrl);
-// Collect the warm-up's garbage now so it is not billed to the timed loop.
-gcNow();
+// No forced gc() here: a forced full GC can flush compiled code and feedback, and the next calls
+// pay to rebuild it (measured). GC during the loop is part of what a client costs.
+const before = await askStats();
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 for (let k = 0; k < cfg.count; k++) await call(true);
 const t1 = process.hrtime.bigint();
 const cpu = process.cpuUsage(cpu0);
-const after = await getStats(cfg.statsUrl);
+const after = await askStats();
 
 try {
   await adapter.teardown();

@@ -92,10 +92,29 @@ export function getStats(statsUrl) {
 }
 
 /**
+ * The server's counters, asked of the parent over IPC. A measuring child must not make its own
+ * node:http request: that runs Node's http client code (net.Socket, streams, events) with other
+ * object shapes, the JIT deoptimises the code undici shares with it, and the next ~1,000 calls of
+ * the timed loop pay for recompiling (measured: +100-200 % on /ok for 1,000 calls).
+ */
+export function askStats() {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg) => {
+      if (msg?.type !== 'stats') return;
+      process.off('message', onMessage);
+      if (msg.error) reject(new Error(msg.error));
+      else resolve(msg);
+    };
+    process.on('message', onMessage);
+    process.send({ type: 'stats?' });
+  });
+}
+
+/**
  * Run a bench script as a child and resolve with the one `result` message it sends.
  * A child that crashes, hangs past `timeoutMs` or sends nothing resolves with `{ error }`.
  */
-export function runChild(script, args, { execArgv = [], timeoutMs = 120_000 } = {}) {
+export function runChild(script, args, { execArgv = [], timeoutMs = 120_000, statsUrl } = {}) {
   return new Promise((resolve) => {
     let result = null;
     let stderr = '';
@@ -110,6 +129,13 @@ export function runChild(script, args, { execArgv = [], timeoutMs = 120_000 } = 
     }, timeoutMs);
     child.on('message', (msg) => {
       if (msg?.type === 'result') result = msg;
+      // The child asks for the server's counters over IPC (see askStats) and we fetch them for it.
+      else if (msg?.type === 'stats?' && statsUrl) {
+        getStats(statsUrl).then(
+          (s) => child.connected && child.send({ type: 'stats', ...s }),
+          (err) => child.connected && child.send({ type: 'stats', error: String(err) }),
+        );
+      }
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

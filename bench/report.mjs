@@ -54,13 +54,13 @@ async function versions() {
   return { packages: v, hopwise: hop };
 }
 
-export async function renderReport({ config, cells, unavailable, jar, steady, harnessErrors, seconds }) {
+export async function renderReport({ loadAtStart = [], config, cells, unavailable, jar, steady, harnessErrors, seconds }) {
   const v = await versions();
   const cpus = os.cpus();
   const L = [];
   L.push('# hopwise benchmark results', '');
   L.push(`- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (run took ${seconds.toFixed(0)} s)`);
-  L.push(`- Machine: ${cpus[0]?.model?.trim() ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+  L.push(`- Machine: ${cpus[0]?.model?.trim() ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} at the end`);
   L.push(`- Node ${process.version} (its bundled undici ${process.versions.undici ?? '?'}), hopwise ${v.hopwise}`);
   L.push(`- Peers: ${Object.entries(v.packages).map(([k, x]) => `${k} ${x}`).join(', ')}`);
   L.push(

@@ -14,6 +14,7 @@
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { BENCH_DIR, WORKLOADS, startServer, loadClients, runChild, median, minMax, DIST_INDEX } from './lib.mjs';
 import { runJarBench } from './jar.mjs';
 import { runSteady } from './steady.mjs';
@@ -42,6 +43,7 @@ const only = opt('only')?.split(',').filter(Boolean);
 const out = path.resolve(opt('out') ?? path.join(BENCH_DIR, 'RESULTS.md'));
 const log = (s) => process.stderr.write(`[bench] ${s}\n`);
 const started = Date.now();
+const loadAtStart = os.loadavg();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
 let harnessErrors = [];
@@ -66,8 +68,8 @@ try {
       if (unavailable.has(cell.client.name)) continue;
       const res = await runChild(
         path.join(BENCH_DIR, 'child.mjs'),
-        [JSON.stringify({ clientFile: cell.client.file, workload: cell.workload, base: server.base, statsUrl: server.statsUrl, warmup: Math.ceil(config.warmup / WORKLOADS[cell.workload].exchanges), count: config.count })],
-        { execArgv: ['--expose-gc'], timeoutMs: quick ? 30_000 : 120_000 },
+        [JSON.stringify({ clientFile: cell.client.file, workload: cell.workload, base: server.base, warmup: Math.ceil(config.warmup / WORKLOADS[cell.workload].exchanges), count: config.count })],
+        { timeoutMs: quick ? 30_000 : 120_000, statsUrl: server.statsUrl },
       );
       if (res.unavailable) {
         if (!cell.client.optional) harnessErrors.push(`${cell.client.name}: ${res.unavailable}`);
@@ -123,7 +125,7 @@ try {
     log(`steady state done (${elapsed()})`);
   }
 
-  const md = await renderReport({ config, cells, clients, unavailable, jar, steady, harnessErrors, seconds: (Date.now() - started) / 1000 });
+  const md = await renderReport({ loadAtStart, config, cells, clients, unavailable, jar, steady, harnessErrors, seconds: (Date.now() - started) / 1000 });
   await writeFile(out, md);
   process.stdout.write(md);
   log(`wrote ${path.relative(process.cwd(), out) || out} in ${elapsed()}`);
