@@ -41,7 +41,9 @@ async function versions() {
     const root = JSON.parse(await readFile(path.join(ROOT_DIR, 'package.json'), 'utf8'));
     hop = root.version;
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    hop += ` (git ${rev})`;
+    // The build is of the working tree, which may hold others' uncommitted work in progress.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    hop += ` (git ${rev}${dirty ? ' + uncommitted src changes' : ''})`;
   } catch {
     // not a git checkout: the version alone
   }

@@ -26,7 +26,13 @@ async function child(base, chains) {
   } catch (err) {
     return { unavailable: `cannot load hopwise: ${err?.message ?? err}` };
   }
-  const session = new Session();
+  let session;
+  try {
+    session = new Session();
+    await (await session.fetch(base + '/ok')).json();
+  } catch (err) {
+    return { unavailable: `first request failed: ${err?.message ?? err}`.slice(0, 200) };
+  }
   const w = WORKLOADS.redirect3;
   const url = w.url(base);
   let failures = 0;
