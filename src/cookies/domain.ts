@@ -69,7 +69,7 @@ export interface HostInfo {
   plain: boolean;
   chain: readonly string[];
   /** Filled on first use by `siteInfo` (tldts is the slow part). */
-  site?: SiteInfo;
+  site: SiteInfo | undefined;
 }
 
 const HOSTS = new Map<string, HostInfo>();
@@ -93,7 +93,9 @@ export function hostInfo(name: string): HostInfo {
   const lastLabel = host.charCodeAt(lastDot + 1);
   const plain =
     !ip && !(lastLabel >= 0x30 && lastLabel <= 0x39) && host.charCodeAt(0) !== 0x2e && !host.includes('..') && !host.includes('xn--');
-  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, chain };
+  // `site: undefined` up front: adding it later would change the object's shape and throw away the
+  // optimised code that has seen HostInfo objects so far.
+  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, chain, site: undefined };
   HOSTS.set(host, info);
   return info;
 }

@@ -237,17 +237,27 @@ export class CookieJar implements CookieStore {
    * with the same URL, and parsing it again per line is a third of the cost of storing a cookie.
    * A URL object is re-read if its href changed (URL objects are mutable).
    */
-  #lastUrl: string | URL | undefined;
+  // Kept apart by type so the comparison below always compares like with like (a string with a
+  // string), which keeps the optimised code of this hot path from being thrown away in a new jar.
+  #lastString = '';
+  #lastObject: URL | undefined;
   #lastHref = '';
   #lastFacts: RequestFacts | undefined;
 
   #factsFor(url: string | URL): RequestFacts {
-    if (url === this.#lastUrl && this.#lastFacts !== undefined) {
-      if (typeof url === 'string' || url.href === this.#lastHref) return this.#lastFacts;
+    if (typeof url === 'string') {
+      if (url === this.#lastString && this.#lastFacts !== undefined) return this.#lastFacts;
+      const f = requestFacts(url, 'setCookie');
+      this.#lastString = url;
+      this.#lastObject = undefined;
+      this.#lastFacts = f;
+      return f;
     }
+    if (url === this.#lastObject && this.#lastFacts !== undefined && url.href === this.#lastHref) return this.#lastFacts;
     const f = requestFacts(url, 'setCookie');
-    this.#lastUrl = url;
-    this.#lastHref = typeof url === 'string' ? url : url.href;
+    this.#lastString = '';
+    this.#lastObject = url;
+    this.#lastHref = url.href;
     this.#lastFacts = f;
     return f;
   }
