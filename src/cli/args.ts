@@ -577,8 +577,8 @@ const EXAMPLES: Record<CommandName, string[]> = {
     "hopwise trace -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
     "hopwise trace -X POST -d 'user=ann&pass=x' -c cookies.txt https://app.example.com/login",
     'hopwise trace --json --har trace.har https://example.com/',
-    '# against the lab (hopwise lab prints these flags):',
-    'hopwise trace --connect-to ::127.0.0.1:PORT --cacert /tmp/hopwise-lab/ca.pem https://app.hopwise.test/login-302/login',
+    '# against the lab: `hopwise lab` prints the exact --connect-to and --cacert flags',
+    'hopwise trace --connect-to :443:127.0.0.1:PORT --cacert /tmp/hopwise-lab-XXXX/ca.pem https://app.hopwise.test/login-session/login',
   ],
   doctor: [
     "hopwise doctor -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
@@ -593,6 +593,13 @@ const EXAMPLES: Record<CommandName, string[]> = {
 function flagLine(f: FlagSpec): string {
   const names = f.names.join(', ') + (f.value ? ` ${f.value}` : '');
   return `  ${names.padEnd(38)} ${f.help}`;
+}
+
+/** One line pointing at the full help, for errors found after parsing (a file that cannot be read). */
+export function shortUsage(command?: CommandName): string {
+  if (!command) return 'Usage: hopwise <command> [flags]; hopwise --help for the commands.';
+  const url = command === 'trace' || command === 'doctor' ? ' URL' : '';
+  return `Usage: hopwise ${command}${url} [flags]; hopwise ${command} --help for every flag, with examples.`;
 }
 
 export function usage(command?: CommandName): string {

@@ -143,7 +143,7 @@ function table(results: CaseResult[], p: Palette): string {
   const rows = results.map((r) => [String(r.item), r.scenario, r.case, r.outcome, doctorText(r.findings), r.problems.length ? 'FAIL' : 'ok']);
   const head = ['#', 'scenario', 'case', 'outcome', 'doctor', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [p.bold(fmt(head)), ...rows.map((r) => (r[5] === 'ok' ? fmt(r) : p.red(fmt(r))))].join('\n');
 }
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { HopwiseOptionError } from '../index.js';
-import { ArgError, parseArgs, usage } from './args.js';
+import { ArgError, parseArgs, shortUsage, usage } from './args.js';
 import { processIO, write, type CliIO } from './io.js';
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     }
   } catch (e) {
     if (e instanceof ArgError) {
-      write(io.stderr, `hopwise: ${e.message}\n\n${usage(e.command ?? (parsed.command === 'trace' || parsed.command === 'doctor' ? parsed.command : undefined))}`);
+      write(io.stderr, `hopwise: ${e.message}\n${shortUsage(e.command ?? (parsed.command === 'trace' || parsed.command === 'doctor' ? parsed.command : undefined))}`);
       return 2;
     }
     if (e instanceof HopwiseOptionError) {
