@@ -139,10 +139,8 @@ export async function runChain(r: RequestArgs): Promise<ChainResult> {
     if (e instanceof HopwiseError) {
       hops = e.hops;
       error = { code: e.code, message: e.message };
-    } else if (e instanceof ArgError) {
-      throw e;
     } else {
-      error = { code: 'ERR_NETWORK', message: (e as Error).message ?? String(e) };
+      throw e; // not a chain failure: a bug or an argument problem, reported by main
     }
   } finally {
     await session.close().catch(() => {});
