@@ -342,7 +342,8 @@ describe('how the chain ended', () => {
     const hops = Array.from({ length: 21 }, (_, i) => hop(i, 'GET', `https://a.example.com/${i}`, 302, i === 20 ? [{ subject: 'redirect', action: 'stopped', reason: 'limit', detail: '', facts: { maxRedirects: 20 } }] : []));
     const fs = run(hops, { code: 'ERR_TOO_MANY_REDIRECTS', message: 'x' });
     assert.deepEqual(codes(fs), ['too-many-redirects']);
-    assert.equal(fs[0]!.facts.redirects, 21);
+    assert.equal(fs[0]!.facts.redirectsFollowed, 20);
+    assert.equal(fs[0]!.facts.maxRedirects, 20);
     assert.match(fs[0]!.fix.client, /--max-redirs/);
   });
   test('unsafe scheme and invalid Location', () => {

@@ -182,8 +182,10 @@ function strippedCredentials(ctx: Ctx): void {
 
     if (d.subject === 'auth' || CREDENTIAL_HEADERS.has(name)) {
       const label = headerTitle(name);
+      // name origins when the host alone does not show the difference (scheme or port changed)
+      const [fromName, toName] = fromHost === toHost ? [from, to] : [fromHost, toHost];
       const title = sameSite
-        ? `${label} was not sent to ${toHost ?? 'the next origin'}: the redirect left ${fromHost ?? 'the first origin'} for another origin`
+        ? `${label} was not sent to ${toName ?? 'the next origin'}: the redirect left ${fromName ?? 'the first origin'} for another origin`
         : `${label} was kept away from ${toHost ?? 'another site'}: the redirect went to another site`;
       const client =
         d.subject === 'auth'
@@ -735,7 +737,7 @@ function chainEnd(ctx: Ctx): void {
       ctx.add('loop', loopFinding(ctx, hop.index));
     } else if (d.reason === 'limit') {
       endedBy = 'ERR_TOO_MANY_REDIRECTS';
-      ctx.add('limit', limitFinding(ctx, hop.index));
+      ctx.add('limit', limitFinding(ctx, hop.index, d));
     } else if (d.reason === 'unsafe-scheme') {
       endedBy = 'ERR_UNSAFE_REDIRECT';
       ctx.add('unsafe', unsafeFinding(hop, factString(d, 'to', 'location')));
@@ -820,22 +822,24 @@ function loopFinding(ctx: Ctx, hopIndex: number): Finding {
     { url: target ?? null, firstSeenAtHop: firstSeen?.index ?? null, cycle },
     {
       client: `No client setting fixes a loop. If the loop waits for a cookie (a login that never sticks), look for cookie findings above.`,
-      server: `The redirects point back to each other: ${cycle.join(' → ')}. Check the condition that triggers each redirect (often a missing cookie or a scheme/host canonicalisation rule fighting another).`,
+      server: `The redirects point back to each other: ${[...cycle, cycle[0]].join(' → ')}. Check the condition that triggers each redirect (often a missing cookie or a scheme/host canonicalisation rule fighting another).`,
     },
   );
 }
 
-function limitFinding(ctx: Ctx, hopIndex: number): Finding {
-  const redirects = ctx.trace.filter((h) => h.status >= 300 && h.status < 400).length;
+function limitFinding(ctx: Ctx, hopIndex: number, d?: Decision): Finding {
+  const followed = Math.max(0, ctx.trace.length - 1);
+  const max = typeof d?.facts?.maxRedirects === 'number' ? d.facts.maxRedirects : null;
   const distinct = new Set(ctx.trace.map((h) => h.url)).size;
+  const last = ctx.trace[ctx.trace.length - 1];
   return finding(
     'too-many-redirects',
     hopIndex,
-    `More redirects than the limit (${redirects} followed)`,
-    { redirects, distinctUrls: distinct, first: ctx.trace[0]?.url ?? null, last: ctx.trace[ctx.trace.length - 1]?.url ?? null },
+    `The chain stopped after ${followed} redirect${followed === 1 ? '' : 's'}: one more would exceed maxRedirects${max !== null ? ` (${max})` : ''}`,
+    { redirectsFollowed: followed, maxRedirects: max, distinctUrls: distinct, first: ctx.trace[0]?.url ?? null, last: last?.url ?? null, next: last?.location ?? null },
     {
-      client: `If the chain is legitimately long, raise maxRedirects (CLI: --max-redirs N). Usually it is not: read the trace.`,
-      server: `Redirect once, to the final URL; chains of ${redirects}+ hops cost a round trip each and hide loops.`,
+      client: `If the chain is legitimately long, raise maxRedirects (CLI: --max-redirs N). Usually it is not: read the trace for a URL pattern that never converges.`,
+      server: `Redirect once, to the final URL: every hop costs a round trip, and long chains hide loops.`,
     },
   );
 }
