@@ -144,7 +144,7 @@ describe('`hopwise trace` against the lab', () => {
     const schemas = require('har-schema') as Record<string, object>;
     for (const [name, schema] of Object.entries(schemas)) if (name !== 'har') ajv.addSchema(schema);
     const validate = ajv.compile(schemas.har!);
-    const doc = JSON.parse(readFileSync(har, 'utf8'));
+    const doc: { log: { entries: unknown[]; _hopwise: { error: { code: string } } } } = JSON.parse(readFileSync(har, 'utf8'));
     assert.ok(validate(doc), JSON.stringify(validate.errors));
     assert.equal(doc.log.entries.length, 1);
     assert.equal(doc.log._hopwise.error.code, 'ERR_INSECURE_REDIRECT');
