@@ -6,6 +6,7 @@ import { isAuthProvider, type AuthProvider } from './credentials/auth.js';
 import { parseHostPattern, type HostPattern } from './credentials/patterns.js';
 import type { CookieStore } from './cookies/types.js';
 import { HopwiseOptionError } from './errors.js';
+import { closest } from './suggest.js';
 import type { RedirectMode } from './redirect/plan.js';
 import { parseConnectTo, type ConnectToRule } from './transport/connect-to.js';
 import type { Decision, Hop } from './trace/types.js';
@@ -85,31 +86,12 @@ const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal'] as const;
 
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
 /** Throws ERR_UNKNOWN_OPTION naming the first unknown key, with a suggestion when one is close. */
 export function rejectUnknown(obj: object, known: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    let best: string | undefined;
-    let bestD = Infinity;
-    for (const k of known) {
-      const d = distance(key, k);
-      if (d < bestD) [best, bestD] = [k, d];
-    }
-    const hint = best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? ` Did you mean '${best}'?` : ` Known options: ${known.join(', ')}.`;
+    const best = closest(key, known, (k) => Math.max(2, Math.floor(k.length / 3)));
+    const hint = best !== undefined ? ` Did you mean '${best}'?` : ` Known options: ${known.join(', ')}.`;
     throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `${where}: unknown option '${key}'.${hint}`);
   }
 }

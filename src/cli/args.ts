@@ -7,6 +7,7 @@
  * with an explanation. hopwise's own: `--auth-scope --trust --sensitive-header --allow-downgrade
  * --follow-meta-refresh --cross-origin-body --json --har --show-secrets`.
  */
+import { closest } from '../suggest.js';
 
 export type CommandName = 'trace' | 'doctor' | 'lab' | 'demo';
 export const COMMANDS: readonly CommandName[] = ['trace', 'doctor', 'lab', 'demo'];

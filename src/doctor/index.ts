@@ -3,7 +3,7 @@
  * and returns findings with fixes for the client and for the server. `FINDINGS` is the one list of
  * finding codes with their meaning.
  */
-export { diagnose, hasProblems, findClientRedirect, trustPatternFor } from './rules.js';
+export { diagnose, hasProblems, trustPatternFor } from './rules.js';
 export type { DiagnosableHop, DiagnosableError } from './rules.js';
 export { FINDINGS } from './findings.js';
 export type { Finding, FindingCode, Severity, FactValue } from './findings.js';

@@ -1,22 +1,16 @@
 /**
  * The doctor: rules over a finished trace. Every rule reads the decisions the session recorded (and,
- * for the few things that are not decisions, the response facts the hop carries: status, headers,
- * `bodySnippet`). No rule re-derives policy: if the session did not record it, the doctor does not
- * guess it.
+ * for the few things that are not decisions, the response facts the hop carries: status, headers).
+ * No rule re-derives policy: if the session did not record it, the doctor does not guess it.
  */
 import { getDomain } from 'tldts';
 import type { Decision, Hop } from '../trace/types.js';
 import { FINDINGS, type FactValue, type Finding, type FindingCode, type Severity } from './findings.js';
 
-/**
- * What the doctor reads from a hop beyond the `Hop` contract: `bodySnippet` is the start of an HTML
- * response body (the session records it for text/html responses up to 64 KiB); with it the doctor can
- * see a page that "redirects" by meta refresh or script. Without it, that rule stays silent.
- */
-export type DiagnosableHop = Hop & { bodySnippet?: string };
-// The session records client-side redirects as decisions (subject 'redirect', reasons 'meta-refresh',
-// 'meta-refresh-not-followed', 'script-redirect-not-followed', facts { kind, target }); the doctor
-// reads those. `bodySnippet` and a `Refresh:` header are a fallback for traces made without them.
+/** The hops the doctor reads: the trace exactly as the session recorded it. */
+export type DiagnosableHop = Hop;
+// Client-side redirects come from the session's own decisions (subject 'redirect', reasons
+// 'meta-refresh', 'meta-refresh-not-followed', 'script-redirect-not-followed', facts { kind, target }).
 
 /** The error the chain ended with, if any: a `HopwiseError` or anything with `code` and `hops`. */
 export interface DiagnosableError {
@@ -482,25 +476,6 @@ function findIssued(issued: Map<string, number>, name: string, host: string): nu
 
 // --- rule: a 200 page that redirects by meta refresh or script ---------------------------------
 
-const META_REFRESH = /<meta\b[^>]*http-equiv\s*=\s*["']?refresh["']?[^>]*>/i;
-const META_CONTENT = /content\s*=\s*(["'])(.*?)\1|content\s*=\s*([^\s>]+)/i;
-const SCRIPT_LOCATION =
-  /(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*(["'`])([^"'`]+)\1|location\.(?:replace|assign)\(\s*(["'`])([^"'`]+)\3\s*\)/i;
-
-/** Finds a client-side redirect in an HTML snippet: `{ kind, target }` or null. Exported for tests. */
-export function findClientRedirect(html: string): { kind: 'meta-refresh' | 'script'; target: string | null } | null {
-  const meta = META_REFRESH.exec(html);
-  if (meta) {
-    const c = META_CONTENT.exec(meta[0]);
-    const content = (c?.[2] ?? c?.[3] ?? '').trim();
-    const m = /url\s*=\s*['"]?([^'"]+)['"]?/i.exec(content);
-    return { kind: 'meta-refresh', target: m ? m[1]!.trim() : null };
-  }
-  const s = SCRIPT_LOCATION.exec(html);
-  if (s) return { kind: 'script', target: (s[2] ?? s[4] ?? '').trim() || null };
-  return null;
-}
-
 function headerValue(h: Record<string, string | string[]>, name: string): string | undefined {
   const v = h?.[name];
   return Array.isArray(v) ? v.join(', ') : v;
@@ -517,18 +492,6 @@ function clientSideRedirect(ctx: Ctx): void {
     if (d) {
       const kind = d.reason === 'script-redirect-not-followed' || d.facts?.kind === 'script' || d.name === 'script' ? 'script' : 'meta-refresh';
       found = { kind, target: factString(d, 'target', 'to', 'url') ?? null, followed: d.action === 'followed' };
-    } else if (hop.status >= 200 && hop.status < 300) {
-      // 2. fallback for traces without those decisions: the page itself (`bodySnippet`) or a Refresh header
-      const ct = headerValue(hop.responseHeaders ?? {}, 'content-type') ?? '';
-      const snippet = hop.bodySnippet;
-      const fromBody = typeof snippet === 'string' && /html/i.test(ct || 'text/html') ? findClientRedirect(snippet) : null;
-      const refreshHeader = headerValue(hop.responseHeaders ?? {}, 'refresh');
-      if (fromBody) found = { ...fromBody, followed: false };
-      else if (refreshHeader) {
-        const m = /url\s*=\s*['"]?([^'"]+)['"]?/i.exec(refreshHeader);
-        found = { kind: 'meta-refresh', target: m ? m[1]!.trim() : null, followed: false };
-      }
-      if (found && ctx.trace[i + 1]) found.followed = true;
     }
     if (!found) continue;
     let target = found.target;
