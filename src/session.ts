@@ -244,10 +244,12 @@ export class Session {
       chain.refreshAuth = false;
 
       let cookieHeader = '';
+      let sentCookies: Map<string, string> | undefined;
       if (jar) {
         const { header, verdicts } = jar.evaluate(url);
         cookieHeader = header;
         for (const v of verdicts) {
+          if (v.sent) (sentCookies ??= new Map()).set(v.cookie.name, v.cookie.value);
           decisions.push({ subject: 'cookie', name: v.cookie.name, action: v.sent ? 'sent' : 'withheld', reason: v.reason, detail: v.detail, facts: { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure } });
         }
       }
@@ -334,7 +336,12 @@ export class Session {
           }
           const r = jar.setCookie(line, url);
           const name = r.stored ? r.cookie.name : r.name;
-          decisions.push({ subject: 'set-cookie', ...(name !== undefined ? { name } : {}), action: r.stored ? 'stored' : r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail });
+          const d: Decision = { subject: 'set-cookie', action: r.stored ? 'stored' : r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail };
+          if (name !== undefined) d.name = name;
+          // Whether the server replaced a cookie this very request carried with a new value: the
+          // doctor's "session not recognised" signal (a boolean, never the values themselves).
+          if (r.stored && r.reason === 'replaced' && sentCookies?.has(r.cookie.name)) d.facts = { valueChanged: sentCookies.get(r.cookie.name) !== r.cookie.value };
+          decisions.push(d);
         }
         hop.responseHeaders = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];
       } else {
