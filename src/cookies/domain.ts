@@ -57,26 +57,30 @@ export function domainMatch(host: string, domain: string): boolean {
  * - `host`: the name as one flat, engine-internalised string. URL getters and slices return a fresh
  *   (often "sliced") string on every call; comparing and hashing those is measurably slower, and a
  *   sliced string keeps the whole URL text it came from alive. Internalised strings compare by pointer.
- * - `chain`: the host and its parent domains (`a.b.example.com`, `b.example.com`, `example.com`,
- *   `com`), the only cookie domains that can match it (§5.1.3); just the host for an IP address.
+ * - `parent`: the next domain up (`b.example.com` for `a.b.example.com`); following it from a host
+ *   gives the only cookie domains that can match it (§5.1.3). None for an IP or a single label.
+ *   A pointer rather than an array of names per host: a jar of 1,000 hosts would otherwise keep
+ *   1,000 arrays that mostly repeat each other.
  * - `plain`: a lower-case LDH name the URL parser leaves as is (not IPv4-like, no punycode, no empty
  *   label), which lets `url.ts` read simple URL strings without the full parser.
+ * - `publicSuffix` / `site`: see `SiteInfo`; filled on first use by `siteInfo` (tldts is the slow
+ *   part). Kept on this object rather than a separate one: one object per host, not two.
  */
 export interface HostInfo {
   host: string;
   ip: boolean;
   loopback: boolean;
   plain: boolean;
-  chain: readonly string[];
-  /** Filled on first use by `siteInfo` (tldts is the slow part). */
-  site: SiteInfo | undefined;
+  parent: HostInfo | undefined;
+  publicSuffix: string | null | undefined;
+  site: string | undefined;
 }
 
 const HOSTS = new Map<string, HostInfo>();
 const HOSTS_MAX = 8192;
 
-function internalise(s: string): string {
-  // A property key comes back as an internalised string.
+/** The engine's one copy of `s` (a property key comes back internalised); equal strings share it. */
+export function internalise(s: string): string {
   return Object.keys({ [s]: 0 })[0] ?? s;
 }
 
@@ -86,16 +90,16 @@ export function hostInfo(name: string): HostInfo {
   if (HOSTS.size >= HOSTS_MAX) HOSTS.clear();
   const host = internalise(name);
   const ip = isIpHost(host);
-  let chain: readonly string[] = [host];
+  let parent: HostInfo | undefined;
   const dot = host.indexOf('.');
-  if (!ip && dot >= 0 && dot < host.length - 1) chain = [host, ...hostInfo(host.slice(dot + 1)).chain];
+  if (!ip && dot >= 0 && dot < host.length - 1) parent = hostInfo(host.slice(dot + 1));
   const lastDot = host.lastIndexOf('.', host.length - 2);
   const lastLabel = host.charCodeAt(lastDot + 1);
   const plain =
     !ip && !(lastLabel >= 0x30 && lastLabel <= 0x39) && host.charCodeAt(0) !== 0x2e && !host.includes('..') && !host.includes('xn--');
-  // `site: undefined` up front: adding it later would change the object's shape and throw away the
-  // optimised code that has seen HostInfo objects so far.
-  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, chain, site: undefined };
+  // Every field present up front: adding one later would change the object's shape and throw away
+  // the optimised code that has seen HostInfo objects so far.
+  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, parent, publicSuffix: undefined, site: undefined };
   HOSTS.set(host, info);
   return info;
 }
@@ -121,22 +125,34 @@ export interface SiteInfo {
  */
 export function siteInfo(host: string): SiteInfo {
   const info = hostInfo(host);
-  return (info.site ??= computeSiteInfo(info.host));
+  if (info.site === undefined) computeSiteInfo(info);
+  return info as SiteInfo;
 }
 
-function computeSiteInfo(host: string): SiteInfo {
-  if (isIpHost(host)) return { publicSuffix: null, site: host };
+function computeSiteInfo(info: HostInfo): void {
+  const host = info.host;
+  if (isIpHost(host)) {
+    info.publicSuffix = null;
+    info.site = host;
+    return;
+  }
   // localhost is not on the Public Suffix List; tldts's default "*" rule would make `localhost`
   // itself a public suffix, so `a.localhost` could not share cookies with `b.localhost` via
   // Domain=localhost. The lab relies on that, and RFC 6761 reserves the name for loopback, so
   // `localhost` is treated as a registrable domain with no public suffix above it.
-  if (isLocalhost(host)) return { publicSuffix: '', site: 'localhost' };
+  if (isLocalhost(host)) {
+    info.publicSuffix = '';
+    info.site = 'localhost';
+    return;
+  }
   // tldts drops a trailing dot; a trailing-dot host is a distinct host for cookies, so look up
   // the name without it and keep the dot off the site too (it is only a grouping key).
   const bare = host.endsWith('.') ? host.slice(0, -1) : host;
   // Private registries (github.io, ...) count as public suffixes for cookies, as in browsers.
   const r = parseDomain(bare, { allowPrivateDomains: true, extractHostname: false });
-  return { publicSuffix: r.publicSuffix, site: r.domain ?? bare };
+  // Internalised: tldts returns fresh strings, and every host of a site would keep its own copy.
+  info.publicSuffix = r.publicSuffix === null ? null : internalise(r.publicSuffix);
+  info.site = internalise(r.domain ?? bare);
 }
 
 /**

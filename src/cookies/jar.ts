@@ -9,12 +9,12 @@
  * for the withheld cookies a trace shows and for the "leave secure cookies alone" check. A Set in
  * access order gives the least recently used cookie for the total limit in O(1).
  */
-import type { Cookie, CookieContext, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
+import type { Cookie, CookieContext, CookieStore, CookieVerdict, SameSite, SetCookieResult } from './types.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { buildCookie, isRejection } from './storage.js';
 import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
-import { domainMatch, internHost, siteInfo, type HostInfo } from './domain.js';
+import { domainMatch, hostInfo as infoOf, internHost, siteInfo, type HostInfo } from './domain.js';
 import { pathMatch } from './path.js';
 import { compareForHeader, isExpired, judge, sameSiteNote, serialize, siteOf } from './match.js';
 import {
@@ -54,75 +54,116 @@ export const DEFAULT_MAX_COOKIES = 50_000;
 /** At most this many cookies of other hosts of the same site get a verdict in `evaluate`. */
 export const MAX_SIBLING_VERDICTS = 50;
 
-/**
- * A stored cookie: the public fields plus the jar's bookkeeping, in one flat object so the lookup
- * loop reads one object per cookie (a 10,000-cookie jar does not fit in a CPU cache; every pointer
- * hop is a likely miss). `sameSite` is always present (possibly undefined) to keep one shape.
- * Never handed out: callers get `snapshot()` copies.
- */
-interface Entry extends Cookie {
-  /** Creation order; breaks ties between equal creation times (§5.8.3 step 2). Kept on replacement. */
-  seq: number;
-  /** Access order, for least-recently-used eviction. */
-  tick: number;
-  /** The tick this entry had when it was last (re)queued in the LRU set; see `#enforceLimits`. */
-  queued: number;
-  /** Position in its bucket's list (swap-remove keeps removal O(1)). */
-  slot: number;
-  /** Registrable domain (or the host for IPs): the group for explanations. */
-  site: string;
+/** `Entry.flags` bits: the four small attributes packed into one number (one field, not four). */
+const HOST_ONLY = 1;
+const SECURE = 2;
+const HTTP_ONLY = 4;
+/** SameSite in bits 3-4: 0 = absent, then strict, lax, none (the order of `SAME_SITE`). */
+const SAME_SITE_SHIFT = 3;
+const SAME_SITE: readonly (SameSite | undefined)[] = [undefined, 'strict', 'lax', 'none'];
+
+function flagsOf(c: Cookie): number {
+  let f = c.hostOnly ? HOST_ONLY : 0;
+  if (c.secure) f |= SECURE;
+  if (c.httpOnly) f |= HTTP_ONLY;
+  const s = c.sameSite;
+  if (s !== undefined) f |= (s === 'strict' ? 1 : s === 'lax' ? 2 : 3) << SAME_SITE_SHIFT;
+  return f;
 }
 
-function makeEntry(c: Cookie, seq: number, tick: number, site: string): Entry {
+/**
+ * A stored cookie: one flat object with one shape, and as few fields as the jar can work with,
+ * because a jar of 10,000 cookies is mostly these objects (and the garbage collector copies every
+ * new one at least twice before it settles in the old generation, so its size is also the cost of
+ * storing it). The booleans and SameSite are packed into `flags`; `name` and `path` are shared
+ * strings (see `intern`); the domain string is the host's internalised one; a bucket is a linked
+ * list through `next` rather than an array per domain. Never handed out: callers get `snapshot()`
+ * copies, and the matching/explaining code reads those.
+ */
+interface Entry {
+  name: string;
+  value: string;
+  /** Canonical host (host-only) or Domain value; the bucket key. */
+  domain: string;
+  path: string;
+  flags: number;
+  expires: number | null;
+  creation: number;
+  lastAccess: number;
+  /** Creation order; breaks ties between equal creation times (§5.8.3 step 2). Kept on replacement. */
+  seq: number;
+  /** Access order, for least-recently-used eviction; -1 once removed from the jar. */
+  tick: number;
+  /** The next entry of the same bucket. */
+  next: Entry | null;
+}
+
+/**
+ * Bounded table of shared strings for cookie names and paths: a jar of 10,000 cookies typically
+ * has a few dozen distinct names and paths, and each parsed line brings its own copy of them.
+ * Cleared when full (the strings stay correct, only sharing is lost).
+ */
+const SHARED = new Map<string, string>();
+const SHARED_MAX = 4096;
+
+function intern(s: string): string {
+  const known = SHARED.get(s);
+  if (known !== undefined) return known;
+  if (SHARED.size >= SHARED_MAX) SHARED.clear();
+  SHARED.set(s, s);
+  return s;
+}
+
+function makeEntry(c: Cookie, seq: number, tick: number): Entry {
   return {
-    name: c.name,
+    name: intern(c.name),
     value: c.value,
     domain: c.domain,
-    path: c.path,
-    hostOnly: c.hostOnly,
-    secure: c.secure,
-    httpOnly: c.httpOnly,
-    sameSite: c.sameSite,
+    path: intern(c.path),
+    flags: flagsOf(c),
     expires: c.expires,
     creation: c.creation,
     lastAccess: c.lastAccess,
     seq,
     tick,
-    queued: tick,
-    slot: 0,
-    site,
+    next: null,
   };
 }
 
 /** The public copy of a stored cookie (no bookkeeping; `sameSite` only when set). */
-function snapshot(e: Cookie): Cookie {
+function snapshot(e: Entry): Cookie {
+  const f = e.flags;
   const c: Cookie = {
     name: e.name,
     value: e.value,
     domain: e.domain,
     path: e.path,
-    hostOnly: e.hostOnly,
-    secure: e.secure,
-    httpOnly: e.httpOnly,
+    hostOnly: (f & HOST_ONLY) !== 0,
+    secure: (f & SECURE) !== 0,
+    httpOnly: (f & HTTP_ONLY) !== 0,
     expires: e.expires,
     creation: e.creation,
     lastAccess: e.lastAccess,
   };
-  if (e.sameSite !== undefined) c.sameSite = e.sameSite;
+  const s = SAME_SITE[f >> SAME_SITE_SHIFT];
+  if (s !== undefined) c.sameSite = s;
   return c;
 }
 
 /**
- * The cookies of one domain: an array for fast iteration and, once the bucket is big enough for a
- * scan to cost more than a hash, an index by name for replacement (§5.7 step 19 matches name,
- * host-only flag and path; the few cookies sharing a name are scanned).
+ * The cookies of one domain: a linked list (through `Entry.next`) for iteration and, once the
+ * bucket is big enough for a scan to cost more than a hash, an index by name for replacement
+ * (§5.7 step 19 matches name, host-only flag and path; the few cookies sharing a name are scanned).
+ * `site` is the domain's registrable domain, kept for the site index when the bucket empties.
  */
 interface Bucket {
-  list: Entry[];
+  head: Entry | null;
+  size: number;
   byName: Map<string, Entry[]> | undefined;
+  site: string;
 }
 
-/** Buckets up to this size are searched by scanning `list`; bigger ones get a `byName` index. */
+/** Buckets up to this size are searched by scanning the list; bigger ones get a `byName` index. */
 const INDEX_BUCKET_AT = 16;
 
 function indexAdd(byName: Map<string, Entry[]>, e: Entry): void {
@@ -130,6 +171,14 @@ function indexAdd(byName: Map<string, Entry[]>, e: Entry): void {
   if (same === undefined) byName.set(e.name, [e]);
   else same.push(e);
 }
+
+/**
+ * Evictions for the total limit take the least recently used cookie; finding it by scanning the
+ * jar each time would make every insert into a full jar O(n). So one scan sorts out this many of
+ * the least recently used as candidates (with their ticks at that moment), and evictions take them
+ * in order while they last. See `#evictOne` for why that still finds the least recently used.
+ */
+const MIN_VICTIM_BATCH = 64;
 
 const NONE: string[] = [];
 
@@ -201,15 +250,14 @@ export class CookieJar implements CookieStore {
   readonly #byDomain = new Map<string, Bucket>();
   /** site (registrable domain) → the cookie domains under it that have a bucket. */
   readonly #siteDomains = new Map<string, Set<string>>();
-  /**
-   * Eviction queue for the total limit: entries in the order they were queued, read from #head.
-   * Accessing a cookie only bumps its `tick`; when evicting, an entry whose tick moved since it was
-   * queued is queued again instead of evicted, and removed entries (slot -1) are skipped. So the hot
-   * paths never touch the queue, and the victim is still the least recently used cookie.
-   */
-  #queue: Entry[] = [];
-  #head = 0;
   #count = 0;
+  /**
+   * Candidates for total-limit eviction, least recently used first, each with the tick it had
+   * when chosen (`#victimTicks`); read from `#victimHead`. Empty until the jar first overflows.
+   */
+  #victims: Entry[] = [];
+  #victimTicks: number[] = [];
+  #victimHead = 0;
   /** site + "\n" + name → the Secure cookies of that name, for §5.7 step 15 without scanning a site. */
   readonly #secureByName = new Map<string, Set<Entry>>();
   #seq = 0;
@@ -278,18 +326,19 @@ export class CookieJar implements CookieStore {
     const now = this.#now();
     const cookie = buildCookie(parsed, req, now);
     if (isRejection(cookie)) return { stored: false, reason: cookie.reason, detail: cookie.detail, name };
-    cookie.domain = internHost(cookie.domain);
-    const site = siteInfo(cookie.domain).site;
+    // A host-only cookie's domain is the request host, already the shared string: skip the lookup.
+    const hostInfo = cookie.domain === req.host ? req.info : infoOf(cookie.domain);
+    cookie.domain = hostInfo.host;
 
     // §5.7 step 15, "leave secure cookies alone": an insecure request may not overwrite or shadow a
     // Secure cookie of the same name whose domain and path overlap.
     if (!cookie.secure && !req.secure && this.#secureByName.size > 0) {
-      const blocker = this.#findSecureBlocker(cookie, site);
+      const blocker = this.#findSecureBlocker(cookie, siteInfo(cookie.domain).site);
       if (blocker) {
         return {
           stored: false,
           reason: 'overwrite-secure',
-          detail: `a Secure cookie of this name exists for ${blocker.hostOnly ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
+          detail: `a Secure cookie of this name exists for ${(blocker.flags & HOST_ONLY) !== 0 ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
           name,
         };
       }
@@ -309,12 +358,12 @@ export class CookieJar implements CookieStore {
     }
 
     let evicted: string[] = NONE;
-    if (old && old.secure === cookie.secure) {
+    const flags = flagsOf(cookie);
+    if (old && (old.flags & SECURE) === (flags & SECURE)) {
       // Replacement in place: same bucket, key, site, creation time and order; the rest changes.
-      // Counts as a use for eviction (the tick moves; the LRU set is reordered lazily).
+      // Counts as a use for eviction (the tick moves).
       old.value = cookie.value;
-      old.httpOnly = cookie.httpOnly;
-      old.sameSite = cookie.sameSite;
+      old.flags = flags;
       old.expires = cookie.expires;
       old.lastAccess = cookie.lastAccess;
       old.tick = ++this.#tick;
@@ -326,8 +375,8 @@ export class CookieJar implements CookieStore {
       } else {
         seq = ++this.#seq;
       }
-      const entry = makeEntry(cookie, seq, ++this.#tick, site);
-      this.#insert(entry);
+      const entry = makeEntry(cookie, seq, ++this.#tick);
+      this.#insert(entry, hostInfo);
       evicted = this.#enforceLimits(entry, now);
     }
     // `cookie` was only copied into the jar, never stored itself, so it can be handed out as is.
@@ -336,7 +385,7 @@ export class CookieJar implements CookieStore {
     return result;
   }
 
-  #findSecureBlocker(c: Cookie, site: string): Cookie | undefined {
+  #findSecureBlocker(c: Cookie, site: string): Entry | undefined {
     const group = this.#secureByName.get(`${site}\n${c.name}`);
     if (!group) return undefined;
     for (const o of group) {
@@ -354,67 +403,80 @@ export class CookieJar implements CookieStore {
   #find(c: Cookie): Entry | undefined {
     const bucket = this.#byDomain.get(c.domain);
     if (bucket === undefined) return undefined;
-    const same = bucket.byName === undefined ? bucket.list : bucket.byName.get(c.name);
+    const hostOnly = c.hostOnly ? HOST_ONLY : 0;
+    if (bucket.byName === undefined) {
+      for (let e = bucket.head; e !== null; e = e.next) {
+        if (e.name === c.name && e.path === c.path && (e.flags & HOST_ONLY) === hostOnly) return e;
+      }
+      return undefined;
+    }
+    const same = bucket.byName.get(c.name);
     if (same === undefined) return undefined;
     for (let i = 0; i < same.length; i++) {
       const e = same[i]!;
-      if (e.name === c.name && e.path === c.path && e.hostOnly === c.hostOnly) return e;
+      if (e.path === c.path && (e.flags & HOST_ONLY) === hostOnly) return e;
     }
     return undefined;
   }
 
-  #insert(e: Entry): void {
+  #insert(e: Entry, info: HostInfo): void {
     let bucket = this.#byDomain.get(e.domain);
-    if (!bucket) this.#byDomain.set(e.domain, (bucket = { list: [], byName: undefined }));
-    e.slot = bucket.list.length;
-    bucket.list.push(e);
-    if (bucket.byName !== undefined) indexAdd(bucket.byName, e);
-    else if (bucket.list.length > INDEX_BUCKET_AT) {
-      const byName = new Map<string, Entry[]>();
-      for (const x of bucket.list) indexAdd(byName, x);
-      bucket.byName = byName;
-    }
-    if (bucket.list.length === 1) {
-      let domains = this.#siteDomains.get(e.site);
-      if (!domains) this.#siteDomains.set(e.site, (domains = new Set()));
+    if (bucket === undefined) {
+      const site = siteInfo(info.host).site;
+      this.#byDomain.set(e.domain, (bucket = { head: null, size: 0, byName: undefined, site }));
+      let domains = this.#siteDomains.get(site);
+      if (!domains) this.#siteDomains.set(site, (domains = new Set()));
       domains.add(e.domain);
     }
-    this.#queue.push(e);
+    e.next = bucket.head;
+    bucket.head = e;
+    bucket.size++;
+    if (bucket.byName !== undefined) indexAdd(bucket.byName, e);
+    else if (bucket.size > INDEX_BUCKET_AT) {
+      const byName = new Map<string, Entry[]>();
+      for (let x: Entry | null = bucket.head; x !== null; x = x.next) indexAdd(byName, x);
+      bucket.byName = byName;
+    }
     this.#count++;
-    if (e.secure) {
-      const k = `${e.site}\n${e.name}`;
+    if ((e.flags & SECURE) !== 0) {
+      const k = `${bucket.site}\n${e.name}`;
       let secure = this.#secureByName.get(k);
       if (!secure) this.#secureByName.set(k, (secure = new Set()));
       secure.add(e);
     }
   }
 
+  /** Take `e` out of the jar; nothing happens if it is no longer there. */
   #remove(e: Entry): void {
+    if (e.tick < 0) return;
     const bucket = this.#byDomain.get(e.domain);
-    if (bucket !== undefined && bucket.list[e.slot] === e) {
-      if (bucket.byName !== undefined) {
-        const same = bucket.byName.get(e.name)!;
-        if (same.length === 1) bucket.byName.delete(e.name);
-        else same.splice(same.indexOf(e), 1);
-      }
-      const last = bucket.list.pop()!;
-      if (last !== e) {
-        bucket.list[e.slot] = last;
-        last.slot = e.slot;
-      }
-      if (bucket.list.length === 0) {
-        this.#byDomain.delete(e.domain);
-        const domains = this.#siteDomains.get(e.site);
-        if (domains) {
-          domains.delete(e.domain);
-          if (domains.size === 0) this.#siteDomains.delete(e.site);
-        }
-      }
-      e.slot = -1; // removed: the eviction queue skips it
-      this.#count--;
+    if (bucket === undefined) return;
+    if (bucket.head === e) bucket.head = e.next;
+    else {
+      let p = bucket.head;
+      while (p !== null && p.next !== e) p = p.next;
+      if (p === null) return;
+      p.next = e.next;
     }
-    if (e.secure) {
-      const k = `${e.site}\n${e.name}`;
+    e.next = null;
+    e.tick = -1; // removed: pending eviction candidates skip it
+    bucket.size--;
+    this.#count--;
+    if (bucket.byName !== undefined) {
+      const same = bucket.byName.get(e.name)!;
+      if (same.length === 1) bucket.byName.delete(e.name);
+      else same.splice(same.indexOf(e), 1);
+    }
+    if (bucket.size === 0) {
+      this.#byDomain.delete(e.domain);
+      const domains = this.#siteDomains.get(bucket.site);
+      if (domains) {
+        domains.delete(e.domain);
+        if (domains.size === 0) this.#siteDomains.delete(bucket.site);
+      }
+    }
+    if ((e.flags & SECURE) !== 0) {
+      const k = `${bucket.site}\n${e.name}`;
       const secure = this.#secureByName.get(k);
       if (secure) {
         secure.delete(e);
@@ -426,49 +488,59 @@ export class CookieJar implements CookieStore {
   /** Per-domain then total limits: expired cookies go first, then the least recently used. */
   #enforceLimits(fresh: Entry, now: number): string[] {
     const bucket = this.#byDomain.get(fresh.domain);
-    if (this.#count <= this.#maxTotal && (!bucket || bucket.list.length <= this.#maxPerDomain)) return NONE;
+    if (this.#count <= this.#maxTotal && (!bucket || bucket.size <= this.#maxPerDomain)) return NONE;
     const evicted: string[] = [];
-    if (bucket && bucket.list.length > this.#maxPerDomain) {
-      for (const e of [...bucket.list]) if (e !== fresh && isExpired(e, now)) this.#remove(e);
-      while (bucket.list.length > this.#maxPerDomain) {
+    if (bucket && bucket.size > this.#maxPerDomain) {
+      for (let e = bucket.head; e !== null; ) {
+        const next = e.next;
+        if (e !== fresh && e.expires !== null && e.expires <= now) this.#remove(e);
+        e = next;
+      }
+      while (bucket.size > this.#maxPerDomain) {
         let victim: Entry | undefined;
-        for (const e of bucket.list) if (e !== fresh && (victim === undefined || e.tick < victim.tick)) victim = e;
+        for (let e = bucket.head; e !== null; e = e.next) if (e !== fresh && (victim === undefined || e.tick < victim.tick)) victim = e;
         if (!victim) break;
         this.#remove(victim);
         evicted.push(`the least recently used cookie of ${fresh.domain} (limit ${this.#maxPerDomain} per domain)`);
       }
     }
-    while (this.#count > this.#maxTotal && this.#head < this.#queue.length) {
-      const victim = this.#queue[this.#head++]!;
-      if (victim.slot < 0) continue; // already removed
-      if (victim.tick !== victim.queued || victim === fresh) {
-        // Used since it was queued: not the least recently used; queue it again at its new place.
-        victim.queued = victim.tick;
-        this.#queue.push(victim);
-        continue;
-      }
+    while (this.#count > this.#maxTotal) {
+      const victim = this.#evictOne(fresh);
+      if (victim === undefined) break;
       this.#remove(victim);
       evicted.push(`the least recently used cookie in the jar, for ${victim.domain} (limit ${this.#maxTotal})`);
     }
-    this.#compactQueue();
     return evicted;
   }
 
-  /** Drop consumed and removed queue slots once they outnumber the live ones (amortised O(1)). */
-  #compactQueue(): void {
-    if (this.#queue.length < 1024 || this.#queue.length < 2 * this.#count) return;
-    const live: Entry[] = [];
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const e = this.#queue[i]!;
-      if (e.slot >= 0) live.push(e);
+  /**
+   * The least recently used cookie other than `fresh`. Candidates were chosen by one scan, sorted
+   * by tick, with the ticks they had then. A candidate whose tick has not moved since is older than
+   * every cookie that is not a candidate (those had higher ticks at the scan, and ticks only grow),
+   * and older than the candidates after it; candidates used (or removed) since are skipped. When
+   * none is left, scan again.
+   */
+  #evictOne(fresh: Entry): Entry | undefined {
+    for (let pass = 0; pass < 2; pass++) {
+      while (this.#victimHead < this.#victims.length) {
+        const i = this.#victimHead++;
+        const e = this.#victims[i]!;
+        if (e.tick === this.#victimTicks[i] && e !== fresh) return e;
+      }
+      const all: Entry[] = [];
+      for (const e of this.#entries()) if (e !== fresh) all.push(e);
+      all.sort((a, b) => a.tick - b.tick);
+      const n = Math.min(all.length, Math.max(MIN_VICTIM_BATCH, this.#maxTotal >> 4));
+      this.#victims = all.slice(0, n);
+      this.#victimTicks = this.#victims.map((e) => e.tick);
+      this.#victimHead = 0;
     }
-    this.#queue = live;
-    this.#head = 0;
+    return undefined;
   }
 
   /** Every stored entry (expired ones not yet swept included), in no particular order. */
   *#entries(): Generator<Entry> {
-    for (const bucket of this.#byDomain.values()) yield* bucket.list;
+    for (const bucket of this.#byDomain.values()) for (let e = bucket.head; e !== null; e = e.next) yield e;
   }
 
   #touch(e: Entry, now: number): void {
@@ -484,23 +556,21 @@ export class CookieJar implements CookieStore {
    */
   #collect(info: HostInfo, path: string, secure: boolean, now: number): Entry[] {
     const out: Entry[] = [];
-    const chain = info.chain;
-    for (let c = 0; c < chain.length; c++) {
-      const bucket = this.#byDomain.get(chain[c]!);
+    // The host, then each parent domain: the only cookie domains that can match (§5.1.3).
+    for (let h: HostInfo | undefined = info; h !== undefined; h = h.parent) {
+      const bucket = this.#byDomain.get(h.host);
       if (bucket === undefined) continue;
       // The bucket settles the domain rules (§5.8.3 step 1.1) without comparing strings: in the
       // host's own bucket every cookie matches (host-only: identical host; domain: the host itself);
       // in a parent domain's bucket only domain cookies do (the host is a subdomain, not an IP).
-      const own = c === 0;
-      const list = bucket.list;
-      for (let i = 0; i < list.length; ) {
-        const e = list[i]!;
-        if (e.expires !== null && e.expires <= now) {
-          this.#remove(e); // swap-remove: another entry now sits at i
-          continue;
-        }
-        i++;
-        if ((own || !e.hostOnly) && (secure || !e.secure) && pathMatch(path, e.path)) out.push(e);
+      // So the flags that rule a cookie out: host-only outside the host's own bucket, Secure on an
+      // insecure request.
+      const reject = (h === info ? 0 : HOST_ONLY) | (secure ? 0 : SECURE);
+      for (let e = bucket.head; e !== null; ) {
+        const next = e.next;
+        if (e.expires !== null && e.expires <= now) this.#remove(e);
+        else if ((e.flags & reject) === 0 && pathMatch(path, e.path)) out.push(e);
+        e = next;
       }
     }
     // Insertion sort: the list is short (what one request sends), and an inlined comparison beats
@@ -546,9 +616,9 @@ export class CookieJar implements CookieStore {
     const req = factsFromUrl(u);
     // Every cookie whose domain is on the host's suffix chain: all that could match, sent or not.
     const candidates = new Set<Entry>();
-    for (const d of req.info.chain) {
-      const bucket = this.#byDomain.get(d);
-      if (bucket) for (const e of bucket.list) candidates.add(e);
+    for (let h: HostInfo | undefined = req.info; h !== undefined; h = h.parent) {
+      const bucket = this.#byDomain.get(h.host);
+      if (bucket) for (let e = bucket.head; e !== null; e = e.next) candidates.add(e);
     }
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable.
@@ -557,7 +627,7 @@ export class CookieJar implements CookieStore {
     if (domains) {
       for (const d of domains) {
         const bucket = this.#byDomain.get(d);
-        if (bucket) for (const e of bucket.list) if (!candidates.has(e)) siblings.push(e);
+        if (bucket) for (let e = bucket.head; e !== null; e = e.next) if (!candidates.has(e)) siblings.push(e);
       }
     }
     let omitted = 0;
@@ -574,7 +644,7 @@ export class CookieJar implements CookieStore {
     }
     for (const v of withheld) if (v.verdict.reason === 'expired') this.#remove(v.entry);
     let header = '';
-    for (let i = 0; i < sent.length; i++) header += (i === 0 ? '' : '; ') + serialize(sent[i]!.entry);
+    for (let i = 0; i < sent.length; i++) header += (i === 0 ? '' : '; ') + serialize(sent[i]!.verdict.cookie);
     const result: { header: string; verdicts: CookieVerdict[]; omitted?: number } = {
       header,
       verdicts: [...sent, ...withheld].map((v) => v.verdict),
@@ -596,9 +666,10 @@ export class CookieJar implements CookieStore {
     if (context.initiator !== undefined) initiatorSite = siteOf(toUrl(context.initiator, 'evaluate'));
     const targetSite = initiatorSite === undefined ? undefined : siteOf(u);
     for (const e of candidates) {
-      const { reason, detail } = judge(e, req, now);
-      const verdict: CookieVerdict = { cookie: snapshot(e), sent: reason === 'match', reason, detail };
-      const note = sameSiteNote(e, targetSite, initiatorSite, context.method?.toUpperCase());
+      const cookie = snapshot(e);
+      const { reason, detail } = judge(cookie, req, now);
+      const verdict: CookieVerdict = { cookie, sent: reason === 'match', reason, detail };
+      const note = sameSiteNote(cookie, targetSite, initiatorSite, context.method?.toUpperCase());
       if (note !== undefined) verdict.sameSiteNote = note;
       (reason === 'match' ? sent : withheld).push({ entry: e, verdict });
     }
@@ -624,7 +695,7 @@ export class CookieJar implements CookieStore {
   cookies(): Cookie[] {
     const now = this.#now();
     const list: Entry[] = [];
-    for (const e of this.#entries()) if (!isExpired(e, now)) list.push(e);
+    for (const e of this.#entries()) if (e.expires === null || e.expires > now) list.push(e);
     list.sort((a, b) => a.seq - b.seq);
     return list.map(snapshot);
   }
@@ -634,8 +705,9 @@ export class CookieJar implements CookieStore {
     this.#secureByName.clear();
     this.#byDomain.clear();
     this.#siteDomains.clear();
-    this.#queue = [];
-    this.#head = 0;
+    this.#victims = [];
+    this.#victimTicks = [];
+    this.#victimHead = 0;
     this.#count = 0;
   }
 
@@ -675,8 +747,8 @@ export class CookieJar implements CookieStore {
       c.domain = internHost(c.domain);
       const old = this.#find(c);
       if (old) this.#remove(old);
-      const entry = makeEntry(c, ++this.#seq, ++this.#tick, siteInfo(c.domain).site);
-      this.#insert(entry);
+      const entry = makeEntry(c, ++this.#seq, ++this.#tick);
+      this.#insert(entry, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
   }

@@ -220,8 +220,11 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
         break;
       case SAMESITE: {
         // §5.6.7: only the three known values count; anything else leaves the enforcement "default".
+        // Literals, not the lower-cased value: a stored cookie then shares the one constant string.
         const v = attrValue.toLowerCase();
-        if (v === 'strict' || v === 'lax' || v === 'none') out.sameSite = v;
+        if (v === 'lax') out.sameSite = 'lax';
+        else if (v === 'strict') out.sameSite = 'strict';
+        else if (v === 'none') out.sameSite = 'none';
         else {
           out.sameSite = undefined;
           note(out, 'SameSite attribute ignored: not Strict, Lax or None');
