@@ -65,8 +65,8 @@ function areaOf(url, fn) {
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(program)' || fn === '(root)') return 'V8 (program: compiler, runtime, unattributed)';
   // Native functions without a script: socket writes (writeLatin1String/writev, whose kernel time on
-  // loopback includes delivering the bytes to the server), JSON.parse, microtask running.
-  if (!url) return 'native (socket writes, JSON.parse, microtasks)';
+  // loopback includes delivering the bytes to the server), URL and JSON parsing, microtask running.
+  if (!url) return 'native (socket writes, URL/JSON parsing, microtasks)';
   if (url.startsWith('wasm://')) return 'undici';
   if (url.includes('/node_modules/undici/')) return 'undici'; // (its llhttp parser is the wasm above)
   if (url.includes('/node_modules/')) return 'other packages';
@@ -78,6 +78,8 @@ function areaOf(url, fn) {
 
 export function analyse(profile, window, top = 25) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
   const self = new Map(); // node id → µs
   let t = profile.startTime;
   let inWindow = 0;
@@ -104,7 +106,12 @@ export function analyse(profile, window, top = 25) {
       continue;
     }
     total += us;
-    const key = `${fn}  ${shortLocation(cf.url, cf.lineNumber)}`;
+    // A native function (socket write, JSON.parse) says little alone: name its JS caller too.
+    let key = `${fn}  ${shortLocation(cf.url, cf.lineNumber)}`;
+    const parent = parentOf.get(id);
+    if (!cf.url && !fn.startsWith('(') && parent) {
+      key = `${fn} ← ${parent.callFrame.functionName || '(anonymous)'}  ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber)}`;
+    }
     fns.set(key, (fns.get(key) ?? 0) + us);
     const area = areaOf(cf.url, fn);
     areas.set(area, (areas.get(area) ?? 0) + us);
@@ -160,7 +167,8 @@ export async function runProfile({ quick = false, top = 25, workloads = ['ok', '
     '# Where hopwise spends its CPU',
     '',
     `Node ${process.version}, ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}. \`node --cpu-prof\` on hopwise (built \`dist/\`, default options, trace on). ` +
-      "Self time = samples in the function's own code, not its callees; idle (the client waiting for the server) is left out of the shares.",
+      "Self time = samples in the function's own code, not its callees; idle (the client waiting for the server) is left out of the shares. " +
+      'A native function is shown with its JS caller (`native ← caller`).',
     '',
   ];
   try {
