@@ -64,13 +64,11 @@ async function childOps(impl, quick) {
 
   let jars = [];
   for (let f = 0; f < fills; f++) jars.push(await makeJar(impl));
-  gcNow();
   const insert = opsPerSec(DOMAINS * PER_DOMAIN * fills, () => {
     for (const j of jars) fill(j, 1);
   });
   const j = jars[0];
   jars = null;
-  gcNow();
   const replace = opsPerSec(DOMAINS * PER_DOMAIN * fills, () => {
     for (let f = 0; f < fills; f++) fill(j, 2 + f);
   });
@@ -84,7 +82,8 @@ async function childOps(impl, quick) {
   const miss = j.get(missUrl(123));
   if (miss !== '') wrong.push(`miss lookup returned ${JSON.stringify(miss).slice(0, 200)}`);
 
-  gcNow();
+  // No forced gc() between the timed sections: it can throw away compiled code (measured on the
+  // HTTP bench), and a jar's own garbage is part of its cost.
   let sink = 0;
   const lookup10 = opsPerSec(lookups, () => {
     for (let n = 0; n < lookups; n++) sink += j.get(hitUrl((n * 7) % DOMAINS)).length;
