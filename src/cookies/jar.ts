@@ -87,6 +87,11 @@ interface Entry {
   domain: string;
   path: string;
   flags: number;
+  /**
+   * The three times are stored relative to the jar's time base (see `CookieJar.#rel`): ms since the
+   * epoch are beyond the engine's small integers, so each would be a separate 16-byte heap number
+   * per cookie, where an offset of less than ~24 days from the base is stored in the field itself.
+   */
   expires: number | null;
   creation: number;
   lastAccess: number;
@@ -114,24 +119,29 @@ function intern(s: string): string {
   return s;
 }
 
-function makeEntry(c: Cookie, seq: number, tick: number): Entry {
+function makeEntry(c: Cookie, seq: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
   return {
     name: intern(c.name),
     value: c.value,
     domain: c.domain,
     path: intern(c.path),
     flags: flagsOf(c),
-    expires: c.expires,
-    creation: c.creation,
-    lastAccess: c.lastAccess,
+    expires,
+    creation,
+    lastAccess,
     seq,
     tick,
     next: null,
   };
 }
 
-/** The public copy of a stored cookie (no bookkeeping; `sameSite` only when set). */
-function snapshot(e: Entry): Cookie {
+/** A stored time read back (base 0 stores times as they are, -0 included). */
+function absolute(t: number, base: number): number {
+  return base === 0 ? t : t + base;
+}
+
+/** The public copy of a stored cookie (no bookkeeping; absolute times; `sameSite` only when set). */
+function snapshot(e: Entry, base: number): Cookie {
   const f = e.flags;
   const c: Cookie = {
     name: e.name,
@@ -141,9 +151,9 @@ function snapshot(e: Entry): Cookie {
     hostOnly: (f & HOST_ONLY) !== 0,
     secure: (f & SECURE) !== 0,
     httpOnly: (f & HTTP_ONLY) !== 0,
-    expires: e.expires,
-    creation: e.creation,
-    lastAccess: e.lastAccess,
+    expires: e.expires === null ? null : absolute(e.expires, base),
+    creation: absolute(e.creation, base),
+    lastAccess: absolute(e.lastAccess, base),
   };
   const s = SAME_SITE[f >> SAME_SITE_SHIFT];
   if (s !== undefined) c.sameSite = s;
@@ -262,6 +272,59 @@ export class CookieJar implements CookieStore {
   readonly #secureByName = new Map<string, Set<Entry>>();
   #seq = 0;
   #tick = 0;
+  /** Entry times are stored as offsets from this (see `Entry.expires`); fixed by the first time stored. */
+  #base = 0;
+  #baseSet = false;
+
+  /**
+   * `t` as stored: its offset from the base. The base is the creation time of the first entry (when
+   * an integer), so a jar driven by `Date.now` stores small integers. An offset that would not give
+   * back exactly `t` (a fractional clock far from the base) moves every entry to base 0 first:
+   * stored times always read back exactly as the clock gave them.
+   */
+  #rel(t: number): number {
+    const base = this.#base;
+    if (base === 0) return t;
+    const d = t - base;
+    if (d + base !== t && t === t /* not NaN */) {
+      this.#rebase();
+      return t;
+    }
+    // An integer-valued result of double arithmetic stays a heap number unless made an integer,
+    // and one heap number stored in the field makes it a boxed double for every entry.
+    const i = d | 0;
+    return i === d ? i : d;
+  }
+
+  #rebase(): void {
+    const base = this.#base;
+    if (base === 0) return;
+    for (const e of this.#entries()) {
+      e.creation += base;
+      e.lastAccess += base;
+      if (e.expires !== null) e.expires += base;
+    }
+    this.#base = 0;
+  }
+
+  #makeEntry(c: Cookie, seq: number): Entry {
+    if (!this.#baseSet) {
+      // Only entries store times (replacements and accesses need one), so this is the first.
+      this.#baseSet = true;
+      if (Number.isSafeInteger(c.creation)) this.#base = c.creation;
+    }
+    const base = this.#base;
+    let expires = c.expires === null ? null : this.#rel(c.expires);
+    let creation = this.#rel(c.creation);
+    let lastAccess = this.#rel(c.lastAccess);
+    if (this.#base !== base) {
+      // Rebased half-way: the base is 0 now and times are stored as they are.
+      expires = c.expires;
+      creation = c.creation;
+      lastAccess = c.lastAccess;
+    }
+    return makeEntry(c, seq, ++this.#tick, expires, creation, lastAccess);
+  }
 
   constructor(options: CookieJarOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -346,7 +409,7 @@ export class CookieJar implements CookieStore {
 
     // §5.7 step 19: same name, domain, host-only flag and path replaces, keeping the creation time.
     const old = this.#find(cookie);
-    if (old) cookie.creation = old.creation;
+    if (old) cookie.creation = absolute(old.creation, this.#base);
 
     // §5.7 step 21: an expiry in the past stores nothing; if it replaced a cookie, that is a deletion.
     if (isExpired(cookie, now)) {
@@ -364,8 +427,12 @@ export class CookieJar implements CookieStore {
       // Counts as a use for eviction (the tick moves).
       old.value = cookie.value;
       old.flags = flags;
-      old.expires = cookie.expires;
-      old.lastAccess = cookie.lastAccess;
+      const base = this.#base;
+      const expires = cookie.expires === null ? null : this.#rel(cookie.expires);
+      const lastAccess = this.#rel(cookie.lastAccess);
+      // A rebase half-way (see #rel) leaves base 0: times are then stored as they are.
+      old.expires = this.#base === base ? expires : cookie.expires;
+      old.lastAccess = this.#base === base ? lastAccess : cookie.lastAccess;
       old.tick = ++this.#tick;
     } else {
       let seq: number;
@@ -375,7 +442,7 @@ export class CookieJar implements CookieStore {
       } else {
         seq = ++this.#seq;
       }
-      const entry = makeEntry(cookie, seq, ++this.#tick);
+      const entry = this.#makeEntry(cookie, seq);
       this.#insert(entry, hostInfo);
       evicted = this.#enforceLimits(entry, now);
     }
@@ -493,7 +560,7 @@ export class CookieJar implements CookieStore {
     if (bucket && bucket.size > this.#maxPerDomain) {
       for (let e = bucket.head; e !== null; ) {
         const next = e.next;
-        if (e !== fresh && e.expires !== null && e.expires <= now) this.#remove(e);
+        if (e !== fresh && e.expires !== null && e.expires + this.#base <= now) this.#remove(e);
         e = next;
       }
       while (bucket.size > this.#maxPerDomain) {
@@ -544,7 +611,7 @@ export class CookieJar implements CookieStore {
   }
 
   #touch(e: Entry, now: number): void {
-    e.lastAccess = now;
+    e.lastAccess = this.#rel(now);
     e.tick = ++this.#tick;
   }
 
@@ -557,6 +624,7 @@ export class CookieJar implements CookieStore {
   #collect(info: HostInfo, path: string, secure: boolean, now: number): Entry[] {
     const out: Entry[] = [];
     // The host, then each parent domain: the only cookie domains that can match (§5.1.3).
+    const base = this.#base;
     for (let h: HostInfo | undefined = info; h !== undefined; h = h.parent) {
       const bucket = this.#byDomain.get(h.host);
       if (bucket === undefined) continue;
@@ -568,7 +636,7 @@ export class CookieJar implements CookieStore {
       const reject = (h === info ? 0 : HOST_ONLY) | (secure ? 0 : SECURE);
       for (let e = bucket.head; e !== null; ) {
         const next = e.next;
-        if (e.expires !== null && e.expires <= now) this.#remove(e);
+        if (e.expires !== null && e.expires + base <= now) this.#remove(e);
         else if ((e.flags & reject) === 0 && pathMatch(path, e.path)) out.push(e);
         e = next;
       }
@@ -592,10 +660,11 @@ export class CookieJar implements CookieStore {
     const req = requestFacts(url, 'getCookieString');
     const now = this.#now();
     const sent = this.#collect(req.info, req.path, req.secure, now);
+    const stamp = sent.length > 0 ? this.#rel(now) : 0;
     let header = '';
     for (let i = 0; i < sent.length; i++) {
       const e = sent[i]!;
-      e.lastAccess = now;
+      e.lastAccess = stamp;
       e.tick = ++this.#tick;
       if (i > 0) header += '; ';
       header += e.name === '' ? e.value : e.name + '=' + e.value;
@@ -666,7 +735,7 @@ export class CookieJar implements CookieStore {
     if (context.initiator !== undefined) initiatorSite = siteOf(toUrl(context.initiator, 'evaluate'));
     const targetSite = initiatorSite === undefined ? undefined : siteOf(u);
     for (const e of candidates) {
-      const cookie = snapshot(e);
+      const cookie = snapshot(e, this.#base);
       const { reason, detail } = judge(cookie, req, now);
       const verdict: CookieVerdict = { cookie, sent: reason === 'match', reason, detail };
       const note = sameSiteNote(cookie, targetSite, initiatorSite, context.method?.toUpperCase());
@@ -695,9 +764,10 @@ export class CookieJar implements CookieStore {
   cookies(): Cookie[] {
     const now = this.#now();
     const list: Entry[] = [];
-    for (const e of this.#entries()) if (e.expires === null || e.expires > now) list.push(e);
+    const base = this.#base;
+    for (const e of this.#entries()) if (e.expires === null || e.expires + base > now) list.push(e);
     list.sort((a, b) => a.seq - b.seq);
-    return list.map(snapshot);
+    return list.map((e) => snapshot(e, base));
   }
 
   /** Remove every cookie. */
@@ -747,7 +817,7 @@ export class CookieJar implements CookieStore {
       c.domain = internHost(c.domain);
       const old = this.#find(c);
       if (old) this.#remove(old);
-      const entry = makeEntry(c, ++this.#seq, ++this.#tick);
+      const entry = this.#makeEntry(c, ++this.#seq);
       this.#insert(entry, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
