@@ -53,9 +53,11 @@ function opsPerSec(ops, fn) {
   return (ops * 1e6) / Math.max(1, c.user + c.system);
 }
 
-async function childOps(impl, quick) {
-  const lookups = quick ? 20_000 : 100_000;
-  const fills = quick ? 2 : 4;
+async function childOps(impl) {
+  // Same sizes in --quick (a jar run takes milliseconds; short runs mostly measure the JIT): quick
+  // only runs fewer reps.
+  const lookups = 100_000;
+  const fills = 4;
   // Warm-up on a throwaway jar so the first timed insert is not the JIT's first look at the code.
   const warm = await makeJar(impl);
   fill(warm, 0);
@@ -112,10 +114,10 @@ async function childMem(impl) {
 }
 
 if (process.argv[2] === '--child') {
-  const [, , , mode, impl, quick] = process.argv;
+  const [, , , mode, impl] = process.argv;
   let result;
   try {
-    result = mode === 'ops' ? await childOps(impl, quick === 'quick') : await childMem(impl);
+    result = mode === 'ops' ? await childOps(impl) : await childMem(impl);
   } catch (err) {
     result = impl === 'hopwise' ? { unavailable: String(err?.message ?? err).slice(0, 200) } : { error: String(err?.stack ?? err) };
   }
@@ -125,14 +127,14 @@ if (process.argv[2] === '--child') {
 export const JAR_IMPLS = ['tough-cookie', 'hopwise'];
 
 /** Run the jar bench; returns { impls: { name: { ops: {...: [..reps]}, mem: [..], unavailable?, wrong: [] } } }. */
-export async function runJarBench({ quick = false, reps = quick ? 3 : 5, log = () => {} } = {}) {
+export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = () => {} } = {}) {
   const out = {};
   for (const impl of JAR_IMPLS) out[impl] = { ops: { insert: [], replace: [], lookup10: [], lookup0: [] }, mem: [], wrong: [], errors: [] };
   if (!existsSync(DIST_INDEX)) out.hopwise.unavailable = 'dist/index.js not built (run npm run build in the repo root)';
   const live = () => JAR_IMPLS.filter((i) => !out[i].unavailable);
   for (let r = 0; r < reps; r++) {
     for (const impl of live()) {
-      const res = await runChild(SELF, ['--child', 'ops', impl, quick ? 'quick' : 'full'], { execArgv: ['--expose-gc'], timeoutMs: 120_000 });
+      const res = await runChild(SELF, ['--child', 'ops', impl], { execArgv: ['--expose-gc'], timeoutMs: 120_000 });
       if (res.unavailable) out[impl].unavailable = res.unavailable;
       else if (res.error) out[impl].errors.push(res.error);
       else {
