@@ -88,26 +88,41 @@ function note(out: ParsedSetCookie, why: string): void {
   (out.ignored ??= []).push(why);
 }
 
-/** §5.6.2 Max-Age: "-"? DIGIT+ only; anything else ignores the attribute. */
-function parseMaxAge(v: string): number | undefined {
-  const start = v.charCodeAt(0) === 0x2d /* - */ ? 1 : 0;
-  if (v.length <= start) return undefined;
+/** §5.6.2 Max-Age, read from line[start, end): "-"? DIGIT+ only; anything else ignores the attribute. */
+function parseMaxAge(line: string, start: number, end: number): number | undefined {
+  const neg = start < end && line.charCodeAt(start) === 0x2d; /* - */
+  if (neg) start++;
+  if (end <= start) return undefined;
   let n = 0;
-  for (let i = start; i < v.length; i++) {
-    const c = v.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return undefined;
     n = n * 10 + (c - 0x30);
   }
-  return start === 1 ? -n : n;
+  return neg ? -n : n;
+}
+
+/**
+ * §5.6 step 1 as a loop: the same test as FORBIDDEN_CTL, without entering the regexp engine for
+ * every line (which also has to flatten a line built by concatenation first).
+ */
+function hasForbiddenCtl(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f) return true;
+  }
+  return false;
 }
 
 export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseError {
   if (typeof line !== 'string') return { ok: false, reason: 'syntax', detail: 'the Set-Cookie value is not a string' };
-  // §5.6 step 1.
-  if (FORBIDDEN_CTL.test(line)) return { ok: false, reason: 'control-char', detail: describeCtl(line) };
-
-  // §5.6 step 2: the name-value-pair runs to the first ";". Never split on commas (`z=y, a=b` is one cookie).
+  // §5.6 step 2 (first, because indexOf makes the engine flatten a line built by concatenation,
+  // and every character read below is then a plain array access): the name-value-pair runs to
+  // the first ";". Never split on commas (`z=y, a=b` is one cookie).
   const semi = line.indexOf(';');
+  // §5.6 step 1.
+  if (hasForbiddenCtl(line)) return { ok: false, reason: 'control-char', detail: describeCtl(line) };
+
   const pairEnd = semi < 0 ? line.length : semi;
   // §5.6 step 3: no "=" means a nameless cookie whose value is the whole pair (6265bis, unlike 6265).
   let eq = line.indexOf('=');
@@ -173,22 +188,22 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
     let ve = avEnd;
     while (vs < ve && isWsp(line.charCodeAt(vs))) vs++;
     while (ve > vs && isWsp(line.charCodeAt(ve - 1))) ve--;
-    const attrValue = vs === ve ? '' : line.slice(vs, ve);
-    if (octets(attrValue, MAX_ATTRIBUTE_OCTETS) > MAX_ATTRIBUTE_OCTETS) {
+    // The value as a string only where it is needed (Max-Age and SameSite are read in place).
+    if ((ve - vs) * 3 > MAX_ATTRIBUTE_OCTETS && octets(line.slice(vs, ve), MAX_ATTRIBUTE_OCTETS) > MAX_ATTRIBUTE_OCTETS) {
       note(out, `${line.slice(ns, ne)} attribute ignored: value over ${MAX_ATTRIBUTE_OCTETS} octets`);
       continue;
     }
     switch (attr) {
       case EXPIRES: {
         // §5.6.1: a value that is not a cookie-date is ignored.
-        const t = parseCookieDate(attrValue);
+        const t = parseCookieDate(line.slice(vs, ve));
         if (t === null) note(out, 'Expires attribute ignored: not a cookie-date');
         else out.expires = t;
         break;
       }
       case MAX_AGE_ATTR: {
         // §5.6.2: optional "-" then digits only; "2.5", "1e3" and "" are ignored.
-        const n = parseMaxAge(attrValue);
+        const n = parseMaxAge(line, vs, ve);
         if (n === undefined) note(out, 'Max-Age attribute ignored: not an integer');
         else out.maxAge = n;
         break;
@@ -196,19 +211,18 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
       case DOMAIN: {
         // §5.6.3: an empty Domain is ignored (the cookie stays host-only unless an earlier Domain applies);
         // one leading "." is dropped; the value is lower-cased.
-        if (attrValue.length === 0) break;
-        const d = attrValue.charCodeAt(0) === 0x2e ? attrValue.slice(1) : attrValue;
-        out.domain = d.toLowerCase();
+        if (vs === ve) break;
+        out.domain = line.slice(line.charCodeAt(vs) === 0x2e ? vs + 1 : vs, ve).toLowerCase();
         break;
       }
       case PATH: {
         // §5.6.4: a Path that is empty or does not start with "/" means default-path.
         out.hasPath = true;
-        if (attrValue.length === 0 || attrValue.charCodeAt(0) !== 0x2f) {
-          if (attrValue.length > 0) note(out, 'Path value does not start with "/": default-path used');
+        if (vs === ve || line.charCodeAt(vs) !== 0x2f) {
+          if (vs < ve) note(out, 'Path value does not start with "/": default-path used');
           out.path = undefined;
         } else {
-          out.path = attrValue;
+          out.path = line.slice(vs, ve);
         }
         break;
       }
@@ -221,7 +235,22 @@ export function parseSetCookie(line: string): ParsedSetCookie | SetCookieParseEr
       case SAMESITE: {
         // §5.6.7: only the three known values count; anything else leaves the enforcement "default".
         // Literals, not the lower-cased value: a stored cookie then shares the one constant string.
-        const v = attrValue.toLowerCase();
+        // The ASCII comparison in place settles the usual spellings; anything else takes the
+        // general lower-casing (which is what decides, e.g., for non-ASCII text).
+        const len = ve - vs;
+        if (len === 3 && eqCI(line, vs, 'lax')) {
+          out.sameSite = 'lax';
+          break;
+        }
+        if (len === 6 && eqCI(line, vs, 'strict')) {
+          out.sameSite = 'strict';
+          break;
+        }
+        if (len === 4 && eqCI(line, vs, 'none')) {
+          out.sameSite = 'none';
+          break;
+        }
+        const v = line.slice(vs, ve).toLowerCase();
         if (v === 'lax') out.sameSite = 'lax';
         else if (v === 'strict') out.sameSite = 'strict';
         else if (v === 'none') out.sameSite = 'none';
