@@ -120,19 +120,26 @@ function intern(s: string): string {
 }
 
 function makeEntry(c: Cookie, seq: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
-  return {
+  const e: Entry = {
     name: intern(c.name),
-    value: c.value,
+    value: '',
     domain: c.domain,
     path: intern(c.path),
-    flags: flagsOf(c),
-    expires,
+    flags: 0,
+    expires: null,
     creation,
     lastAccess,
     seq,
     tick,
     next: null,
   };
+  // Set after the literal on purpose: V8 treats a field that no object has had rewritten as a
+  // constant and optimises code on that assumption, so the first replacement in place (which
+  // rewrites these three) would throw away the optimised code of the whole jar, mid-run.
+  e.value = c.value;
+  e.flags = flagsOf(c);
+  e.expires = expires;
+  return e;
 }
 
 /** A stored time read back (base 0 stores times as they are, -0 included). */

@@ -110,9 +110,13 @@ export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number):
     secure: p.secure,
     httpOnly: p.httpOnly,
     expires,
-    creation: now,
+    creation: 0,
     lastAccess: now,
   };
   if (p.sameSite !== undefined) cookie.sameSite = p.sameSite;
+  // Set after the literal: the jar rewrites it when a cookie replaces another, and a field never
+  // rewritten before is treated by V8 as a constant (the first replacement would then throw away
+  // the optimised code that relied on it).
+  cookie.creation = now;
   return cookie;
 }
