@@ -239,6 +239,24 @@ class StoredResult {
   }
 }
 
+/**
+ * One stored result (with a SameSite cookie and a note) kept for the life of the process. A class
+ * instance's shape, and a cookie's shape once `sameSite` is added, are transitions the engine keeps
+ * only while some object has them; results are usually dropped at once, so a full GC between two
+ * batches of Set-Cookie lines would drop the shapes and with them the compiled `setCookie`
+ * (deoptimised as "weak objects"), to be recompiled on the next line. Holding one of each keeps them.
+ */
+const SHAPE_KEEPER: StoredResult[] = [];
+function keepShapes(): void {
+  const parsed = parseSetCookie('a=b; SameSite=None');
+  if (!parsed.ok) return;
+  const cookie = buildCookie(parsed, requestFacts('http://keeper.invalid/', 'setCookie'), 0);
+  if (isRejection(cookie)) return;
+  const stored = new StoredResult(cookie, 'stored', 0, undefined, NONE);
+  stored.sameSiteNote = '';
+  SHAPE_KEEPER.push(stored, new StoredResult(cookie, 'replaced', 0, undefined, NONE));
+}
+
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -258,6 +276,8 @@ function describeStored(c: Cookie, now: number, ignored: string[] | undefined): 
   if (ignored !== undefined) for (let i = 0; i < ignored.length; i++) d += '; ' + ignored[i];
   return d;
 }
+
+keepShapes();
 
 export class CookieJar implements CookieStore {
   readonly #now: () => number;

@@ -110,13 +110,14 @@ export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number):
     secure: p.secure,
     httpOnly: p.httpOnly,
     expires,
-    creation: 0,
+    creation: NaN,
     lastAccess: now,
   };
   if (p.sameSite !== undefined) cookie.sameSite = p.sameSite;
   // Set after the literal: the jar rewrites it when a cookie replaces another, and a field never
   // rewritten before is treated by V8 as a constant (the first replacement would then throw away
-  // the optimised code that relied on it).
+  // the optimised code that relied on it). NaN, not 0, as the placeholder: a double from the start,
+  // since changing a field from small integer to double gives every cookie a new shape.
   cookie.creation = now;
   return cookie;
 }
