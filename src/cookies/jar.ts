@@ -171,13 +171,17 @@ function snapshot(e: Entry, base: number): Cookie {
  * The cookies of one domain: a linked list (through `Entry.next`) for iteration and, once the
  * bucket is big enough for a scan to cost more than a hash, an index by name for replacement
  * (§5.7 step 19 matches name, host-only flag and path; the few cookies sharing a name are scanned).
- * `site` is the domain's registrable domain, kept for the site index when the bucket empties.
+ * `site` is the domain's registrable domain; `sitePrev`/`siteNext` chain the buckets of one site
+ * (the jar's site index), so adding a domain to a site is two pointer writes, with no branch on
+ * whether the site is new (a path first taken in a new jar would throw away optimised code).
  */
 interface Bucket {
   head: Entry | null;
   size: number;
   byName: Map<string, Entry[]> | undefined;
   site: string;
+  sitePrev: Bucket | null;
+  siteNext: Bucket | null;
 }
 
 /** Buckets up to this size are searched by scanning the list; bigger ones get a `byName` index. */
@@ -285,8 +289,8 @@ export class CookieJar implements CookieStore {
   readonly #maxTotal: number;
   /** cookie domain → its cookies. */
   readonly #byDomain = new Map<string, Bucket>();
-  /** site (registrable domain) → the cookie domains under it that have a bucket. */
-  readonly #siteDomains = new Map<string, Set<string>>();
+  /** site (registrable domain) → the first of its buckets (the rest follow `siteNext`). */
+  readonly #sites = new Map<string, Bucket>();
   #count = 0;
   /**
    * Candidates for total-limit eviction, least recently used first, each with the tick it had
@@ -517,10 +521,11 @@ export class CookieJar implements CookieStore {
     let bucket = this.#byDomain.get(e.domain);
     if (bucket === undefined) {
       const site = siteInfo(info.host).site;
-      this.#byDomain.set(e.domain, (bucket = { head: null, size: 0, byName: undefined, site }));
-      let domains = this.#siteDomains.get(site);
-      if (!domains) this.#siteDomains.set(site, (domains = new Set()));
-      domains.add(e.domain);
+      const next = this.#sites.get(site) ?? null;
+      bucket = { head: null, size: 0, byName: undefined, site, sitePrev: null, siteNext: next };
+      if (next !== null) next.sitePrev = bucket;
+      this.#sites.set(site, bucket);
+      this.#byDomain.set(e.domain, bucket);
     }
     e.next = bucket.head;
     bucket.head = e;
@@ -563,11 +568,11 @@ export class CookieJar implements CookieStore {
     }
     if (bucket.size === 0) {
       this.#byDomain.delete(e.domain);
-      const domains = this.#siteDomains.get(bucket.site);
-      if (domains) {
-        domains.delete(e.domain);
-        if (domains.size === 0) this.#siteDomains.delete(bucket.site);
-      }
+      const { sitePrev, siteNext } = bucket;
+      if (siteNext !== null) siteNext.sitePrev = sitePrev;
+      if (sitePrev !== null) sitePrev.siteNext = siteNext;
+      else if (siteNext !== null) this.#sites.set(bucket.site, siteNext);
+      else this.#sites.delete(bucket.site);
     }
     if ((e.flags & SECURE) !== 0) {
       const k = `${bucket.site}\n${e.name}`;
@@ -719,12 +724,8 @@ export class CookieJar implements CookieStore {
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable.
     let siblings: Entry[] = [];
-    const domains = this.#siteDomains.get(siteInfo(req.host).site);
-    if (domains) {
-      for (const d of domains) {
-        const bucket = this.#byDomain.get(d);
-        if (bucket) for (let e = bucket.head; e !== null; e = e.next) if (!candidates.has(e)) siblings.push(e);
-      }
+    for (let bucket = this.#sites.get(siteInfo(req.host).site) ?? null; bucket !== null; bucket = bucket.siteNext) {
+      for (let e = bucket.head; e !== null; e = e.next) if (!candidates.has(e)) siblings.push(e);
     }
     let omitted = 0;
     if (siblings.length > MAX_SIBLING_VERDICTS) {
@@ -801,7 +802,7 @@ export class CookieJar implements CookieStore {
   clear(): void {
     this.#secureByName.clear();
     this.#byDomain.clear();
-    this.#siteDomains.clear();
+    this.#sites.clear();
     this.#victims = [];
     this.#victimTicks = [];
     this.#victimHead = 0;
