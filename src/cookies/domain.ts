@@ -76,6 +76,24 @@ export interface HostInfo {
   site: string | undefined;
 }
 
+/**
+ * A class, not an object literal: V8 may allocate a literal's objects straight into the old
+ * generation (allocation-site pretenuring), and the code that does so is thrown away whenever a
+ * full GC resets those decisions; objects made by a constructor are not subject to that.
+ */
+class Host implements HostInfo {
+  // Both present from the start (filled by `siteInfo`): one shape for every host.
+  publicSuffix: string | null | undefined = undefined;
+  site: string | undefined = undefined;
+  constructor(
+    readonly host: string,
+    readonly ip: boolean,
+    readonly loopback: boolean,
+    readonly plain: boolean,
+    readonly parent: HostInfo | undefined,
+  ) {}
+}
+
 const HOSTS = new Map<string, HostInfo>();
 const HOSTS_MAX = 8192;
 
@@ -97,9 +115,7 @@ export function hostInfo(name: string): HostInfo {
   const lastLabel = host.charCodeAt(lastDot + 1);
   const plain =
     !ip && !(lastLabel >= 0x30 && lastLabel <= 0x39) && host.charCodeAt(0) !== 0x2e && !host.includes('..') && !host.includes('xn--');
-  // Every field present up front: adding one later would change the object's shape and throw away
-  // the optimised code that has seen HostInfo objects so far.
-  const info: HostInfo = { host, ip, loopback: isLoopbackHost(host), plain, parent, publicSuffix: undefined, site: undefined };
+  const info = new Host(host, ip, isLoopbackHost(host), plain, parent);
   HOSTS.set(host, info);
   return info;
 }

@@ -80,6 +80,7 @@ function flagsOf(c: Cookie): number {
  * list through `next` rather than an array per domain. Never handed out: callers get `snapshot()`
  * copies, and the matching/explaining code reads those.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 interface Entry {
   name: string;
   value: string;
@@ -119,21 +120,32 @@ function intern(s: string): string {
   return s;
 }
 
+/**
+ * A class rather than an object literal: V8 may decide to allocate a literal's objects directly in
+ * the old generation (allocation-site pretenuring), and code that allocates them then depends on
+ * that decision; a full GC that finds little surviving resets every such decision in the process
+ * and throws away all that code at once. Entries made by a constructor are not subject to it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+class Entry {
+  constructor(name: string, domain: string, path: string, creation: number, lastAccess: number, seq: number, tick: number) {
+    this.name = name;
+    this.value = '';
+    this.domain = domain;
+    this.path = path;
+    this.flags = 0;
+    this.expires = null;
+    this.creation = creation;
+    this.lastAccess = lastAccess;
+    this.seq = seq;
+    this.tick = tick;
+    this.next = null;
+  }
+}
+
 function makeEntry(c: Cookie, seq: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
-  const e: Entry = {
-    name: intern(c.name),
-    value: '',
-    domain: c.domain,
-    path: intern(c.path),
-    flags: 0,
-    expires: null,
-    creation,
-    lastAccess,
-    seq,
-    tick,
-    next: null,
-  };
-  // Set after the literal on purpose: V8 treats a field that no object has had rewritten as a
+  const e = new Entry(intern(c.name), c.domain, intern(c.path), creation, lastAccess, seq, tick);
+  // Set after construction on purpose: V8 treats a field that no object has had rewritten as a
   // constant and optimises code on that assumption, so the first replacement in place (which
   // rewrites these three) would throw away the optimised code of the whole jar, mid-run.
   e.value = c.value;
@@ -175,13 +187,16 @@ function snapshot(e: Entry, base: number): Cookie {
  * (the jar's site index), so adding a domain to a site is two pointer writes, with no branch on
  * whether the site is new (a path first taken in a new jar would throw away optimised code).
  */
-interface Bucket {
-  head: Entry | null;
-  size: number;
-  byName: Map<string, Entry[]> | undefined;
-  site: string;
-  sitePrev: Bucket | null;
-  siteNext: Bucket | null;
+class Bucket {
+  head: Entry | null = null;
+  size = 0;
+  byName: Map<string, Entry[]> | undefined = undefined;
+  sitePrev: Bucket | null = null;
+  // A class, not a literal, for the reason given at `Entry`.
+  constructor(
+    readonly site: string,
+    public siteNext: Bucket | null,
+  ) {}
 }
 
 /** Buckets up to this size are searched by scanning the list; bigger ones get a `byName` index. */
@@ -250,7 +265,7 @@ class StoredResult {
  * batches of Set-Cookie lines would drop the shapes and with them the compiled `setCookie`
  * (deoptimised as "weak objects"), to be recompiled on the next line. Holding one of each keeps them.
  */
-const SHAPE_KEEPER: StoredResult[] = [];
+const SHAPE_KEEPER: unknown[] = [];
 function keepShapes(): void {
   const parsed = parseSetCookie('a=b; SameSite=None');
   if (!parsed.ok) return;
@@ -259,6 +274,12 @@ function keepShapes(): void {
   const stored = new StoredResult(cookie, 'stored', 0, undefined, NONE);
   stored.sameSiteNote = '';
   SHAPE_KEEPER.push(stored, new StoredResult(cookie, 'replaced', 0, undefined, NONE));
+  // Entries and buckets are class instances too (see `Entry`): all of them go when the last jar does.
+  const bucket = new Bucket('', null);
+  bucket.head = makeEntry(cookie, 0, 0, null, 0, 0);
+  bucket.sitePrev = bucket;
+  bucket.byName = new Map();
+  SHAPE_KEEPER.push(bucket);
 }
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
@@ -339,12 +360,13 @@ export class CookieJar implements CookieStore {
   }
 
   #makeEntry(c: Cookie, seq: number): Entry {
-    if (!this.#baseSet) {
-      // Only entries store times (replacements and accesses need one), so this is the first.
-      this.#baseSet = true;
-      if (Number.isSafeInteger(c.creation)) this.#base = c.creation;
-    }
-    const base = this.#base;
+    // The first entry fixes the base (replacements and accesses need an entry, so none came
+    // before). Written without a branch on purpose: a path taken once per jar has no type feedback
+    // when the code is optimised, and taking it in the next new jar would throw that code away.
+    const safe = Number.isSafeInteger(c.creation);
+    const base = this.#baseSet ? this.#base : safe ? c.creation : 0;
+    this.#base = base;
+    this.#baseSet = true;
     let expires = c.expires === null ? null : this.#rel(c.expires);
     let creation = this.#rel(c.creation);
     let lastAccess = this.#rel(c.lastAccess);
@@ -522,7 +544,7 @@ export class CookieJar implements CookieStore {
     if (bucket === undefined) {
       const site = siteInfo(info.host).site;
       const next = this.#sites.get(site) ?? null;
-      bucket = { head: null, size: 0, byName: undefined, site, sitePrev: null, siteNext: next };
+      bucket = new Bucket(site, next);
       if (next !== null) next.sitePrev = bucket;
       this.#sites.set(site, bucket);
       this.#byDomain.set(e.domain, bucket);
