@@ -48,8 +48,10 @@ export class HopwiseResponse {
   #headers: Headers | undefined;
   #body: ResponseBody;
   #used = false;
+  /** Called once the body has been read to the end (the trace's `timings.end`). */
+  #onEnd: (() => void) | undefined;
 
-  constructor(status: number, statusText: string | undefined, url: string, raw: RawHeaders, body: ResponseBody, hops: Hop[]) {
+  constructor(status: number, statusText: string | undefined, url: string, raw: RawHeaders, body: ResponseBody, hops: Hop[], onEnd?: () => void) {
     this.status = status;
     this.statusText = statusText ?? STATUS_CODES[status] ?? '';
     this.url = url;
@@ -57,6 +59,14 @@ export class HopwiseResponse {
     this.hops = hops;
     this.#raw = raw;
     this.#body = body;
+    this.#onEnd = onEnd;
+  }
+
+  #ended<T>(value: T): T {
+    const fn = this.#onEnd;
+    this.#onEnd = undefined;
+    if (fn) fn();
+    return value;
   }
 
   get ok(): boolean {
@@ -83,6 +93,8 @@ export class HopwiseResponse {
         },
       });
     }
+    // Streaming readers are told nothing else, so only this path pays for an 'end' listener.
+    if (this.#onEnd) b.stream.once('end', () => this.#ended(undefined));
     return b.stream.body ?? null;
   }
 
@@ -94,27 +106,27 @@ export class HopwiseResponse {
 
   async text(): Promise<string> {
     const b = this.#take();
-    return b.kind === 'buffer' ? b.bytes.toString('utf8') : b.stream.text();
+    return this.#ended(b.kind === 'buffer' ? b.bytes.toString('utf8') : await b.stream.text());
   }
   async json(): Promise<unknown> {
     const b = this.#take();
-    return b.kind === 'buffer' ? JSON.parse(b.bytes.toString('utf8')) : b.stream.json();
+    return this.#ended(b.kind === 'buffer' ? JSON.parse(b.bytes.toString('utf8')) : await b.stream.json());
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
     const b = this.#take();
-    if (b.kind === 'buffer') return b.bytes.buffer.slice(b.bytes.byteOffset, b.bytes.byteOffset + b.bytes.byteLength) as ArrayBuffer;
-    return b.stream.arrayBuffer();
+    if (b.kind === 'buffer') return this.#ended(b.bytes.buffer.slice(b.bytes.byteOffset, b.bytes.byteOffset + b.bytes.byteLength) as ArrayBuffer);
+    return this.#ended(await b.stream.arrayBuffer());
   }
   async bytes(): Promise<Uint8Array> {
     const b = this.#take();
-    if (b.kind === 'buffer') return new Uint8Array(b.bytes);
-    return new Uint8Array(await consumers.arrayBuffer(b.stream));
+    if (b.kind === 'buffer') return this.#ended(new Uint8Array(b.bytes));
+    return this.#ended(new Uint8Array(await consumers.arrayBuffer(b.stream)));
   }
   async blob(): Promise<Blob> {
     const b = this.#take();
     const type = this.#raw['content-type'];
-    if (b.kind === 'buffer') return new Blob([new Uint8Array(b.bytes)], { type: typeof type === 'string' ? type : '' });
-    return b.stream.blob();
+    if (b.kind === 'buffer') return this.#ended(new Blob([new Uint8Array(b.bytes)], { type: typeof type === 'string' ? type : '' }));
+    return this.#ended(await b.stream.blob());
   }
   /** Discard the body and free the connection for reuse. */
   async dump(): Promise<void> {

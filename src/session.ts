@@ -44,7 +44,9 @@ interface Chain {
   body: PreparedBody | undefined;
   mode: RedirectMode;
   stripped: Set<string>;
-  seen: Set<string>;
+  /** Method + URL + cookies of every request so far; created at the first redirect. */
+  seen: Set<string> | undefined;
+  firstCookie: string;
   hops: Hop[];
   redirects: number;
   /** Decisions carried into the next hop (hook changes). */
@@ -179,7 +181,8 @@ export class Session {
       body,
       mode,
       stripped: new Set(),
-      seen: new Set(),
+      seen: undefined,
+      firstCookie: '',
       hops: [],
       redirects: 0,
       hookHeaders: undefined,
@@ -245,7 +248,7 @@ export class Session {
 
       let cookieHeader = '';
       let sentCookies: Map<string, string> | undefined;
-      if (jar) {
+      if (jar && (jar as { size?: number }).size !== 0) {
         const { header, verdicts } = jar.evaluate(url);
         cookieHeader = header;
         for (const v of verdicts) {
@@ -276,18 +279,19 @@ export class Session {
       };
       chain.hops.push(hop);
 
-      // Loop detection (DESIGN.md): the same method + URL + cookie state twice in one chain.
-      if (chain.hops.length > 1 && !isRetry) {
+      // Loop detection (DESIGN.md): the same method + URL + cookie state twice in one chain. The set
+      // is built only once a chain actually redirects: a single exchange pays nothing for it.
+      if (chain.hops.length === 1) chain.firstCookie = cookieHeader;
+      else if (!isRetry) {
         const key = `${chain.method} ${url.href} ${cookieHeader}`;
-        if (chain.seen.has(key)) {
+        const seen = (chain.seen ??= new Set([`${chain.hops[0]!.method} ${chain.first.href} ${chain.firstCookie}`]));
+        if (seen.has(key)) {
           chain.hops.pop();
           const last = chain.hops[chain.hops.length - 1]!;
           last.decisions.push({ subject: 'redirect', action: 'stopped', reason: 'loop', detail: `${chain.method} ${url.href} with the same cookies was already requested at an earlier hop`, facts: { url: url.href } });
           throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last.index} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
         }
-        chain.seen.add(key);
-      } else if (chain.hops.length === 1) {
-        chain.seen.add(`${chain.method} ${url.href} ${cookieHeader}`);
+        seen.add(key);
       }
 
       // ---- send: one exchange, no redirect following inside undici ----
@@ -404,10 +408,9 @@ export class Session {
         if (plan.location) hop.location = plan.location.href;
         hop.timings.end = hop.timings.firstByte;
         const responseUrl = url.hash ? url.href.slice(0, -url.hash.length) : url.href; // Fetch: response URL has no fragment
-        const response = new HopwiseResponse(status, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops);
-        const stream = responseBody.kind === 'undici' ? responseBody.stream : undefined;
         const started = t0;
-        if (stream) stream.once('close', () => (hop.timings.end = performance.now() - started));
+        const response = new HopwiseResponse(status, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops, () => (hop.timings.end = performance.now() - started));
+        const stream = responseBody.kind === 'undici' ? responseBody.stream : undefined;
         return {
           response,
           onBodyDone: (fn) => {

@@ -29,11 +29,11 @@ export interface HeaderPolicyInput {
 }
 
 export interface HeaderPolicyResult {
-  send: UserHeader[];
-  providers: AuthProvider[];
+  readonly send: readonly UserHeader[];
+  readonly providers: readonly AuthProvider[];
   /** Names to add to the chain's stripped set. */
-  newlyStripped: string[];
-  decisions: Decision[];
+  readonly newlyStripped: readonly string[];
+  readonly decisions: readonly Decision[];
 }
 
 export function providerInScope(p: AuthProvider, url: URL, first: URL): boolean {
@@ -46,8 +46,14 @@ function scopeText(p: AuthProvider, first: URL): string {
   return p.scope === undefined ? `${originOf(first)} (the first request's origin) and its https upgrade` : p.scope.map((s) => s.source).join(', ');
 }
 
+const NOTHING: readonly never[] = Object.freeze([]);
+
 export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   const { prev, next, userHeaders, stripped, trust, providers, first } = input;
+  // The common case on the hot path: no provider and no sensitive header, so nothing to decide.
+  if (providers.length === 0 && !userHeaders.some((h) => h.sensitive)) {
+    return { send: userHeaders, providers: NOTHING, newlyStripped: NOTHING, decisions: NOTHING };
+  }
   const decisions: Decision[] = [];
   const newlyStripped: string[] = [];
   const applied: AuthProvider[] = [];
