@@ -76,6 +76,12 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
     const f = floorOf(cell.workload);
     return f ? cell.summary.cpuPerCall.median / f.summary.cpuPerCall.median : NaN;
   };
+  // Outside load only ever adds cost, and on a shared box it comes in bursts that can catch a whole
+  // rep: the fastest rep of each is a second estimate, shown beside the medians' ratio.
+  const ratioBest = (cell) => {
+    const f = floorOf(cell.workload);
+    return f ? cell.summary.cpuPerCall.range[0] / f.summary.cpuPerCall.range[0] : NaN;
+  };
   const hopUnavail = unavailable.get('hopwise');
 
   // --- targets ---
@@ -88,7 +94,7 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
     const peers = cells.filter((c) => c.workload === wid && c.client.name !== 'hopwise' && !c.client.floorFor.length && c.reps.length);
     const best = peers.map((c) => [c.client.name, ratio(c)]).sort((a, b) => a[1] - b[1])[0];
     L.push(
-      `| client CPU per call, \`${WORKLOADS[wid].label}\` | ${Number.isFinite(r) ? `${fx(r)}×` : '—'} | ≤ ${fx(CPU_TARGETS[wid])}× ${FLOOR_TEXT[wid]} | ${best ? `${best[0]} ${fx(best[1])}×` : '—'} | ${mark(Number.isFinite(r) ? r <= CPU_TARGETS[wid] : null)} |`,
+      `| client CPU per call, \`${WORKLOADS[wid].label}\` | ${Number.isFinite(r) ? `${fx(r)}× (fastest reps: ${fx(ratioBest(h))}×)` : '—'} | ≤ ${fx(CPU_TARGETS[wid])}× ${FLOOR_TEXT[wid]} | ${best ? `${best[0]} ${fx(best[1])}×` : '—'} | ${mark(Number.isFinite(r) ? r <= CPU_TARGETS[wid] : null)} |`,
     );
   }
   const jh = jar?.hopwise;
@@ -110,7 +116,10 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
     `| ${(st?.chains ?? config.steadyChains).toLocaleString('en-US')} chains on one session | ${st ? `heap ${pct(growth)}, ${st.hopObjectsAlive}/${st.sampledHopObjects} sampled hop objects still alive` : '—'} | heap ±10 %, 0 hops kept | — | ${mark(st ? Math.abs(growth) <= 0.1 && st.hopObjectsAlive === 0 : null)} |`,
   );
   L.push('');
-  L.push('Marks compare with the goal only; a miss never fails the run. Wrong answers do (see failures).', '');
+  L.push(
+    "Marks compare with the goal only; a miss never fails the run (wrong answers do: see failures). A CPU mark uses the medians' ratio; when the fastest reps' ratio lands on the other side of the goal, this run was too noisy to tell: rerun on a quieter machine.",
+    '',
+  );
 
   // --- per workload ---
   L.push('## Client CPU per call, by workload', '');
@@ -119,15 +128,15 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
     const w = WORKLOADS[wid];
     const f = floorOf(wid);
     L.push(`### \`${w.label}\` — floor: ${f ? f.client.name : 'not measured'}`, '');
-    L.push('| client | CPU µs/call | × floor | issue\'s figure / target | calls/s | new conns/call | failures |', '| --- | --- | --- | --- | --- | --- | --- |');
+    L.push('| client | CPU µs/call | × floor | × floor, fastest reps | issue\'s figure / target | calls/s | new conns/call | failures |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const c of cells.filter((x) => x.workload === wid)) {
       const name = c.client.name;
       if (unavailable.has(name)) {
-        L.push(`| ${name} | unavailable (${unavailable.get(name).replace(/\|/g, '\\|')}) | | ${name === 'hopwise' ? `≤ ${fx(CPU_TARGETS[wid])}×` : ''} | | | |`);
+        L.push(`| ${name} | unavailable (${unavailable.get(name).replace(/\|/g, '\\|')}) | | | ${name === 'hopwise' ? `≤ ${fx(CPU_TARGETS[wid])}×` : ''} | | | |`);
         continue;
       }
       if (!c.reps.length) {
-        L.push(`| ${name} | error: ${(c.errors[0] ?? 'no result').replace(/\|/g, '\\|').slice(0, 120)} | | | | | |`);
+        L.push(`| ${name} | error: ${(c.errors[0] ?? 'no result').replace(/\|/g, '\\|').slice(0, 120)} | | | | | | |`);
         continue;
       }
       const s = c.summary;
@@ -138,7 +147,7 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
       else if (ISSUE_FIGURES[wid]?.[name]) ref = `≈ ${ISSUE_FIGURES[wid][name]}×`;
       const fail = s.failures ? `**${s.failures}** (${c.samples[0]?.replace(/\|/g, '\\|').slice(0, 80)})` : '0';
       L.push(
-        `| ${name === 'hopwise' ? '**hopwise**' : name} | ${us(s.cpuPerCall.median)} (${us(s.cpuPerCall.range[0])}–${us(s.cpuPerCall.range[1])}) | ${fx(r)}× | ${ref} | ${int(s.callsPerSec.median)} (${int(s.callsPerSec.range[0])}–${int(s.callsPerSec.range[1])}) | ${fx(s.connsPerCall.median, 3)} | ${fail} |`,
+        `| ${name === 'hopwise' ? '**hopwise**' : name} | ${us(s.cpuPerCall.median)} (${us(s.cpuPerCall.range[0])}–${us(s.cpuPerCall.range[1])}) | ${fx(r)}× | ${fx(ratioBest(c))}× | ${ref} | ${int(s.callsPerSec.median)} (${int(s.callsPerSec.range[0])}–${int(s.callsPerSec.range[1])}) | ${fx(s.connsPerCall.median, 3)} | ${fail} |`,
       );
     }
     const na = [...new Map(cells.map((c) => [c.client.name, c.client])).values()].filter((c) => !c.workloads.includes(wid) && c.na[wid]);
