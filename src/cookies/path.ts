@@ -17,7 +17,11 @@ export function defaultPath(requestPath: string): string {
  */
 export function pathMatch(requestPath: string, cookiePath: string): boolean {
   if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
+  // The prefix test by characters: it runs for every candidate cookie of every request, and a
+  // `startsWith` call costs several times this loop for the short paths cookies have.
+  const n = cookiePath.length;
+  if (n > requestPath.length) return false;
+  for (let i = 0; i < n; i++) if (requestPath.charCodeAt(i) !== cookiePath.charCodeAt(i)) return false;
   if (cookiePath.charCodeAt(cookiePath.length - 1) === 0x2f) return true;
   return requestPath.charCodeAt(cookiePath.length) === 0x2f;
 }

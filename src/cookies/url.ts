@@ -29,6 +29,35 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 const HOST_OK = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789-.') HOST_OK[c.charCodeAt(0)] = 1;
 
+/** FNV-1a, 32 bits, over the host's characters as the scan reads them. */
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Hosts by the hash of their name, so a URL's host is found without cutting it out of the URL and
+ * hashing the piece again (a Map lookup with a fresh string key costs as much as the rest of
+ * reading the URL). A hit is checked against the URL text; a miss or a collision takes the
+ * ordinary path. Bounded like the host table: cleared when full.
+ */
+const BY_HASH = new Map<number, HostInfo>();
+const BY_HASH_MAX = 8192;
+
+/** s[start, end) === t, by characters: `startsWith(t, start)` is a slow generic call by comparison. */
+function sameAt(s: string, start: number, end: number, t: string): boolean {
+  if (t.length !== end - start) return false;
+  for (let k = 0; k < t.length; k++) if (s.charCodeAt(start + k) !== t.charCodeAt(k)) return false;
+  return true;
+}
+
+function hostAt(s: string, start: number, end: number, hash: number): HostInfo {
+  const known = BY_HASH.get(hash);
+  if (known !== undefined && sameAt(s, start, end, known.host)) return known;
+  const info = hostInfo(s.slice(start, end));
+  if (BY_HASH.size >= BY_HASH_MAX) BY_HASH.clear();
+  BY_HASH.set(hash, info);
+  return info;
+}
+
 /**
  * Read an already-canonical http(s) URL string by hand, or return undefined to use the real parser.
  * Canonical here means: lower-case LDH host that is not IPv4-like, punycode or with empty labels;
@@ -38,18 +67,24 @@ for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789-.') HOST_OK[c.charCodeAt(0
 function simpleFacts(s: string): RequestFacts | undefined {
   let i: number;
   let scheme: string;
-  if (s.startsWith('http://')) {
-    i = 7;
+  // By characters, not startsWith (see `sameAt`).
+  if (s.length < 8 || s.charCodeAt(0) !== 0x68 || s.charCodeAt(1) !== 0x74 || s.charCodeAt(2) !== 0x74 || s.charCodeAt(3) !== 0x70) return undefined; // "http"
+  if (s.charCodeAt(4) === 0x3a /* : */) {
+    i = 5;
     scheme = 'http:';
-  } else if (s.startsWith('https://')) {
-    i = 8;
+  } else if (s.charCodeAt(4) === 0x73 /* s */ && s.charCodeAt(5) === 0x3a) {
+    i = 6;
     scheme = 'https:';
   } else return undefined;
+  if (s.charCodeAt(i) !== 0x2f || s.charCodeAt(i + 1) !== 0x2f) return undefined; // "//"
+  i += 2;
   const n = s.length;
   const hostStart = i;
+  let hash = FNV_OFFSET;
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c >= 128 || HOST_OK[c] !== 1) break;
+    hash = Math.imul(hash ^ c, FNV_PRIME);
     i++;
   }
   const hostEnd = i;
@@ -78,7 +113,7 @@ function simpleFacts(s: string): RequestFacts | undefined {
   }
   // Leave to the real parser: IPv4-looking hosts, punycode labels (validated by the parser),
   // leading dots and empty labels (see HostInfo.plain).
-  const info = hostInfo(s.slice(hostStart, hostEnd));
+  const info = hostAt(s, hostStart, hostEnd, hash);
   if (!info.plain) return undefined;
   return {
     host: info.host,
