@@ -80,7 +80,6 @@ function flagsOf(c: Cookie): number {
  * list through `next` rather than an array per domain. Never handed out: callers get `snapshot()`
  * copies, and the matching/explaining code reads those.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 interface Entry {
   name: string;
   value: string;
@@ -126,7 +125,6 @@ function intern(s: string): string {
  * that decision; a full GC that finds little surviving resets every such decision in the process
  * and throws away all that code at once. Entries made by a constructor are not subject to it.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 class Entry {
   constructor(name: string, domain: string, path: string, creation: number, lastAccess: number, seq: number, tick: number) {
     this.name = name;
@@ -259,11 +257,12 @@ class StoredResult {
 }
 
 /**
- * One stored result (with a SameSite cookie and a note) kept for the life of the process. A class
- * instance's shape, and a cookie's shape once `sameSite` is added, are transitions the engine keeps
- * only while some object has them; results are usually dropped at once, so a full GC between two
- * batches of Set-Cookie lines would drop the shapes and with them the compiled `setCookie`
- * (deoptimised as "weak objects"), to be recompiled on the next line. Holding one of each keeps them.
+ * One stored result (with a SameSite cookie and a note), one bucket and one entry kept for the life
+ * of the process. A class instance's shape, and a cookie's shape once `sameSite` is added, are
+ * transitions the engine keeps only while some object has them; results are usually dropped at
+ * once (and entries and buckets go with the last jar), so a full GC in between would drop the
+ * shapes and with them the compiled `setCookie` (deoptimised as "weak objects"), to be recompiled
+ * on the next line. Holding one of each keeps them.
  */
 const SHAPE_KEEPER: unknown[] = [];
 function keepShapes(): void {
