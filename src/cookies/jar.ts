@@ -16,7 +16,7 @@ import { buildCookie, isRejection } from './storage.js';
 import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
 import { domainMatch, hostInfo as infoOf, internHost, siteInfo, type HostInfo } from './domain.js';
 import { pathMatch } from './path.js';
-import { compareForHeader, isExpired, judge, sameSiteNote, serialize, siteOf } from './match.js';
+import { isExpired, judge, sameSiteNote, serialize, siteOf } from './match.js';
 import {
   cookiesFromJSON,
   cookiesFromNetscape,
@@ -54,13 +54,16 @@ export const DEFAULT_MAX_COOKIES = 50_000;
 /** At most this many cookies of other hosts of the same site get a verdict in `evaluate`. */
 export const MAX_SIBLING_VERDICTS = 50;
 
-/** `Entry.flags` bits: the four small attributes packed into one number (one field, not four). */
+/** The low bits of `Entry.order`: the four small attributes packed into one number. */
 const HOST_ONLY = 1;
 const SECURE = 2;
 const HTTP_ONLY = 4;
 /** SameSite in bits 3-4: 0 = absent, then strict, lax, none (the order of `SAME_SITE`). */
 const SAME_SITE_SHIFT = 3;
 const SAME_SITE: readonly (SameSite | undefined)[] = [undefined, 'strict', 'lax', 'none'];
+/** The attribute bits of `Entry.order`; creation order counts in steps of `ORDER_STEP` above them. */
+const ATTRIBUTES = 31;
+const ORDER_STEP = 32;
 
 function flagsOf(c: Cookie): number {
   let f = c.hostOnly ? HOST_ONLY : 0;
@@ -75,10 +78,10 @@ function flagsOf(c: Cookie): number {
  * A stored cookie: one flat object with one shape, and as few fields as the jar can work with,
  * because a jar of 10,000 cookies is mostly these objects (and the garbage collector copies every
  * new one at least twice before it settles in the old generation, so its size is also the cost of
- * storing it). The booleans and SameSite are packed into `flags`; `name` and `path` are shared
- * strings (see `intern`); the domain string is the host's internalised one; a bucket is a linked
- * list through `next` rather than an array per domain. Never handed out: callers get `snapshot()`
- * copies, and the matching/explaining code reads those.
+ * storing it). The booleans and SameSite share `order` with the creation order; `name` and `path`
+ * are shared strings (see `intern`); the domain string is the host's internalised one; a bucket is
+ * a linked list through `next` rather than an array per domain. Never handed out: callers get
+ * `snapshot()` copies, and the matching/explaining code reads those.
  */
 interface Entry {
   name: string;
@@ -86,7 +89,15 @@ interface Entry {
   /** Canonical host (host-only) or Domain value; the bucket key. */
   domain: string;
   path: string;
-  flags: number;
+  /**
+   * Creation order times `ORDER_STEP`, plus the attribute bits (host-only, Secure, HttpOnly,
+   * SameSite): one field for both, since a jar is mostly these objects. Creation order breaks ties
+   * between equal path lengths in the header (§5.8.3 step 2) and is kept on replacement; comparing
+   * `order` compares creation order, as the bits are below the step. `order & ATTRIBUTES` gives the
+   * bits for any integer the field can hold (a 32-bit cut keeps the low bits). It stays a small
+   * integer in the object for the first ~67 million cookies a jar creates.
+   */
+  order: number;
   /**
    * The three times are stored relative to the jar's time base (see `CookieJar.#rel`): ms since the
    * epoch are beyond the engine's small integers, so each would be a separate 16-byte heap number
@@ -95,8 +106,6 @@ interface Entry {
   expires: number | null;
   creation: number;
   lastAccess: number;
-  /** Creation order; breaks ties between equal creation times (§5.8.3 step 2). Kept on replacement. */
-  seq: number;
   /** Access order, for least-recently-used eviction; -1 once removed from the jar. */
   tick: number;
   /** The next entry of the same bucket. */
@@ -126,30 +135,35 @@ function intern(s: string): string {
  * and throws away all that code at once. Entries made by a constructor are not subject to it.
  */
 class Entry {
-  constructor(name: string, domain: string, path: string, creation: number, lastAccess: number, seq: number, tick: number) {
+  constructor(name: string, domain: string, path: string, creation: number, lastAccess: number, tick: number) {
     this.name = name;
     this.value = '';
     this.domain = domain;
     this.path = path;
-    this.flags = 0;
+    this.order = 0;
     this.expires = null;
     this.creation = creation;
     this.lastAccess = lastAccess;
-    this.seq = seq;
     this.tick = tick;
     this.next = null;
   }
 }
 
-function makeEntry(c: Cookie, seq: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
-  const e = new Entry(intern(c.name), c.domain, intern(c.path), creation, lastAccess, seq, tick);
+/** `orderBase`: the creation order times `ORDER_STEP` (see `Entry.order`). */
+function makeEntry(c: Cookie, orderBase: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
+  const e = new Entry(intern(c.name), c.domain, intern(c.path), creation, lastAccess, tick);
   // Set after construction on purpose: V8 treats a field that no object has had rewritten as a
   // constant and optimises code on that assumption, so the first replacement in place (which
   // rewrites these three) would throw away the optimised code of the whole jar, mid-run.
   e.value = c.value;
-  e.flags = flagsOf(c);
+  e.order = orderBase + flagsOf(c);
   e.expires = expires;
   return e;
+}
+
+/** §5.8.3 step 2: longer paths first, then earlier creation. */
+function headerOrder(a: Entry, b: Entry): number {
+  return b.path.length - a.path.length || a.order - b.order;
 }
 
 /** A stored time read back (base 0 stores times as they are, -0 included). */
@@ -159,7 +173,7 @@ function absolute(t: number, base: number): number {
 
 /** The public copy of a stored cookie (no bookkeeping; absolute times; `sameSite` only when set). */
 function snapshot(e: Entry, base: number): Cookie {
-  const f = e.flags;
+  const f = e.order & ATTRIBUTES;
   const c: Cookie = {
     name: e.name,
     value: e.value,
@@ -358,7 +372,7 @@ export class CookieJar implements CookieStore {
     this.#base = 0;
   }
 
-  #makeEntry(c: Cookie, seq: number): Entry {
+  #makeEntry(c: Cookie, orderBase: number): Entry {
     // The first entry fixes the base (replacements and accesses need an entry, so none came
     // before). Written without a branch on purpose: a path taken once per jar has no type feedback
     // when the code is optimised, and taking it in the next new jar would throw that code away.
@@ -375,7 +389,7 @@ export class CookieJar implements CookieStore {
       creation = c.creation;
       lastAccess = c.lastAccess;
     }
-    return makeEntry(c, seq, ++this.#tick, expires, creation, lastAccess);
+    return makeEntry(c, orderBase, ++this.#tick, expires, creation, lastAccess);
   }
 
   constructor(options: CookieJarOptions = {}) {
@@ -453,7 +467,7 @@ export class CookieJar implements CookieStore {
         return {
           stored: false,
           reason: 'overwrite-secure',
-          detail: `a Secure cookie of this name exists for ${(blocker.flags & HOST_ONLY) !== 0 ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
+          detail: `a Secure cookie of this name exists for ${(blocker.order & HOST_ONLY) !== 0 ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
           name,
         };
       }
@@ -474,11 +488,11 @@ export class CookieJar implements CookieStore {
 
     let evicted: string[] = NONE;
     const flags = flagsOf(cookie);
-    if (old && (old.flags & SECURE) === (flags & SECURE)) {
+    if (old && (old.order & SECURE) === (flags & SECURE)) {
       // Replacement in place: same bucket, key, site, creation time and order; the rest changes.
       // Counts as a use for eviction (the tick moves).
       old.value = cookie.value;
-      old.flags = flags;
+      old.order = old.order - (old.order & ATTRIBUTES) + flags;
       const base = this.#base;
       const expires = cookie.expires === null ? null : this.#rel(cookie.expires);
       const lastAccess = this.#rel(cookie.lastAccess);
@@ -487,14 +501,14 @@ export class CookieJar implements CookieStore {
       old.lastAccess = this.#base === base ? lastAccess : cookie.lastAccess;
       old.tick = ++this.#tick;
     } else {
-      let seq: number;
+      let orderBase: number;
       if (old) {
-        seq = old.seq;
+        orderBase = old.order - (old.order & ATTRIBUTES);
         this.#remove(old);
       } else {
-        seq = ++this.#seq;
+        orderBase = ++this.#seq * ORDER_STEP;
       }
-      const entry = this.#makeEntry(cookie, seq);
+      const entry = this.#makeEntry(cookie, orderBase);
       this.#insert(entry, hostInfo);
       evicted = this.#enforceLimits(entry, now);
     }
@@ -525,7 +539,7 @@ export class CookieJar implements CookieStore {
     const hostOnly = c.hostOnly ? HOST_ONLY : 0;
     if (bucket.byName === undefined) {
       for (let e = bucket.head; e !== null; e = e.next) {
-        if (e.name === c.name && e.path === c.path && (e.flags & HOST_ONLY) === hostOnly) return e;
+        if (e.name === c.name && e.path === c.path && (e.order & HOST_ONLY) === hostOnly) return e;
       }
       return undefined;
     }
@@ -533,7 +547,7 @@ export class CookieJar implements CookieStore {
     if (same === undefined) return undefined;
     for (let i = 0; i < same.length; i++) {
       const e = same[i]!;
-      if (e.path === c.path && (e.flags & HOST_ONLY) === hostOnly) return e;
+      if (e.path === c.path && (e.order & HOST_ONLY) === hostOnly) return e;
     }
     return undefined;
   }
@@ -558,7 +572,7 @@ export class CookieJar implements CookieStore {
       bucket.byName = byName;
     }
     this.#count++;
-    if ((e.flags & SECURE) !== 0) {
+    if ((e.order & SECURE) !== 0) {
       const k = `${bucket.site}\n${e.name}`;
       let secure = this.#secureByName.get(k);
       if (!secure) this.#secureByName.set(k, (secure = new Set()));
@@ -595,7 +609,7 @@ export class CookieJar implements CookieStore {
       else if (siteNext !== null) this.#sites.set(bucket.site, siteNext);
       else this.#sites.delete(bucket.site);
     }
-    if ((e.flags & SECURE) !== 0) {
+    if ((e.order & SECURE) !== 0) {
       const k = `${bucket.site}\n${e.name}`;
       const secure = this.#secureByName.get(k);
       if (secure) {
@@ -690,7 +704,7 @@ export class CookieJar implements CookieStore {
       for (let e = bucket.head; e !== null; ) {
         const next = e.next;
         if (e.expires !== null && e.expires + base <= now) this.#remove(e);
-        else if ((e.flags & reject) === 0 && pathMatch(path, e.path)) out.push(e);
+        else if ((e.order & reject) === 0 && pathMatch(path, e.path)) out.push(e);
         e = next;
       }
     }
@@ -699,7 +713,7 @@ export class CookieJar implements CookieStore {
     for (let i = 1; i < out.length; i++) {
       const e = out[i]!;
       let k = i - 1;
-      while (k >= 0 && compareForHeader(out[k]!, e) > 0) {
+      while (k >= 0 && headerOrder(out[k]!, e) > 0) {
         out[k + 1] = out[k]!;
         k--;
       }
@@ -791,8 +805,8 @@ export class CookieJar implements CookieStore {
       if (note !== undefined) verdict.sameSiteNote = note;
       (reason === 'match' ? sent : withheld).push({ entry: e, verdict });
     }
-    sent.sort((a, b) => compareForHeader(a.entry, b.entry));
-    withheld.sort((a, b) => a.entry.seq - b.entry.seq);
+    sent.sort((a, b) => headerOrder(a.entry, b.entry));
+    withheld.sort((a, b) => a.entry.order - b.entry.order);
     return { sent, withheld };
   }
 
@@ -815,7 +829,7 @@ export class CookieJar implements CookieStore {
     const list: Entry[] = [];
     const base = this.#base;
     for (const e of this.#entries()) if (e.expires === null || e.expires + base > now) list.push(e);
-    list.sort((a, b) => a.seq - b.seq);
+    list.sort((a, b) => a.order - b.order);
     return list.map((e) => snapshot(e, base));
   }
 
@@ -866,7 +880,7 @@ export class CookieJar implements CookieStore {
       c.domain = internHost(c.domain);
       const old = this.#find(c);
       if (old) this.#remove(old);
-      const entry = this.#makeEntry(c, ++this.#seq);
+      const entry = this.#makeEntry(c, ++this.#seq * ORDER_STEP);
       this.#insert(entry, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
