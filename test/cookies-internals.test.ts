@@ -1,0 +1,66 @@
+// The jar's internal bookkeeping, through the public API: stored times read back exactly whatever the
+// clock does, and total-limit eviction picks the least recently used cookie like a plain model does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CookieJar } from '../src/cookies/index.js';
+
+test('times read back exactly as the clock gave them, fractional or far apart', () => {
+  const clock = [1_700_000_000_000, 1_700_000_000_000.25, 0.5, 1e-20, 4e15, 3];
+  for (let k = 0; k < clock.length; k++) {
+    let t = 0;
+    const jar = new CookieJar({ now: () => t });
+    const seen: number[] = [];
+    for (let i = 0; i < clock.length; i++) {
+      t = clock[(k + i) % clock.length]!;
+      seen.push(t);
+      jar.setCookie(`c${i}=v; Max-Age=100`, 'http://example.com/');
+    }
+    const got = jar.cookies();
+    for (let i = 0; i < clock.length; i++) {
+      const c = got.find((x) => x.name === `c${i}`);
+      // A cookie set with an expiry at or before its own "now" was never stored.
+      if (c === undefined) continue;
+      assert.ok(Object.is(c.creation, seen[i]), `creation of c${i}: ${c.creation} vs ${seen[i]}`);
+      assert.ok(Object.is(c.lastAccess, seen[i]), `lastAccess of c${i}`);
+      assert.equal(c.expires, Math.min(seen[i]! + 100_000, seen[i]! + 400 * 24 * 3600 * 1000));
+    }
+  }
+});
+
+test('total-limit eviction takes the least recently used cookie, as a model does', () => {
+  let t = 1_000;
+  const max = 40;
+  const jar = new CookieJar({ now: () => t, maxCookies: max });
+  const model = new Map<string, number>(); // name@host -> last use
+  let use = 0;
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let step = 0; step < 3000; step++) {
+    t++;
+    const host = `h${rnd(25)}.example`;
+    if (rnd(3) === 0) {
+      jar.getCookieString(`http://${host}/`);
+      for (const k of model.keys()) if (k.endsWith(`@${host}`)) model.set(k, ++use);
+    } else {
+      const name = `n${rnd(6)}`;
+      jar.setCookie(`${name}=${step}`, `http://${host}/`);
+      model.set(`${name}@${host}`, ++use);
+      while (model.size > max) {
+        let victim = '';
+        let least = Infinity;
+        for (const [k, u] of model) if (u < least) [victim, least] = [k, u];
+        model.delete(victim);
+      }
+    }
+    if (step % 100 === 0 || step === 2999) {
+      const have = jar.cookies().map((c) => `${c.name}@${c.domain}`).sort();
+      assert.deepEqual(have, [...model.keys()].sort(), `step ${step}`);
+    }
+  }
+});
+
+test('hosts read from URL strings stay distinct however many there are', () => {
+  const jar = new CookieJar();
+  for (let i = 0; i < 20_000; i++) jar.setCookie(`a=${i}`, `http://h${i}.example.com/`);
+  for (let i = 0; i < 20_000; i += 997) assert.equal(jar.getCookieString(`http://h${i}.example.com/x`), `a=${i}`);
+});
