@@ -158,6 +158,7 @@ export class Session {
       userHeaders = list;
     }
 
+    if (init.signal?.aborted) throw new HopwiseNetworkError('ERR_ABORTED', 'The signal was already aborted before the request started.');
     // One signal for the chain: the caller's, and the total timeout that spans every hop and the final body.
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
@@ -170,7 +171,6 @@ export class Session {
       }, o.timeout.total);
       signal = init.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
     }
-    if (init.signal?.aborted) throw new HopwiseNetworkError('ERR_ABORTED', 'The signal was already aborted before the request started.');
 
     const chain: Chain = {
       first: url,
@@ -435,13 +435,19 @@ export class Session {
   }
 
   async #applyProvider(p: AuthProvider, url: URL, chain: Chain, refresh: boolean, flat: string[], shown: Record<string, string>, decisions: Decision[]): Promise<void> {
-    const v = p.value({ url, method: chain.method, refresh: refresh && p.canRefresh });
-    const value = typeof v === 'string' ? v : await v;
+    let value: unknown;
+    try {
+      const v = p.value({ url, method: chain.method, refresh: refresh && p.canRefresh });
+      value = typeof v === 'string' ? v : await v;
+    } catch (err) {
+      // The provider's own message may quote the credential; keep it in `cause`, out of the message.
+      throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
+    }
     if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
       throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? 'a value with CR, LF or NUL' : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
     }
-    flat.push(p.header, value);
-    shown[p.header] = redactValue(p.header, value);
+    flat.push(p.header, value as string);
+    shown[p.header] = redactValue(p.header, value as string);
     if (refresh && p.canRefresh) decisions.push({ subject: 'auth', name: p.header, action: 'refreshed', reason: 'refreshed-after-401', detail: `the ${p.kind} provider was asked for a fresh credential after a 401 and the request retried once` });
   }
 

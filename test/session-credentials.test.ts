@@ -234,3 +234,22 @@ describe('scoped auth providers', () => {
     assert.throws(() => bearer('t', { scopes: 'a' } as never), { code: 'ERR_UNKNOWN_OPTION' });
   });
 });
+
+describe('auth provider failures', () => {
+  it('turns a throwing token function into ERR_INVALID_OPTION without quoting its message', async () => {
+    const s = new Session({ connectTo: srv.connectTo, ca: srv.ca, auth: bearer(() => { throw new Error('vault said no for token abc123'); }) });
+    await assert.rejects(s.fetch('https://a.test/echo'), (err: Error & { code: string; cause: Error }) => {
+      assert.equal(err.code, 'ERR_INVALID_OPTION');
+      assert.ok(!err.message.includes('abc123'));
+      assert.match(err.cause.message, /vault/);
+      return true;
+    });
+    await s.close();
+  });
+
+  it('refuses a provider value that would split the header', async () => {
+    const s = new Session({ connectTo: srv.connectTo, ca: srv.ca, auth: header('X-Key', () => 'a\r\nX-Evil: 1') });
+    await assert.rejects(s.fetch('https://a.test/echo'), { code: 'ERR_INVALID_OPTION' });
+    await s.close();
+  });
+});
