@@ -14,7 +14,7 @@ import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { buildCookie, isRejection } from './storage.js';
 import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
-import { domainMatch, hostInfo as infoOf, internHost, siteInfo, type HostInfo } from './domain.js';
+import { domainMatch, hostInfo as infoOf, internHost, siteInfo, siteOfInfo, type HostInfo } from './domain.js';
 import { pathMatch } from './path.js';
 import { isExpired, judge, sameSiteNote, serialize, siteOf } from './match.js';
 import {
@@ -455,8 +455,11 @@ export class CookieJar implements CookieStore {
     const now = this.#now();
     const cookie = buildCookie(parsed, req, now);
     if (isRejection(cookie)) return { stored: false, reason: cookie.reason, detail: cookie.detail, name };
-    // A host-only cookie's domain is the request host, already the shared string: skip the lookup.
-    const hostInfo = cookie.domain === req.host ? req.info : infoOf(cookie.domain);
+    // The cookie's domain is the request host or (a Domain cookie) one of its parents, usually
+    // already the shared string: found on the host's chain without a host-table lookup.
+    let hostInfo: HostInfo | undefined = req.info;
+    while (hostInfo !== undefined && hostInfo.host !== cookie.domain) hostInfo = hostInfo.parent;
+    if (hostInfo === undefined) hostInfo = infoOf(cookie.domain);
     cookie.domain = hostInfo.host;
 
     // §5.7 step 15, "leave secure cookies alone": an insecure request may not overwrite or shadow a
@@ -474,7 +477,8 @@ export class CookieJar implements CookieStore {
     }
 
     // §5.7 step 19: same name, domain, host-only flag and path replaces, keeping the creation time.
-    const old = this.#find(cookie);
+    let bucket = this.#byDomain.get(cookie.domain);
+    const old = bucket === undefined ? undefined : this.#findIn(bucket, cookie);
     if (old) cookie.creation = absolute(old.creation, this.#base);
 
     // §5.7 step 21: an expiry in the past stores nothing; if it replaced a cookie, that is a deletion.
@@ -505,12 +509,14 @@ export class CookieJar implements CookieStore {
       if (old) {
         orderBase = old.order - (old.order & ATTRIBUTES);
         this.#remove(old);
+        bucket = undefined; // the removal may have dropped it
       } else {
         orderBase = ++this.#seq * ORDER_STEP;
       }
       const entry = this.#makeEntry(cookie, orderBase);
-      this.#insert(entry, hostInfo);
-      evicted = this.#enforceLimits(entry, now);
+      const size = this.#insert(entry, hostInfo, bucket);
+      // The common case decided here, without looking the bucket up again.
+      if (this.#count > this.#maxTotal || size > this.#maxPerDomain) evicted = this.#enforceLimits(entry, now);
     }
     // `cookie` was only copied into the jar, never stored itself, so it can be handed out as is.
     const result = new StoredResult(cookie, old ? 'replaced' : 'stored', now, parsed.ignored, evicted);
@@ -535,7 +541,10 @@ export class CookieJar implements CookieStore {
   /** The stored cookie with the same name, domain, host-only flag and path (§5.7 step 19), if any. */
   #find(c: Cookie): Entry | undefined {
     const bucket = this.#byDomain.get(c.domain);
-    if (bucket === undefined) return undefined;
+    return bucket === undefined ? undefined : this.#findIn(bucket, c);
+  }
+
+  #findIn(bucket: Bucket, c: Cookie): Entry | undefined {
     const hostOnly = c.hostOnly ? HOST_ONLY : 0;
     if (bucket.byName === undefined) {
       for (let e = bucket.head; e !== null; e = e.next) {
@@ -552,10 +561,11 @@ export class CookieJar implements CookieStore {
     return undefined;
   }
 
-  #insert(e: Entry, info: HostInfo): void {
-    let bucket = this.#byDomain.get(e.domain);
+  /** Returns the size of `e`'s bucket with `e` in it. */
+  #insert(e: Entry, info: HostInfo, known?: Bucket): number {
+    let bucket = known ?? this.#byDomain.get(e.domain);
     if (bucket === undefined) {
-      const site = siteInfo(info.host).site;
+      const site = info.site ?? siteOfInfo(info);
       const next = this.#sites.get(site) ?? null;
       bucket = new Bucket(site, next);
       if (next !== null) next.sitePrev = bucket;
@@ -578,6 +588,7 @@ export class CookieJar implements CookieStore {
       if (!secure) this.#secureByName.set(k, (secure = new Set()));
       secure.add(e);
     }
+    return bucket.size;
   }
 
   /** Take `e` out of the jar; nothing happens if it is no longer there. */

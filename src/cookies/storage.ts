@@ -6,7 +6,7 @@
 import type { Cookie, SetCookieRejectReason } from './types.js';
 import type { ParsedSetCookie } from './parse.js';
 import type { RequestFacts } from './url.js';
-import { domainMatch, isIpHost, isPublicSuffix } from './domain.js';
+import { domainMatch, isIpHost, isPublicSuffix, siteOfInfo, type HostInfo } from './domain.js';
 import { defaultPath } from './path.js';
 
 /** §5.5 / §5.6.1-2: no cookie lives longer than 400 days, whatever Max-Age or Expires say. */
@@ -29,8 +29,21 @@ export function isRejection(r: BuildResult): r is BuildRejection {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/**
+ * `s` starts with `prefix` (lower-case ASCII) case-insensitively, as `s.slice(..).toLowerCase() ===
+ * prefix` would say, by characters: no strings built for every cookie. Only ASCII letters fold to
+ * ASCII here, as with toLowerCase (the one non-ASCII character that lower-cases to ASCII, U+0130,
+ * becomes "i" plus a combining dot, never equal to the prefix), so the answers are the same.
+ */
 function startsWithCI(s: string, prefix: string): boolean {
-  return s.length >= prefix.length && s.slice(0, prefix.length).toLowerCase() === prefix;
+  if (s.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    else if (c === 0x212a) c = 0x6b; // KELVIN SIGN lower-cases to "k"
+    if (c !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** §5.7 steps 6-18, minus the jar-dependent step 15 ("leave secure cookies alone"). */
@@ -59,10 +72,27 @@ export function buildCookie(p: ParsedSetCookie, req: RequestFacts, now: number):
         return { ok: false, reason: 'invalid-domain', detail: `Domain=${domain} does not match the IP address ${host}; cookies set by an IP are host-only` };
       }
       domain = '';
-    } else if (isPublicSuffix(domain)) {
-      // Step 9: a public suffix is refused, unless it is the host itself: then the cookie is host-only.
-      if (domain === host) domain = '';
-      else return { ok: false, reason: 'public-suffix', detail: `Domain=${domain} is a public suffix; the request host is ${host}` };
+    } else {
+      // Step 9. A Domain value step 10 can accept is the host or one of its parents: on the host's
+      // chain, where the public-suffix answer is cached (one walk by shared strings instead of a
+      // host-table lookup per line). Anything else (and a trailing-dot value, which is compared
+      // without its dot) asks `isPublicSuffix`; both give the same answer.
+      let on: HostInfo | undefined = req.info;
+      while (on !== undefined && on.host !== domain) on = on.parent;
+      let publicSuffix: boolean;
+      if (on !== undefined && domain.charCodeAt(domain.length - 1) !== 0x2e /* . */) {
+        domain = on.host; // the shared string
+        if (on.site === undefined) siteOfInfo(on);
+        const ps = on.publicSuffix;
+        publicSuffix = ps !== null && ps !== undefined && ps !== '' && ps === domain;
+      } else {
+        publicSuffix = isPublicSuffix(domain);
+      }
+      if (publicSuffix) {
+        // A public suffix is refused, unless it is the host itself: then the cookie is host-only.
+        if (domain === host) domain = '';
+        else return { ok: false, reason: 'public-suffix', detail: `Domain=${domain} is a public suffix; the request host is ${host}` };
+      }
     }
   }
   let hostOnly: boolean;
