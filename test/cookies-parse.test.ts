@@ -221,3 +221,28 @@ test('simple URL strings read without the URL parser give exactly what the parse
     assert.equal(fast.scheme, slow.scheme, s);
   }
 });
+
+test('attribute names match ASCII case-insensitively, letter by letter, and near misses are ignored', () => {
+  const p = ok('a=b; pATH=/p; DoMaIn=Example.COM; SECURE; eXpIrEs=Wed, 21 Oct 2037 07:28:00 GMT; mAx-AgE=5; HTTPONLY; sAmEsItE=Strict');
+  assert.equal(p.path, '/p');
+  assert.equal(p.domain, 'example.com');
+  assert.equal(p.secure, true);
+  assert.equal(p.httpOnly, true);
+  assert.equal(p.maxAge, 5);
+  assert.equal(typeof p.expires, 'number');
+  assert.equal(p.sameSite, 'strict');
+  // Same lengths, one character off (including characters one bit away from a letter or "-").
+  const q = ok('a=b; Pat@=/p; Domai.=x.com; Secur%=1; Expire3=x; Max_Age=5; Max\tAge=5; MaxMAge=5; HttpOnl9; SameSit%=Lax; Pa=/x; Pathh=/y');
+  assert.equal(q.path, undefined);
+  assert.equal(q.hasPath, false);
+  assert.equal(q.domain, undefined);
+  assert.equal(q.secure, false);
+  assert.equal(q.httpOnly, false);
+  assert.equal(q.maxAge, undefined);
+  assert.equal(q.expires, undefined);
+  assert.equal(q.sameSite, undefined);
+  // Non-ASCII look-alikes (KELVIN SIGN folds to "k" in toLowerCase, dotless/dotted I) do not name attributes.
+  const r = ok('a=b; Secur\u0130=1; Pat\u0130=/z');
+  assert.equal(r.secure, false);
+  assert.equal(r.hasPath, false);
+});

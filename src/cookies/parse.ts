@@ -56,17 +56,66 @@ function eqCI(line: string, start: number, lower: string): boolean {
   return true;
 }
 
-/** Which known attribute line[start, end) names (case-insensitive), or 0. No string is built. */
+/** line[i] with ASCII upper-case letters folded to lower case by one bit: exact when compared with a lower-case letter. */
+function lc(line: string, i: number): number {
+  return line.charCodeAt(i) | 0x20;
+}
+
+/**
+ * Which known attribute line[start, end) names (ASCII case-insensitive), or 0. No string is built,
+ * and the letters are compared one by one, unrolled (a loop over a literal's characters costs
+ * several times this for every attribute of every line). `lc` is only compared with letters; the
+ * "-" of Max-Age is compared exactly.
+ */
 function attributeAt(line: string, start: number, end: number): number {
+  const s = start;
   switch (end - start) {
     case 4:
-      return eqCI(line, start, 'path') ? PATH : 0;
-    case 6:
-      return eqCI(line, start, 'domain') ? DOMAIN : eqCI(line, start, 'secure') ? SECURE : 0;
-    case 7:
-      return eqCI(line, start, 'expires') ? EXPIRES : eqCI(line, start, 'max-age') ? MAX_AGE_ATTR : 0;
-    case 8:
-      return eqCI(line, start, 'httponly') ? HTTPONLY : eqCI(line, start, 'samesite') ? SAMESITE : 0;
+      return lc(line, s) === 0x70 && lc(line, s + 1) === 0x61 && lc(line, s + 2) === 0x74 && lc(line, s + 3) === 0x68 ? PATH : 0; // path
+    case 6: {
+      const a = lc(line, s);
+      if (a === 0x64) {
+        // domain
+        return lc(line, s + 1) === 0x6f && lc(line, s + 2) === 0x6d && lc(line, s + 3) === 0x61 && lc(line, s + 4) === 0x69 && lc(line, s + 5) === 0x6e ? DOMAIN : 0;
+      }
+      if (a === 0x73) {
+        // secure
+        return lc(line, s + 1) === 0x65 && lc(line, s + 2) === 0x63 && lc(line, s + 3) === 0x75 && lc(line, s + 4) === 0x72 && lc(line, s + 5) === 0x65 ? SECURE : 0;
+      }
+      return 0;
+    }
+    case 7: {
+      const a = lc(line, s);
+      if (a === 0x65) {
+        // expires
+        return lc(line, s + 1) === 0x78 && lc(line, s + 2) === 0x70 && lc(line, s + 3) === 0x69 && lc(line, s + 4) === 0x72 && lc(line, s + 5) === 0x65 && lc(line, s + 6) === 0x73
+          ? EXPIRES
+          : 0;
+      }
+      if (a === 0x6d) {
+        // max-age
+        return lc(line, s + 1) === 0x61 && lc(line, s + 2) === 0x78 && line.charCodeAt(s + 3) === 0x2d && lc(line, s + 4) === 0x61 && lc(line, s + 5) === 0x67 && lc(line, s + 6) === 0x65
+          ? MAX_AGE_ATTR
+          : 0;
+      }
+      return 0;
+    }
+    case 8: {
+      const a = lc(line, s);
+      if (a === 0x68) {
+        // httponly
+        return lc(line, s + 1) === 0x74 && lc(line, s + 2) === 0x74 && lc(line, s + 3) === 0x70 && lc(line, s + 4) === 0x6f && lc(line, s + 5) === 0x6e && lc(line, s + 6) === 0x6c && lc(line, s + 7) === 0x79
+          ? HTTPONLY
+          : 0;
+      }
+      if (a === 0x73) {
+        // samesite
+        return lc(line, s + 1) === 0x61 && lc(line, s + 2) === 0x6d && lc(line, s + 3) === 0x65 && lc(line, s + 4) === 0x73 && lc(line, s + 5) === 0x69 && lc(line, s + 6) === 0x74 && lc(line, s + 7) === 0x65
+          ? SAMESITE
+          : 0;
+      }
+      return 0;
+    }
     default:
       return 0;
   }
