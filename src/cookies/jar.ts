@@ -200,15 +200,23 @@ function snapshot(e: Entry, base: number): Cookie {
  * whether the site is new (a path first taken in a new jar would throw away optimised code).
  */
 class Bucket {
-  head: Entry | null = null;
-  size = 0;
-  byName: Map<string, Entry[]> | undefined = undefined;
-  sitePrev: Bucket | null = null;
-  // A class, not a literal, for the reason given at `Entry`.
-  constructor(
-    readonly site: string,
-    public siteNext: Bucket | null,
-  ) {}
+  declare head: Entry | null;
+  declare size: number;
+  declare byName: Map<string, Entry[]> | undefined;
+  declare sitePrev: Bucket | null;
+  declare readonly site: string;
+  declare siteNext: Bucket | null;
+  // A class, not a literal, for the reason given at `Entry`. Fields assigned in the constructor
+  // rather than initialised in their declarations: one function for the engine to compile, not two
+  // (buckets are made once per new domain, so their code is often first compiled mid-run).
+  constructor(site: string, siteNext: Bucket | null) {
+    this.head = null;
+    this.size = 0;
+    this.byName = undefined;
+    this.sitePrev = null;
+    this.site = site;
+    this.siteNext = siteNext;
+  }
 }
 
 /** Buckets up to this size are searched by scanning the list; bigger ones get a `byName` index. */
