@@ -362,32 +362,10 @@ export const FLAGS: readonly FlagSpec[] = [
 const BY_NAME = new Map<string, FlagSpec>();
 for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
 
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
 function suggest(flag: string, command: CommandName): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const f of FLAGS) {
-    if (!f.commands.includes(command)) continue;
-    for (const n of f.names) {
-      if (!n.startsWith('--')) continue;
-      const d = distance(flag, n);
-      if (d < bestD) [best, bestD] = [n, d];
-    }
-  }
-  return best && bestD <= 3 ? ` Did you mean ${best}?` : '';
+  const names = FLAGS.filter((f) => f.commands.includes(command)).flatMap((f) => f.names.filter((n) => n.startsWith('--')));
+  const best = closest(flag, names, () => 3);
+  return best ? ` Did you mean ${best}?` : '';
 }
 
 function emptyRequest(): RequestArgs {
@@ -435,7 +413,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (cmdAt < 0) throw new ArgError(`expected a command (${COMMANDS.join(', ')}) or a URL first, got '${head}'`, head);
     throw new ArgError(`put flags after the command: hopwise ${argv[cmdAt]} ... ${head}`, head);
   } else {
-    const close = COMMANDS.find((c) => distance(head!, c) <= 2);
+    const close = closest(head!, COMMANDS, () => 2);
     throw new ArgError(`unknown command '${head}'.${close ? ` Did you mean '${close}'?` : ''} Commands: ${COMMANDS.join(', ')}`, head);
   }
 
