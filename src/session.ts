@@ -3,6 +3,8 @@
  * function elsewhere (credentials/policy, redirect/plan, the cookie jar); this file only carries out
  * their decisions, records them on the hop, and talks to the transport.
  */
+import { Readable } from 'node:stream';
+import consumers from 'node:stream/consumers';
 import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
 import { prepareBody, type PreparedBody } from './body.js';
@@ -297,7 +299,6 @@ export class Session {
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
       const sendBody = chain.body?.forSend();
-      if (chain.body?.size !== undefined) hop.requestBodySize = chain.body.size;
       let res: Awaited<ReturnType<typeof transport.agent.request>>;
       try {
         res = await transport.agent.request({
@@ -549,7 +550,6 @@ async function sniffHtml(stream: AsyncIterable<Buffer> & { destroy(): void }, ra
   const refresh = raw.refresh;
   const redirect = findClientRedirect(bytes.toString('utf8'), typeof refresh === 'string' ? refresh : undefined);
   if (done) return { body: { kind: 'buffer', bytes }, redirect };
-  const { Readable } = await import('node:stream');
   async function* rest(): AsyncIterable<Buffer> {
     yield bytes;
     for (;;) {
@@ -563,14 +563,12 @@ async function sniffHtml(stream: AsyncIterable<Buffer> & { destroy(): void }, ra
 }
 
 /** Give a plain Readable the body-mixin methods HopwiseResponse uses. */
-function wrapReadable(r: import('node:stream').Readable): never {
-  const consumers = import('node:stream/consumers');
+function wrapReadable(r: Readable): never {
   return Object.assign(r, {
-    text: async () => (await consumers).text(r),
-    json: async () => (await consumers).json(r),
-    arrayBuffer: async () => (await consumers).arrayBuffer(r),
-    blob: async () => (await consumers).blob(r),
+    text: () => consumers.text(r),
+    json: () => consumers.json(r),
+    arrayBuffer: () => consumers.arrayBuffer(r),
+    blob: () => consumers.blob(r),
     dump: async () => void r.resume(),
   }) as never;
 }
-

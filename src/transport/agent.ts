@@ -13,7 +13,6 @@ export interface ConnectionTiming {
   start: number;
   connected?: number;
   secured?: number;
-  claimed: boolean;
 }
 
 export interface TransportOptions {
@@ -42,7 +41,7 @@ export class Transport {
       const logicalPort = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       const target = route(rules, opts.hostname, logicalPort);
       const logicalHost = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
-      const timing: ConnectionTiming = { start: performance.now(), claimed: false };
+      const timing: ConnectionTiming = { start: performance.now() };
       const key = `${logicalHost}:${logicalPort}`;
       const socket = base(
         {
@@ -86,7 +85,6 @@ export class Transport {
       if (t.start >= since - 1) {
         list.splice(i, 1);
         this.unclaimed--;
-        t.claimed = true;
         return t;
       }
     }
