@@ -128,7 +128,13 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
   const o = input;
 
   const auth = o.auth === undefined ? [] : Array.isArray(o.auth) ? o.auth : [o.auth];
-  auth.forEach((p, i) => isAuthProvider(p) || bad(`auth[${i}]`, 'a provider from bearer(), basic(), header() or an object { kind, header, value(ctx) }', p));
+  auth.forEach((p, i) => {
+    if (!isAuthProvider(p)) bad(`auth[${i}]`, 'a provider from bearer(), basic(), header() or an object { kind, header, value(ctx) }', p);
+    if (!TOKEN.test(p.header)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `auth[${i}]: '${p.header}' is not a valid header name (RFC 9110 §5.1)`);
+  });
+  // Header names compare lower-case everywhere in the policy; a custom provider may say 'X-Api-Key'.
+  // Object.create keeps the provider's own prototype (and `this`) for value().
+  const providers = auth.map((p) => (p.header === p.header.toLowerCase() ? p : (Object.create(p, { header: { value: p.header.toLowerCase(), enumerable: true } }) as AuthProvider)));
 
   if (o.trust !== undefined && !Array.isArray(o.trust)) bad('trust', "an array of host patterns such as ['api.example.com', '*.example.com']", o.trust);
   if (o.sensitiveHeaders !== undefined && (!Array.isArray(o.sensitiveHeaders) || o.sensitiveHeaders.some((h) => typeof h !== 'string'))) bad('sensitiveHeaders', 'an array of header names', o.sensitiveHeaders);
@@ -158,7 +164,7 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
 
   return {
     headers: validateHeaderRecord('headers', o.headers),
-    auth,
+    auth: providers,
     trust: (o.trust ?? []).map((p) => parseHostPattern(p, 'trust')),
     sensitiveHeaders: new Set((o.sensitiveHeaders ?? []).map((h) => h.toLowerCase())),
     maxRedirects: o.maxRedirects ?? DEFAULTS.maxRedirects,

@@ -352,6 +352,11 @@ export class Session {
       } else {
         hop.responseHeaders = raw as Hop['responseHeaders'];
       }
+      const rawLocation = raw.location;
+      if (typeof rawLocation === 'string' && rawLocation.includes('@')) {
+        // user:password@ in a Location is a secret too: the trace keeps the header without it.
+        hop.responseHeaders = { ...hop.responseHeaders, location: redactLocation(rawLocation, url) };
+      }
       let responseBody: ResponseBody = { kind: 'undici', stream: res.body as never };
 
       // A 401 may ask a refreshable provider for a new credential, once per chain, then retry the hop.
@@ -383,14 +388,28 @@ export class Session {
 
       if (plan.action === 'return' && status === 200 && chain.mode === 'follow' && isHtml(raw) && chain.method !== 'HEAD') {
         // Read a small HTML page to name a meta-refresh / script "redirect" (and follow it when asked).
-        const sniffed = await sniffHtml(res.body as never, raw);
+        let sniffed: Awaited<ReturnType<typeof sniffHtml>>;
+        try {
+          sniffed = await sniffHtml(res.body as never, raw);
+        } catch (err) {
+          // A stall or abort while the page is read is a transport failure of this hop, like any other.
+          const error = transportError(err, url, chain, o.timeout);
+          hop.error = { code: error.code, message: error.message };
+          hop.timings.end = performance.now() - t0;
+          throw error;
+        }
         responseBody = sniffed.body;
         if (sniffed.redirect) {
           const cr = sniffed.redirect;
           if (cr.kind !== 'script' && o.followMetaRefresh) {
             plan = planRedirect({ status: 302, location: cr.target, current: url, method: 'GET', hasBody: false, bodyReplayable: true, mode: 'follow', redirectCount: chain.redirects, maxRedirects: o.maxRedirects, allowDowngrade: o.allowDowngrade, crossOriginBody: o.crossOriginBody, trust: o.trust, hopIndex: hop.index });
             decisions.push({ subject: 'redirect', name: cr.kind, action: 'followed', reason: 'meta-refresh', detail: `the page redirects to ${cr.target} after ${cr.delaySeconds}s (${cr.kind}); followed now`, facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds } });
-            if (plan.action === 'follow') chain.body = undefined;
+            if (plan.action === 'follow' && chain.method !== 'GET') {
+              // Following the page is a navigation: it is a GET, whatever the request was.
+              decisions.push({ subject: 'method', action: 'rewritten', reason: 'meta-refresh', detail: `${chain.method} → GET to follow the page's refresh`, facts: { from: chain.method, to: 'GET' } });
+              if (chain.body) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: 'the body and its Content-* headers are not sent with GET' });
+              plan = { ...plan, method: 'GET', keepBody: false, dropBodyHeaders: true };
+            }
           } else {
             decisions.push({
               subject: 'redirect',
@@ -455,13 +474,7 @@ export class Session {
   /** Carry out a 'follow' plan: new URL/method/body, then the hook, with the policy re-run on its result. */
   async #advance(chain: Chain, plan: Extract<Plan, { action: 'follow' }>, hop: Hop, decisions: Decision[]): Promise<void> {
     const o = this.#o;
-    if (plan.dropBodyHeaders) {
-      chain.userHeaders = chain.userHeaders.filter((h) => {
-        if (!BODY_HEADERS.has(h.name)) return true;
-        decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'body-dropped-method-change', detail: `${h.name} describes a body that is no longer sent` });
-        return false;
-      });
-    }
+    if (plan.dropBodyHeaders) dropBodyHeaders(chain, decisions);
     if (!plan.keepBody) chain.body = undefined;
     const from = chain.url;
     chain.prev = from;
@@ -505,9 +518,10 @@ export class Session {
     if (typeof next.method === 'string' && next.method !== plan.method) {
       chain.method = normaliseMethod(next.method);
       decisions.push({ subject: 'method', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the method to ${chain.method}`, facts: { from: plan.method, to: chain.method } });
-      if ((chain.method === 'GET' || chain.method === 'HEAD') && chain.body) {
+      if (chain.method === 'GET' || chain.method === 'HEAD') {
+        if (chain.body) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: `the body is not sent with ${chain.method}` });
         chain.body = undefined;
-        decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: `the body is not sent with ${chain.method}` });
+        dropBodyHeaders(chain, decisions);
       }
     }
     const add: [string, string][] = [];
@@ -519,6 +533,26 @@ export class Session {
     for (const [k] of add) remove.add(k); // a changed header replaces the policy's value
     if (add.length || remove.size) chain.hookHeaders = { add, remove };
   }
+}
+
+/** The method no longer carries a body: its Content-* headers go too, for the rest of the chain. */
+function dropBodyHeaders(chain: Chain, decisions: Decision[]): void {
+  chain.userHeaders = chain.userHeaders.filter((h) => {
+    if (!BODY_HEADERS.has(h.name)) return true;
+    decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'body-dropped-method-change', detail: `${h.name} describes a body that is no longer sent` });
+    return false;
+  });
+}
+
+function redactLocation(location: string, base: URL): string {
+  let u: URL;
+  try {
+    u = new URL(location, base);
+  } catch {
+    return location;
+  }
+  if (u.username === '' && u.password === '') return location;
+  return location.replace(/\/\/[^/?#]*@/, '//');
 }
 
 function isHtml(raw: RawHeaders): boolean {

@@ -40,7 +40,7 @@ describe('host patterns', () => {
     assert.ok(!m('*.example.com', 'https://x.example.com.evil.test/'));
   });
   it('rejects patterns it cannot read', () => {
-    for (const bad of ['', 'a.*.com', '*example.com', 'https://x/y/z', 'ftp://x.test', 'h:99999']) assert.throws(() => parseHostPattern(bad), { code: 'ERR_INVALID_OPTION' }, bad);
+    for (const bad of ['', 'a.*.com', '*example.com', 'https://x/y/z', 'ftp://x.test', 'h:99999', 'a.test@evil.test', 'evil.test\\a.test', 'a.test#x', 'a.test?x', 'a .test']) assert.throws(() => parseHostPattern(bad), { code: 'ERR_INVALID_OPTION' }, bad);
   });
 });
 

@@ -21,7 +21,9 @@ export interface HostPattern {
   port: string;
 }
 
-const PATTERN = /^(?:(https?):\/\/)?(\*\.)?([^/:*]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}|\*))?\/?$/;
+// '@', '\', '#', '?' and spaces are refused in the host: the URL parser would read 'a.test@evil.test'
+// as host evil.test, so a typo or a hostile config could trust the wrong host.
+const PATTERN = /^(?:(https?):\/\/)?(\*\.)?([^/:*@\\#?\s]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}|\*))?\/?$/;
 
 export function parseHostPattern(source: string, option = 'trust'): HostPattern {
   if (typeof source !== 'string' || source.length === 0) {

@@ -5,7 +5,7 @@
  */
 import type { Decision } from '../trace/types.js';
 import type { AuthProvider } from './auth.js';
-import { isHttpsUpgrade, originOf, sameOrigin } from './origin.js';
+import { isDowngrade, isHttpsUpgrade, originOf, sameOrigin } from './origin.js';
 import { findMatch, matchesPattern, type HostPattern } from './patterns.js';
 
 export interface UserHeader {
@@ -59,8 +59,12 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   const applied: AuthProvider[] = [];
   const providerHeaders = new Set<string>();
 
+  // An allowed https → http downgrade is a cleartext hop: no credential goes, in scope or not.
+  const cleartextAfterDowngrade = prev !== undefined && isDowngrade(prev, next);
   for (const p of providers) {
-    if (providerInScope(p, next, first)) {
+    if (cleartextAfterDowngrade) {
+      decisions.push({ subject: 'auth', name: p.header, action: 'withheld', reason: 'downgrade-allowed', detail: `${p.kind} credential not applied: ${originOf(prev!)} → ${originOf(next)} is a downgrade to cleartext`, facts: { provider: p.kind, from: originOf(prev!), to: originOf(next) } });
+    } else if (providerInScope(p, next, first)) {
       applied.push(p);
       providerHeaders.add(p.header);
       decisions.push({ subject: 'auth', name: p.header, action: prev ? 're-applied' : 'sent', reason: 'in-scope', detail: `${p.kind} credential applied: ${originOf(next)} is in scope ${scopeText(p, first)}`, facts: { provider: p.kind, url: originOf(next) } });
@@ -82,6 +86,9 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   const send: UserHeader[] = [];
   for (const h of userHeaders) {
     if (providerHeaders.has(h.name)) {
+      // The provider's value replaces the caller's on this hop, but the caller's own header still
+      // leaves the chain here if this hop changes origin: it must not come back later.
+      if (h.sensitive && verdict === 'cross-origin' && !stripped.has(h.name)) newlyStripped.push(h.name);
       decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'overrides-header', detail: `an auth provider in scope sets ${h.name} for this hop instead of the caller's header` });
       continue;
     }

@@ -73,6 +73,13 @@ export function planRedirect(input: PlanInput): Plan {
     return { action: 'return', decisions };
   }
   const target = resolveLocation(input.location, current);
+  if (target && (target.username !== '' || target.password !== '')) {
+    // A Location can smuggle credentials (http://user:pass@host); they never become a credential,
+    // and are removed before anything (trace, error, manual mode) records the URL.
+    target.username = '';
+    target.password = '';
+    decisions.push({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' });
+  }
   if (input.mode === 'manual') {
     decisions.push(stop('manual-mode', `status ${status} returned as it is because redirect is "manual"`, { status }));
     return { action: 'return', decisions, location: target };
@@ -101,12 +108,6 @@ export function planRedirect(input: PlanInput): Plan {
       };
     }
     decisions.push({ subject: 'redirect', action: 'followed', reason: 'downgrade-allowed', detail: `https: → http: followed because allowDowngrade is true; sensitive headers and Secure cookies stay behind`, facts: { from: originOf(current), to: originOf(target) } });
-  }
-  if (target.username !== '' || target.password !== '') {
-    // A Location can smuggle credentials (http://user:pass@host); they must never become a credential.
-    target.username = '';
-    target.password = '';
-    decisions.push({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' });
   }
   // Fetch "HTTP-redirect fetch" step 3: a Location without a fragment inherits the request's.
   if (target.hash === '' && current.hash !== '' && !input.location.includes('#')) {
