@@ -54,62 +54,28 @@ export const DEFAULT_MAX_COOKIES = 50_000;
 /** At most this many cookies of other hosts of the same site get a verdict in `evaluate`. */
 export const MAX_SIBLING_VERDICTS = 50;
 
-/** The low bits of `Entry.order`: the four small attributes packed into one number. */
+
+/** The low bits of a cookie's order: the attributes packed into one number. */
 const HOST_ONLY = 1;
 const SECURE = 2;
 const HTTP_ONLY = 4;
 /** SameSite in bits 3-4: 0 = absent, then strict, lax, none (the order of `SAME_SITE`). */
 const SAME_SITE_SHIFT = 3;
 const SAME_SITE: readonly (SameSite | undefined)[] = [undefined, 'strict', 'lax', 'none'];
-/** The attribute bits of `Entry.order`; creation order counts in steps of `ORDER_STEP` above them. */
-const ATTRIBUTES = 31;
-const ORDER_STEP = 32;
+/** Set when the cookie has an expiry (the expiry column is meaningless otherwise). */
+const HAS_EXPIRY = 32;
+/** The attribute bits of an order; creation order counts in steps of `ORDER_STEP` above them. */
+const ATTRIBUTES = 63;
+const ORDER_STEP = 64;
 
 function flagsOf(c: Cookie): number {
   let f = c.hostOnly ? HOST_ONLY : 0;
   if (c.secure) f |= SECURE;
   if (c.httpOnly) f |= HTTP_ONLY;
+  if (c.expires !== null) f |= HAS_EXPIRY;
   const s = c.sameSite;
   if (s !== undefined) f |= (s === 'strict' ? 1 : s === 'lax' ? 2 : 3) << SAME_SITE_SHIFT;
   return f;
-}
-
-/**
- * A stored cookie: one flat object with one shape, and as few fields as the jar can work with,
- * because a jar of 10,000 cookies is mostly these objects (and the garbage collector copies every
- * new one at least twice before it settles in the old generation, so its size is also the cost of
- * storing it). The booleans and SameSite share `order` with the creation order; `name` and `path`
- * are shared strings (see `intern`); the domain string is the host's internalised one; a bucket is
- * a linked list through `next` rather than an array per domain. Never handed out: callers get
- * `snapshot()` copies, and the matching/explaining code reads those.
- */
-interface Entry {
-  name: string;
-  value: string;
-  /** Canonical host (host-only) or Domain value; the bucket key. */
-  domain: string;
-  path: string;
-  /**
-   * Creation order times `ORDER_STEP`, plus the attribute bits (host-only, Secure, HttpOnly,
-   * SameSite): one field for both, since a jar is mostly these objects. Creation order breaks ties
-   * between equal path lengths in the header (§5.8.3 step 2) and is kept on replacement; comparing
-   * `order` compares creation order, as the bits are below the step. `order & ATTRIBUTES` gives the
-   * bits for any integer the field can hold (a 32-bit cut keeps the low bits). It stays a small
-   * integer in the object for the first ~67 million cookies a jar creates.
-   */
-  order: number;
-  /**
-   * The three times are stored relative to the jar's time base (see `CookieJar.#rel`): ms since the
-   * epoch are beyond the engine's small integers, so each would be a separate 16-byte heap number
-   * per cookie, where an offset of less than ~24 days from the base is stored in the field itself.
-   */
-  expires: number | null;
-  creation: number;
-  lastAccess: number;
-  /** Access order, for least-recently-used eviction; -1 once removed from the jar. */
-  tick: number;
-  /** The next entry of the same bucket. */
-  next: Entry | null;
 }
 
 /**
@@ -129,88 +95,23 @@ function intern(s: string): string {
 }
 
 /**
- * A class rather than an object literal: V8 may decide to allocate a literal's objects directly in
- * the old generation (allocation-site pretenuring), and code that allocates them then depends on
- * that decision; a full GC that finds little surviving resets every such decision in the process
- * and throws away all that code at once. Entries made by a constructor are not subject to it.
- */
-class Entry {
-  constructor(name: string, domain: string, path: string, creation: number, lastAccess: number, tick: number) {
-    this.name = name;
-    this.value = '';
-    this.domain = domain;
-    this.path = path;
-    this.order = 0;
-    this.expires = null;
-    this.creation = creation;
-    this.lastAccess = lastAccess;
-    this.tick = tick;
-    this.next = null;
-  }
-}
-
-/** `orderBase`: the creation order times `ORDER_STEP` (see `Entry.order`). */
-function makeEntry(c: Cookie, orderBase: number, tick: number, expires: number | null, creation: number, lastAccess: number): Entry {
-  const e = new Entry(intern(c.name), c.domain, intern(c.path), creation, lastAccess, tick);
-  // Set after construction on purpose: V8 treats a field that no object has had rewritten as a
-  // constant and optimises code on that assumption, so the first replacement in place (which
-  // rewrites these three) would throw away the optimised code of the whole jar, mid-run.
-  e.value = c.value;
-  e.order = orderBase + flagsOf(c);
-  e.expires = expires;
-  return e;
-}
-
-/** §5.8.3 step 2: longer paths first, then earlier creation. */
-function headerOrder(a: Entry, b: Entry): number {
-  return b.path.length - a.path.length || a.order - b.order;
-}
-
-/** A stored time read back (base 0 stores times as they are, -0 included). */
-function absolute(t: number, base: number): number {
-  return base === 0 ? t : t + base;
-}
-
-/** The public copy of a stored cookie (no bookkeeping; absolute times; `sameSite` only when set). */
-function snapshot(e: Entry, base: number): Cookie {
-  const f = e.order & ATTRIBUTES;
-  const c: Cookie = {
-    name: e.name,
-    value: e.value,
-    domain: e.domain,
-    path: e.path,
-    hostOnly: (f & HOST_ONLY) !== 0,
-    secure: (f & SECURE) !== 0,
-    httpOnly: (f & HTTP_ONLY) !== 0,
-    expires: e.expires === null ? null : absolute(e.expires, base),
-    creation: absolute(e.creation, base),
-    lastAccess: absolute(e.lastAccess, base),
-  };
-  const s = SAME_SITE[f >> SAME_SITE_SHIFT];
-  if (s !== undefined) c.sameSite = s;
-  return c;
-}
-
-/**
- * The cookies of one domain: a linked list (through `Entry.next`) for iteration and, once the
- * bucket is big enough for a scan to cost more than a hash, an index by name for replacement
- * (§5.7 step 19 matches name, host-only flag and path; the few cookies sharing a name are scanned).
- * `site` is the domain's registrable domain; `sitePrev`/`siteNext` chain the buckets of one site
- * (the jar's site index), so adding a domain to a site is two pointer writes, with no branch on
- * whether the site is new (a path first taken in a new jar would throw away optimised code).
+ * The cookies of one domain: a linked list of slots (through the jar's `next` column) for
+ * iteration and, once the bucket is big enough for a scan to cost more than a hash, an index by
+ * name for replacement (§5.7 step 19 matches name, host-only flag and path; the few cookies sharing
+ * a name are scanned). `site` is the domain's registrable domain; `sitePrev`/`siteNext` chain the
+ * buckets of one site (the jar's site index). A class, not a literal: V8 may pretenure a literal's
+ * objects (allocation-site pretenuring), and a full GC that resets such decisions throws away the
+ * code that depended on them.
  */
 class Bucket {
-  declare head: Entry | null;
+  declare head: number;
   declare size: number;
-  declare byName: Map<string, Entry[]> | undefined;
+  declare byName: Map<string, number[]> | undefined;
   declare sitePrev: Bucket | null;
   declare readonly site: string;
   declare siteNext: Bucket | null;
-  // A class, not a literal, for the reason given at `Entry`. Fields assigned in the constructor
-  // rather than initialised in their declarations: one function for the engine to compile, not two
-  // (buckets are made once per new domain, so their code is often first compiled mid-run).
   constructor(site: string, siteNext: Bucket | null) {
-    this.head = null;
+    this.head = -1;
     this.size = 0;
     this.byName = undefined;
     this.sitePrev = null;
@@ -222,9 +123,9 @@ class Bucket {
 /** Buckets up to this size are searched by scanning the list; bigger ones get a `byName` index. */
 const INDEX_BUCKET_AT = 16;
 
-function indexAdd(byName: Map<string, Entry[]>, e: Entry): void {
-  const same = byName.get(e.name);
-  if (same === undefined) byName.set(e.name, [e]);
+function indexAdd(byName: Map<string, number[]>, name: string, e: number): void {
+  const same = byName.get(name);
+  if (same === undefined) byName.set(name, [e]);
   else same.push(e);
 }
 
@@ -236,7 +137,40 @@ function indexAdd(byName: Map<string, Entry[]>, e: Entry): void {
  */
 const MIN_VICTIM_BATCH = 64;
 
+/** Slots the columns start with; they grow fourfold below `GROW_FAST_BELOW` slots, then double. */
+const FIRST_CAPACITY = 64;
+const GROW_FAST_BELOW = 4096;
+
+/**
+ * The numbers of a slot in `CookieJar.#num`, at `slot * STRIDE + F_...`:
+ * - order: creation order times `ORDER_STEP`, plus the attribute bits. Creation order breaks ties
+ *   between equal path lengths in the header (§5.8.3 step 2) and is kept on replacement; comparing
+ *   orders compares creation order, as the bits are below the step.
+ * - expires: meaningful only with the `HAS_EXPIRY` bit.
+ * - creation, last access: ms since the epoch, as the clock gave them (doubles: exact).
+ * - tick: access order, for least-recently-used eviction; -1 once removed from the jar.
+ * (The links between slots are in `CookieJar.#links`, an Int32Array.)
+ */
+const STRIDE = 5;
+const F_ORDER = 0;
+const F_EXPIRES = 1;
+const F_CREATION = 2;
+const F_LAST_ACCESS = 3;
+const F_TICK = 4;
+
 const NONE: string[] = [];
+
+/**
+ * An empty array whose elements are already of the "any value" kind: an array made by `[]` starts
+ * out as small integers, and the first string pushed into each new jar's column would change its
+ * kind and throw away the optimised code that stores cookies.
+ */
+function stringColumn(): string[] {
+  const a = [''];
+  a.pop();
+  return a;
+}
+
 
 /**
  * The result of a stored Set-Cookie. `detail` is written on first read: a crawler storing thousands
@@ -278,13 +212,13 @@ class StoredResult {
   }
 }
 
+
 /**
- * One stored result (with a SameSite cookie and a note), one bucket and one entry kept for the life
- * of the process. A class instance's shape, and a cookie's shape once `sameSite` is added, are
- * transitions the engine keeps only while some object has them; results are usually dropped at
- * once (and entries and buckets go with the last jar), so a full GC in between would drop the
- * shapes and with them the compiled `setCookie` (deoptimised as "weak objects"), to be recompiled
- * on the next line. Holding one of each keeps them.
+ * One stored result (with a SameSite cookie and a note) and one bucket kept for the life of the
+ * process. A class instance's shape, and a cookie's shape once `sameSite` is added, are transitions
+ * the engine keeps only while some object has them; results are usually dropped at once, so a full
+ * GC in between would drop the shapes and with them the compiled `setCookie` (deoptimised as "weak
+ * objects"), to be recompiled on the next line. Holding one of each keeps them.
  */
 const SHAPE_KEEPER: unknown[] = [];
 function keepShapes(): void {
@@ -295,13 +229,12 @@ function keepShapes(): void {
   const stored = new StoredResult(cookie, 'stored', 0, undefined, NONE);
   stored.sameSiteNote = '';
   SHAPE_KEEPER.push(stored, new StoredResult(cookie, 'replaced', 0, undefined, NONE));
-  // Entries and buckets are class instances too (see `Entry`): all of them go when the last jar does.
   const bucket = new Bucket('', null);
-  bucket.head = makeEntry(cookie, 0, 0, null, 0, 0);
   bucket.sitePrev = bucket;
   bucket.byName = new Map();
   SHAPE_KEEPER.push(bucket);
 }
+
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
@@ -338,66 +271,106 @@ export class CookieJar implements CookieStore {
    * Candidates for total-limit eviction, least recently used first, each with the tick it had
    * when chosen (`#victimTicks`); read from `#victimHead`. Empty until the jar first overflows.
    */
-  #victims: Entry[] = [];
+  #victims: number[] = [];
   #victimTicks: number[] = [];
   #victimHead = 0;
-  /** site + "\n" + name → the Secure cookies of that name, for §5.7 step 15 without scanning a site. */
-  readonly #secureByName = new Map<string, Set<Entry>>();
+  /** site + "\n" + name → the slots of the Secure cookies of that name, for §5.7 step 15 without scanning a site. */
+  readonly #secureByName = new Map<string, Set<number>>();
   #seq = 0;
   #tick = 0;
-  /** Entry times are stored as offsets from this (see `Entry.expires`); fixed by the first time stored. */
-  #base = 0;
-  #baseSet = false;
 
+  // ---- the cookies, column-wise ------------------------------------------------------------
+  //
+  // A stored cookie is a slot: an index into these columns, not an object. A jar of 10,000 cookies
+  // would otherwise be 10,000 objects that the garbage collector copies (twice, through the young
+  // generation) and marks; here it is a few arrays, the numbers in typed arrays (exact doubles, no
+  // per-cookie heap numbers), and the strings (names, paths and domains shared). Freed slots are
+  // chained through their next field from `#free` and reused. The public `Cookie` is built only when asked.
+
+  #cap = 0;
+  /** Slots handed out so far (freed ones included). */
+  #used = 0;
+  /** First free slot, -1 for none. */
+  #free = -1;
+  #names: string[] = stringColumn();
+  #values: string[] = stringColumn();
+  /** Canonical host (host-only) or Domain value; the bucket key. */
+  #domains: string[] = stringColumn();
+  #paths: string[] = stringColumn();
   /**
-   * `t` as stored: its offset from the base. The base is the creation time of the first entry (when
-   * an integer), so a jar driven by `Date.now` stores small integers. An offset that would not give
-   * back exactly `t` (a fractional clock far from the base) moves every entry to base 0 first:
-   * stored times always read back exactly as the clock gave them.
+   * The numbers of every slot, `STRIDE` to a slot (one typed array, so growing the jar allocates one
+   * buffer, and a cookie's numbers sit together): see `F_ORDER` and the rest.
    */
-  #rel(t: number): number {
-    const base = this.#base;
-    if (base === 0) return t;
-    const d = t - base;
-    if (d + base !== t && t === t /* not NaN */) {
-      this.#rebase();
-      return t;
-    }
-    // An integer-valued result of double arithmetic stays a heap number unless made an integer,
-    // and one heap number stored in the field makes it a boxed double for every entry.
-    const i = d | 0;
-    return i === d ? i : d;
+  #num = new Float64Array(0);
+  /** The next slot of the same bucket (or of the free list), -1 for none. */
+  #links = new Int32Array(0);
+
+  #grow(): void {
+    // Four times while the jar is small (fewer buffers for a jar that fills at once), then twice.
+    const cap = this.#cap === 0 ? FIRST_CAPACITY : this.#cap < GROW_FAST_BELOW ? this.#cap * 4 : this.#cap * 2;
+    const num = new Float64Array(cap * STRIDE);
+    num.set(this.#num);
+    this.#num = num;
+    const links = new Int32Array(cap);
+    links.set(this.#links);
+    this.#links = links;
+    this.#cap = cap;
   }
 
-  #rebase(): void {
-    const base = this.#base;
-    if (base === 0) return;
-    for (const e of this.#entries()) {
-      e.creation += base;
-      e.lastAccess += base;
-      if (e.expires !== null) e.expires += base;
+  /** A new slot holding `c` (not yet in a bucket). `orderBase`: the creation order times `ORDER_STEP`. */
+  #store(c: Cookie, orderBase: number): number {
+    let i = this.#free;
+    if (i >= 0) {
+      this.#free = this.#links[i]!;
+      this.#names[i] = intern(c.name);
+      this.#values[i] = c.value;
+      this.#domains[i] = c.domain;
+      this.#paths[i] = intern(c.path);
+    } else {
+      i = this.#used++;
+      if (i === this.#cap) this.#grow();
+      this.#names.push(intern(c.name));
+      this.#values.push(c.value);
+      this.#domains.push(c.domain);
+      this.#paths.push(intern(c.path));
     }
-    this.#base = 0;
+    this.#num[i * STRIDE + F_ORDER] = orderBase + flagsOf(c);
+    this.#num[i * STRIDE + F_EXPIRES] = c.expires === null ? 0 : c.expires;
+    this.#num[i * STRIDE + F_CREATION] = c.creation;
+    this.#num[i * STRIDE + F_LAST_ACCESS] = c.lastAccess;
+    this.#num[i * STRIDE + F_TICK] = ++this.#tick;
+    this.#links[i] = -1;
+    return i;
   }
 
-  #makeEntry(c: Cookie, orderBase: number): Entry {
-    // The first entry fixes the base (replacements and accesses need an entry, so none came
-    // before). Written without a branch on purpose: a path taken once per jar has no type feedback
-    // when the code is optimised, and taking it in the next new jar would throw that code away.
-    const safe = Number.isSafeInteger(c.creation);
-    const base = this.#baseSet ? this.#base : safe ? c.creation : 0;
-    this.#base = base;
-    this.#baseSet = true;
-    let expires = c.expires === null ? null : this.#rel(c.expires);
-    let creation = this.#rel(c.creation);
-    let lastAccess = this.#rel(c.lastAccess);
-    if (this.#base !== base) {
-      // Rebased half-way: the base is 0 now and times are stored as they are.
-      expires = c.expires;
-      creation = c.creation;
-      lastAccess = c.lastAccess;
-    }
-    return makeEntry(c, orderBase, ++this.#tick, expires, creation, lastAccess);
+  /** Slot `e` has expired by `now`. */
+  #expired(e: number, now: number): boolean {
+    return (this.#num[e * STRIDE + F_ORDER]! & HAS_EXPIRY) !== 0 && this.#num[e * STRIDE + F_EXPIRES]! <= now;
+  }
+
+  /** §5.8.3 step 2: longer paths first, then earlier creation. */
+  #headerOrder(a: number, b: number): number {
+    return this.#paths[b]!.length - this.#paths[a]!.length || this.#num[a * STRIDE + F_ORDER]! - this.#num[b * STRIDE + F_ORDER]!;
+  }
+
+  /** The public copy of a stored cookie (no bookkeeping; `sameSite` only when set). */
+  #snapshot(e: number): Cookie {
+    const f = this.#num[e * STRIDE + F_ORDER]! & ATTRIBUTES;
+    const c: Cookie = {
+      name: this.#names[e]!,
+      value: this.#values[e]!,
+      domain: this.#domains[e]!,
+      path: this.#paths[e]!,
+      hostOnly: (f & HOST_ONLY) !== 0,
+      secure: (f & SECURE) !== 0,
+      httpOnly: (f & HTTP_ONLY) !== 0,
+      expires: (f & HAS_EXPIRY) !== 0 ? this.#num[e * STRIDE + F_EXPIRES]! : null,
+      creation: this.#num[e * STRIDE + F_CREATION]!,
+      lastAccess: this.#num[e * STRIDE + F_LAST_ACCESS]!,
+    };
+    const s = SAME_SITE[(f >> SAME_SITE_SHIFT) & 3];
+    if (s !== undefined) c.sameSite = s;
+    return c;
   }
 
   constructor(options: CookieJarOptions = {}) {
@@ -474,11 +447,12 @@ export class CookieJar implements CookieStore {
     // Secure cookie of the same name whose domain and path overlap.
     if (!cookie.secure && !req.secure && this.#secureByName.size > 0) {
       const blocker = this.#findSecureBlocker(cookie, siteInfo(cookie.domain).site);
-      if (blocker) {
+      if (blocker >= 0) {
+        const bd = this.#domains[blocker]!;
         return {
           stored: false,
           reason: 'overwrite-secure',
-          detail: `a Secure cookie of this name exists for ${(blocker.order & HOST_ONLY) !== 0 ? blocker.domain : `Domain=${blocker.domain}`} Path=${blocker.path}; ${req.scheme}//${req.host} is not secure`,
+          detail: `a Secure cookie of this name exists for ${(this.#num[blocker * STRIDE + F_ORDER]! & HOST_ONLY) !== 0 ? bd : `Domain=${bd}`} Path=${this.#paths[blocker]!}; ${req.scheme}//${req.host} is not secure`,
           name,
         };
       }
@@ -486,112 +460,113 @@ export class CookieJar implements CookieStore {
 
     // §5.7 step 19: same name, domain, host-only flag and path replaces, keeping the creation time.
     let bucket = this.#byDomain.get(cookie.domain);
-    const old = bucket === undefined ? undefined : this.#findIn(bucket, cookie);
-    if (old) cookie.creation = absolute(old.creation, this.#base);
+    const old = bucket === undefined ? -1 : this.#findIn(bucket, cookie);
+    if (old >= 0) cookie.creation = this.#num[old * STRIDE + F_CREATION]!;
 
     // §5.7 step 21: an expiry in the past stores nothing; if it replaced a cookie, that is a deletion.
     if (isExpired(cookie, now)) {
       const when = cookie.expires === 0 ? 'Max-Age<=0' : `expiry ${new Date(cookie.expires!).toISOString()} is in the past`;
-      if (old) this.#remove(old);
-      return old
+      if (old >= 0) this.#remove(old);
+      return old >= 0
         ? { stored: false, reason: 'deleted', detail: `${when}: the stored cookie for ${cookie.domain} Path=${cookie.path} was deleted`, name }
         : { stored: false, reason: 'expired', detail: `${when}; there was no stored cookie to delete`, name };
     }
 
     let evicted: string[] = NONE;
     const flags = flagsOf(cookie);
-    if (old && (old.order & SECURE) === (flags & SECURE)) {
+    if (old >= 0 && (this.#num[old * STRIDE + F_ORDER]! & SECURE) === (flags & SECURE)) {
       // Replacement in place: same bucket, key, site, creation time and order; the rest changes.
       // Counts as a use for eviction (the tick moves).
-      old.value = cookie.value;
-      old.order = old.order - (old.order & ATTRIBUTES) + flags;
-      const base = this.#base;
-      const expires = cookie.expires === null ? null : this.#rel(cookie.expires);
-      const lastAccess = this.#rel(cookie.lastAccess);
-      // A rebase half-way (see #rel) leaves base 0: times are then stored as they are.
-      old.expires = this.#base === base ? expires : cookie.expires;
-      old.lastAccess = this.#base === base ? lastAccess : cookie.lastAccess;
-      old.tick = ++this.#tick;
+      const order = this.#num[old * STRIDE + F_ORDER]!;
+      this.#values[old] = cookie.value;
+      this.#num[old * STRIDE + F_ORDER] = order - (order & ATTRIBUTES) + flags;
+      this.#num[old * STRIDE + F_EXPIRES] = cookie.expires === null ? 0 : cookie.expires;
+      this.#num[old * STRIDE + F_LAST_ACCESS] = cookie.lastAccess;
+      this.#num[old * STRIDE + F_TICK] = ++this.#tick;
     } else {
       let orderBase: number;
-      if (old) {
-        orderBase = old.order - (old.order & ATTRIBUTES);
+      if (old >= 0) {
+        const order = this.#num[old * STRIDE + F_ORDER]!;
+        orderBase = order - (order & ATTRIBUTES);
         this.#remove(old);
         bucket = undefined; // the removal may have dropped it
       } else {
         orderBase = ++this.#seq * ORDER_STEP;
       }
-      const entry = this.#makeEntry(cookie, orderBase);
+      const entry = this.#store(cookie, orderBase);
       const size = this.#insert(entry, hostInfo, bucket);
       // The common case decided here, without looking the bucket up again.
       if (this.#count > this.#maxTotal || size > this.#maxPerDomain) evicted = this.#enforceLimits(entry, now);
     }
     // `cookie` was only copied into the jar, never stored itself, so it can be handed out as is.
-    const result = new StoredResult(cookie, old ? 'replaced' : 'stored', now, parsed.ignored, evicted);
+    const result = new StoredResult(cookie, old >= 0 ? 'replaced' : 'stored', now, parsed.ignored, evicted);
     if (cookie.sameSite === 'none' && !cookie.secure) result.sameSiteNote = sameSiteNote(cookie, undefined, undefined, undefined)!;
     return result;
   }
 
-  #findSecureBlocker(c: Cookie, site: string): Entry | undefined {
+  #findSecureBlocker(c: Cookie, site: string): number {
     const group = this.#secureByName.get(`${site}\n${c.name}`);
-    if (!group) return undefined;
+    if (!group) return -1;
     for (const o of group) {
-      if (
-        (domainMatch(o.domain, c.domain) || domainMatch(c.domain, o.domain)) &&
-        pathMatch(c.path, o.path)
-      ) {
-        return o;
-      }
+      const od = this.#domains[o]!;
+      if ((domainMatch(od, c.domain) || domainMatch(c.domain, od)) && pathMatch(c.path, this.#paths[o]!)) return o;
     }
-    return undefined;
+    return -1;
   }
 
-  /** The stored cookie with the same name, domain, host-only flag and path (§5.7 step 19), if any. */
-  #find(c: Cookie): Entry | undefined {
+  /** The stored cookie with the same name, domain, host-only flag and path (§5.7 step 19), or -1. */
+  #find(c: Cookie): number {
     const bucket = this.#byDomain.get(c.domain);
-    return bucket === undefined ? undefined : this.#findIn(bucket, c);
+    return bucket === undefined ? -1 : this.#findIn(bucket, c);
   }
 
-  #findIn(bucket: Bucket, c: Cookie): Entry | undefined {
+  #findIn(bucket: Bucket, c: Cookie): number {
     const hostOnly = c.hostOnly ? HOST_ONLY : 0;
+    const names = this.#names;
+    const paths = this.#paths;
+    const num = this.#num;
+    const links = this.#links;
     if (bucket.byName === undefined) {
-      for (let e = bucket.head; e !== null; e = e.next) {
-        if (e.name === c.name && e.path === c.path && (e.order & HOST_ONLY) === hostOnly) return e;
+      for (let e = bucket.head; e !== -1; e = links[e]!) {
+        if (names[e] === c.name && paths[e] === c.path && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
       }
-      return undefined;
+      return -1;
     }
     const same = bucket.byName.get(c.name);
-    if (same === undefined) return undefined;
+    if (same === undefined) return -1;
     for (let i = 0; i < same.length; i++) {
       const e = same[i]!;
-      if (e.path === c.path && (e.order & HOST_ONLY) === hostOnly) return e;
+      if (paths[e] === c.path && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
     }
-    return undefined;
+    return -1;
   }
 
   /** Returns the size of `e`'s bucket with `e` in it. */
-  #insert(e: Entry, info: HostInfo, known?: Bucket): number {
-    let bucket = known ?? this.#byDomain.get(e.domain);
+  #insert(e: number, info: HostInfo, known?: Bucket): number {
+    const domain = this.#domains[e]!;
+    let bucket = known ?? this.#byDomain.get(domain);
     if (bucket === undefined) {
       const site = info.site ?? siteOfInfo(info);
       const next = this.#sites.get(site) ?? null;
       bucket = new Bucket(site, next);
       if (next !== null) next.sitePrev = bucket;
       this.#sites.set(site, bucket);
-      this.#byDomain.set(e.domain, bucket);
+      this.#byDomain.set(domain, bucket);
     }
-    e.next = bucket.head;
+    const num = this.#num;
+    const links = this.#links;
+    links[e] = bucket.head;
     bucket.head = e;
     bucket.size++;
-    if (bucket.byName !== undefined) indexAdd(bucket.byName, e);
+    if (bucket.byName !== undefined) indexAdd(bucket.byName, this.#names[e]!, e);
     else if (bucket.size > INDEX_BUCKET_AT) {
-      const byName = new Map<string, Entry[]>();
-      for (let x: Entry | null = bucket.head; x !== null; x = x.next) indexAdd(byName, x);
+      const byName = new Map<string, number[]>();
+      for (let x = bucket.head; x !== -1; x = links[x]!) indexAdd(byName, this.#names[x]!, x);
       bucket.byName = byName;
     }
     this.#count++;
-    if ((e.order & SECURE) !== 0) {
-      const k = `${bucket.site}\n${e.name}`;
+    if ((this.#num[e * STRIDE + F_ORDER]! & SECURE) !== 0) {
+      const k = `${bucket.site}\n${this.#names[e]!}`;
       let secure = this.#secureByName.get(k);
       if (!secure) this.#secureByName.set(k, (secure = new Set()));
       secure.add(e);
@@ -599,118 +574,137 @@ export class CookieJar implements CookieStore {
     return bucket.size;
   }
 
-  /** Take `e` out of the jar; nothing happens if it is no longer there. */
-  #remove(e: Entry): void {
-    if (e.tick < 0) return;
-    const bucket = this.#byDomain.get(e.domain);
+  /** Take `e` out of the jar and free its slot; nothing happens if it is no longer there. */
+  #remove(e: number): void {
+    if (this.#num[e * STRIDE + F_TICK]! < 0) return;
+    const domain = this.#domains[e]!;
+    const bucket = this.#byDomain.get(domain);
     if (bucket === undefined) return;
-    if (bucket.head === e) bucket.head = e.next;
+    const num = this.#num;
+    const links = this.#links;
+    if (bucket.head === e) bucket.head = links[e]!;
     else {
       let p = bucket.head;
-      while (p !== null && p.next !== e) p = p.next;
-      if (p === null) return;
-      p.next = e.next;
+      while (p !== -1 && links[p] !== e) p = links[p]!;
+      if (p === -1) return;
+      links[p] = links[e]!;
     }
-    e.next = null;
-    e.tick = -1; // removed: pending eviction candidates skip it
+    this.#num[e * STRIDE + F_TICK] = -1; // removed: pending eviction candidates skip it
     bucket.size--;
     this.#count--;
+    const name = this.#names[e]!;
     if (bucket.byName !== undefined) {
-      const same = bucket.byName.get(e.name)!;
-      if (same.length === 1) bucket.byName.delete(e.name);
+      const same = bucket.byName.get(name)!;
+      if (same.length === 1) bucket.byName.delete(name);
       else same.splice(same.indexOf(e), 1);
     }
     if (bucket.size === 0) {
-      this.#byDomain.delete(e.domain);
+      this.#byDomain.delete(domain);
       const { sitePrev, siteNext } = bucket;
       if (siteNext !== null) siteNext.sitePrev = sitePrev;
       if (sitePrev !== null) sitePrev.siteNext = siteNext;
       else if (siteNext !== null) this.#sites.set(bucket.site, siteNext);
       else this.#sites.delete(bucket.site);
     }
-    if ((e.order & SECURE) !== 0) {
-      const k = `${bucket.site}\n${e.name}`;
+    if ((this.#num[e * STRIDE + F_ORDER]! & SECURE) !== 0) {
+      const k = `${bucket.site}\n${name}`;
       const secure = this.#secureByName.get(k);
       if (secure) {
         secure.delete(e);
         if (secure.size === 0) this.#secureByName.delete(k);
       }
     }
+    // Free the slot (its strings too).
+    this.#names[e] = '';
+    this.#values[e] = '';
+    this.#domains[e] = '';
+    this.#paths[e] = '';
+    links[e] = this.#free;
+    this.#free = e;
   }
 
   /** Per-domain then total limits: expired cookies go first, then the least recently used. */
-  #enforceLimits(fresh: Entry, now: number): string[] {
-    const bucket = this.#byDomain.get(fresh.domain);
+  #enforceLimits(fresh: number, now: number): string[] {
+    const domain = this.#domains[fresh]!;
+    const bucket = this.#byDomain.get(domain);
     if (this.#count <= this.#maxTotal && (!bucket || bucket.size <= this.#maxPerDomain)) return NONE;
     const evicted: string[] = [];
+    const num = this.#num;
+    const links = this.#links;
     if (bucket && bucket.size > this.#maxPerDomain) {
-      for (let e = bucket.head; e !== null; ) {
-        const next = e.next;
-        if (e !== fresh && e.expires !== null && e.expires + this.#base <= now) this.#remove(e);
-        e = next;
+      for (let e = bucket.head; e !== -1; ) {
+        const n = links[e]!;
+        if (e !== fresh && this.#expired(e, now)) this.#remove(e);
+        e = n;
       }
       while (bucket.size > this.#maxPerDomain) {
-        let victim: Entry | undefined;
-        for (let e = bucket.head; e !== null; e = e.next) if (e !== fresh && (victim === undefined || e.tick < victim.tick)) victim = e;
-        if (!victim) break;
+        let victim = -1;
+        for (let e = bucket.head; e !== -1; e = links[e]!) if (e !== fresh && (victim === -1 || num[e * STRIDE + F_TICK]! < num[victim * STRIDE + F_TICK]!)) victim = e;
+        if (victim === -1) break;
         this.#remove(victim);
-        evicted.push(`the least recently used cookie of ${fresh.domain} (limit ${this.#maxPerDomain} per domain)`);
+        evicted.push(`the least recently used cookie of ${domain} (limit ${this.#maxPerDomain} per domain)`);
       }
     }
     while (this.#count > this.#maxTotal) {
       const victim = this.#evictOne(fresh);
-      if (victim === undefined) break;
+      if (victim === -1) break;
+      const vd = this.#domains[victim]!;
       this.#remove(victim);
-      evicted.push(`the least recently used cookie in the jar, for ${victim.domain} (limit ${this.#maxTotal})`);
+      evicted.push(`the least recently used cookie in the jar, for ${vd} (limit ${this.#maxTotal})`);
     }
     return evicted;
   }
 
   /**
-   * The least recently used cookie other than `fresh`. Candidates were chosen by one scan, sorted
-   * by tick, with the ticks they had then. A candidate whose tick has not moved since is older than
-   * every cookie that is not a candidate (those had higher ticks at the scan, and ticks only grow),
-   * and older than the candidates after it; candidates used (or removed) since are skipped. When
-   * none is left, scan again.
+   * The least recently used cookie other than `fresh`, or -1. Candidates were chosen by one scan,
+   * sorted by tick, with the ticks they had then. A candidate whose tick has not moved since is
+   * older than every cookie that is not a candidate (those had higher ticks at the scan, and ticks
+   * only grow), and older than the candidates after it; candidates used (or removed, and so freed:
+   * a reused slot gets a new, higher tick) since are skipped. When none is left, scan again.
    */
-  #evictOne(fresh: Entry): Entry | undefined {
+  #evictOne(fresh: number): number {
+    const num = this.#num;
     for (let pass = 0; pass < 2; pass++) {
       while (this.#victimHead < this.#victims.length) {
         const i = this.#victimHead++;
         const e = this.#victims[i]!;
-        if (e.tick === this.#victimTicks[i] && e !== fresh) return e;
+        if (num[e * STRIDE + F_TICK] === this.#victimTicks[i] && e !== fresh) return e;
       }
-      const all: Entry[] = [];
+      const all: number[] = [];
       for (const e of this.#entries()) if (e !== fresh) all.push(e);
-      all.sort((a, b) => a.tick - b.tick);
+      all.sort((a, b) => num[a * STRIDE + F_TICK]! - num[b * STRIDE + F_TICK]!);
       const n = Math.min(all.length, Math.max(MIN_VICTIM_BATCH, this.#maxTotal >> 4));
       this.#victims = all.slice(0, n);
-      this.#victimTicks = this.#victims.map((e) => e.tick);
+      this.#victimTicks = this.#victims.map((e) => num[e * STRIDE + F_TICK]!);
       this.#victimHead = 0;
     }
-    return undefined;
+    return -1;
   }
 
-  /** Every stored entry (expired ones not yet swept included), in no particular order. */
-  *#entries(): Generator<Entry> {
-    for (const bucket of this.#byDomain.values()) for (let e = bucket.head; e !== null; e = e.next) yield e;
+  /** Every stored slot (expired ones not yet swept included), in no particular order. */
+  *#entries(): Generator<number> {
+    const num = this.#num;
+    const links = this.#links;
+    for (const bucket of this.#byDomain.values()) for (let e = bucket.head; e !== -1; e = links[e]!) yield e;
   }
 
-  #touch(e: Entry, now: number): void {
-    e.lastAccess = this.#rel(now);
-    e.tick = ++this.#tick;
+  #touch(e: number, now: number): void {
+    this.#num[e * STRIDE + F_LAST_ACCESS] = now;
+    this.#num[e * STRIDE + F_TICK] = ++this.#tick;
   }
 
   // ---- retrieving --------------------------------------------------------------------------
 
   /**
-   * The entries whose domain bucket is on the request host's suffix chain: the only ones that can
+   * The slots whose domain bucket is on the request host's suffix chain: the only ones that can
    * match (§5.8.3 step 1). Expired entries met on the way are swept. Sorted in header order.
    */
-  #collect(info: HostInfo, path: string, secure: boolean, now: number): Entry[] {
-    const out: Entry[] = [];
+  #collect(info: HostInfo, path: string, secure: boolean, now: number): number[] {
+    const out: number[] = [];
+    const num = this.#num;
+    const links = this.#links;
+    const paths = this.#paths;
     // The host, then each parent domain: the only cookie domains that can match (§5.1.3).
-    const base = this.#base;
     for (let h: HostInfo | undefined = info; h !== undefined; h = h.parent) {
       const bucket = this.#byDomain.get(h.host);
       if (bucket === undefined) continue;
@@ -720,11 +714,12 @@ export class CookieJar implements CookieStore {
       // So the flags that rule a cookie out: host-only outside the host's own bucket, Secure on an
       // insecure request.
       const reject = (h === info ? 0 : HOST_ONLY) | (secure ? 0 : SECURE);
-      for (let e = bucket.head; e !== null; ) {
-        const next = e.next;
-        if (e.expires !== null && e.expires + base <= now) this.#remove(e);
-        else if ((e.order & reject) === 0 && pathMatch(path, e.path)) out.push(e);
-        e = next;
+      for (let e = bucket.head; e !== -1; ) {
+        const n = links[e]!;
+        const o = num[e * STRIDE + F_ORDER]!;
+        if ((o & HAS_EXPIRY) !== 0 && this.#num[e * STRIDE + F_EXPIRES]! <= now) this.#remove(e);
+        else if ((o & reject) === 0 && pathMatch(path, paths[e]!)) out.push(e);
+        e = n;
       }
     }
     // Insertion sort: the list is short (what one request sends), and an inlined comparison beats
@@ -732,7 +727,7 @@ export class CookieJar implements CookieStore {
     for (let i = 1; i < out.length; i++) {
       const e = out[i]!;
       let k = i - 1;
-      while (k >= 0 && headerOrder(out[k]!, e) > 0) {
+      while (k >= 0 && this.#headerOrder(out[k]!, e) > 0) {
         out[k + 1] = out[k]!;
         k--;
       }
@@ -746,14 +741,17 @@ export class CookieJar implements CookieStore {
     const req = requestFacts(url, 'getCookieString');
     const now = this.#now();
     const sent = this.#collect(req.info, req.path, req.secure, now);
-    const stamp = sent.length > 0 ? this.#rel(now) : 0;
     let header = '';
+    const names = this.#names;
+    const values = this.#values;
+    const num = this.#num;
     for (let i = 0; i < sent.length; i++) {
       const e = sent[i]!;
-      e.lastAccess = stamp;
-      e.tick = ++this.#tick;
+      num[e * STRIDE + F_LAST_ACCESS] = now;
+      num[e * STRIDE + F_TICK] = ++this.#tick;
       if (i > 0) header += '; ';
-      header += e.name === '' ? e.value : e.name + '=' + e.value;
+      const name = names[e]!;
+      header += name === '' ? values[e]! : name + '=' + values[e]!;
     }
     return header;
   }
@@ -769,21 +767,24 @@ export class CookieJar implements CookieStore {
     const u = toUrl(url, 'evaluate');
     const now = this.#now();
     const req = factsFromUrl(u);
+    const num = this.#num;
+    const links = this.#links;
     // Every cookie whose domain is on the host's suffix chain: all that could match, sent or not.
-    const candidates = new Set<Entry>();
+    const candidates = new Set<number>();
     for (let h: HostInfo | undefined = req.info; h !== undefined; h = h.parent) {
       const bucket = this.#byDomain.get(h.host);
-      if (bucket) for (let e = bucket.head; e !== null; e = e.next) candidates.add(e);
+      if (bucket) for (let e = bucket.head; e !== -1; e = links[e]!) candidates.add(e);
     }
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable.
-    let siblings: Entry[] = [];
+    let siblings: number[] = [];
     for (let bucket = this.#sites.get(siteInfo(req.host).site) ?? null; bucket !== null; bucket = bucket.siteNext) {
-      for (let e = bucket.head; e !== null; e = e.next) if (!candidates.has(e)) siblings.push(e);
+      for (let e = bucket.head; e !== -1; e = links[e]!) if (!candidates.has(e)) siblings.push(e);
     }
     let omitted = 0;
     if (siblings.length > MAX_SIBLING_VERDICTS) {
-      siblings.sort((a, b) => b.tick - a.tick);
+      const num = this.#num;
+      siblings.sort((a, b) => num[b * STRIDE + F_TICK]! - num[a * STRIDE + F_TICK]!);
       omitted = siblings.length - MAX_SIBLING_VERDICTS;
       siblings = siblings.slice(0, MAX_SIBLING_VERDICTS);
     }
@@ -805,27 +806,28 @@ export class CookieJar implements CookieStore {
   }
 
   #verdicts(
-    candidates: Iterable<Entry>,
+    candidates: Iterable<number>,
     u: URL,
     req: RequestFacts,
     now: number,
     context: CookieContext,
-  ): { sent: { entry: Entry; verdict: CookieVerdict }[]; withheld: { entry: Entry; verdict: CookieVerdict }[] } {
-    const sent: { entry: Entry; verdict: CookieVerdict }[] = [];
-    const withheld: { entry: Entry; verdict: CookieVerdict }[] = [];
+  ): { sent: { entry: number; verdict: CookieVerdict }[]; withheld: { entry: number; verdict: CookieVerdict }[] } {
+    const sent: { entry: number; verdict: CookieVerdict }[] = [];
+    const withheld: { entry: number; verdict: CookieVerdict }[] = [];
     let initiatorSite: string | undefined;
     if (context.initiator !== undefined) initiatorSite = siteOf(toUrl(context.initiator, 'evaluate'));
     const targetSite = initiatorSite === undefined ? undefined : siteOf(u);
     for (const e of candidates) {
-      const cookie = snapshot(e, this.#base);
+      const cookie = this.#snapshot(e);
       const { reason, detail } = judge(cookie, req, now);
       const verdict: CookieVerdict = { cookie, sent: reason === 'match', reason, detail };
       const note = sameSiteNote(cookie, targetSite, initiatorSite, context.method?.toUpperCase());
       if (note !== undefined) verdict.sameSiteNote = note;
       (reason === 'match' ? sent : withheld).push({ entry: e, verdict });
     }
-    sent.sort((a, b) => headerOrder(a.entry, b.entry));
-    withheld.sort((a, b) => a.entry.order - b.entry.order);
+    const num = this.#num;
+    sent.sort((a, b) => this.#headerOrder(a.entry, b.entry));
+    withheld.sort((a, b) => num[a.entry * STRIDE + F_ORDER]! - num[b.entry * STRIDE + F_ORDER]!);
     return { sent, withheld };
   }
 
@@ -845,11 +847,11 @@ export class CookieJar implements CookieStore {
   /** A snapshot of the cookies that have not expired, in creation order (copies; changing them changes nothing). */
   cookies(): Cookie[] {
     const now = this.#now();
-    const list: Entry[] = [];
-    const base = this.#base;
-    for (const e of this.#entries()) if (e.expires === null || e.expires + base > now) list.push(e);
-    list.sort((a, b) => a.order - b.order);
-    return list.map((e) => snapshot(e, base));
+    const list: number[] = [];
+    for (const e of this.#entries()) if (!this.#expired(e, now)) list.push(e);
+    const num = this.#num;
+    list.sort((a, b) => num[a * STRIDE + F_ORDER]! - num[b * STRIDE + F_ORDER]!);
+    return list.map((e) => this.#snapshot(e));
   }
 
   /** Remove every cookie. */
@@ -861,6 +863,15 @@ export class CookieJar implements CookieStore {
     this.#victimTicks = [];
     this.#victimHead = 0;
     this.#count = 0;
+    this.#cap = 0;
+    this.#used = 0;
+    this.#free = -1;
+    this.#names = stringColumn();
+    this.#values = stringColumn();
+    this.#domains = stringColumn();
+    this.#paths = stringColumn();
+    this.#num = new Float64Array(0);
+    this.#links = new Int32Array(0);
   }
 
   toJSON(): CookieJarJSON {
@@ -898,8 +909,8 @@ export class CookieJar implements CookieStore {
       if (isExpired(c, now)) continue;
       c.domain = internHost(c.domain);
       const old = this.#find(c);
-      if (old) this.#remove(old);
-      const entry = this.#makeEntry(c, ++this.#seq * ORDER_STEP);
+      if (old >= 0) this.#remove(old);
+      const entry = this.#store(c, ++this.#seq * ORDER_STEP);
       this.#insert(entry, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
