@@ -64,3 +64,47 @@ test('hosts read from URL strings stay distinct however many there are', () => {
   for (let i = 0; i < 20_000; i++) jar.setCookie(`a=${i}`, `http://h${i}.example.com/`);
   for (let i = 0; i < 20_000; i += 997) assert.equal(jar.getCookieString(`http://h${i}.example.com/x`), `a=${i}`);
 });
+
+test('stored cookies stay intact through slot reuse, bucket reuse and string-table compaction', () => {
+  // Thousands of distinct names and paths come and go (deleted, evicted, replaced), so freed slots,
+  // freed bucket ids and the jar's table of names and paths are all reused and rebuilt; a plain
+  // model says what the jar must hold after each round.
+  const jar = new CookieJar({ maxCookies: 700, maxCookiesPerDomain: 40 });
+  const model = new Map<string, string>(); // "host name path" -> value
+  const key = (h: number, n: string, p: string) => `h${h}.example.com ${n} ${p}`;
+  let serial = 0;
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 600; i++) {
+      const h = (i * 7 + round) % 30;
+      const name = `n${round}_${i}`;
+      const path = `/p${i % 50}_${round}`;
+      const value = `v${serial++}`;
+      const r = jar.setCookie(`${name}=${value}; Path=${path}`, `http://h${h}.example.com${path}/x`);
+      assert.equal(r.stored, true);
+      model.set(key(h, name, path), value);
+      if (i % 5 === 0) {
+        jar.setCookie(`${name}=; Path=${path}; Max-Age=0`, `http://h${h}.example.com${path}/x`);
+        model.delete(key(h, name, path));
+      }
+    }
+    // Whatever the limits evicted is gone from the model too; the rest must match exactly.
+    const got = jar.cookies();
+    assert.ok(got.length <= 700);
+    for (const c of got) {
+      assert.equal(model.get(`${c.domain} ${c.name} ${c.path}`), c.value, `${c.domain} ${c.name} ${c.path}`);
+      assert.equal(c.hostOnly, true);
+    }
+    const live = new Set(got.map((c) => `${c.domain} ${c.name} ${c.path}`));
+    for (const k of [...model.keys()]) if (!live.has(k)) model.delete(k);
+    // Lookups agree with the snapshot, and replacement still finds the stored cookie.
+    const one = got[got.length - 1]!;
+    const header = jar.getCookieString(`http://${one.domain}${one.path}/x`);
+    assert.ok(header.split('; ').includes(`${one.name}=${one.value}`), header);
+    const r = jar.setCookie(`${one.name}=again; Path=${one.path}`, `http://${one.domain}${one.path}/x`);
+    assert.equal(r.stored && r.reason, 'replaced');
+    model.set(`${one.domain} ${one.name} ${one.path}`, 'again');
+  }
+  const all = jar.cookies();
+  assert.equal(all.length, model.size);
+  for (const c of all) assert.equal(model.get(`${c.domain} ${c.name} ${c.path}`), c.value);
+});

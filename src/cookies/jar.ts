@@ -104,13 +104,17 @@ function intern(s: string): string {
  * code that depended on them.
  */
 class Bucket {
+  declare readonly domain: string;
+  declare readonly id: number;
   declare head: number;
   declare size: number;
   declare byName: Map<string, number[]> | undefined;
   declare sitePrev: Bucket | null;
   declare readonly site: string;
   declare siteNext: Bucket | null;
-  constructor(site: string, siteNext: Bucket | null) {
+  constructor(domain: string, id: number, site: string, siteNext: Bucket | null) {
+    this.domain = domain;
+    this.id = id;
     this.head = -1;
     this.size = 0;
     this.byName = undefined;
@@ -149,9 +153,20 @@ const GROW_FAST_BELOW = 4096;
  * - expires: meaningful only with the `HAS_EXPIRY` bit.
  * - creation, last access: ms since the epoch, as the clock gave them (doubles: exact).
  * - tick: access order, for least-recently-used eviction; -1 once removed from the jar.
- * (The links between slots are in `CookieJar.#links`, an Int32Array.)
+ * (The links between slots and the string ids are in `CookieJar.#ints`, see `I_NEXT`.)
  */
 const STRIDE = 5;
+
+/**
+ * The integers of a slot in `CookieJar.#ints`, at `slot * ISTRIDE + I_...`: the next slot of the
+ * same bucket (or of the free list, -1 for none); the name's and the path's ids in the jar's string
+ * table; the bucket's id (whose `domain` is the cookie's domain).
+ */
+const ISTRIDE = 4;
+const I_NEXT = 0;
+const I_NAME = 1;
+const I_PATH = 2;
+const I_BUCKET = 3;
 const F_ORDER = 0;
 const F_EXPIRES = 1;
 const F_CREATION = 2;
@@ -170,6 +185,19 @@ function stringColumn(): string[] {
   a.pop();
   return a;
 }
+
+/** A free bucket id's place in `CookieJar.#buckets`. */
+const NO_BUCKET = new Bucket('', -1, '', null);
+
+/** An empty array of buckets, of the object elements kind from the start (see `stringColumn`). */
+function bucketColumn(): Bucket[] {
+  const a = [NO_BUCKET];
+  a.pop();
+  return a;
+}
+
+/** The per-jar string table is compacted when it grows past this (and twice its size after the last compaction). */
+const MIN_STRING_TABLE = 1024;
 
 
 /**
@@ -229,7 +257,7 @@ function keepShapes(): void {
   const stored = new StoredResult(cookie, 'stored', 0, undefined, NONE);
   stored.sameSiteNote = '';
   SHAPE_KEEPER.push(stored, new StoredResult(cookie, 'replaced', 0, undefined, NONE));
-  const bucket = new Bucket('', null);
+  const bucket = new Bucket('', -1, '', null);
   bucket.sitePrev = bucket;
   bucket.byName = new Map();
   SHAPE_KEEPER.push(bucket);
@@ -292,18 +320,24 @@ export class CookieJar implements CookieStore {
   #used = 0;
   /** First free slot, -1 for none. */
   #free = -1;
-  #names: string[] = stringColumn();
   #values: string[] = stringColumn();
-  /** Canonical host (host-only) or Domain value; the bucket key. */
-  #domains: string[] = stringColumn();
-  #paths: string[] = stringColumn();
+  /**
+   * Names and paths by id (see `#sid`): a jar has few distinct ones, and ids live in `#ints`, off the
+   * collected heap. Strings no slot uses any more stay until the table is compacted.
+   */
+  #strs: string[] = stringColumn();
+  #strIds = new Map<string, number>();
+  #strLimit = MIN_STRING_TABLE;
+  /** Buckets by id (a slot's domain is its bucket's), `NO_BUCKET` at free ids. */
+  #buckets: Bucket[] = bucketColumn();
+  #freeBucketIds: number[] = [];
   /**
    * The numbers of every slot, `STRIDE` to a slot (one typed array, so growing the jar allocates one
    * buffer, and a cookie's numbers sit together): see `F_ORDER` and the rest.
    */
   #num = new Float64Array(0);
-  /** The next slot of the same bucket (or of the free list), -1 for none. */
-  #links = new Int32Array(0);
+  /** The integers of every slot, `ISTRIDE` to a slot: see `I_NEXT` and the rest. */
+  #ints = new Int32Array(0);
 
   #grow(): void {
     // Four times while the jar is small (fewer buffers for a jar that fills at once), then twice.
@@ -311,9 +345,9 @@ export class CookieJar implements CookieStore {
     const num = new Float64Array(cap * STRIDE);
     num.set(this.#num);
     this.#num = num;
-    const links = new Int32Array(cap);
-    links.set(this.#links);
-    this.#links = links;
+    const ints = new Int32Array(cap * ISTRIDE);
+    ints.set(this.#ints);
+    this.#ints = ints;
     this.#cap = cap;
   }
 
@@ -321,26 +355,68 @@ export class CookieJar implements CookieStore {
   #store(c: Cookie, orderBase: number): number {
     let i = this.#free;
     if (i >= 0) {
-      this.#free = this.#links[i]!;
-      this.#names[i] = intern(c.name);
+      this.#free = this.#ints[i * ISTRIDE + I_NEXT]!;
       this.#values[i] = c.value;
-      this.#domains[i] = c.domain;
-      this.#paths[i] = intern(c.path);
     } else {
       i = this.#used++;
       if (i === this.#cap) this.#grow();
-      this.#names.push(intern(c.name));
       this.#values.push(c.value);
-      this.#domains.push(c.domain);
-      this.#paths.push(intern(c.path));
     }
+    this.#ints[i * ISTRIDE + I_NAME] = this.#sid(c.name);
+    this.#ints[i * ISTRIDE + I_PATH] = this.#sid(c.path);
     this.#num[i * STRIDE + F_ORDER] = orderBase + flagsOf(c);
     this.#num[i * STRIDE + F_EXPIRES] = c.expires === null ? 0 : c.expires;
     this.#num[i * STRIDE + F_CREATION] = c.creation;
     this.#num[i * STRIDE + F_LAST_ACCESS] = c.lastAccess;
     this.#num[i * STRIDE + F_TICK] = ++this.#tick;
-    this.#links[i] = -1;
+    this.#ints[i * ISTRIDE + I_NEXT] = -1;
     return i;
+  }
+
+  /** The id of `s` in the string table, added (shared through `intern`) if new. */
+  #sid(s: string): number {
+    const known = this.#strIds.get(s);
+    if (known !== undefined) return known;
+    const id = this.#strs.length;
+    const shared = intern(s);
+    this.#strs.push(shared);
+    this.#strIds.set(shared, id);
+    return id;
+  }
+
+  /** The string table rebuilt from the names and paths of the slots in the jar (ids renumbered). */
+  #compactStrings(): void {
+    const old = this.#strs;
+    const strs = stringColumn();
+    const ids = new Map<string, number>();
+    const ints = this.#ints;
+    for (const e of this.#entries()) {
+      for (let k = I_NAME; k <= I_PATH; k++) {
+        const s = old[ints[e * ISTRIDE + k]!]!;
+        let id = ids.get(s);
+        if (id === undefined) {
+          id = strs.length;
+          strs.push(s);
+          ids.set(s, id);
+        }
+        ints[e * ISTRIDE + k] = id;
+      }
+    }
+    this.#strs = strs;
+    this.#strIds = ids;
+    this.#strLimit = Math.max(MIN_STRING_TABLE, strs.length * 2);
+  }
+
+  #nameOf(e: number): string {
+    return this.#strs[this.#ints[e * ISTRIDE + I_NAME]!]!;
+  }
+
+  #pathOf(e: number): string {
+    return this.#strs[this.#ints[e * ISTRIDE + I_PATH]!]!;
+  }
+
+  #domainOf(e: number): string {
+    return this.#buckets[this.#ints[e * ISTRIDE + I_BUCKET]!]!.domain;
   }
 
   /** Slot `e` has expired by `now`. */
@@ -350,17 +426,17 @@ export class CookieJar implements CookieStore {
 
   /** §5.8.3 step 2: longer paths first, then earlier creation. */
   #headerOrder(a: number, b: number): number {
-    return this.#paths[b]!.length - this.#paths[a]!.length || this.#num[a * STRIDE + F_ORDER]! - this.#num[b * STRIDE + F_ORDER]!;
+    return this.#pathOf(b).length - this.#pathOf(a).length || this.#num[a * STRIDE + F_ORDER]! - this.#num[b * STRIDE + F_ORDER]!;
   }
 
   /** The public copy of a stored cookie (no bookkeeping; `sameSite` only when set). */
   #snapshot(e: number): Cookie {
     const f = this.#num[e * STRIDE + F_ORDER]! & ATTRIBUTES;
     const c: Cookie = {
-      name: this.#names[e]!,
+      name: this.#nameOf(e),
       value: this.#values[e]!,
-      domain: this.#domains[e]!,
-      path: this.#paths[e]!,
+      domain: this.#domainOf(e),
+      path: this.#pathOf(e),
       hostOnly: (f & HOST_ONLY) !== 0,
       secure: (f & SECURE) !== 0,
       httpOnly: (f & HTTP_ONLY) !== 0,
@@ -448,11 +524,11 @@ export class CookieJar implements CookieStore {
     if (!cookie.secure && !req.secure && this.#secureByName.size > 0) {
       const blocker = this.#findSecureBlocker(cookie, siteInfo(cookie.domain).site);
       if (blocker >= 0) {
-        const bd = this.#domains[blocker]!;
+        const bd = this.#domainOf(blocker);
         return {
           stored: false,
           reason: 'overwrite-secure',
-          detail: `a Secure cookie of this name exists for ${(this.#num[blocker * STRIDE + F_ORDER]! & HOST_ONLY) !== 0 ? bd : `Domain=${bd}`} Path=${this.#paths[blocker]!}; ${req.scheme}//${req.host} is not secure`,
+          detail: `a Secure cookie of this name exists for ${(this.#num[blocker * STRIDE + F_ORDER]! & HOST_ONLY) !== 0 ? bd : `Domain=${bd}`} Path=${this.#pathOf(blocker)}; ${req.scheme}//${req.host} is not secure`,
           name,
         };
       }
@@ -494,7 +570,7 @@ export class CookieJar implements CookieStore {
         orderBase = ++this.#seq * ORDER_STEP;
       }
       const entry = this.#store(cookie, orderBase);
-      const size = this.#insert(entry, hostInfo, bucket);
+      const size = this.#insert(entry, cookie.domain, hostInfo, bucket);
       // The common case decided here, without looking the bucket up again.
       if (this.#count > this.#maxTotal || size > this.#maxPerDomain) evicted = this.#enforceLimits(entry, now);
     }
@@ -508,8 +584,8 @@ export class CookieJar implements CookieStore {
     const group = this.#secureByName.get(`${site}\n${c.name}`);
     if (!group) return -1;
     for (const o of group) {
-      const od = this.#domains[o]!;
-      if ((domainMatch(od, c.domain) || domainMatch(c.domain, od)) && pathMatch(c.path, this.#paths[o]!)) return o;
+      const od = this.#domainOf(o);
+      if ((domainMatch(od, c.domain) || domainMatch(c.domain, od)) && pathMatch(c.path, this.#pathOf(o))) return o;
     }
     return -1;
   }
@@ -521,14 +597,18 @@ export class CookieJar implements CookieStore {
   }
 
   #findIn(bucket: Bucket, c: Cookie): number {
+    // Stored names and paths are all in the string table: one not there matches nothing, and the
+    // scan compares ids, not strings.
+    const nameId = this.#strIds.get(c.name);
+    if (nameId === undefined) return -1;
+    const pathId = this.#strIds.get(c.path);
+    if (pathId === undefined) return -1;
     const hostOnly = c.hostOnly ? HOST_ONLY : 0;
-    const names = this.#names;
-    const paths = this.#paths;
     const num = this.#num;
-    const links = this.#links;
+    const ints = this.#ints;
     if (bucket.byName === undefined) {
-      for (let e = bucket.head; e !== -1; e = links[e]!) {
-        if (names[e] === c.name && paths[e] === c.path && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
+      for (let e = bucket.head; e !== -1; e = ints[e * ISTRIDE + I_NEXT]!) {
+        if (ints[e * ISTRIDE + I_NAME] === nameId && ints[e * ISTRIDE + I_PATH] === pathId && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
       }
       return -1;
     }
@@ -536,63 +616,68 @@ export class CookieJar implements CookieStore {
     if (same === undefined) return -1;
     for (let i = 0; i < same.length; i++) {
       const e = same[i]!;
-      if (paths[e] === c.path && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
+      if (ints[e * ISTRIDE + I_PATH] === pathId && (num[e * STRIDE + F_ORDER]! & HOST_ONLY) === hostOnly) return e;
     }
     return -1;
   }
 
+
   /** Returns the size of `e`'s bucket with `e` in it. */
-  #insert(e: number, info: HostInfo, known?: Bucket): number {
-    const domain = this.#domains[e]!;
+  #insert(e: number, domain: string, info: HostInfo, known?: Bucket): number {
     let bucket = known ?? this.#byDomain.get(domain);
     if (bucket === undefined) {
       const site = info.site ?? siteOfInfo(info);
       const next = this.#sites.get(site) ?? null;
-      bucket = new Bucket(site, next);
+      const free = this.#freeBucketIds;
+      const id = free.length > 0 ? free.pop()! : this.#buckets.length;
+      bucket = new Bucket(domain, id, site, next);
+      if (id === this.#buckets.length) this.#buckets.push(bucket);
+      else this.#buckets[id] = bucket;
       if (next !== null) next.sitePrev = bucket;
       this.#sites.set(site, bucket);
       this.#byDomain.set(domain, bucket);
     }
     const num = this.#num;
-    const links = this.#links;
-    links[e] = bucket.head;
+    const ints = this.#ints;
+    ints[e * ISTRIDE + I_BUCKET] = bucket.id;
+    ints[e * ISTRIDE + I_NEXT] = bucket.head;
     bucket.head = e;
     bucket.size++;
-    if (bucket.byName !== undefined) indexAdd(bucket.byName, this.#names[e]!, e);
+    if (bucket.byName !== undefined) indexAdd(bucket.byName, this.#nameOf(e), e);
     else if (bucket.size > INDEX_BUCKET_AT) {
       const byName = new Map<string, number[]>();
-      for (let x = bucket.head; x !== -1; x = links[x]!) indexAdd(byName, this.#names[x]!, x);
+      for (let x = bucket.head; x !== -1; x = ints[x * ISTRIDE + I_NEXT]!) indexAdd(byName, this.#nameOf(x), x);
       bucket.byName = byName;
     }
     this.#count++;
     if ((this.#num[e * STRIDE + F_ORDER]! & SECURE) !== 0) {
-      const k = `${bucket.site}\n${this.#names[e]!}`;
+      const k = `${bucket.site}\n${this.#nameOf(e)}`;
       let secure = this.#secureByName.get(k);
       if (!secure) this.#secureByName.set(k, (secure = new Set()));
       secure.add(e);
     }
+    if (this.#strs.length > this.#strLimit) this.#compactStrings();
     return bucket.size;
   }
 
   /** Take `e` out of the jar and free its slot; nothing happens if it is no longer there. */
   #remove(e: number): void {
     if (this.#num[e * STRIDE + F_TICK]! < 0) return;
-    const domain = this.#domains[e]!;
-    const bucket = this.#byDomain.get(domain);
-    if (bucket === undefined) return;
-    const num = this.#num;
-    const links = this.#links;
-    if (bucket.head === e) bucket.head = links[e]!;
+    const ints = this.#ints;
+    const bucket = this.#buckets[ints[e * ISTRIDE + I_BUCKET]!];
+    if (bucket === undefined || bucket === NO_BUCKET) return;
+    const domain = bucket.domain;
+    if (bucket.head === e) bucket.head = ints[e * ISTRIDE + I_NEXT]!;
     else {
       let p = bucket.head;
-      while (p !== -1 && links[p] !== e) p = links[p]!;
+      while (p !== -1 && ints[p * ISTRIDE + I_NEXT] !== e) p = ints[p * ISTRIDE + I_NEXT]!;
       if (p === -1) return;
-      links[p] = links[e]!;
+      ints[p * ISTRIDE + I_NEXT] = ints[e * ISTRIDE + I_NEXT]!;
     }
     this.#num[e * STRIDE + F_TICK] = -1; // removed: pending eviction candidates skip it
     bucket.size--;
     this.#count--;
-    const name = this.#names[e]!;
+    const name = this.#nameOf(e);
     if (bucket.byName !== undefined) {
       const same = bucket.byName.get(name)!;
       if (same.length === 1) bucket.byName.delete(name);
@@ -600,6 +685,8 @@ export class CookieJar implements CookieStore {
     }
     if (bucket.size === 0) {
       this.#byDomain.delete(domain);
+      this.#buckets[bucket.id] = NO_BUCKET;
+      this.#freeBucketIds.push(bucket.id);
       const { sitePrev, siteNext } = bucket;
       if (siteNext !== null) siteNext.sitePrev = sitePrev;
       if (sitePrev !== null) sitePrev.siteNext = siteNext;
@@ -614,32 +701,29 @@ export class CookieJar implements CookieStore {
         if (secure.size === 0) this.#secureByName.delete(k);
       }
     }
-    // Free the slot (its strings too).
-    this.#names[e] = '';
+    // Free the slot (and its value).
     this.#values[e] = '';
-    this.#domains[e] = '';
-    this.#paths[e] = '';
-    links[e] = this.#free;
+    ints[e * ISTRIDE + I_NEXT] = this.#free;
     this.#free = e;
   }
 
   /** Per-domain then total limits: expired cookies go first, then the least recently used. */
   #enforceLimits(fresh: number, now: number): string[] {
-    const domain = this.#domains[fresh]!;
+    const domain = this.#domainOf(fresh);
     const bucket = this.#byDomain.get(domain);
     if (this.#count <= this.#maxTotal && (!bucket || bucket.size <= this.#maxPerDomain)) return NONE;
     const evicted: string[] = [];
     const num = this.#num;
-    const links = this.#links;
+    const ints = this.#ints;
     if (bucket && bucket.size > this.#maxPerDomain) {
       for (let e = bucket.head; e !== -1; ) {
-        const n = links[e]!;
+        const n = ints[e * ISTRIDE + I_NEXT]!;
         if (e !== fresh && this.#expired(e, now)) this.#remove(e);
         e = n;
       }
       while (bucket.size > this.#maxPerDomain) {
         let victim = -1;
-        for (let e = bucket.head; e !== -1; e = links[e]!) if (e !== fresh && (victim === -1 || num[e * STRIDE + F_TICK]! < num[victim * STRIDE + F_TICK]!)) victim = e;
+        for (let e = bucket.head; e !== -1; e = ints[e * ISTRIDE + I_NEXT]!) if (e !== fresh && (victim === -1 || num[e * STRIDE + F_TICK]! < num[victim * STRIDE + F_TICK]!)) victim = e;
         if (victim === -1) break;
         this.#remove(victim);
         evicted.push(`the least recently used cookie of ${domain} (limit ${this.#maxPerDomain} per domain)`);
@@ -648,7 +732,7 @@ export class CookieJar implements CookieStore {
     while (this.#count > this.#maxTotal) {
       const victim = this.#evictOne(fresh);
       if (victim === -1) break;
-      const vd = this.#domains[victim]!;
+      const vd = this.#domainOf(victim);
       this.#remove(victim);
       evicted.push(`the least recently used cookie in the jar, for ${vd} (limit ${this.#maxTotal})`);
     }
@@ -684,8 +768,8 @@ export class CookieJar implements CookieStore {
   /** Every stored slot (expired ones not yet swept included), in no particular order. */
   *#entries(): Generator<number> {
     const num = this.#num;
-    const links = this.#links;
-    for (const bucket of this.#byDomain.values()) for (let e = bucket.head; e !== -1; e = links[e]!) yield e;
+    const ints = this.#ints;
+    for (const bucket of this.#byDomain.values()) for (let e = bucket.head; e !== -1; e = ints[e * ISTRIDE + I_NEXT]!) yield e;
   }
 
   #touch(e: number, now: number): void {
@@ -702,8 +786,7 @@ export class CookieJar implements CookieStore {
   #collect(info: HostInfo, path: string, secure: boolean, now: number): number[] {
     const out: number[] = [];
     const num = this.#num;
-    const links = this.#links;
-    const paths = this.#paths;
+    const ints = this.#ints;
     // The host, then each parent domain: the only cookie domains that can match (§5.1.3).
     for (let h: HostInfo | undefined = info; h !== undefined; h = h.parent) {
       const bucket = this.#byDomain.get(h.host);
@@ -715,10 +798,10 @@ export class CookieJar implements CookieStore {
       // insecure request.
       const reject = (h === info ? 0 : HOST_ONLY) | (secure ? 0 : SECURE);
       for (let e = bucket.head; e !== -1; ) {
-        const n = links[e]!;
+        const n = ints[e * ISTRIDE + I_NEXT]!;
         const o = num[e * STRIDE + F_ORDER]!;
         if ((o & HAS_EXPIRY) !== 0 && this.#num[e * STRIDE + F_EXPIRES]! <= now) this.#remove(e);
-        else if ((o & reject) === 0 && pathMatch(path, paths[e]!)) out.push(e);
+        else if ((o & reject) === 0 && pathMatch(path, this.#pathOf(e))) out.push(e);
         e = n;
       }
     }
@@ -742,7 +825,6 @@ export class CookieJar implements CookieStore {
     const now = this.#now();
     const sent = this.#collect(req.info, req.path, req.secure, now);
     let header = '';
-    const names = this.#names;
     const values = this.#values;
     const num = this.#num;
     for (let i = 0; i < sent.length; i++) {
@@ -750,7 +832,7 @@ export class CookieJar implements CookieStore {
       num[e * STRIDE + F_LAST_ACCESS] = now;
       num[e * STRIDE + F_TICK] = ++this.#tick;
       if (i > 0) header += '; ';
-      const name = names[e]!;
+      const name = this.#nameOf(e);
       header += name === '' ? values[e]! : name + '=' + values[e]!;
     }
     return header;
@@ -768,18 +850,18 @@ export class CookieJar implements CookieStore {
     const now = this.#now();
     const req = factsFromUrl(u);
     const num = this.#num;
-    const links = this.#links;
+    const ints = this.#ints;
     // Every cookie whose domain is on the host's suffix chain: all that could match, sent or not.
     const candidates = new Set<number>();
     for (let h: HostInfo | undefined = req.info; h !== undefined; h = h.parent) {
       const bucket = this.#byDomain.get(h.host);
-      if (bucket) for (let e = bucket.head; e !== -1; e = links[e]!) candidates.add(e);
+      if (bucket) for (let e = bucket.head; e !== -1; e = ints[e * ISTRIDE + I_NEXT]!) candidates.add(e);
     }
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable.
     let siblings: number[] = [];
     for (let bucket = this.#sites.get(siteInfo(req.host).site) ?? null; bucket !== null; bucket = bucket.siteNext) {
-      for (let e = bucket.head; e !== -1; e = links[e]!) if (!candidates.has(e)) siblings.push(e);
+      for (let e = bucket.head; e !== -1; e = ints[e * ISTRIDE + I_NEXT]!) if (!candidates.has(e)) siblings.push(e);
     }
     let omitted = 0;
     if (siblings.length > MAX_SIBLING_VERDICTS) {
@@ -866,12 +948,14 @@ export class CookieJar implements CookieStore {
     this.#cap = 0;
     this.#used = 0;
     this.#free = -1;
-    this.#names = stringColumn();
     this.#values = stringColumn();
-    this.#domains = stringColumn();
-    this.#paths = stringColumn();
+    this.#strs = stringColumn();
+    this.#strIds = new Map();
+    this.#strLimit = MIN_STRING_TABLE;
+    this.#buckets = bucketColumn();
+    this.#freeBucketIds = [];
     this.#num = new Float64Array(0);
-    this.#links = new Int32Array(0);
+    this.#ints = new Int32Array(0);
   }
 
   toJSON(): CookieJarJSON {
@@ -911,7 +995,7 @@ export class CookieJar implements CookieStore {
       const old = this.#find(c);
       if (old >= 0) this.#remove(old);
       const entry = this.#store(c, ++this.#seq * ORDER_STEP);
-      this.#insert(entry, infoOf(c.domain));
+      this.#insert(entry, c.domain, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
   }
