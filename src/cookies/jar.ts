@@ -352,7 +352,7 @@ export class CookieJar implements CookieStore {
   }
 
   /** A new slot holding `c` (not yet in a bucket). `orderBase`: the creation order times `ORDER_STEP`. */
-  #store(c: Cookie, orderBase: number): number {
+  #store(c: Cookie, orderBase: number, nameId: number, pathId: number): number {
     let i = this.#free;
     if (i >= 0) {
       this.#free = this.#ints[i * ISTRIDE + I_NEXT]!;
@@ -362,8 +362,8 @@ export class CookieJar implements CookieStore {
       if (i === this.#cap) this.#grow();
       this.#values.push(c.value);
     }
-    this.#ints[i * ISTRIDE + I_NAME] = this.#sid(c.name);
-    this.#ints[i * ISTRIDE + I_PATH] = this.#sid(c.path);
+    this.#ints[i * ISTRIDE + I_NAME] = nameId >= 0 ? nameId : this.#sid(c.name);
+    this.#ints[i * ISTRIDE + I_PATH] = pathId >= 0 ? pathId : this.#sid(c.path);
     this.#num[i * STRIDE + F_ORDER] = orderBase + flagsOf(c);
     this.#num[i * STRIDE + F_EXPIRES] = c.expires === null ? 0 : c.expires;
     this.#num[i * STRIDE + F_CREATION] = c.creation;
@@ -536,7 +536,14 @@ export class CookieJar implements CookieStore {
 
     // §5.7 step 19: same name, domain, host-only flag and path replaces, keeping the creation time.
     let bucket = this.#byDomain.get(cookie.domain);
-    const old = bucket === undefined ? -1 : this.#findIn(bucket, cookie);
+    // Ids of the name and path in the string table, looked up (or added) once for both the search
+    // and the store. Added unconditionally, not only when storing: a branch first taken in each new
+    // jar would throw away the optimised code. Strings added for lines that store nothing go at the
+    // next compaction, which is checked first so that it never renumbers ids in use.
+    if (this.#strs.length > this.#strLimit) this.#compactStrings();
+    const nameId = this.#sid(cookie.name);
+    const pathId = this.#sid(cookie.path);
+    const old = bucket === undefined ? -1 : this.#findIn(bucket, cookie, nameId, pathId);
     if (old >= 0) cookie.creation = this.#num[old * STRIDE + F_CREATION]!;
 
     // §5.7 step 21: an expiry in the past stores nothing; if it replaced a cookie, that is a deletion.
@@ -569,7 +576,7 @@ export class CookieJar implements CookieStore {
       } else {
         orderBase = ++this.#seq * ORDER_STEP;
       }
-      const entry = this.#store(cookie, orderBase);
+      const entry = this.#store(cookie, orderBase, nameId, pathId);
       const size = this.#insert(entry, cookie.domain, hostInfo, bucket);
       // The common case decided here, without looking the bucket up again.
       if (this.#count > this.#maxTotal || size > this.#maxPerDomain) evicted = this.#enforceLimits(entry, now);
@@ -593,16 +600,14 @@ export class CookieJar implements CookieStore {
   /** The stored cookie with the same name, domain, host-only flag and path (§5.7 step 19), or -1. */
   #find(c: Cookie): number {
     const bucket = this.#byDomain.get(c.domain);
-    return bucket === undefined ? -1 : this.#findIn(bucket, c);
+    return bucket === undefined ? -1 : this.#findIn(bucket, c, this.#strIds.get(c.name) ?? -1, this.#strIds.get(c.path) ?? -1);
   }
 
-  #findIn(bucket: Bucket, c: Cookie): number {
+  /** `nameId`, `pathId`: the ids of `c.name` and `c.path` in the string table, -1 when not there. */
+  #findIn(bucket: Bucket, c: Cookie, nameId: number, pathId: number): number {
     // Stored names and paths are all in the string table: one not there matches nothing, and the
     // scan compares ids, not strings.
-    const nameId = this.#strIds.get(c.name);
-    if (nameId === undefined) return -1;
-    const pathId = this.#strIds.get(c.path);
-    if (pathId === undefined) return -1;
+    if (nameId < 0 || pathId < 0) return -1;
     const hostOnly = c.hostOnly ? HOST_ONLY : 0;
     const num = this.#num;
     const ints = this.#ints;
@@ -994,7 +999,7 @@ export class CookieJar implements CookieStore {
       c.domain = internHost(c.domain);
       const old = this.#find(c);
       if (old >= 0) this.#remove(old);
-      const entry = this.#store(c, ++this.#seq * ORDER_STEP);
+      const entry = this.#store(c, ++this.#seq * ORDER_STEP, -1, -1);
       this.#insert(entry, c.domain, infoOf(c.domain));
       this.#enforceLimits(entry, now);
     }
