@@ -186,6 +186,15 @@ function stringColumn(): string[] {
   return a;
 }
 
+/**
+ * `s` as a string of its own. V8 makes a slice of 13 characters or more a view into the string it
+ * was cut from (for a parsed cookie, the whole Set-Cookie line), so storing the slice would keep the
+ * line alive for as long as the cookie; a join writes the characters into a new flat string.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : [s.slice(0, 1), s.slice(1)].join('');
+}
+
 /** A free bucket id's place in `CookieJar.#buckets`. */
 const NO_BUCKET = new Bucket('', -1, '', null);
 
@@ -356,11 +365,11 @@ export class CookieJar implements CookieStore {
     let i = this.#free;
     if (i >= 0) {
       this.#free = this.#ints[i * ISTRIDE + I_NEXT]!;
-      this.#values[i] = c.value;
+      this.#values[i] = own(c.value);
     } else {
       i = this.#used++;
       if (i === this.#cap) this.#grow();
-      this.#values.push(c.value);
+      this.#values.push(own(c.value));
     }
     this.#ints[i * ISTRIDE + I_NAME] = nameId >= 0 ? nameId : this.#sid(c.name);
     this.#ints[i * ISTRIDE + I_PATH] = pathId >= 0 ? pathId : this.#sid(c.path);
@@ -378,7 +387,7 @@ export class CookieJar implements CookieStore {
     const known = this.#strIds.get(s);
     if (known !== undefined) return known;
     const id = this.#strs.length;
-    const shared = intern(s);
+    const shared = intern(own(s));
     this.#strs.push(shared);
     this.#strIds.set(shared, id);
     return id;
@@ -561,7 +570,7 @@ export class CookieJar implements CookieStore {
       // Replacement in place: same bucket, key, site, creation time and order; the rest changes.
       // Counts as a use for eviction (the tick moves).
       const order = this.#num[old * STRIDE + F_ORDER]!;
-      this.#values[old] = cookie.value;
+      this.#values[old] = own(cookie.value);
       this.#num[old * STRIDE + F_ORDER] = order - (order & ATTRIBUTES) + flags;
       this.#num[old * STRIDE + F_EXPIRES] = cookie.expires === null ? 0 : cookie.expires;
       this.#num[old * STRIDE + F_LAST_ACCESS] = cookie.lastAccess;
