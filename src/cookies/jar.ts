@@ -6,8 +6,9 @@
  * Domain attribute otherwise). A request for `a.b.example.com` looks up the buckets for
  * `a.b.example.com`, `b.example.com`, `example.com` and `com`: a handful of Map lookups whatever
  * the size of the jar. Cookies are also grouped by registrable domain ("site"), which is the unit
- * for the withheld cookies a trace shows and for the "leave secure cookies alone" check. A Set in
- * access order gives the least recently used cookie for the total limit in O(1).
+ * for the withheld cookies a trace shows and for the "leave secure cookies alone" check. A stored
+ * cookie is a slot in the jar's columns (see "the cookies, column-wise" in `CookieJar`), not an
+ * object; the public `Cookie` is built when asked for.
  */
 import type { Cookie, CookieContext, CookieStore, CookieVerdict, SameSite, SetCookieResult } from './types.js';
 import { HopwiseOptionError } from '../errors.js';
@@ -95,7 +96,7 @@ function intern(s: string): string {
 }
 
 /**
- * The cookies of one domain: a linked list of slots (through the jar's `next` column) for
+ * The cookies of one domain: a linked list of slots (through their `I_NEXT` integers) for
  * iteration and, once the bucket is big enough for a scan to cost more than a hash, an index by
  * name for replacement (§5.7 step 19 matches name, host-only flag and path; the few cookies sharing
  * a name are scanned). `site` is the domain's registrable domain; `sitePrev`/`siteNext` chain the
@@ -321,8 +322,9 @@ export class CookieJar implements CookieStore {
   // A stored cookie is a slot: an index into these columns, not an object. A jar of 10,000 cookies
   // would otherwise be 10,000 objects that the garbage collector copies (twice, through the young
   // generation) and marks; here it is a few arrays, the numbers in typed arrays (exact doubles, no
-  // per-cookie heap numbers), and the strings (names, paths and domains shared). Freed slots are
-  // chained through their next field from `#free` and reused. The public `Cookie` is built only when asked.
+  // per-cookie heap numbers), names and paths as ids into a per-jar string table, the domain
+  // through the bucket; only the values are an array of strings. Freed slots are chained through
+  // their `I_NEXT` integers from `#free` and reused. The public `Cookie` is built only when asked.
 
   #cap = 0;
   /** Slots handed out so far (freed ones included). */
