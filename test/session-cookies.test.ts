@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar, Session, type Hop } from '../src/index.ts';
-import { r, router, startServers, type TestServers } from './helpers/servers.ts';
+import { chainRunner, r, router, startServers, type TestServers } from './helpers/servers.ts';
 
 let srv: TestServers;
 before(async () => (srv = await startServers(router)));
 after(() => srv.close());
 
-async function run(url: string, opts: ConstructorParameters<typeof Session>[0] = {}) {
-  const s = new Session({ connectTo: srv.connectTo, ca: srv.ca, ...opts });
-  const before = srv.received.length;
-  try {
-    const res = await s.fetch(url);
-    await res.text();
-    return { res, got: srv.received.slice(before), hops: res.hops, jar: s.cookies };
-  } finally {
-    await s.close();
-  }
-}
+const { run } = chainRunner(() => srv);
 
 const cookieDecisions = (hops: Hop[], name: string) => hops.flatMap((h, i) => h.decisions.filter((d) => (d.subject === 'cookie' || d.subject === 'set-cookie') && d.name === name).map((d) => ({ hop: i, ...d })));
 

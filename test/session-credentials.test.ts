@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Session, bearer, basic, header, type Hop } from '../src/index.ts';
-import { r, router, startServers, type TestServers } from './helpers/servers.ts';
+import { chainRunner, r, router, startServers, type TestServers } from './helpers/servers.ts';
 
 let srv: TestServers;
 before(async () => (srv = await startServers(router)));
 after(() => srv.close());
 
-function session(extra: ConstructorParameters<typeof Session>[0] = {}): Session {
-  return new Session({ connectTo: srv.connectTo, ca: srv.ca, ...extra });
-}
-
-/** Fetch, and return the headers the final server received plus the trace. */
-async function run(url: string, opts: ConstructorParameters<typeof Session>[0] = {}, init: Parameters<Session['fetch']>[1] = {}) {
-  const s = session(opts);
-  try {
-    const before = srv.received.length;
-    const res = await s.fetch(url, init);
-    await res.text();
-    const got = srv.received.slice(before);
-    return { res, got, last: got[got.length - 1]!, hops: res.hops };
-  } finally {
-    await s.close();
-  }
-}
+const { session, run } = chainRunner(() => srv);
 
 const decision = (hops: Hop[], subject: string, name: string) => hops.flatMap((h) => h.decisions.filter((d) => d.subject === subject && d.name === name));
 const TOKEN = { authorization: 'Bearer s3cret-token' };

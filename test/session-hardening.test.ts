@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Session, bearer, header, type AuthProvider, type HopwiseError, type Hop } from '../src/index.ts';
-import { r, router, startServers, type Handler, type TestServers } from './helpers/servers.ts';
+import { chainRunner, r, router, startServers, type Handler, type TestServers } from './helpers/servers.ts';
 
 /** The shared router, plus a POST-able 200 HTML page with a meta refresh to /echo. */
 const handler: Handler = (req, res) => {
@@ -28,38 +28,7 @@ let srv: TestServers;
 before(async () => (srv = await startServers(handler)));
 after(() => srv.close());
 
-function session(extra: ConstructorParameters<typeof Session>[0] = {}): Session {
-  return new Session({ connectTo: srv.connectTo, ca: srv.ca, ...extra });
-}
-
-async function run(url: string, opts: ConstructorParameters<typeof Session>[0] = {}, init: Parameters<Session['fetch']>[1] = {}) {
-  const s = session(opts);
-  try {
-    const start = srv.received.length;
-    const res = await s.fetch(url, init);
-    await res.text();
-    const got = srv.received.slice(start);
-    return { res, got, last: got[got.length - 1]!, hops: res.hops };
-  } finally {
-    await s.close();
-  }
-}
-
-async function runError(url: string, opts: ConstructorParameters<typeof Session>[0] = {}, init: Parameters<Session['fetch']>[1] = {}) {
-  const s = session(opts);
-  try {
-    const start = srv.received.length;
-    try {
-      const res = await s.fetch(url, init);
-      await res.text();
-    } catch (err) {
-      return { err: err as HopwiseError, got: srv.received.slice(start) };
-    }
-    throw new Error('expected the fetch to fail');
-  } finally {
-    await s.close();
-  }
-}
+const { session, run, runError } = chainRunner(() => srv);
 
 const SECRET = 'A-SECRET-for-a.test';
 

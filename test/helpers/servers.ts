@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createLabCertificates } from '../../src/lab/certs.ts';
+import { Session, type HopwiseError } from '../../src/index.ts';
 
 export interface Received {
   scheme: 'http' | 'https';
@@ -134,4 +135,42 @@ export function r(origin: string, status: number, target: string, cookie?: strin
   u.searchParams.set('u', target);
   if (cookie) u.searchParams.set('c', cookie);
   return u.href;
+}
+
+type SessionOptions = import('../../src/index.ts').SessionOptions;
+type FetchInit = import('../../src/index.ts').FetchInit;
+
+/**
+ * Sessions wired to the test servers, and one-call chains that report what the servers received:
+ * `run` for a chain that must succeed, `runError` for one that must fail. `servers` is read at call
+ * time, so it can be assigned in a `before` hook.
+ */
+export function chainRunner(servers: () => TestServers) {
+  const session = (opts: SessionOptions = {}) => new Session({ connectTo: servers().connectTo, ca: servers().ca, ...opts });
+  async function run(url: string, opts: SessionOptions = {}, init: FetchInit = {}) {
+    const s = session(opts);
+    const start = servers().received.length;
+    try {
+      const res = await s.fetch(url, init);
+      await res.text();
+      const got = servers().received.slice(start);
+      return { res, got, last: got[got.length - 1]!, hops: res.hops, jar: s.cookies };
+    } finally {
+      await s.close();
+    }
+  }
+  async function runError(url: string, opts: SessionOptions = {}, init: FetchInit = {}) {
+    const s = session(opts);
+    const start = servers().received.length;
+    try {
+      const res = await s.fetch(url, init);
+      await res.text();
+    } catch (err) {
+      return { err: err as HopwiseError, got: servers().received.slice(start) };
+    } finally {
+      await s.close();
+    }
+    throw new Error('expected the fetch to fail');
+  }
+  return { session, run, runError };
 }
