@@ -10,6 +10,8 @@ import { closest } from './suggest.js';
 import type { RedirectMode } from './redirect/plan.js';
 import { parseConnectTo, type ConnectToRule } from './transport/connect-to.js';
 import type { Decision, Hop } from './trace/types.js';
+import { isToken } from './syntax.js';
+import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
   /** TCP + TLS connect, per connection. Default 10 000 ms. */
@@ -51,6 +53,14 @@ export interface SessionOptions {
   replayBufferSize?: number;
   /** Follow `<meta http-equiv="refresh">` and `Refresh:` in 200 HTML pages like a redirect. Default false. */
   followMetaRefresh?: boolean;
+  /**
+   * The transport: an undici `Dispatcher` of your own (an Agent, a composed dispatcher with
+   * interceptors...), or a function that composes hopwise's own agent (which applies connectTo, ca and
+   * the connect timeout), e.g. `(agent) => agent.compose(myInterceptor)`. Either way hopwise decides
+   * every hop: the dispatcher is asked for one exchange at a time and never follows redirects or sees
+   * the cookie jar. A dispatcher you hand in is yours to close; `session.close()` closes only hopwise's.
+   */
+  dispatcher?: Dispatcher | ((agent: Dispatcher) => Dispatcher);
 }
 
 export interface ResolvedOptions {
@@ -69,6 +79,7 @@ export interface ResolvedOptions {
   beforeRedirect: ((state: RedirectState) => void | Promise<void>) | undefined;
   replayBufferSize: number;
   followMetaRefresh: boolean;
+  dispatcher: Dispatcher | ((agent: Dispatcher) => Dispatcher) | undefined;
 }
 
 export const DEFAULTS = {
@@ -81,7 +92,7 @@ export const DEFAULTS = {
   followMetaRefresh: false,
 };
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal'] as const;
@@ -105,8 +116,6 @@ function ms(name: string, v: unknown): number {
   return v as number;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 export function validateHeaderRecord(name: string, headers: unknown): [string, string][] {
   if (headers === undefined) return [];
   let entries: [string, string][];
@@ -115,7 +124,7 @@ export function validateHeaderRecord(name: string, headers: unknown): [string, s
   else if (typeof headers === 'object' && headers !== null) entries = Object.entries(headers).map(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? String(v) : bad(`${name}.${k}`, 'a string', v)]);
   else return bad(name, 'an object of header names to values', headers);
   for (const [k, v] of entries) {
-    if (!TOKEN.test(k)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: '${k}' is not a valid header name (RFC 9110 §5.1)`);
+    if (!isToken(k)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: '${k}' is not a valid header name (RFC 9110 §5.1)`);
     // A CR or LF would let a value smuggle a second header (request splitting).
     if (/[\r\n\0]/.test(v)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: the value of '${k}' contains CR, LF or NUL`);
   }
@@ -130,7 +139,7 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
   const auth = o.auth === undefined ? [] : Array.isArray(o.auth) ? o.auth : [o.auth];
   auth.forEach((p, i) => {
     if (!isAuthProvider(p)) bad(`auth[${i}]`, 'a provider from bearer(), basic(), header() or an object { kind, header, value(ctx) }', p);
-    if (!TOKEN.test(p.header)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `auth[${i}]: '${p.header}' is not a valid header name (RFC 9110 §5.1)`);
+    if (!isToken(p.header)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `auth[${i}]: '${p.header}' is not a valid header name (RFC 9110 §5.1)`);
   });
   // Header names compare lower-case everywhere in the policy; a custom provider may say 'X-Api-Key'.
   // Object.create keeps the provider's own prototype (and `this`) for value().
@@ -160,6 +169,14 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     rejectUnknown(o.hooks, KNOWN_HOOKS, 'hooks');
     if (o.hooks.beforeRedirect !== undefined && typeof o.hooks.beforeRedirect !== 'function') bad('hooks.beforeRedirect', 'a function', o.hooks.beforeRedirect);
   }
+  if (o.dispatcher !== undefined) {
+    const d = o.dispatcher as unknown;
+    const isDispatcher = typeof d === 'object' && d !== null && typeof (d as Dispatcher).request === 'function' && typeof (d as Dispatcher).dispatch === 'function';
+    if (typeof d !== 'function' && !isDispatcher) bad('dispatcher', 'an undici Dispatcher (Agent, Pool, a composed dispatcher) or a function (agent) => dispatcher', d);
+    if (isDispatcher && ((o.connectTo?.length ?? 0) > 0 || o.ca !== undefined)) {
+      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'connectTo and ca configure hopwise\'s own agent, which a dispatcher of your own replaces: set them on your dispatcher, or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
+    }
+  }
   if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
 
   return {
@@ -178,5 +195,6 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     beforeRedirect: o.hooks?.beforeRedirect,
     replayBufferSize: o.replayBufferSize ?? DEFAULTS.replayBufferSize,
     followMetaRefresh: o.followMetaRefresh ?? DEFAULTS.followMetaRefresh,
+    dispatcher: o.dispatcher,
   };
 }

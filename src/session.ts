@@ -1,23 +1,31 @@
 /**
- * The Session: a short loop over prepare → send → absorb → plan (DESIGN.md). Every policy is a pure
- * function elsewhere (credentials/policy, redirect/plan, the cookie jar); this file only carries out
- * their decisions, records them on the hop, and talks to the transport.
+ * The Session: a short loop over prepare → send → absorb → planNext. Every policy is a pure function
+ * elsewhere (src/hop/, credentials/policy, redirect/plan, the cookie jar); this file only carries out
+ * their decisions, records them on the hop, and talks to the transport (an undici Dispatcher).
  */
-import { Readable } from 'node:stream';
-import consumers from 'node:stream/consumers';
+import diagnostics from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
+import type { Dispatcher } from 'undici';
+import { prepareBody } from './body.js';
 import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
-import { prepareBody, type PreparedBody } from './body.js';
 import type { AuthProvider } from './credentials/auth.js';
 import { planHeaders, type UserHeader } from './credentials/policy.js';
-import { isSensitiveName, redactSetCookie, redactUrl, redactValue } from './credentials/sensitive.js';
+import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
+import { absorb, type RawHeaders } from './hop/absorb.js';
+import { newChain, type Chain } from './hop/chain.js';
+import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
+import { prepare, type Credential } from './hop/prepare.js';
 import { KNOWN_INIT, rejectUnknown, resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
-import { findClientRedirect } from './redirect/client-redirect.js';
-import { planRedirect, type Plan, type RedirectMode } from './redirect/plan.js';
+import type { Plan, RedirectMode } from './redirect/plan.js';
 import { HopwiseResponse, type ResponseBody } from './response.js';
+import { isToken } from './syntax.js';
+import * as decide from './trace/decisions.js';
+import { renderHop } from './trace/render-text.js';
 import type { Decision, Hop } from './trace/types.js';
 import { Transport } from './transport/agent.js';
+import { readPageStart } from './transport/read-page.js';
 
 export interface FetchInit {
   method?: string;
@@ -27,34 +35,27 @@ export interface FetchInit {
   signal?: AbortSignal;
 }
 
+/** A finished hop, published on the `hopwise:hop` diagnostics channel. */
+export interface HopMessage {
+  hop: Hop;
+  /** Every hop of the chain so far, this one last. */
+  hops: readonly Hop[];
+}
+
+/** `diagnostics_channel.subscribe('hopwise:hop', fn)` sees every hop of every session, as it ends. */
+const hopChannel = diagnostics.channel('hopwise:hop');
+/** `NODE_DEBUG=hopwise` prints each hop's trace to stderr (Node's util.debuglog convention). */
+let debug = debuglog('hopwise', (fn) => {
+  debug = fn as typeof debug;
+});
+
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location', 'transfer-encoding']);
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
-const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Small HTML pages are read to spot meta-refresh/script redirects (seed 001, third story). */
-const HTML_SNIFF_LIMIT = 64 * 1024;
 const USER_AGENT = 'hopwise/0.1';
 
-type RawHeaders = Record<string, string | string[] | undefined>;
-
-interface Chain {
-  first: URL;
-  url: URL;
-  prev: URL | undefined;
-  method: string;
-  userHeaders: readonly UserHeader[];
-  body: PreparedBody | undefined;
-  mode: RedirectMode;
-  stripped: Set<string>;
-  /** Method + URL + cookies of every request so far; created at the first redirect. */
-  seen: Set<string> | undefined;
-  firstCookie: string;
-  hops: Hop[];
-  redirects: number;
-  /** Decisions carried into the next hop (hook changes). */
-  hookHeaders: { add: [string, string][]; remove: Set<string> } | undefined;
-  refreshAuth: boolean;
-  refreshedOnce: boolean;
+/** How the chain's I/O ends: the caller's signal and the total timeout. */
+interface Io {
   signal: AbortSignal | undefined;
   timedOut: () => boolean;
 }
@@ -64,9 +65,10 @@ function hostPortKey(url: URL): string {
   return `${h}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
+/** Fetch "normalize a method" (§2.2.1): the six standard methods upper-cased, others as given. */
 function normaliseMethod(m: string | undefined): string {
   if (m === undefined) return 'GET';
-  if (typeof m !== 'string' || !METHOD_TOKEN.test(m)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `method '${String(m)}' is not a valid HTTP method token`);
+  if (!isToken(m)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `method '${String(m)}' is not a valid HTTP method token`);
   const upper = m.toUpperCase();
   if (FORBIDDEN_METHODS.has(upper)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `method ${upper} is not allowed (Fetch forbids it)`);
   return NORMALISED_METHODS.has(upper) ? upper : m;
@@ -75,13 +77,13 @@ function normaliseMethod(m: string | undefined): string {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
 
 /** Translate a transport failure into one typed error with a message a person can act on. */
-function transportError(err: unknown, url: URL, chain: Chain, timeouts: ResolvedOptions['timeout']): HopwiseError {
+function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout']): HopwiseError {
   const e = err as { code?: string; message?: string; name?: string } | undefined;
   const code = e?.code ?? '';
   const where = redactUrl(url);
   let out: [ErrorCode, string];
-  if (chain.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while waiting for ${where}.`];
-  else if (chain.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal.`];
+  if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while waiting for ${where}.`];
+  else if (io.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal.`];
   else if (code === 'UND_ERR_CONNECT_TIMEOUT') out = ['ERR_TIMEOUT', `Connecting to ${url.host} took longer than timeout.connect (${timeouts.connect} ms).`];
   else if (code === 'UND_ERR_HEADERS_TIMEOUT') out = ['ERR_TIMEOUT', `${where} sent no response headers within timeout.headers (${timeouts.headers} ms).`];
   else if (code === 'UND_ERR_BODY_TIMEOUT') out = ['ERR_TIMEOUT', `${where} stalled while sending the body for longer than timeout.body (${timeouts.body} ms).`];
@@ -89,13 +91,20 @@ function transportError(err: unknown, url: URL, chain: Chain, timeouts: Resolved
   else if (TLS_CODES.test(code)) out = ['ERR_TLS', `TLS with ${url.host} failed (${code}): ${e?.message ?? ''}. If the server uses a private CA, pass it with the ca option; certificate checks are never disabled.`];
   else if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') out = ['ERR_CONNECT', `Could not connect to ${url.host} (${code}). Check the host and port, or a connectTo rule.`];
   else out = ['ERR_NETWORK', `The exchange with ${where} failed${code ? ` (${code})` : ''}: ${e?.message ?? String(err)}`];
-  return new HopwiseNetworkError(out[0], out[1], { hops: chain.hops, cause: err });
+  return new HopwiseNetworkError(out[0], out[1], { hops, cause: err });
+}
+
+/** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
+function published(hop: Hop, hops: readonly Hop[]): void {
+  if (hopChannel.hasSubscribers) hopChannel.publish({ hop, hops } satisfies HopMessage);
+  if (debug.enabled) debug('%s', renderHop(hop));
 }
 
 export class Session {
   readonly #o: ResolvedOptions;
   readonly #jar: CookieStore | undefined;
   #transport: Transport | undefined;
+  #dispatcher: Dispatcher | undefined;
   #closed = false;
 
   readonly #sessionHeaders: readonly UserHeader[];
@@ -114,14 +123,24 @@ export class Session {
     return this.#jar;
   }
 
-  #getTransport(): Transport {
-    return (this.#transport ??= new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect }));
+  /**
+   * The dispatcher every hop goes through: the caller's own, or hopwise's agent (connectTo, ca,
+   * connection timings), optionally composed by the caller's function. Made on first use.
+   */
+  #getDispatcher(): Dispatcher {
+    if (this.#dispatcher) return this.#dispatcher;
+    const d = this.#o.dispatcher;
+    if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
+    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect }));
+    return (this.#dispatcher = d ? d(t.agent) : t.agent);
   }
 
+  /** Close hopwise's own agent (a dispatcher the caller handed in is the caller's to close). */
   async close(): Promise<void> {
     this.#closed = true;
     const t = this.#transport;
     this.#transport = undefined;
+    this.#dispatcher = undefined;
     if (t) await t.close();
   }
 
@@ -174,27 +193,8 @@ export class Session {
       signal = init.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
     }
 
-    const chain: Chain = {
-      first: url,
-      url,
-      prev: undefined,
-      method,
-      userHeaders,
-      body,
-      mode,
-      stripped: new Set(),
-      seen: undefined,
-      firstCookie: '',
-      hops: [],
-      redirects: 0,
-      hookHeaders: undefined,
-      refreshAuth: false,
-      refreshedOnce: false,
-      signal,
-      timedOut: () => timedOut,
-    };
     try {
-      const res = await this.#run(chain);
+      const res = await this.#run(newChain(url, method, userHeaders, body, mode), { signal, timedOut: () => timedOut });
       if (timer) {
         const t = timer;
         timer = undefined;
@@ -206,230 +206,67 @@ export class Session {
     }
   }
 
-  async #run(chain: Chain): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
+  /** The hop loop (DESIGN: prepare → send → absorb → plan). */
+  async #run(chain: Chain, io: Io): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
     const o = this.#o;
-    const jar = this.#jar;
-    const transport = this.#getTransport();
     for (;;) {
-      const { url, prev } = chain;
-      const decisions: Decision[] = [];
+      const { url } = chain;
       const isRetry = chain.refreshAuth;
 
       // ---- prepare: caller headers through the policy, scoped auth, jar cookies ----
-      const policy = planHeaders({ prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
+      const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
       for (const name of policy.newlyStripped) chain.stripped.add(name);
-      if (policy.decisions.length) decisions.push(...policy.decisions);
-
-      const flat: string[] = [];
-      const shown: Record<string, string> = {};
-      let callerCookie: string | undefined;
-      const hook = chain.hookHeaders;
+      const credentials = await this.#credentials(policy.providers, chain, isRetry);
+      const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
-      for (const h of policy.send) {
-        if (hook?.remove.has(h.name)) continue;
-        if (h.name === 'cookie') {
-          callerCookie = h.value;
-          continue;
-        }
-        flat.push(h.name, h.value);
-        shown[h.name] = h.sensitive ? redactValue(h.name, h.value) : h.value;
-      }
-      if (hook) {
-        for (const [name, value] of hook.add) {
-          if (name === 'cookie') callerCookie = value;
-          else {
-            flat.push(name, value);
-            shown[name] = isSensitiveName(name, o.sensitiveHeaders) ? redactValue(name, value) : value;
-          }
-          decisions.push({ subject: 'header', name, action: 'sent', reason: 'hook-added', detail: `${name} set by the beforeRedirect hook for this hop` });
-        }
-        for (const name of hook.remove) decisions.push({ subject: 'header', name, action: 'dropped', reason: 'hook-removed', detail: `${name} removed by the beforeRedirect hook for this hop` });
-      }
-      for (const p of policy.providers) await this.#applyProvider(p, url, chain, isRetry, flat, shown, decisions);
       chain.refreshAuth = false;
 
-      let cookieHeader = '';
-      let sentCookies: Map<string, string> | undefined;
-      if (jar && (jar as { size?: number }).size !== 0) {
-        const { header, verdicts } = jar.evaluate(url);
-        cookieHeader = header;
-        for (const v of verdicts) {
-          if (v.sent) (sentCookies ??= new Map()).set(v.cookie.name, v.cookie.value);
-          decisions.push({ subject: 'cookie', name: v.cookie.name, action: v.sent ? 'sent' : 'withheld', reason: v.reason, detail: v.detail, facts: { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure } });
-        }
+      if (!isRetry && seenBefore(chain, req.cookieHeader)) {
+        const last = chain.hops[chain.hops.length - 1];
+        last?.decisions.push(decide.redirect.loop(chain.method, url));
+        throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
       }
-      if (callerCookie !== undefined) {
-        decisions.push({ subject: 'cookie', name: 'cookie', action: 'sent', reason: 'caller-header', detail: 'the Cookie header set by the caller is sent along with the jar cookies' });
-        cookieHeader = cookieHeader ? `${callerCookie}; ${cookieHeader}` : callerCookie;
-      }
-      if (cookieHeader) {
-        flat.push('cookie', cookieHeader);
-        shown.cookie = redactValue('cookie', cookieHeader);
-      }
-
-      const hop: Hop = {
-        index: chain.hops.length,
-        url: url.href,
-        method: chain.method,
-        requestHeaders: shown,
-        status: 0,
-        statusText: '',
-        responseHeaders: {},
-        newConnection: false,
-        timings: { start: Date.now() },
-        decisions,
-      };
+      const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: req.decisions };
       chain.hops.push(hop);
-
-      // Loop detection (DESIGN.md): the same method + URL + cookie state twice in one chain. The set
-      // is built only once a chain actually redirects: a single exchange pays nothing for it.
-      if (chain.hops.length === 1) chain.firstCookie = cookieHeader;
-      else if (!isRetry) {
-        const key = `${chain.method} ${url.href} ${cookieHeader}`;
-        const seen = (chain.seen ??= new Set([`${chain.hops[0]!.method} ${chain.first.href} ${chain.firstCookie}`]));
-        if (seen.has(key)) {
-          chain.hops.pop();
-          const last = chain.hops[chain.hops.length - 1]!;
-          last.decisions.push({ subject: 'redirect', action: 'stopped', reason: 'loop', detail: `${chain.method} ${url.href} with the same cookies was already requested at an earlier hop`, facts: { url: url.href } });
-          throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last.index} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
-        }
-        seen.add(key);
-      }
 
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
-      const sendBody = chain.body?.forSend();
-      let res: Awaited<ReturnType<typeof transport.agent.request>>;
-      try {
-        res = await transport.agent.request({
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: chain.method as never,
-          headers: flat,
-          body: sendBody as never,
-          signal: chain.signal,
-          headersTimeout: o.timeout.headers,
-          bodyTimeout: o.timeout.body,
-        });
-      } catch (err) {
-        const error = transportError(err, url, chain, o.timeout);
-        hop.error = { code: error.code, message: error.message };
-        hop.timings.end = performance.now() - t0;
-        throw error;
-      }
-      hop.timings.firstByte = performance.now() - t0;
-      if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
-      const conn = transport.unclaimed > 0 ? transport.claimConnection(hostPortKey(url), t0) : undefined;
-      if (conn) {
-        hop.newConnection = true;
-        if (conn.connected !== undefined) hop.timings.connect = conn.connected - t0;
-        if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
-      }
-      const status = res.statusCode;
+      const res = await this.#send(chain, hop, req.headers, io, t0);
       const raw = res.headers as RawHeaders;
-      hop.status = status;
-      hop.statusText = (res as { statusText?: string }).statusText ?? '';
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
-      const setCookie = raw['set-cookie'];
-      if (setCookie !== undefined) {
-        const lines = Array.isArray(setCookie) ? setCookie : [setCookie];
-        for (const line of lines) {
-          if (!jar) {
-            decisions.push({ subject: 'set-cookie', action: 'rejected', reason: 'cookies-disabled', detail: 'cookies are disabled for this session (cookies: false)' });
-            continue;
-          }
-          const r = jar.setCookie(line, url);
-          const name = r.stored ? r.cookie.name : r.name;
-          const d: Decision = { subject: 'set-cookie', action: r.stored ? 'stored' : r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail };
-          if (name !== undefined) d.name = name;
-          // Whether the server replaced a cookie this very request carried with a new value: the
-          // doctor's "session not recognised" signal (a boolean, never the values themselves).
-          if (r.stored && r.reason === 'replaced' && sentCookies?.has(r.cookie.name)) d.facts = { valueChanged: sentCookies.get(r.cookie.name) !== r.cookie.value };
-          decisions.push(d);
-        }
-        hop.responseHeaders = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];
-      } else {
-        hop.responseHeaders = raw as Hop['responseHeaders'];
-      }
-      const rawLocation = raw.location;
-      if (typeof rawLocation === 'string' && rawLocation.includes('@')) {
-        // user:password@ in a Location is a secret too: the trace keeps the header without it.
-        hop.responseHeaders = { ...hop.responseHeaders, location: redactLocation(rawLocation, url) };
-      }
-      let responseBody: ResponseBody = { kind: 'undici', stream: res.body as never };
+      const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
+      hop.responseHeaders = absorbed.responseHeaders;
+      if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
-      // A 401 may ask a refreshable provider for a new credential, once per chain, then retry the hop.
-      if (status === 401 && !chain.refreshedOnce && policy.providers.some((p) => p.canRefresh) && (!chain.body || chain.body.replayable)) {
+      // ---- plan: the next hop, or stop ----
+      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh) };
+      let next = planNext(planInput);
+      let responseBody: ResponseBody = { kind: 'undici', stream: res.body as never };
+      if (next.action === 'read-page') {
+        const page = await this.#readPage(res.body, chain, hop, io, t0);
+        responseBody = page.body;
+        next = planNext({ ...planInput, page: readPage(page.bytes, raw) });
+      }
+
+      if (next.action === 'retry') {
         await res.body.dump().catch(() => {});
         hop.timings.end = performance.now() - t0;
         chain.refreshedOnce = true;
         chain.refreshAuth = true;
+        published(hop, chain.hops);
         continue;
       }
+      if (next.action === 'read-page') throw new Error('unreachable: a page is read once');
+      if (next.decisions.length) hop.decisions.push(...next.decisions);
+      const location = next.action === 'follow' ? next.url : next.location;
+      if (location) hop.location = location.href;
 
-      // ---- plan: the next hop, or stop ----
-      const locationRaw = raw.location;
-      let plan: Plan = planRedirect({
-        status,
-        location: Array.isArray(locationRaw) ? locationRaw.join(', ') : locationRaw,
-        current: url,
-        method: chain.method,
-        hasBody: chain.body !== undefined,
-        bodyReplayable: chain.body?.replayable ?? true,
-        mode: chain.mode,
-        redirectCount: chain.redirects,
-        maxRedirects: o.maxRedirects,
-        allowDowngrade: o.allowDowngrade,
-        crossOriginBody: o.crossOriginBody,
-        trust: o.trust,
-        hopIndex: hop.index,
-      });
-
-      if (plan.action === 'return' && status === 200 && chain.mode === 'follow' && isHtml(raw) && chain.method !== 'HEAD') {
-        // Read a small HTML page to name a meta-refresh / script "redirect" (and follow it when asked).
-        let sniffed: Awaited<ReturnType<typeof sniffHtml>>;
-        try {
-          sniffed = await sniffHtml(res.body as never, raw);
-        } catch (err) {
-          // A stall or abort while the page is read is a transport failure of this hop, like any other.
-          const error = transportError(err, url, chain, o.timeout);
-          hop.error = { code: error.code, message: error.message };
-          hop.timings.end = performance.now() - t0;
-          throw error;
-        }
-        responseBody = sniffed.body;
-        if (sniffed.redirect) {
-          const cr = sniffed.redirect;
-          if (cr.kind !== 'script' && o.followMetaRefresh) {
-            plan = planRedirect({ status: 302, location: cr.target, current: url, method: 'GET', hasBody: false, bodyReplayable: true, mode: 'follow', redirectCount: chain.redirects, maxRedirects: o.maxRedirects, allowDowngrade: o.allowDowngrade, crossOriginBody: o.crossOriginBody, trust: o.trust, hopIndex: hop.index });
-            decisions.push({ subject: 'redirect', name: cr.kind, action: 'followed', reason: 'meta-refresh', detail: `the page redirects to ${cr.target} after ${cr.delaySeconds}s (${cr.kind}); followed now`, facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds } });
-            if (plan.action === 'follow' && chain.method !== 'GET') {
-              // Following the page is a navigation: it is a GET, whatever the request was.
-              decisions.push({ subject: 'method', action: 'rewritten', reason: 'meta-refresh', detail: `${chain.method} → GET to follow the page's refresh`, facts: { from: chain.method, to: 'GET' } });
-              if (chain.body) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: 'the body and its Content-* headers are not sent with GET' });
-              plan = { ...plan, method: 'GET', keepBody: false, dropBodyHeaders: true };
-            }
-          } else {
-            decisions.push({
-              subject: 'redirect',
-              name: cr.kind,
-              action: 'stopped',
-              reason: cr.kind === 'script' ? 'script-redirect-not-followed' : 'meta-refresh-not-followed',
-              detail: `the 200 page redirects to ${cr.target} in the browser (${cr.kind}); an HTTP client stops here`,
-              facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
-            });
-          }
-        }
-      }
-
-      if (plan.decisions.length) decisions.push(...plan.decisions);
-      if (plan.action === 'return') {
-        if (plan.location) hop.location = plan.location.href;
+      if (next.action === 'return') {
         hop.timings.end = hop.timings.firstByte;
+        published(hop, chain.hops);
         const responseUrl = url.hash ? url.href.slice(0, -url.hash.length) : url.href; // Fetch: response URL has no fragment
-        const started = t0;
-        const response = new HopwiseResponse(status, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops, () => (hop.timings.end = performance.now() - started));
+        const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops, () => (hop.timings.end = performance.now() - t0));
         const stream = responseBody.kind === 'undici' ? responseBody.stream : undefined;
         return {
           response,
@@ -439,42 +276,101 @@ export class Session {
           },
         };
       }
-      if (plan.action === 'error') {
-        if (plan.location) hop.location = plan.location.href;
-        if (responseBody.kind === 'undici') responseBody.stream.resume();
-        hop.timings.end = performance.now() - t0;
-        throw new HopwiseRedirectError(plan.code, plan.message, { hops: chain.hops });
+      if (responseBody.kind === 'undici') {
+        if (next.action === 'error') responseBody.stream.resume();
+        else await (responseBody.stream as unknown as { dump(): Promise<void> }).dump().catch(() => {});
       }
-
-      hop.location = plan.url.href;
-      if (responseBody.kind === 'undici') await (responseBody.stream as unknown as { dump(): Promise<void> }).dump().catch(() => {});
       hop.timings.end = performance.now() - t0;
+      if (next.action === 'error') {
+        published(hop, chain.hops);
+        throw new HopwiseRedirectError(next.code, next.message, { hops: chain.hops });
+      }
       chain.redirects++;
-      await this.#advance(chain, plan, hop, decisions);
+      try {
+        await this.#advance(chain, next, hop);
+      } finally {
+        published(hop, chain.hops);
+      }
     }
   }
 
-  async #applyProvider(p: AuthProvider, url: URL, chain: Chain, refresh: boolean, flat: string[], shown: Record<string, string>, decisions: Decision[]): Promise<void> {
-    let value: unknown;
+  /** The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones). */
+  async #credentials(providers: readonly AuthProvider[], chain: Chain, isRetry: boolean): Promise<Credential[]> {
+    const out: Credential[] = [];
+    for (const p of providers) {
+      const refresh = isRetry && p.canRefresh;
+      let value: unknown;
+      try {
+        const v = p.value({ url: chain.url, method: chain.method, refresh });
+        value = typeof v === 'string' ? v : await v;
+      } catch (err) {
+        // The provider's own message may quote the credential; keep it in `cause`, out of the message.
+        throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${chain.url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
+      }
+      if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+        throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? 'a value with CR, LF or NUL' : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
+      }
+      out.push({ provider: p, value, refreshed: refresh });
+    }
+    return out;
+  }
+
+  /** One exchange on the dispatcher. A failure becomes a typed error carrying the trace. */
+  async #send(chain: Chain, hop: Hop, headers: string[], io: Io, t0: number): Promise<Dispatcher.ResponseData> {
+    const o = this.#o;
+    const url = chain.url;
+    let res: Dispatcher.ResponseData;
     try {
-      const v = p.value({ url, method: chain.method, refresh: refresh && p.canRefresh });
-      value = typeof v === 'string' ? v : await v;
+      res = await this.#getDispatcher().request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: chain.method as Dispatcher.HttpMethod,
+        headers,
+        body: chain.body?.forSend() as never,
+        signal: io.signal,
+        headersTimeout: o.timeout.headers,
+        bodyTimeout: o.timeout.body,
+        // hopwise decides every hop: a redirect interceptor in a caller's dispatcher stays off.
+        maxRedirections: 0,
+      } as Dispatcher.RequestOptions);
     } catch (err) {
-      // The provider's own message may quote the credential; keep it in `cause`, out of the message.
-      throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
+      throw this.#failed(err, chain, hop, io, t0);
     }
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
-      throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? 'a value with CR, LF or NUL' : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
+    hop.timings.firstByte = performance.now() - t0;
+    hop.status = res.statusCode;
+    hop.statusText = (res as { statusText?: string }).statusText ?? '';
+    if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
+    const transport = this.#transport;
+    const conn = transport && transport.unclaimed > 0 ? transport.claimConnection(hostPortKey(url), t0) : undefined;
+    if (conn) {
+      hop.newConnection = true;
+      if (conn.connected !== undefined) hop.timings.connect = conn.connected - t0;
+      if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
     }
-    flat.push(p.header, value as string);
-    shown[p.header] = redactValue(p.header, value as string);
-    if (refresh && p.canRefresh) decisions.push({ subject: 'auth', name: p.header, action: 'refreshed', reason: 'refreshed-after-401', detail: `the ${p.kind} provider was asked for a fresh credential after a 401 and the request retried once` });
+    return res;
+  }
+
+  #failed(err: unknown, chain: Chain, hop: Hop, io: Io, t0: number): HopwiseError {
+    const error = transportError(err, chain.url, chain.hops, io, this.#o.timeout);
+    hop.error = { code: error.code, message: error.message };
+    hop.timings.end = performance.now() - t0;
+    published(hop, chain.hops);
+    return error;
+  }
+
+  /** Read the start of a 200 HTML page for planNext; a stall or abort is a transport failure of this hop. */
+  async #readPage(stream: Dispatcher.ResponseData['body'], chain: Chain, hop: Hop, io: Io, t0: number): Promise<{ bytes: Buffer; body: ResponseBody }> {
+    try {
+      return await readPageStart(stream as unknown as AsyncIterable<Buffer>, HTML_SNIFF_LIMIT);
+    } catch (err) {
+      throw this.#failed(err, chain, hop, io, t0);
+    }
   }
 
   /** Carry out a 'follow' plan: new URL/method/body, then the hook, with the policy re-run on its result. */
-  async #advance(chain: Chain, plan: Extract<Plan, { action: 'follow' }>, hop: Hop, decisions: Decision[]): Promise<void> {
+  async #advance(chain: Chain, plan: Extract<Plan, { action: 'follow' }>, hop: Hop): Promise<void> {
     const o = this.#o;
-    if (plan.dropBodyHeaders) dropBodyHeaders(chain, decisions);
+    if (plan.dropBodyHeaders) dropBodyHeaders(chain, hop.decisions);
     if (!plan.keepBody) chain.body = undefined;
     const from = chain.url;
     chain.prev = from;
@@ -491,37 +387,19 @@ export class Session {
     const next = state.next;
 
     if (typeof next.url !== 'string' || next.url !== plan.url.href) {
-      // The hook moved the target: run the redirect policy again on the new URL, as if the server had sent it.
-      const again = planRedirect({
-        status: hop.status,
-        location: String(next.url),
-        current: from,
-        method: plan.method,
-        hasBody: chain.body !== undefined,
-        bodyReplayable: chain.body?.replayable ?? true,
-        mode: 'follow',
-        redirectCount: chain.redirects - 1,
-        maxRedirects: o.maxRedirects,
-        allowDowngrade: o.allowDowngrade,
-        crossOriginBody: o.crossOriginBody,
-        trust: o.trust,
-        hopIndex: hop.index,
-      });
-      decisions.push({ subject: 'redirect', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the next URL to ${redactUrl(String(next.url))}; the policy ran again on it` });
-      decisions.push(...again.decisions);
-      if (again.action !== 'follow') {
-        throw new HopwiseRedirectError(again.action === 'error' ? again.code : 'ERR_INVALID_REDIRECT', again.action === 'error' ? `${again.message} (URL set by the beforeRedirect hook)` : 'The beforeRedirect hook set a URL that cannot be followed.', { hops: chain.hops });
-      }
+      const again = replanHookTarget({ ...chain, prev: from }, hop, String(next.url), plan.method, o);
+      hop.decisions.push(...again.decisions);
+      if (again.action !== 'follow') throw new HopwiseRedirectError(again.action === 'error' ? again.code : 'ERR_INVALID_REDIRECT', again.action === 'error' ? again.message : 'The beforeRedirect hook set a URL that cannot be followed.', { hops: chain.hops });
       chain.url = again.url;
       hop.location = again.url.href;
     }
     if (typeof next.method === 'string' && next.method !== plan.method) {
       chain.method = normaliseMethod(next.method);
-      decisions.push({ subject: 'method', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the method to ${chain.method}`, facts: { from: plan.method, to: chain.method } });
+      hop.decisions.push(decide.method.hook(plan.method, chain.method));
       if (chain.method === 'GET' || chain.method === 'HEAD') {
-        if (chain.body) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: `the body is not sent with ${chain.method}` });
+        if (chain.body) hop.decisions.push(decide.body.dropped(chain.method));
         chain.body = undefined;
-        dropBodyHeaders(chain, decisions);
+        dropBodyHeaders(chain, hop.decisions);
       }
     }
     const add: [string, string][] = [];
@@ -539,70 +417,7 @@ export class Session {
 function dropBodyHeaders(chain: Chain, decisions: Decision[]): void {
   chain.userHeaders = chain.userHeaders.filter((h) => {
     if (!BODY_HEADERS.has(h.name)) return true;
-    decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'body-dropped-method-change', detail: `${h.name} describes a body that is no longer sent` });
+    decisions.push(decide.header.bodyHeaderDropped(h.name));
     return false;
   });
-}
-
-function redactLocation(location: string, base: URL): string {
-  let u: URL;
-  try {
-    u = new URL(location, base);
-  } catch {
-    return location;
-  }
-  if (u.username === '' && u.password === '') return location;
-  return location.replace(/\/\/[^/?#]*@/, '//');
-}
-
-function isHtml(raw: RawHeaders): boolean {
-  const ct = raw['content-type'];
-  return typeof ct === 'string' && /^\s*(?:text\/html|application\/xhtml\+xml)/i.test(ct);
-}
-
-/**
- * Read up to 64 KiB of an HTML page to look for a client-side redirect. The caller still gets the
- * whole body: what was read is put back in front of whatever remains.
- */
-async function sniffHtml(stream: AsyncIterable<Buffer> & { destroy(): void }, raw: RawHeaders): Promise<{ body: ResponseBody; redirect: ReturnType<typeof findClientRedirect> }> {
-  const len = Number(raw['content-length']);
-  if (Number.isFinite(len) && len > HTML_SNIFF_LIMIT) return { body: { kind: 'undici', stream: stream as never }, redirect: undefined };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const it = stream[Symbol.asyncIterator]();
-  let done = false;
-  while (size <= HTML_SNIFF_LIMIT) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    chunks.push(r.value);
-    size += r.value.length;
-  }
-  const bytes = Buffer.concat(chunks);
-  const refresh = raw.refresh;
-  const redirect = findClientRedirect(bytes.toString('utf8'), typeof refresh === 'string' ? refresh : undefined);
-  if (done) return { body: { kind: 'buffer', bytes }, redirect };
-  async function* rest(): AsyncIterable<Buffer> {
-    yield bytes;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  const merged = Readable.from(rest());
-  return { body: { kind: 'undici', stream: wrapReadable(merged) }, redirect };
-}
-
-/** Give a plain Readable the body-mixin methods HopwiseResponse uses. */
-function wrapReadable(r: Readable): never {
-  return Object.assign(r, {
-    text: () => consumers.text(r),
-    json: () => consumers.json(r),
-    arrayBuffer: () => consumers.arrayBuffer(r),
-    blob: () => consumers.blob(r),
-    dump: async () => void r.resume(),
-  }) as never;
 }

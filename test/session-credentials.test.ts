@@ -26,7 +26,7 @@ describe('sensitive headers across origins', () => {
     const d = decision(hops, 'header', 'authorization').at(-1)!;
     assert.equal(d.action, 'stripped');
     assert.equal(d.reason, 'cross-origin');
-    assert.deepEqual(d.facts, { from: 'https://a.test', to: 'https://b.test' });
+    assert.deepEqual(d.facts, { from: 'https://a.test', to: 'https://b.test', sameSite: false });
   });
 
   it('strips Authorization on a cross-port 302 on the same host', async () => {

@@ -4,6 +4,7 @@
  * request plus its https upgrade, decided per chain by the header policy.
  */
 import { HopwiseOptionError } from '../errors.js';
+import { isToken } from '../syntax.js';
 import { parseHostPattern, type HostPattern } from './patterns.js';
 
 export interface AuthContext {
@@ -82,7 +83,7 @@ export function basic(user: string, pass: string, options?: ScopeOption): AuthPr
 /** Any header as a scoped credential, e.g. `header('X-Api-Key', key, { scope: 'api.example.com' })`. */
 export function header(name: string, value: CredentialSource, options?: ScopeOption): AuthProvider {
   const opts = checkOptions(options, 'header()');
-  if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+  if (!isToken(name)) {
     throw new HopwiseOptionError('ERR_INVALID_OPTION', `header(): '${String(name)}' is not a valid header name (RFC 9110 §5.1)`);
   }
   const get = source(value, `header('${name}')`);

@@ -4,6 +4,9 @@
  * kept distinct (`example.com.` is another origin, as it is for browsers).
  */
 
+import { siteInfo } from '../cookies/domain.js';
+import type { OriginPair } from '../trace/types.js';
+
 /** `URL.origin` already folds default ports and canonicalises the host; it is the key we compare. */
 export function originOf(url: URL): string {
   return url.origin;
@@ -24,4 +27,14 @@ export function isHttpsUpgrade(from: URL, to: URL): boolean {
 
 export function isDowngrade(from: URL, to: URL): boolean {
   return from.protocol === 'https:' && to.protocol === 'http:';
+}
+
+/**
+ * The facts of one hop transition that every reader needs: both origins and whether they share a
+ * site. "Same site" is the cookie jar's own answer (its Public Suffix List settings, where private
+ * suffixes such as github.io are suffixes), so the trace and the doctor can never disagree with
+ * the jar about it.
+ */
+export function originPair(from: URL, to: URL): OriginPair {
+  return { from: from.origin, to: to.origin, sameSite: siteInfo(from.hostname).site === siteInfo(to.hostname).site };
 }

@@ -5,7 +5,8 @@
  */
 import type { Decision } from '../trace/types.js';
 import type { AuthProvider } from './auth.js';
-import { isDowngrade, isHttpsUpgrade, originOf, sameOrigin } from './origin.js';
+import * as decide from '../trace/decisions.js';
+import { isDowngrade, isHttpsUpgrade, originOf, originPair, sameOrigin } from './origin.js';
 import { findMatch, matchesPattern, type HostPattern } from './patterns.js';
 
 export interface UserHeader {
@@ -58,22 +59,29 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   const newlyStripped: string[] = [];
   const applied: AuthProvider[] = [];
   const providerHeaders = new Set<string>();
+  const pair = prev ? originPair(prev, next) : undefined;
+  const to = originOf(next);
 
   // An allowed https → http downgrade is a cleartext hop: no credential goes, in scope or not.
   const cleartextAfterDowngrade = prev !== undefined && isDowngrade(prev, next);
   for (const p of providers) {
-    if (cleartextAfterDowngrade) {
-      decisions.push({ subject: 'auth', name: p.header, action: 'withheld', reason: 'downgrade-allowed', detail: `${p.kind} credential not applied: ${originOf(prev!)} → ${originOf(next)} is a downgrade to cleartext`, facts: { provider: p.kind, from: originOf(prev!), to: originOf(next) } });
+    const facts = { name: p.header, kind: p.kind, scope: scopeText(p, first), to, pair };
+    if (cleartextAfterDowngrade && pair) {
+      decisions.push(decide.auth.downgrade({ ...facts, pair }));
     } else if (providerInScope(p, next, first)) {
       applied.push(p);
       providerHeaders.add(p.header);
-      decisions.push({ subject: 'auth', name: p.header, action: prev ? 're-applied' : 'sent', reason: 'in-scope', detail: `${p.kind} credential applied: ${originOf(next)} is in scope ${scopeText(p, first)}`, facts: { provider: p.kind, url: originOf(next) } });
+      decisions.push(decide.auth.applied(facts));
     } else {
-      decisions.push({ subject: 'auth', name: p.header, action: 'withheld', reason: 'out-of-scope', detail: `${p.kind} credential not applied: ${originOf(next)} is outside scope ${scopeText(p, first)}`, facts: { provider: p.kind, url: originOf(next) } });
+      decisions.push(decide.auth.outOfScope(facts));
     }
   }
 
   // Decided once per hop, shared by every sensitive header: the hop is the same for all of them.
+  // Fetch "HTTP-redirect fetch" step 13 strips Authorization when the origin changes; hopwise
+  // applies the same rule to every sensitive header, and keeps it stripped for the rest of the
+  // chain (a → b → a must not bring it back: whatwg/fetch#1544, CVE-2018-1000007 in curl,
+  // CVE-2022-0155 in follow-redirects).
   let verdict: 'same-origin' | 'https-upgrade' | 'trusted' | 'cross-origin' | 'first-request' = 'first-request';
   let trustedBy: HostPattern | undefined;
   if (prev) {
@@ -89,7 +97,7 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
       // The provider's value replaces the caller's on this hop, but the caller's own header still
       // leaves the chain here if this hop changes origin: it must not come back later.
       if (h.sensitive && verdict === 'cross-origin' && !stripped.has(h.name)) newlyStripped.push(h.name);
-      decisions.push({ subject: 'header', name: h.name, action: 'dropped', reason: 'overrides-header', detail: `an auth provider in scope sets ${h.name} for this hop instead of the caller's header` });
+      decisions.push(decide.header.overridden(h.name));
       continue;
     }
     if (!h.sensitive) {
@@ -97,40 +105,18 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
       continue;
     }
     if (stripped.has(h.name)) {
-      decisions.push({ subject: 'header', name: h.name, action: 'stripped', reason: 'stripped-earlier', detail: `${h.name} was stripped at an earlier hop and stays stripped for the rest of the chain` });
+      decisions.push(decide.header.strippedEarlier(h.name));
       continue;
     }
-    switch (verdict) {
-      case 'first-request':
-        decisions.push({ subject: 'header', name: h.name, action: 'sent', reason: 'first-request', detail: `${h.name} sent to ${originOf(next)}` });
-        send.push(h);
-        break;
-      case 'cross-origin':
-        newlyStripped.push(h.name);
-        decisions.push({
-          subject: 'header',
-          name: h.name,
-          action: 'stripped',
-          reason: 'cross-origin',
-          detail: `${h.name} not forwarded from ${originOf(prev!)} to ${originOf(next)}: different origin and not trusted`,
-          facts: { from: originOf(prev!), to: originOf(next) },
-        });
-        break;
-      default:
-        send.push(h);
-        decisions.push({
-          subject: 'header',
-          name: h.name,
-          action: 'sent',
-          reason: verdict,
-          detail:
-            verdict === 'trusted'
-              ? `${h.name} forwarded to ${originOf(next)}: matches trust pattern '${trustedBy!.source}'`
-              : verdict === 'https-upgrade'
-                ? `${h.name} kept: ${originOf(prev!)} to ${originOf(next)} is an https upgrade of the same host`
-                : `${h.name} kept: ${originOf(next)} is the same origin`,
-          facts: { from: originOf(prev!), to: originOf(next) },
-        });
+    if (verdict === 'first-request' || !pair) {
+      decisions.push(decide.header.first(h.name, to));
+      send.push(h);
+    } else if (verdict === 'cross-origin') {
+      newlyStripped.push(h.name);
+      decisions.push(decide.header.crossOrigin(h.name, pair));
+    } else {
+      send.push(h);
+      decisions.push(decide.header.kept(h.name, verdict, pair, trustedBy?.source));
     }
   }
   return { send, providers: applied, newlyStripped, decisions };

@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../errors.js';
 import { isDowngrade, isHttpsUpgrade, originOf, sameOrigin } from '../credentials/origin.js';
 import { findMatch, type HostPattern } from '../credentials/patterns.js';
+import * as decide from '../trace/decisions.js';
 import type { Decision } from '../trace/types.js';
 
 export type RedirectMode = 'follow' | 'manual' | 'error';
@@ -39,7 +40,6 @@ export type Plan =
   | { action: 'follow'; url: URL; method: string; keepBody: boolean; dropBodyHeaders: boolean; decisions: Decision[] }
   | { action: 'error'; code: ErrorCode; message: string; decisions: Decision[]; location?: URL };
 
-const stop = (reason: Decision['reason'], detail: string, facts?: Decision['facts']): Decision => ({ subject: 'redirect', action: 'stopped', reason, detail, facts });
 
 export function resolveLocation(location: string, base: URL): URL | undefined {
   // Servers send UTF-8 in Location though HTTP says ISO-8859-1; undici hands us latin1 code units.
@@ -61,15 +61,15 @@ export function planRedirect(input: PlanInput): Plan {
   const { status, current, hopIndex } = input;
   const decisions: Decision[] = [];
   if (!isRedirectStatus(status)) {
-    if (status >= 300 && status < 400) decisions.push(stop('not-redirect-status', `status ${status} is returned as it is; only 301, 302, 303, 307 and 308 are followed`, { status }));
+    if (status >= 300 && status < 400) decisions.push(decide.redirect.notRedirectStatus(status));
     return { action: 'return', decisions };
   }
   if (input.mode === 'error') {
-    decisions.push(stop('error-mode', `status ${status} refused because redirect is "error"`, { status }));
+    decisions.push(decide.redirect.errorMode(status));
     return { action: 'error', code: 'ERR_REDIRECT', message: `Hop ${hopIndex} answered ${status} (a redirect) and redirect is set to "error". Use redirect: "follow" to follow it or "manual" to read the 3xx yourself.`, decisions };
   }
   if (input.location === undefined) {
-    decisions.push(stop('no-location', `status ${status} has no Location header, so there is nothing to follow`, { status }));
+    decisions.push(decide.redirect.noLocation(status));
     return { action: 'return', decisions };
   }
   const target = resolveLocation(input.location, current);
@@ -78,27 +78,27 @@ export function planRedirect(input: PlanInput): Plan {
     // and are removed before anything (trace, error, manual mode) records the URL.
     target.username = '';
     target.password = '';
-    decisions.push({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' });
+    decisions.push(decide.location.userinfoDropped());
   }
   if (input.mode === 'manual') {
-    decisions.push(stop('manual-mode', `status ${status} returned as it is because redirect is "manual"`, { status }));
+    decisions.push(decide.redirect.manualMode(status));
     return { action: 'return', decisions, location: target };
   }
   if (!target) {
-    decisions.push({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `Location is not a valid URL`, facts: { status } });
+    decisions.push(decide.location.invalid(status));
     return { action: 'error', code: 'ERR_INVALID_REDIRECT', message: `Hop ${hopIndex} answered ${status} with a Location header that is not a valid URL. The server's redirect is broken; hopwise stopped the chain.`, decisions };
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    decisions.push(stop('unsafe-scheme', `refused to follow to a ${target.protocol} URL; only http: and https: are followed`, { scheme: target.protocol }));
+    decisions.push(decide.redirect.unsafeScheme(status, target));
     return { action: 'error', code: 'ERR_UNSAFE_REDIRECT', message: `Hop ${hopIndex} redirects to a ${target.protocol} URL. hopwise follows only http: and https: redirects (a redirect to ${target.protocol} can read local files or reach other protocols).`, decisions, location: target };
   }
   if (input.redirectCount + 1 > input.maxRedirects) {
-    decisions.push(stop('limit', `redirect ${input.redirectCount + 1} exceeds maxRedirects ${input.maxRedirects}`, { maxRedirects: input.maxRedirects }));
+    decisions.push(decide.redirect.limit(input.redirectCount + 1, input.maxRedirects));
     return { action: 'error', code: 'ERR_TOO_MANY_REDIRECTS', message: `More than ${input.maxRedirects} redirects (maxRedirects). The chain is in err.hops; raise maxRedirects if the chain is legitimately long.`, decisions, location: target };
   }
   if (isDowngrade(current, target)) {
     if (!input.allowDowngrade) {
-      decisions.push(stop('downgrade-refused', `refused https: → http: (${originOf(current)} → ${originOf(target)})`, { from: originOf(current), to: originOf(target) }));
+      decisions.push(decide.redirect.downgradeRefused(status, originOf(current), originOf(target)));
       return {
         action: 'error',
         code: 'ERR_INSECURE_REDIRECT',
@@ -107,12 +107,12 @@ export function planRedirect(input: PlanInput): Plan {
         location: target,
       };
     }
-    decisions.push({ subject: 'redirect', action: 'followed', reason: 'downgrade-allowed', detail: `https: → http: followed because allowDowngrade is true; sensitive headers and Secure cookies stay behind`, facts: { from: originOf(current), to: originOf(target) } });
+    decisions.push(decide.redirect.downgradeAllowed(status, originOf(current), originOf(target)));
   }
   // Fetch "HTTP-redirect fetch" step 3: a Location without a fragment inherits the request's.
   if (target.hash === '' && current.hash !== '' && !input.location.includes('#')) {
     target.hash = current.hash;
-    decisions.push({ subject: 'location', action: 'kept', reason: 'fragment-inherited', detail: `fragment ${current.hash} carried over to the next URL` });
+    decisions.push(decide.location.fragmentInherited(current.hash));
   }
 
   let method = input.method;
@@ -120,13 +120,13 @@ export function planRedirect(input: PlanInput): Plan {
   // Fetch step 12; RFC 9110 §15.4: 301/302 POST → GET is historic practice; 303 means "go GET it".
   const rewrite = ((status === 301 || status === 302) && method === 'POST') || (status === 303 && method !== 'GET' && method !== 'HEAD');
   if (rewrite) {
-    decisions.push({ subject: 'method', action: 'rewritten', reason: status === 301 ? 'method-rewrite-301' : status === 302 ? 'method-rewrite-302' : 'method-rewrite-303', detail: `${method} → GET because of ${status}`, facts: { from: method, to: 'GET', status } });
+    decisions.push(decide.method.rewritten(status as 301 | 302 | 303, method));
     method = 'GET';
-    if (input.hasBody) decisions.push({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: 'the body and its Content-* headers are not sent with GET' });
+    if (input.hasBody) decisions.push(decide.body.dropped('GET'));
     keepBody = false;
   } else if (input.hasBody) {
     if (!input.bodyReplayable) {
-      decisions.push({ subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: `status ${status} keeps the body, but the stream was larger than the replay buffer` });
+      decisions.push(decide.body.notReplayable(status));
       return {
         action: 'error',
         code: 'ERR_BODY_NOT_REPLAYABLE',
@@ -139,7 +139,7 @@ export function planRedirect(input: PlanInput): Plan {
     const trusted = !sameish && findMatch(input.trust, target) !== undefined;
     if (!sameish && !trusted) {
       if (input.crossOriginBody === 'error') {
-        decisions.push({ subject: 'body', action: 'rejected', reason: 'cross-origin-body-refused', detail: `${status} would resend the body from ${originOf(current)} to ${originOf(target)}`, facts: { from: originOf(current), to: originOf(target) } });
+        decisions.push(decide.body.crossOriginRefused(status, originOf(current), originOf(target)));
         return {
           action: 'error',
           code: 'ERR_CROSS_ORIGIN_BODY',
@@ -148,14 +148,14 @@ export function planRedirect(input: PlanInput): Plan {
           location: target,
         };
       }
-      decisions.push({ subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: `body resent to ${originOf(target)} because crossOriginBody is "send"`, facts: { from: originOf(current), to: originOf(target) } });
+      decisions.push(decide.body.crossOriginSent(originOf(current), originOf(target)));
     } else {
-      decisions.push({ subject: 'body', action: 'sent', reason: 'body-replayed', detail: `${status} keeps method and body; body sent again` });
+      decisions.push(decide.body.replayed(status));
     }
   }
   if (!rewrite && input.method !== 'GET' && input.method !== 'HEAD') {
-    decisions.push({ subject: 'method', action: 'kept', reason: 'method-kept', detail: `${method} kept for ${status}`, facts: { status } });
+    decisions.push(decide.method.kept(method, status));
   }
-  decisions.push({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${target.href}`, facts: { status, to: originOf(target) } });
+  decisions.push(decide.redirect.followed(status, originOf(current), target, originOf(target)));
   return { action: 'follow', url: target, method, keepBody, dropBodyHeaders: rewrite, decisions };
 }

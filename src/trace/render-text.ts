@@ -91,8 +91,10 @@ function subjectLabel(d: Decision): string {
       return `set-cookie ${d.name ?? ''}`.trim();
     case 'method':
       return d.facts?.from && d.facts?.to ? `method ${d.facts.from} → ${d.facts.to}` : 'method';
-    default:
+    case 'redirect':
       return d.name ? `${d.subject} ${d.name}` : d.subject;
+    default:
+      return d.subject;
   }
 }
 

@@ -2,44 +2,182 @@
  * The trace: one Hop per exchange, each carrying the decisions that shaped it. Decisions are the
  * single source of truth: the session acts on them and every renderer (text, JSON, HAR, doctor)
  * reads them. Nothing re-derives "why" after the fact.
+ *
+ * A Decision is a discriminated union by `subject`; each member fixes which actions and reasons it
+ * can carry and which facts it records. The facts a reader needs (the origin pair and whether it is
+ * the same site, a cookie's attributes, whether a value changed) are recorded once, when the
+ * decision is made, by the builders in `decisions.ts`, which also own the wording of `detail`.
  */
 import type { ReasonCode } from './reasons.js';
 
-export type DecisionSubject =
-  | 'header' // a request header the caller set (or the session set by default)
-  | 'auth' // a header produced by an auth provider
-  | 'cookie' // a cookie from the jar, considered for this hop's request
-  | 'set-cookie' // a Set-Cookie line of this hop's response
-  | 'method'
-  | 'body'
-  | 'location' // the Location header of this hop's response, as resolved
-  | 'redirect'; // whether and how the chain continues after this hop
-
-export type DecisionAction =
-  | 'sent'
-  | 'stripped'
-  | 're-applied'
-  | 'withheld'
-  | 'stored'
-  | 'rejected'
-  | 'rewritten'
-  | 'kept'
-  | 'dropped'
-  | 'followed'
-  | 'stopped'
-  | 'refreshed';
-
-export interface Decision {
-  subject: DecisionSubject;
-  /** Header or cookie name, when the subject has one. */
-  name?: string;
-  action: DecisionAction;
-  reason: ReasonCode;
-  /** One line for a person, with the facts; never a secret value. */
-  detail: string;
-  /** The same facts as data, for tools (origins, paths, domains...). */
-  facts?: Record<string, string | number | boolean | null>;
+/** Two origins of one hop transition, and whether they share a site (the jar's Public Suffix List). */
+export interface OriginPair {
+  /** The previous hop's origin. */
+  from: string;
+  /** This hop's origin. */
+  to: string;
+  /** Same registrable domain, with the jar's PSL settings (private suffixes such as github.io count). */
+  sameSite: boolean;
 }
+
+/** A request header the caller (or the session's defaults, or the beforeRedirect hook) set. */
+export interface HeaderDecision {
+  subject: 'header';
+  name: string;
+  action: 'sent' | 'stripped' | 'dropped';
+  reason: 'first-request' | 'same-origin' | 'cross-origin' | 'stripped-earlier' | 'https-upgrade' | 'trusted' | 'hook-added' | 'hook-removed' | 'overrides-header' | 'body-dropped-method-change';
+  detail: string;
+  /** Present when the decision compares two origins (every hop after the first). */
+  facts?: OriginPair & { trustedBy?: string };
+}
+
+/** A header produced by an auth provider. */
+export interface AuthDecision {
+  subject: 'auth';
+  name: string;
+  action: 'sent' | 're-applied' | 'withheld' | 'refreshed';
+  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401';
+  detail: string;
+  facts: {
+    provider: string;
+    /** The provider's scope, as written ('api.example.com, *.example.com') or the default scope. */
+    scope: string;
+    /** This hop's origin. */
+    to: string;
+    /** The previous hop's origin and whether it shares a site with `to`; absent on the first request. */
+    from?: string;
+    sameSite?: boolean;
+  };
+}
+
+/** A cookie's attributes, as stored in the jar (never its value). */
+export interface CookieFacts {
+  domain: string;
+  path: string;
+  hostOnly: boolean;
+  secure: boolean;
+}
+
+/** A cookie from the jar (or the caller's Cookie header), considered for this hop's request. */
+export interface CookieDecision {
+  subject: 'cookie';
+  name: string;
+  action: 'sent' | 'withheld';
+  reason: 'match' | 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired' | 'caller-header';
+  detail: string;
+  /** The cookie's attributes; absent for the caller's own Cookie header. */
+  facts?: CookieFacts;
+}
+
+/** A Set-Cookie line of this hop's response. */
+export interface SetCookieDecision {
+  subject: 'set-cookie';
+  /** The cookie name, when the line had a usable one. */
+  name?: string;
+  action: 'stored' | 'rejected' | 'dropped';
+  reason:
+    | 'stored'
+    | 'replaced'
+    | 'deleted'
+    | 'syntax'
+    | 'control-char'
+    | 'too-large'
+    | 'invalid-domain'
+    | 'public-suffix'
+    | 'secure-from-insecure'
+    | 'prefix-secure'
+    | 'prefix-host'
+    | 'overwrite-secure'
+    | 'expired'
+    | 'cookies-disabled';
+  detail: string;
+  /**
+   * For a stored cookie: its attributes, and (when it replaced a cookie this very request carried)
+   * whether the value changed — the "session not recognised" signal, a boolean, never the values.
+   */
+  facts?: CookieFacts & { sentOnThisHop: boolean; valueChanged?: boolean };
+}
+
+/** The request method of the next hop. */
+export interface MethodDecision {
+  subject: 'method';
+  name?: undefined;
+  action: 'rewritten' | 'kept';
+  reason: 'method-rewrite-301' | 'method-rewrite-302' | 'method-rewrite-303' | 'method-kept' | 'meta-refresh' | 'hook-changed';
+  detail: string;
+  facts: { from: string; to: string; status?: number };
+}
+
+/** The request body of the next hop. */
+export interface BodyDecision {
+  subject: 'body';
+  name?: undefined;
+  action: 'sent' | 'dropped' | 'rejected';
+  reason: 'body-dropped-method-change' | 'body-replayed' | 'cross-origin-body' | 'body-not-replayable' | 'cross-origin-body-refused';
+  detail: string;
+  facts?: { from: string; to: string };
+}
+
+/** The Location header of this hop's response, as resolved. */
+export interface LocationDecision {
+  subject: 'location';
+  name?: undefined;
+  action: 'dropped' | 'kept' | 'rejected';
+  reason: 'userinfo-dropped' | 'fragment-inherited' | 'invalid-location';
+  detail: string;
+  facts?: { status: number };
+}
+
+/** Client-side "redirects" a 200 HTML page performs in a browser. */
+export type ClientRedirectKind = 'meta-refresh' | 'refresh-header' | 'script';
+
+/** Whether and how the chain continues after this hop. */
+export interface RedirectDecision {
+  subject: 'redirect';
+  /** The client-side redirect kind, for meta refresh and script decisions. */
+  name?: ClientRedirectKind;
+  action: 'followed' | 'stopped' | 'rewritten';
+  reason:
+    | 'redirect'
+    | 'not-redirect-status'
+    | 'no-location'
+    | 'manual-mode'
+    | 'error-mode'
+    | 'downgrade-refused'
+    | 'downgrade-allowed'
+    | 'unsafe-scheme'
+    | 'loop'
+    | 'limit'
+    | 'meta-refresh'
+    | 'meta-refresh-not-followed'
+    | 'script-redirect-not-followed'
+    | 'hook-changed';
+  detail: string;
+  facts: {
+    status?: number;
+    /** Origins for followed redirects and downgrades; the target URL for loops and unsafe schemes. */
+    from?: string;
+    to?: string;
+    url?: string;
+    maxRedirects?: number;
+    /** Client-side redirects: what the page does, the target as written, the delay. */
+    kind?: ClientRedirectKind;
+    target?: string;
+    delaySeconds?: number;
+  };
+}
+
+export type Decision = HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision;
+
+export type DecisionSubject = Decision['subject'];
+export type DecisionAction = Decision['action'];
+
+/** The decision for one subject: `DecisionOf<'cookie'>` is `CookieDecision`. */
+export type DecisionOf<S extends DecisionSubject> = Extract<Decision, { subject: S }>;
+
+// Every reason a decision can carry is a code of the one closed list in reasons.ts.
+type _ReasonCheck = Decision['reason'] extends ReasonCode ? true : never;
+export const _decisionReasonCheck: _ReasonCheck = true;
 
 export interface HopTimings {
   /** ms since epoch when the request started. */

@@ -1,0 +1,53 @@
+/**
+ * absorb: what one response tells the chain before the next hop is planned. Every Set-Cookie of
+ * every response, 3xx included, goes into the jar (RFC 6265bis §5.7; a login that sets its session
+ * on a 302 must be seen by the next hop), and the response headers are recorded for the trace with
+ * their secrets removed. Pure over plain records plus the jar.
+ */
+import type { CookieStore } from '../cookies/types.js';
+import { redactSetCookie } from '../credentials/sensitive.js';
+import * as decide from '../trace/decisions.js';
+import type { Hop, SetCookieDecision } from '../trace/types.js';
+
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+export interface Absorbed {
+  decisions: SetCookieDecision[];
+  /** The response headers as the trace shows them (Set-Cookie values and Location userinfo removed). */
+  responseHeaders: Hop['responseHeaders'];
+}
+
+export function absorb(url: URL, raw: RawHeaders, jar: CookieStore | undefined, sentCookies: ReadonlyMap<string, string> | undefined): Absorbed {
+  const decisions: SetCookieDecision[] = [];
+  let shown = raw as Hop['responseHeaders'];
+  const setCookie = raw['set-cookie'];
+  if (setCookie !== undefined) {
+    const lines = Array.isArray(setCookie) ? setCookie : [setCookie];
+    for (const line of lines) {
+      if (!jar) {
+        decisions.push(decide.setCookie.disabled());
+        continue;
+      }
+      const r = jar.setCookie(line, url);
+      decisions.push(decide.setCookie.result(r, r.stored ? sentCookies?.get(r.cookie.name) : undefined));
+    }
+    shown = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];
+  }
+  const location = raw.location;
+  if (typeof location === 'string' && location.includes('@')) {
+    // user:password@ in a Location is a secret too: the trace keeps the header without it.
+    shown = { ...shown, location: redactLocation(location, url) };
+  }
+  return { decisions, responseHeaders: shown };
+}
+
+function redactLocation(location: string, base: URL): string {
+  let u: URL;
+  try {
+    u = new URL(location, base);
+  } catch {
+    return location;
+  }
+  if (u.username === '' && u.password === '') return location;
+  return location.replace(/\/\/[^/?#]*@/, '//');
+}

@@ -1,0 +1,56 @@
+/**
+ * The state of one redirect chain, as a plain record the phases read and the session loop updates.
+ * Nothing here does I/O; the signal and the timers live in the session.
+ */
+import type { PreparedBody } from '../body.js';
+import type { UserHeader } from '../credentials/policy.js';
+import type { RedirectMode } from '../redirect/plan.js';
+import type { Hop } from '../trace/types.js';
+
+/** What a beforeRedirect hook changed in the headers of the next hop. */
+export interface HookHeaders {
+  add: [string, string][];
+  remove: Set<string>;
+}
+
+export interface Chain {
+  first: URL;
+  url: URL;
+  prev: URL | undefined;
+  method: string;
+  userHeaders: readonly UserHeader[];
+  body: PreparedBody | undefined;
+  mode: RedirectMode;
+  /** Sensitive header names stripped at an earlier hop: they stay stripped (a → b → a). */
+  stripped: Set<string>;
+  /** Method + URL + cookies of every request so far; created at the first redirect. */
+  seen: Set<string> | undefined;
+  firstCookie: string;
+  hops: Hop[];
+  redirects: number;
+  /** The hook's header changes, carried into the next hop. */
+  hookHeaders: HookHeaders | undefined;
+  /** This hop repeats the previous one after a 401, asking refreshable providers for a new credential. */
+  refreshAuth: boolean;
+  refreshedOnce: boolean;
+}
+
+export function newChain(url: URL, method: string, userHeaders: readonly UserHeader[], body: PreparedBody | undefined, mode: RedirectMode): Chain {
+  return {
+    first: url,
+    url,
+    prev: undefined,
+    method,
+    userHeaders,
+    body,
+    mode,
+    stripped: new Set(),
+    seen: undefined,
+    firstCookie: '',
+    hops: [],
+    redirects: 0,
+    hookHeaders: undefined,
+    refreshAuth: false,
+    refreshedOnce: false,
+  };
+}

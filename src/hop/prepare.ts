@@ -1,0 +1,91 @@
+/**
+ * prepare: one hop's request from the chain state. Caller headers go through the header policy
+ * (credentials/policy), the beforeRedirect hook's changes are applied, the credentials the auth
+ * providers produced are added, and the jar gives this hop's cookies. Pure over plain records plus
+ * the jar (whose `evaluate` updates last-access times, as RFC 6265bis §5.8.3 step 3 asks).
+ */
+import type { CookieStore } from '../cookies/types.js';
+import type { AuthProvider } from '../credentials/auth.js';
+import type { HeaderPolicyResult } from '../credentials/policy.js';
+import { isSensitiveName, redactValue } from '../credentials/sensitive.js';
+import * as decide from '../trace/decisions.js';
+import type { Decision } from '../trace/types.js';
+import type { HookHeaders } from './chain.js';
+
+/** A credential an auth provider produced for this hop. */
+export interface Credential {
+  provider: AuthProvider;
+  value: string;
+  /** Produced after a 401 asked the provider for a fresh one. */
+  refreshed: boolean;
+}
+
+export interface PrepareInput {
+  url: URL;
+  policy: HeaderPolicyResult;
+  hook: HookHeaders | undefined;
+  credentials: readonly Credential[];
+  jar: CookieStore | undefined;
+  sensitiveHeaders: ReadonlySet<string>;
+}
+
+export interface PreparedRequest {
+  /** Name, value, name, value... as undici takes them. */
+  headers: string[];
+  /** What the trace shows: the same headers, secrets redacted. */
+  shown: Record<string, string>;
+  cookieHeader: string;
+  /** Name → value of the jar cookies sent, to tell later whether a Set-Cookie changed one. */
+  sentCookies: Map<string, string> | undefined;
+  decisions: Decision[];
+}
+
+export function prepare(input: PrepareInput): PreparedRequest {
+  const { policy, hook, url, jar } = input;
+  const decisions: Decision[] = policy.decisions.length ? [...policy.decisions] : [];
+  const headers: string[] = [];
+  const shown: Record<string, string> = {};
+  let callerCookie: string | undefined;
+  const put = (name: string, value: string, sensitive: boolean): void => {
+    headers.push(name, value);
+    shown[name] = sensitive ? redactValue(name, value) : value;
+  };
+
+  for (const h of policy.send) {
+    if (hook?.remove.has(h.name)) continue;
+    if (h.name === 'cookie') callerCookie = h.value;
+    else put(h.name, h.value, h.sensitive);
+  }
+  if (hook) {
+    for (const [name, value] of hook.add) {
+      if (name === 'cookie') callerCookie = value;
+      else put(name, value, isSensitiveName(name, input.sensitiveHeaders));
+      decisions.push(decide.header.hookAdded(name));
+    }
+    for (const name of hook.remove) decisions.push(decide.header.hookRemoved(name));
+  }
+  for (const c of input.credentials) {
+    put(c.provider.header, c.value, true);
+    if (c.refreshed) {
+      const applied = decisions.find((d) => d.subject === 'auth' && d.name === c.provider.header && d.reason === 'in-scope');
+      if (applied?.subject === 'auth') decisions.push(decide.auth.refreshed({ name: c.provider.header, kind: c.provider.kind, scope: applied.facts.scope, to: applied.facts.to, pair: undefined }));
+    }
+  }
+
+  let cookieHeader = '';
+  let sentCookies: Map<string, string> | undefined;
+  if (jar && (jar as { size?: number }).size !== 0) {
+    const { header, verdicts } = jar.evaluate(url);
+    cookieHeader = header;
+    for (const v of verdicts) {
+      if (v.sent) (sentCookies ??= new Map()).set(v.cookie.name, v.cookie.value);
+      decisions.push(decide.cookie.verdict(v));
+    }
+  }
+  if (callerCookie !== undefined) {
+    decisions.push(decide.cookie.callerHeader());
+    cookieHeader = cookieHeader ? `${callerCookie}; ${cookieHeader}` : callerCookie;
+  }
+  if (cookieHeader) put('cookie', cookieHeader, true);
+  return { headers, shown, cookieHeader, sentCookies, decisions };
+}

@@ -1,0 +1,213 @@
+/**
+ * The builders of every Decision hopwise records. Each one owns the wording of its `detail` and
+ * records the facts a reader needs, once, when the decision is made; the phases call them and never
+ * write a decision literal, so the trace text, the HAR, the CLI and the doctor cannot drift apart.
+ */
+import type { CookieSendReason, CookieVerdict, SetCookieResult } from '../cookies/types.js';
+import type {
+  AuthDecision,
+  BodyDecision,
+  ClientRedirectKind,
+  CookieDecision,
+  HeaderDecision,
+  LocationDecision,
+  MethodDecision,
+  OriginPair,
+  RedirectDecision,
+  SetCookieDecision,
+} from './types.js';
+
+// ---- request headers the caller set ---------------------------------------------------------
+
+export const header = {
+  first: (name: string, to: string): HeaderDecision => ({ subject: 'header', name, action: 'sent', reason: 'first-request', detail: `${name} sent to ${to}` }),
+  crossOrigin: (name: string, pair: OriginPair): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'stripped',
+    reason: 'cross-origin',
+    detail: `${name} not forwarded from ${pair.from} to ${pair.to}: different origin and not trusted`,
+    facts: pair,
+  }),
+  strippedEarlier: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'stripped', reason: 'stripped-earlier', detail: `${name} was stripped at an earlier hop and stays stripped for the rest of the chain` }),
+  kept: (name: string, reason: 'same-origin' | 'https-upgrade' | 'trusted', pair: OriginPair, trustedBy?: string): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'sent',
+    reason,
+    detail:
+      reason === 'trusted'
+        ? `${name} forwarded to ${pair.to}: matches trust pattern '${trustedBy ?? ''}'`
+        : reason === 'https-upgrade'
+          ? `${name} kept: ${pair.from} to ${pair.to} is an https upgrade of the same host`
+          : `${name} kept: ${pair.to} is the same origin`,
+    facts: trustedBy === undefined ? pair : { ...pair, trustedBy },
+  }),
+  overridden: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'overrides-header', detail: `an auth provider in scope sets ${name} for this hop instead of the caller's header` }),
+  hookAdded: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'sent', reason: 'hook-added', detail: `${name} set by the beforeRedirect hook for this hop` }),
+  hookRemoved: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'hook-removed', detail: `${name} removed by the beforeRedirect hook for this hop` }),
+  bodyHeaderDropped: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'body-dropped-method-change', detail: `${name} describes a body that is no longer sent` }),
+};
+
+// ---- auth providers -------------------------------------------------------------------------
+
+export interface ProviderFacts {
+  name: string;
+  kind: string;
+  scope: string;
+  to: string;
+  pair: OriginPair | undefined;
+}
+
+function authFacts(p: ProviderFacts): AuthDecision['facts'] {
+  return p.pair ? { provider: p.kind, scope: p.scope, to: p.to, from: p.pair.from, sameSite: p.pair.sameSite } : { provider: p.kind, scope: p.scope, to: p.to };
+}
+
+export const auth = {
+  applied: (p: ProviderFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: p.pair ? 're-applied' : 'sent',
+    reason: 'in-scope',
+    detail: `${p.kind} credential applied: ${p.to} is in scope ${p.scope}`,
+    facts: authFacts(p),
+  }),
+  outOfScope: (p: ProviderFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'out-of-scope',
+    detail: `${p.kind} credential not applied: ${p.to} is outside scope ${p.scope}`,
+    facts: authFacts(p),
+  }),
+  downgrade: (p: ProviderFacts & { pair: OriginPair }): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'downgrade-allowed',
+    detail: `${p.kind} credential not applied: ${p.pair.from} → ${p.pair.to} is a downgrade to cleartext`,
+    facts: authFacts(p),
+  }),
+  refreshed: (p: ProviderFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'refreshed',
+    reason: 'refreshed-after-401',
+    detail: `the ${p.kind} provider was asked for a fresh credential after a 401 and the request retried once`,
+    facts: authFacts(p),
+  }),
+};
+
+// ---- cookies --------------------------------------------------------------------------------
+
+export const cookie = {
+  verdict: (v: CookieVerdict): CookieDecision => ({
+    subject: 'cookie',
+    name: v.cookie.name,
+    action: v.sent ? 'sent' : 'withheld',
+    reason: v.reason satisfies 'match' | CookieSendReason,
+    detail: v.detail,
+    facts: { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure },
+  }),
+  callerHeader: (): CookieDecision => ({ subject: 'cookie', name: 'cookie', action: 'sent', reason: 'caller-header', detail: 'the Cookie header set by the caller is sent along with the jar cookies' }),
+};
+
+export const setCookie = {
+  /**
+   * One Set-Cookie line's fate. `sentValue`: the value of a cookie of that name this very request
+   * carried, if any (compared here, recorded as a boolean: the values never reach the trace).
+   */
+  result: (r: SetCookieResult, sentValue: string | undefined): SetCookieDecision => {
+    if (r.stored) {
+      const c = r.cookie;
+      const facts: NonNullable<SetCookieDecision['facts']> = { domain: c.domain, path: c.path, hostOnly: c.hostOnly, secure: c.secure, sentOnThisHop: sentValue !== undefined };
+      if (r.reason === 'replaced' && sentValue !== undefined) facts.valueChanged = sentValue !== c.value;
+      return { subject: 'set-cookie', name: c.name, action: 'stored', reason: r.reason, detail: r.detail, facts };
+    }
+    const d: SetCookieDecision = { subject: 'set-cookie', action: r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail };
+    if (r.name !== undefined) d.name = r.name;
+    return d;
+  },
+  disabled: (): SetCookieDecision => ({ subject: 'set-cookie', action: 'rejected', reason: 'cookies-disabled', detail: 'cookies are disabled for this session (cookies: false)' }),
+};
+
+// ---- method and body ------------------------------------------------------------------------
+
+export const method = {
+  rewritten: (status: 301 | 302 | 303, from: string): MethodDecision => ({
+    subject: 'method',
+    action: 'rewritten',
+    reason: status === 301 ? 'method-rewrite-301' : status === 302 ? 'method-rewrite-302' : 'method-rewrite-303',
+    detail: `${from} → GET because of ${status}`,
+    facts: { from, to: 'GET', status },
+  }),
+  kept: (m: string, status: number): MethodDecision => ({ subject: 'method', action: 'kept', reason: 'method-kept', detail: `${m} kept for ${status}`, facts: { from: m, to: m, status } }),
+  metaRefresh: (from: string): MethodDecision => ({ subject: 'method', action: 'rewritten', reason: 'meta-refresh', detail: `${from} → GET to follow the page's refresh`, facts: { from, to: 'GET' } }),
+  hook: (from: string, to: string): MethodDecision => ({ subject: 'method', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the method to ${to}`, facts: { from, to } }),
+};
+
+export const body = {
+  dropped: (toMethod: string): BodyDecision => ({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: `the body and its Content-* headers are not sent with ${toMethod}` }),
+  replayed: (status: number): BodyDecision => ({ subject: 'body', action: 'sent', reason: 'body-replayed', detail: `${status} keeps method and body; body sent again` }),
+  crossOriginSent: (from: string, to: string): BodyDecision => ({ subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: `body resent to ${to} because crossOriginBody is "send"`, facts: { from, to } }),
+  notReplayable: (status: number): BodyDecision => ({ subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: `status ${status} keeps the body, but the stream was larger than the replay buffer` }),
+  crossOriginRefused: (status: number, from: string, to: string): BodyDecision => ({
+    subject: 'body',
+    action: 'rejected',
+    reason: 'cross-origin-body-refused',
+    detail: `${status} would resend the body from ${from} to ${to}`,
+    facts: { from, to },
+  }),
+};
+
+// ---- the Location and the redirect itself ---------------------------------------------------
+
+export const location = {
+  userinfoDropped: (): LocationDecision => ({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' }),
+  fragmentInherited: (hash: string): LocationDecision => ({ subject: 'location', action: 'kept', reason: 'fragment-inherited', detail: `fragment ${hash} carried over to the next URL` }),
+  invalid: (status: number): LocationDecision => ({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `Location is not a valid URL`, facts: { status } }),
+};
+
+const stop = (reason: RedirectDecision['reason'], detail: string, facts: RedirectDecision['facts']): RedirectDecision => ({ subject: 'redirect', action: 'stopped', reason, detail, facts });
+
+export interface ClientRedirectFacts {
+  kind: ClientRedirectKind;
+  target: string;
+  delaySeconds: number;
+}
+
+export const redirect = {
+  followed: (status: number, from: string, target: URL, to: string): RedirectDecision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${target.href}`, facts: { status, from, to } }),
+  notRedirectStatus: (status: number) => stop('not-redirect-status', `status ${status} is returned as it is; only 301, 302, 303, 307 and 308 are followed`, { status }),
+  errorMode: (status: number) => stop('error-mode', `status ${status} refused because redirect is "error"`, { status }),
+  noLocation: (status: number) => stop('no-location', `status ${status} has no Location header, so there is nothing to follow`, { status }),
+  manualMode: (status: number) => stop('manual-mode', `status ${status} returned as it is because redirect is "manual"`, { status }),
+  unsafeScheme: (status: number, target: URL) => stop('unsafe-scheme', `refused to follow to a ${target.protocol} URL; only http: and https: are followed`, { status, url: target.href }),
+  limit: (count: number, maxRedirects: number) => stop('limit', `redirect ${count} exceeds maxRedirects ${maxRedirects}`, { maxRedirects }),
+  downgradeRefused: (status: number, from: string, to: string) => stop('downgrade-refused', `refused https: → http: (${from} → ${to})`, { status, from, to }),
+  downgradeAllowed: (status: number, from: string, to: string): RedirectDecision => ({
+    subject: 'redirect',
+    action: 'followed',
+    reason: 'downgrade-allowed',
+    detail: `https: → http: followed because allowDowngrade is true; sensitive headers and Secure cookies stay behind`,
+    facts: { status, from, to },
+  }),
+  loop: (methodName: string, url: URL) => stop('loop', `${methodName} ${url.href} with the same cookies was already requested at an earlier hop`, { url: url.href }),
+  clientFollowed: (cr: ClientRedirectFacts): RedirectDecision => ({
+    subject: 'redirect',
+    name: cr.kind,
+    action: 'followed',
+    reason: 'meta-refresh',
+    detail: `the page redirects to ${cr.target} after ${cr.delaySeconds}s (${cr.kind}); followed now`,
+    facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
+  }),
+  clientNotFollowed: (cr: ClientRedirectFacts): RedirectDecision => ({
+    subject: 'redirect',
+    name: cr.kind,
+    action: 'stopped',
+    reason: cr.kind === 'script' ? 'script-redirect-not-followed' : 'meta-refresh-not-followed',
+    detail: `the 200 page redirects to ${cr.target} in the browser (${cr.kind}); an HTTP client stops here`,
+    facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
+  }),
+  hookChanged: (url: string): RedirectDecision => ({ subject: 'redirect', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the next URL to ${url}; the policy ran again on it`, facts: {} }),
+};
