@@ -29,6 +29,15 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The brand every hopwise error carries, registered globally (`Symbol.for`) so that two copies of
+ * hopwise in one process (two versions in node_modules, an ESM and a bundled copy) recognise each
+ * other's errors: `err instanceof HopwiseError` holds for an error thrown by either copy.
+ */
+const BRAND = Symbol.for('hopwise.error');
+
+type Branded = { [BRAND]?: readonly string[] };
+
 export class HopwiseError extends Error {
   readonly code: ErrorCode;
   /** The trace up to and including the hop that failed. */
@@ -38,6 +47,17 @@ export class HopwiseError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.hops = options.hops ?? [];
+    // The class names from this one up to HopwiseError: what `instanceof` answers across copies.
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) kinds.push((c as { name: string }).name);
+    Object.defineProperty(this, BRAND, { value: Object.freeze(kinds), enumerable: false });
+  }
+
+  /** `instanceof` by brand: true for errors of this class (or a subclass) from any copy of hopwise. */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    if (typeof x !== 'object' || x === null) return false;
+    const kinds = (x as Branded)[BRAND];
+    return Array.isArray(kinds) ? kinds.includes(this.name) : Function.prototype[Symbol.hasInstance].call(this, x);
   }
 }
 

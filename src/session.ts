@@ -45,9 +45,7 @@ export interface HopMessage {
 /** `diagnostics_channel.subscribe('hopwise:hop', fn)` sees every hop of every session, as it ends. */
 const hopChannel = diagnostics.channel('hopwise:hop');
 /** `NODE_DEBUG=hopwise` prints each hop's trace to stderr (Node's util.debuglog convention). */
-let debug = debuglog('hopwise', (fn) => {
-  debug = fn as typeof debug;
-});
+const debug = debuglog('hopwise');
 
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location', 'transfer-encoding']);
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
