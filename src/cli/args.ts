@@ -514,6 +514,7 @@ export function effectiveMethod(r: RequestArgs): string {
 export async function resolveBody(
   parts: readonly DataPart[],
   readFile: (path: string) => Promise<Buffer>,
+  stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<{ body: Buffer; contentType: string } | undefined> {
   if (parts.length === 0) return undefined;
   const chunks: Buffer[] = [];
@@ -523,7 +524,7 @@ export async function resolveBody(
       const file = p.value.slice(1);
       let data: Buffer;
       try {
-        data = file === '-' ? await readStdin() : await readFile(file);
+        data = file === '-' ? await readAll(stdin) : await readFile(file);
       } catch (e) {
         throw new ArgError(`${p.mode === 'binary' ? '--data-binary' : '-d'} @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, p.mode === 'binary' ? '--data-binary' : '-d');
       }
@@ -535,9 +536,9 @@ export async function resolveBody(
   return { body: Buffer.concat(chunks), contentType: 'application/x-www-form-urlencoded' };
 }
 
-async function readStdin(): Promise<Buffer> {
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
   return Buffer.concat(chunks);
 }
 

@@ -117,9 +117,10 @@ function rawHeadersFor(hops: readonly Hop[], r: RequestArgs): Record<string, str
   });
 }
 
-export async function runChain(r: RequestArgs): Promise<ChainResult> {
+/** `stdin` is what `-d @-` reads (the command's CliIO.stdin). */
+export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream): Promise<ChainResult> {
   const { options, jar } = await sessionOptions(r);
-  const body = await resolveBody(r.data, (p) => readFile(p));
+  const body = await resolveBody(r.data, (p) => readFile(p), stdin);
   const method = effectiveMethod(r);
   const initHeaders: Record<string, string> = {};
   if (body && !r.headers.some(([n]) => n.toLowerCase() === 'content-type')) initHeaders['content-type'] = body.contentType;
