@@ -1,54 +1,10 @@
 /**
- * Running the lab's scenario cases: as CLI arguments (for `hopwise lab` hints and the end-to-end
- * test), as Session options (for `hopwise demo`), the doctor finding codes each case must produce,
- * and the check of an outcome against the lab's expectations and what the lab received.
+ * Running the lab's scenario cases: as CLI arguments (for the end-to-end test), as Session options
+ * (for `hopwise demo`), and the check of an outcome against the lab's expectations (the outcome,
+ * what the lab received, and the doctor finding codes the case lists in `findings`).
  */
 import type { ExpectCase, ReceivedRequest, ScenarioInfo } from '../lab/index.js';
 import { bearer, header as headerProvider, type Hop, type SessionOptions } from '../index.js';
-import type { FindingCode } from '../doctor/index.js';
-
-/**
- * The finding codes the doctor must report for each case (`scenario/case`), info notes included.
- * The demo and the end-to-end test fail when the doctor says anything else.
- */
-export const EXPECTED_FINDINGS: Record<string, FindingCode[]> = {
-  'same-origin-auth/raw-header': [],
-  'cross-origin-auth/raw-header': ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
-  'cross-origin-auth/trust': [],
-  'cross-origin-auth/scoped-provider': [],
-  'cross-origin-auth/cross-port': ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
-  'open-redirect/trusted-raw-header': ['credential-stripped-cross-origin', 'secret-header-stripped'],
-  'open-redirect/scoped-provider': ['credential-stripped-cross-origin'],
-  'post-redirects/301': ['post-became-get'],
-  'post-redirects/302': ['post-became-get'],
-  'post-redirects/303': [],
-  'post-redirects/307': [],
-  'post-redirects/308': [],
-  'post-redirects/303-put': [],
-  'login-session/get': [],
-  'login-session/post': ['post-became-get'],
-  'cookie-path/path-app': ['cookie-withheld-path', 'unauthorized-after-redirect'],
-  'cookie-path/path-root-fix': [],
-  'meta-refresh/meta-default': ['client-side-redirect'],
-  'meta-refresh/meta-follow': ['client-side-redirect'],
-  'meta-refresh/script': ['client-side-redirect'],
-  'subdomain-cookie/host-only': ['cookie-withheld-host-only', 'unauthorized-after-redirect'],
-  'subdomain-cookie/domain-fix': [],
-  'https-upgrade/upgrade': [],
-  'https-upgrade/secure-over-http': ['set-cookie-rejected-secure-from-insecure', 'unauthorized-after-redirect'],
-  'https-downgrade/default': ['downgrade-refused'],
-  'https-downgrade/allow-downgrade': ['downgrade-followed', 'credential-stripped-cross-origin', 'cookie-withheld-secure'],
-  'round-robin/in-memory': ['session-cookie-replaced', 'unauthorized-after-redirect'],
-  'round-robin/shared-store': [],
-  'redirect-loop/self': ['redirect-loop'],
-  'redirect-loop/two-step': ['redirect-loop'],
-  'long-chain/over-limit': ['too-many-redirects'],
-  'long-chain/raised-limit': [],
-  'long-chain/short': [],
-  'upload-307/default': ['cross-origin-body-refused'],
-  'upload-307/send': ['cross-origin-body-sent', 'credential-stripped-cross-origin'],
-  'api-key-header/raw-header': ['secret-header-stripped'],
-};
 
 export interface LabAccess {
   connectTo: readonly string[];
@@ -156,10 +112,9 @@ export function checkCase(c: ExpectCase, run: CaseRun, received: readonly Receiv
   return problems;
 }
 
-/** Compares finding codes with the expectation (as sets); returns a problem or undefined. */
-export function checkFindings(key: string, codes: readonly string[]): string | undefined {
-  const want = EXPECTED_FINDINGS[key];
-  if (!want) return undefined;
+/** Compares finding codes with the case's `findings` (as sets); returns a problem or undefined. */
+export function checkFindings(c: Pick<ExpectCase, 'findings'>, codes: readonly string[]): string | undefined {
+  const want = c.findings;
   const got = [...new Set(codes)].sort();
   const exp = [...new Set(want)].sort();
   if (got.join(',') === exp.join(',')) return undefined;
