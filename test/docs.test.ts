@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { ERROR_CODES, REASONS } from '../src/index.ts';
 import { labScenarios } from '../src/lab/index.ts';
+import { FLAGS } from '../src/cli/args.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -61,4 +62,17 @@ it("shows in the README's demo excerpt the findings each case records", () => {
     assert.deepEqual([...new Set(codes)].sort(), byKey.get(key), key);
   }
   assert.deepEqual(seen, [...byKey.keys()]);
+});
+
+it("names in the doctor's fix texts only flags that the CLI's flag table has", () => {
+  const known = new Set(FLAGS.flatMap((f) => f.names));
+  const dir = new URL('../src/doctor/', import.meta.url);
+  const named = new Map<string, string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) named.set(m[0], file);
+  }
+  assert.ok(named.size > 0, 'the doctor names some flags');
+  const unknown = [...named].filter(([flag]) => !known.has(flag)).map(([flag, file]) => `${flag} (src/doctor/${file})`);
+  assert.deepEqual(unknown, []);
 });

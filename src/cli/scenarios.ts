@@ -5,6 +5,7 @@
  */
 import type { ExpectCase, ReceivedRequest, ScenarioInfo } from '../lab/index.js';
 import { bearer, header as headerProvider, type Hop, type SessionOptions } from '../index.js';
+import { argvForOption, flagForOption } from './args.js';
 
 export interface LabAccess {
   connectTo: readonly string[];
@@ -12,44 +13,22 @@ export interface LabAccess {
   ca: string;
 }
 
-/** The `hopwise trace|doctor` arguments (after the command) that run one case. */
+/**
+ * The `hopwise trace|doctor` arguments (after the command) that run one case: the request as -X,
+ * -H and --data-raw, and every Session option of the case (`options`, `auth`, the lab's connectTo
+ * and CA) as the flags the flag table links to it (`argvForOption`).
+ */
 export function caseArgv(c: ExpectCase, lab: Pick<LabAccess, 'connectTo' | 'caPath'>): string[] {
   const argv: string[] = [];
   const method = c.request.method.toUpperCase();
   if (method !== 'GET' || c.request.body !== undefined) argv.push('-X', method);
-  for (const [k, v] of Object.entries(c.request.headers ?? {})) argv.push('-H', `${k}: ${v}`);
+  // raw request headers are what -H sets (the CLI's `headers` option)
+  if (c.request.headers) argv.push(...argvForOption('headers', c.request.headers));
   if (c.request.body !== undefined) argv.push('--data-raw', c.request.body);
-  for (const [k, v] of Object.entries(c.options ?? {})) {
-    switch (k) {
-      case 'trust':
-        for (const t of v as string[]) argv.push('--trust', t);
-        break;
-      case 'followMetaRefresh':
-        if (v) argv.push('--follow-meta-refresh');
-        break;
-      case 'allowDowngrade':
-        if (v) argv.push('--allow-downgrade');
-        break;
-      case 'maxRedirects':
-        argv.push('--max-redirs', String(v));
-        break;
-      case 'crossOriginBody':
-        argv.push('--cross-origin-body', String(v));
-        break;
-      case 'sensitiveHeaders':
-        for (const h of v as string[]) argv.push('--sensitive-header', h);
-        break;
-      default:
-        throw new Error(`case option '${k}' has no CLI flag`);
-    }
-  }
-  if (c.auth) {
-    if (c.auth.kind !== 'bearer') throw new Error(`a scoped '${c.auth.kind}' provider has no CLI flag`);
-    argv.push('--oauth2-bearer', c.auth.token);
-    for (const s of c.auth.scope ?? []) argv.push('--auth-scope', s);
-  }
-  for (const rule of lab.connectTo) argv.push('--connect-to', rule);
-  argv.push('--cacert', lab.caPath);
+  for (const [k, v] of Object.entries(c.options ?? {})) argv.push(...argvForOption(k, v));
+  if (c.auth) argv.push(...argvForOption('auth', c.auth));
+  argv.push(...argvForOption('connectTo', lab.connectTo));
+  argv.push(flagForOption('ca'), lab.caPath);
   argv.push(c.request.url);
   return argv;
 }
