@@ -5,7 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArgError, COMMANDS, effectiveMethod, FLAGS, parseArgs, resolveBody, usage, type RequestArgs } from '../src/cli/args.js';
+import { ArgError, argvForOption, COMMANDS, effectiveMethod, FLAGS, flagForOption, parseArgs, resolveBody, usage, type RequestArgs } from '../src/cli/args.js';
+import { caseArgv } from '../src/cli/scenarios.js';
+import { labScenarios } from '../src/lab/index.js';
 import { sessionOptions } from '../src/cli/run.js';
 import { main } from '../src/cli/main.js';
 
@@ -219,5 +221,49 @@ describe('flags to Session options', () => {
     await assert.rejects(sessionOptions(r), (e: unknown) => e instanceof ArgError && e.flag === '--cacert');
     const b = req(['trace', '-b', '/nonexistent/cookies.txt', 'https://x.test/']);
     await assert.rejects(sessionOptions(b), (e: unknown) => e instanceof ArgError && e.flag === '-b');
+  });
+});
+
+describe('the flag table is the one map between flags and Session options', () => {
+  test('the arguments made for each lab case parse back into the Session options the case names', async () => {
+    const lab = { connectTo: [':443:127.0.0.1:1', ':80:127.0.0.1:2'], caPath: '/lab/ca.pem' };
+    for (const s of labScenarios()) {
+      for (const c of s.expect.cases) {
+        const key = `${s.id}/${c.name}`;
+        const r = req(['doctor', ...caseArgv(c, lab)]);
+        const read = async (p: string) => (assert.equal(p, lab.caPath, key), Buffer.from('PEM'));
+        const { options } = await sessionOptions(r, read);
+        const got = options as Record<string, unknown>;
+        for (const [k, v] of Object.entries(c.options ?? {})) assert.deepEqual(got[k], v, `${key}: ${k}`);
+        const headers = Object.fromEntries(Object.entries(c.request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+        assert.deepEqual(options.headers, headers, `${key}: headers`);
+        assert.deepEqual(options.connectTo, lab.connectTo, key);
+        assert.deepEqual(options.ca, ['PEM'], key);
+        if (c.auth) {
+          assert.ok(Array.isArray(options.auth) && options.auth.length === 1, key);
+          assert.equal(options.auth[0]!.kind, c.auth.kind, key);
+          assert.equal(options.auth[0]!.scope?.length ?? 0, c.auth.scope?.length ?? 0, key);
+        } else {
+          assert.equal(options.auth, undefined, key);
+        }
+      }
+    }
+  });
+
+  test('two flags that set one option are merged, and an option no flag can say is an error', async () => {
+    const r = req(['trace', '--max-time', '2.5', '--connect-timeout', '1', '-u', 'ann:pw', '--oauth2-bearer', 't', 'https://x.test/']);
+    const { options } = await sessionOptions(r);
+    assert.deepEqual(options.timeout, { total: 2500, connect: 1000 });
+    assert.deepEqual(Array.isArray(options.auth) && options.auth.map((a) => a.kind), ['basic', 'bearer']);
+    assert.deepEqual(argvForOption('timeout', { total: 2500, connect: 1000 }), ['--max-time', '2.5', '--connect-timeout', '1']);
+    assert.deepEqual(argvForOption('auth', { kind: 'bearer', token: 't', scope: ['a.test'] }), ['--oauth2-bearer', 't', '--auth-scope', 'a.test']);
+    assert.deepEqual(argvForOption('allowDowngrade', false), []);
+    assert.equal(flagForOption('ca'), '--cacert');
+    assert.throws(() => argvForOption('hooks', {}), /no CLI flag sets the Session option 'hooks'/);
+    assert.throws(() => argvForOption('auth', { kind: 'header', name: 'x-api-key', value: 'k' }), /no CLI flag/);
+  });
+
+  test('every option link names a flag of trace and doctor only', () => {
+    for (const f of FLAGS.filter((x) => x.option)) assert.deepEqual([...f.commands].sort(), ['doctor', 'trace'], f.names[0]);
   });
 });

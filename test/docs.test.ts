@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { ERROR_CODES, REASONS } from '../src/index.ts';
+import { labScenarios } from '../src/lab/index.ts';
+import { FLAGS } from '../src/cli/args.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -16,4 +18,61 @@ it('documents every error code in the README', () => {
 it('opens with the two commands', () => {
   const head = readme.slice(0, 2000);
   assert.ok(head.includes('npm install && npm start') && head.includes('npm test'));
+});
+
+/** Rows of the README's table of lab cases: `| # | \`id\` | case | setup | findings |`. */
+function scenarioTableRows(): { item: number; id: string; name: string; setup: string; findings: string[] }[] {
+  const start = readme.indexOf('### Each lab scenario and what the doctor says');
+  assert.ok(start > 0, 'README has the table of lab scenarios and findings');
+  const lines = readme.slice(start).split('\n').slice(1);
+  const table = lines.slice(lines.findIndex((l) => l.startsWith('|')));
+  const rows = table.slice(0, table.findIndex((l) => !l.startsWith('|'))).slice(2);
+  return rows.map((l) => {
+    const [item, id, name, setup, findings] = l.slice(1, -1).split(' | ').map((c) => c.trim());
+    return {
+      item: Number(item),
+      id: id!.replace(/`/g, ''),
+      name: name!,
+      setup: setup!,
+      findings: findings === 'clean' ? [] : findings!.split(', ').map((f) => f.replace(/`/g, '')),
+    };
+  });
+}
+
+it("lists every lab case in the README's table of findings with the findings the case records", () => {
+  const want = labScenarios().flatMap((s) =>
+    s.expect.cases.map((c) => ({ item: s.item, id: s.id, name: c.name, setup: c.setup, findings: [...new Set(c.findings)].sort() })),
+  );
+  const got = scenarioTableRows().map((r) => ({ ...r, findings: [...new Set(r.findings)].sort() }));
+  assert.deepEqual(got, want);
+});
+
+it("shows in the README's demo excerpt the findings each case records", () => {
+  const start = readme.indexOf('#   scenario   ');
+  assert.ok(start > 0, 'README has the demo table');
+  const rows = readme.slice(start).split('\n').slice(1);
+  const table = rows.slice(0, rows.findIndex((l) => !/^\d+ /.test(l)));
+  const byKey = new Map<string, string[]>(labScenarios().flatMap((s) => s.expect.cases.map((c) => [`${s.id}/${c.name}`, [...new Set(c.findings)].sort()] as const)));
+  const seen: string[] = [];
+  for (const line of table) {
+    const [, id, name, , doctor] = line.split(/ {2,}/);
+    const key = `${id}/${name}`;
+    seen.push(key);
+    const codes = doctor === 'clean' ? [] : doctor!.split(', ').map((f) => f.replace(/ \(info\)$/, ''));
+    assert.deepEqual([...new Set(codes)].sort(), byKey.get(key), key);
+  }
+  assert.deepEqual(seen, [...byKey.keys()]);
+});
+
+it("names in the doctor's fix texts only flags that the CLI's flag table has", () => {
+  const known = new Set(FLAGS.flatMap((f) => f.names));
+  const dir = new URL('../src/doctor/', import.meta.url);
+  const named = new Map<string, string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) named.set(m[0], file);
+  }
+  assert.ok(named.size > 0, 'the doctor names some flags');
+  const unknown = [...named].filter(([flag]) => !known.has(flag)).map(([flag, file]) => `${flag} (src/doctor/${file})`);
+  assert.deepEqual(unknown, []);
 });

@@ -6,8 +6,14 @@
  * --connect-to --cacert --max-redirs -I -L -s -v --max-time --connect-timeout`); `-k` is refused
  * with an explanation. hopwise's own: `--auth-scope --trust --sensitive-header --allow-downgrade
  * --follow-meta-refresh --cross-origin-body --json --har --show-secrets`.
+ *
+ * `FLAGS` is the one table of flags: names, value, help, the commands they apply to, how a value is
+ * parsed (`apply`), and, for a flag that sets a Session option, which option and how (`option`).
+ * The CLI's Session options (`optionsFromArgs`) and the arguments for a lab case (`argvForOption`)
+ * are both derived from the `option` links, so a flag for a new option is one entry here.
  */
 import { closest } from '../suggest.js';
+import type { basic, bearer, CookieJar, SessionOptions } from '../index.js';
 
 export type CommandName = 'trace' | 'doctor' | 'lab' | 'demo';
 export const COMMANDS: readonly CommandName[] = ['trace', 'doctor', 'lab', 'demo'];
@@ -73,13 +79,110 @@ export class ArgError extends Error {
   }
 }
 
-interface FlagSpec {
+export interface FlagSpec {
+  /** The first name is the one written when arguments are generated (`argvForOption`). */
   names: string[];
   /** Name of the value in usage, when the flag takes one. */
   value?: string;
   help: string;
   commands: readonly CommandName[];
+  /** Parses one occurrence into the parse state (`RequestArgs`); throws ArgError for a bad value. */
   apply: (st: State, value: string, flag: string) => void;
+  /** The Session option this flag sets, and how; absent for flags that set none (output, request, no-ops). */
+  option?: OptionLink;
+}
+
+/**
+ * What turning flags into options may need: reading files (`--cacert`), and the library's
+ * constructors, passed in so that parsing arguments loads no library code.
+ */
+export interface OptionContext {
+  read(path: string): Promise<Buffer>;
+  basic: typeof basic;
+  bearer: typeof bearer;
+  CookieJar: typeof CookieJar;
+}
+
+export type OptionName = keyof SessionOptions;
+
+/** How one flag maps onto one `SessionOptions` field, both ways. */
+export interface OptionLink<K extends OptionName = OptionName> {
+  /**
+   * The field. Several flags may share one; their values are merged in table order (arrays joined,
+   * plain objects merged: `--max-time` and `--connect-timeout` both set `timeout`).
+   */
+  option: K;
+  /** The field's value from the parsed flags; undefined leaves the field unset. */
+  toOption(r: RequestArgs, ctx: OptionContext): SessionOptions[K] | undefined | Promise<SessionOptions[K] | undefined>;
+  /**
+   * The inverse: this flag's arguments for a plain value of the field (as in a lab case's `options`),
+   * or undefined when this flag cannot express that value. Absent: this flag is never generated.
+   */
+  toArgv?(value: unknown, flag: string): string[] | undefined;
+}
+
+/** A plain description of an auth provider, as the inverse of `-u` / `--oauth2-bearer` takes it (a lab case's `auth`). */
+export type AuthArgs =
+  | { kind: 'bearer'; token: string; scope?: string[] }
+  | { kind: 'basic'; user: string; password: string; scope?: string[] };
+
+const link = <K extends OptionName>(l: OptionLink<K>): OptionLink<K> => l;
+
+/** Inverse of a repeatable flag whose values make the field's array. */
+const repeated = (v: unknown, flag: string): string[] | undefined => (Array.isArray(v) ? v.flatMap((x) => [flag, String(x)]) : undefined);
+/** Inverse of a flag without a value that sets a boolean field (false: nothing to say). */
+const onOff = (v: unknown, flag: string): string[] | undefined => (typeof v === 'boolean' ? (v ? [flag] : []) : undefined);
+/** Inverse of a flag with one value. */
+const single = (v: unknown, flag: string): string[] | undefined => (typeof v === 'number' || typeof v === 'string' ? [flag, String(v)] : undefined);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+const AUTH_SCOPE = '--auth-scope';
+const authScope = (r: RequestArgs) => (r.authScope.length ? { scope: r.authScope } : undefined);
+const scopeArgv = (a: { scope?: readonly string[] }) => (a.scope ?? []).flatMap((s) => [AUTH_SCOPE, s]);
+function authArgs(v: unknown, kind: AuthArgs['kind']): AuthArgs | undefined {
+  return isPlainObject(v) && v.kind === kind ? (v as AuthArgs) : undefined;
+}
+
+/** Reads a file named by a flag, or throws an ArgError naming the flag. */
+async function readFor(flag: string, file: string, read: (p: string) => Promise<Buffer>): Promise<Buffer> {
+  try {
+    return await read(file);
+  } catch (e) {
+    throw new ArgError(`${flag} ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, flag);
+  }
+}
+
+/** The jar for `-b`: at most one cookie file, then the name=value strings as host-only cookies of the first URL. */
+async function cookieJar(r: RequestArgs, ctx: OptionContext): Promise<CookieJar> {
+  let jar: CookieJar | undefined;
+  const cookieStrings: string[] = [];
+  for (const b of r.cookies) {
+    if (b.includes('=')) {
+      cookieStrings.push(b);
+      continue;
+    }
+    if (jar) throw new ArgError(`-b ${b}: only one cookie file can be loaded (give the others as name=value strings)`, '-b');
+    try {
+      jar = await ctx.CookieJar.loadFromFile(b);
+    } catch (e) {
+      throw new ArgError(`-b ${b}: not a name=value string and not a readable cookie file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '-b');
+    }
+  }
+  jar ??= new ctx.CookieJar();
+  for (const s of cookieStrings) {
+    for (const part of s.split(';')) {
+      const pair = part.trim();
+      if (!pair) continue;
+      if (!pair.includes('=')) throw new ArgError(`-b '${s}': '${pair}' is not name=value`, '-b');
+      // like a cookie the first host set itself: host-only, Path=/ (it does not follow to other hosts)
+      const res = jar.setCookie(`${pair}; Path=/`, r.url);
+      if (!res.stored) throw new ArgError(`-b '${pair}': the jar refused it (${res.reason}: ${res.detail})`, '-b');
+    }
+  }
+  return jar;
 }
 
 interface State {
@@ -129,6 +232,18 @@ export const FLAGS: readonly FlagSpec[] = [
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ArgError(`${f}: '${name}' is not a valid header name`, f, st.command);
       st.req.headers.push([name, v.slice(colon + 1).trim()]);
     },
+    option: link({
+      option: 'headers',
+      toOption: (r) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of r.headers) {
+          const k = name.toLowerCase();
+          headers[k] = headers[k] !== undefined ? `${headers[k]}, ${value}` : value;
+        }
+        return headers;
+      },
+      toArgv: (v, f) => (isPlainObject(v) ? Object.entries(v).flatMap(([k, x]) => [f, `${k}: ${String(x)}`]) : undefined),
+    }),
   },
   {
     names: ['-d', '--data', '--data-ascii'],
@@ -161,6 +276,14 @@ export const FLAGS: readonly FlagSpec[] = [
       if (colon < 0) throw new ArgError(`${f} needs USER:PASSWORD; hopwise does not prompt for a password`, f, st.command);
       st.req.user = { name: v.slice(0, colon), password: v.slice(colon + 1) };
     },
+    option: link({
+      option: 'auth',
+      toOption: (r, ctx) => (r.user ? [ctx.basic(r.user.name, r.user.password, authScope(r))] : undefined),
+      toArgv: (v, f) => {
+        const a = authArgs(v, 'basic');
+        return a?.kind === 'basic' ? [f, `${a.user}:${a.password}`, ...scopeArgv(a)] : undefined;
+      },
+    }),
   },
   {
     names: ['--oauth2-bearer'],
@@ -171,6 +294,14 @@ export const FLAGS: readonly FlagSpec[] = [
       if (!v) throw new ArgError(`${f} needs a token`, f, st.command);
       st.req.bearer = v;
     },
+    option: link({
+      option: 'auth',
+      toOption: (r, ctx) => (r.bearer ? [ctx.bearer(r.bearer, authScope(r))] : undefined),
+      toArgv: (v, f) => {
+        const a = authArgs(v, 'bearer');
+        return a?.kind === 'bearer' ? [f, a.token, ...scopeArgv(a)] : undefined;
+      },
+    }),
   },
   {
     names: ['-b', '--cookie'],
@@ -178,6 +309,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'cookies for the first URL (a name=value string, stored as host-only cookies), or a cookie file to load (repeatable)',
     commands: REQ,
     apply: (st, v) => st.req.cookies.push(v),
+    // always a jar (empty without -b), which -c writes after the run
+    option: link({ option: 'cookies', toOption: cookieJar }),
   },
   {
     names: ['-c', '--cookie-jar'],
@@ -195,6 +328,7 @@ export const FLAGS: readonly FlagSpec[] = [
       if (v.split(':').length < 4) throw new ArgError(`${f} needs HOST1:PORT1:HOST2:PORT2 (HOST1 may be empty), got '${v}'`, f, st.command);
       st.req.connectTo.push(v);
     },
+    option: link({ option: 'connectTo', toOption: (r) => r.connectTo, toArgv: repeated }),
   },
   {
     names: ['--cacert'],
@@ -202,6 +336,15 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'also trust the CA certificate(s) in this PEM file (repeatable)',
     commands: REQ,
     apply: (st, v) => st.req.cacert.push(v),
+    // no inverse: the option holds PEM text, the flag a file name
+    option: link({
+      option: 'ca',
+      toOption: async (r, ctx) => {
+        const ca: string[] = [];
+        for (const file of r.cacert) ca.push((await readFor('--cacert', file, ctx.read)).toString('utf8'));
+        return ca.length ? ca : undefined;
+      },
+    }),
   },
   {
     names: ['--max-redirs'],
@@ -209,6 +352,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'follow at most N redirects (default 20)',
     commands: REQ,
     apply: (st, v, f) => (st.req.maxRedirs = nonNegativeInt(f, v, st.command)),
+    option: link({ option: 'maxRedirects', toOption: (r) => r.maxRedirs, toArgv: single }),
   },
   {
     names: ['--max-time', '-m'],
@@ -216,6 +360,11 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'time limit for the whole chain',
     commands: REQ,
     apply: (st, v, f) => (st.req.maxTime = seconds(f, v, st.command)),
+    option: link({
+      option: 'timeout',
+      toOption: (r) => (r.maxTime !== undefined ? { total: Math.round(r.maxTime * 1000) } : undefined),
+      toArgv: (v, f) => (isPlainObject(v) ? (typeof v.total === 'number' ? [f, String(v.total / 1000)] : []) : undefined),
+    }),
   },
   {
     names: ['--connect-timeout'],
@@ -223,6 +372,11 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'time limit for each connection',
     commands: REQ,
     apply: (st, v, f) => (st.req.connectTimeout = seconds(f, v, st.command)),
+    option: link({
+      option: 'timeout',
+      toOption: (r) => (r.connectTimeout !== undefined ? { connect: Math.round(r.connectTimeout * 1000) } : undefined),
+      toArgv: (v, f) => (isPlainObject(v) ? (typeof v.connect === 'number' ? [f, String(v.connect / 1000)] : []) : undefined),
+    }),
   },
   {
     names: ['-I', '--head'],
@@ -264,7 +418,8 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   // --- hopwise's own ---
   {
-    names: ['--auth-scope'],
+    // sets no option of its own: the -u and --oauth2-bearer links scope their providers with it
+    names: [AUTH_SCOPE],
     value: 'PATTERN',
     help: "where -u / --oauth2-bearer are applied, re-applied on every hop in scope: 'api.example.com', '*.example.com' (repeatable; default: the first origin)",
     commands: REQ,
@@ -282,6 +437,7 @@ export const FLAGS: readonly FlagSpec[] = [
       if (!v || /\s/.test(v)) throw new ArgError(`${f} needs a host pattern such as api.example.com or *.example.com, got '${v}'`, f, st.command);
       st.req.trust.push(v);
     },
+    option: link({ option: 'trust', toOption: (r) => r.trust, toArgv: repeated }),
   },
   {
     names: ['--sensitive-header'],
@@ -292,18 +448,21 @@ export const FLAGS: readonly FlagSpec[] = [
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new ArgError(`${f} needs a header name, got '${v}'`, f, st.command);
       st.req.sensitiveHeaders.push(v.toLowerCase());
     },
+    option: link({ option: 'sensitiveHeaders', toOption: (r) => r.sensitiveHeaders, toArgv: repeated }),
   },
   {
     names: ['--allow-downgrade'],
     help: 'follow https: to http: redirects (credentials and Secure cookies stay behind)',
     commands: REQ,
     apply: (st) => (st.req.allowDowngrade = true),
+    option: link({ option: 'allowDowngrade', toOption: (r) => r.allowDowngrade, toArgv: onOff }),
   },
   {
     names: ['--follow-meta-refresh'],
     help: 'follow <meta http-equiv="refresh"> and Refresh: in 200 HTML pages like a redirect',
     commands: REQ,
     apply: (st) => (st.req.followMetaRefresh = true),
+    option: link({ option: 'followMetaRefresh', toOption: (r) => r.followMetaRefresh, toArgv: onOff }),
   },
   {
     names: ['--cross-origin-body'],
@@ -314,6 +473,7 @@ export const FLAGS: readonly FlagSpec[] = [
       if (v !== 'error' && v !== 'send') throw new ArgError(`${f} needs 'error' or 'send', got '${v}'`, f, st.command);
       st.req.crossOriginBody = v;
     },
+    option: link({ option: 'crossOriginBody', toOption: (r) => r.crossOriginBody, toArgv: single }),
   },
   {
     names: ['--json'],
@@ -361,6 +521,47 @@ export const FLAGS: readonly FlagSpec[] = [
 
 const BY_NAME = new Map<string, FlagSpec>();
 for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
+
+/** Session options from the parsed flags: every flag's `option` link, in table order. */
+export async function optionsFromArgs(r: RequestArgs, ctx: OptionContext): Promise<SessionOptions> {
+  const out: Record<string, unknown> = {};
+  for (const f of FLAGS) {
+    if (!f.option) continue;
+    const v: unknown = await f.option.toOption(r, ctx);
+    if (v === undefined) continue;
+    const key = f.option.option;
+    const prev = out[key];
+    if (Array.isArray(prev) && Array.isArray(v)) out[key] = [...prev, ...v];
+    else if (isPlainObject(prev) && isPlainObject(v)) out[key] = { ...prev, ...v };
+    else out[key] = v;
+  }
+  return out as SessionOptions;
+}
+
+/**
+ * The arguments that give Session option `option` a plain `value` (a lab case's `options` or
+ * `auth`), from every flag linked to the option, in table order. Throws when no flag can say it.
+ */
+export function argvForOption(option: string, value: unknown): string[] {
+  const argv: string[] = [];
+  let said = false;
+  for (const f of FLAGS) {
+    if (f.option?.option !== option || !f.option.toArgv) continue;
+    const a = f.option.toArgv(value, f.names[0]!);
+    if (a === undefined) continue;
+    argv.push(...a);
+    said = true;
+  }
+  if (!said) throw new Error(`no CLI flag sets the Session option '${option}' to this value`);
+  return argv;
+}
+
+/** The flag (first name) that sets Session option `option`. */
+export function flagForOption(option: OptionName): string {
+  const f = FLAGS.find((x) => x.option?.option === option);
+  if (!f) throw new Error(`no CLI flag sets the Session option '${option}'`);
+  return f.names[0]!;
+}
 
 function suggest(flag: string, command: CommandName): string {
   const names = FLAGS.filter((f) => f.commands.includes(command)).flatMap((f) => f.names.filter((n) => n.startsWith('--')));
@@ -514,6 +715,7 @@ export function effectiveMethod(r: RequestArgs): string {
 export async function resolveBody(
   parts: readonly DataPart[],
   readFile: (path: string) => Promise<Buffer>,
+  stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<{ body: Buffer; contentType: string } | undefined> {
   if (parts.length === 0) return undefined;
   const chunks: Buffer[] = [];
@@ -523,7 +725,7 @@ export async function resolveBody(
       const file = p.value.slice(1);
       let data: Buffer;
       try {
-        data = file === '-' ? await readStdin() : await readFile(file);
+        data = file === '-' ? await readAll(stdin) : await readFile(file);
       } catch (e) {
         throw new ArgError(`${p.mode === 'binary' ? '--data-binary' : '-d'} @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, p.mode === 'binary' ? '--data-binary' : '-d');
       }
@@ -535,9 +737,9 @@ export async function resolveBody(
   return { body: Buffer.concat(chunks), contentType: 'application/x-www-form-urlencoded' };
 }
 
-async function readStdin(): Promise<Buffer> {
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
   return Buffer.concat(chunks);
 }
 

@@ -11,7 +11,7 @@ import { hopsForOutput, SECRETS_NOTE, writeHar } from './trace.js';
  * diagnosed because no hop got a response at all (bad URL, connection refused on the first hop...).
  */
 export async function doctorCommand(r: RequestArgs, io: CliIO): Promise<number> {
-  const result = await runChain(r);
+  const result = await runChain(r, io.stdin);
   const findings = diagnose(result.hops, result.error);
   const answered = result.hops.some((h) => h.status > 0);
   const code = !answered && result.error ? 2 : hasProblems(findings) ? 1 : 0;

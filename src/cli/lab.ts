@@ -49,12 +49,16 @@ export async function labCommand(opts: { host?: string; json: boolean }, io: Cli
   } else {
     write(io.stdout, labBanner(lab, shouldColor(io.stdout, io.env)));
   }
+  // the signal handlers are removed again, so running the command in-process leaves none behind
+  let stop = () => {};
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+    stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     until?.then(stop, stop);
   });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   await lab.close();
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basic, bearer, CookieJar, HopwiseError, Session, type Hop, type SessionOptions } from '../index.js';
-import { ArgError, effectiveMethod, resolveBody, type RequestArgs } from './args.js';
+import { effectiveMethod, optionsFromArgs, resolveBody, type RequestArgs } from './args.js';
 
 /** Characters of the final body kept in `response.bodyPreview` (the JSON output). */
 const PREVIEW = 2048;
@@ -26,71 +26,14 @@ export interface ChainResult {
   cookieJarWritten?: string;
 }
 
-/** Options for the Session, as the flags say. Exported for tests. */
+/**
+ * Options for the Session, as the flags say: derived from the flag table's option links
+ * (`optionsFromArgs`), plus the jar that `-c` writes. Exported for tests.
+ */
 export async function sessionOptions(r: RequestArgs, read: (p: string) => Promise<Buffer> = readFile): Promise<{ options: SessionOptions; jar: CookieJar }> {
-  const ca: string[] = [];
-  for (const file of r.cacert) {
-    try {
-      ca.push((await read(file)).toString('utf8'));
-    } catch (e) {
-      throw new ArgError(`--cacert ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '--cacert');
-    }
-  }
-
-  let jar: CookieJar | undefined;
-  const cookieStrings: string[] = [];
-  for (const b of r.cookies) {
-    if (b.includes('=')) {
-      cookieStrings.push(b);
-      continue;
-    }
-    if (jar) throw new ArgError(`-b ${b}: only one cookie file can be loaded (give the others as name=value strings)`, '-b');
-    try {
-      jar = await CookieJar.loadFromFile(b);
-    } catch (e) {
-      throw new ArgError(`-b ${b}: not a name=value string and not a readable cookie file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '-b');
-    }
-  }
-  jar ??= new CookieJar();
-  for (const s of cookieStrings) {
-    for (const part of s.split(';')) {
-      const pair = part.trim();
-      if (!pair) continue;
-      if (!pair.includes('=')) throw new ArgError(`-b '${s}': '${pair}' is not name=value`, '-b');
-      // like a cookie the first host set itself: host-only, Path=/ (it does not follow to other hosts)
-      const res = jar.setCookie(`${pair}; Path=/`, r.url);
-      if (!res.stored) throw new ArgError(`-b '${pair}': the jar refused it (${res.reason}: ${res.detail})`, '-b');
-    }
-  }
-
-  const headers: Record<string, string> = {};
-  for (const [name, value] of r.headers) {
-    const k = name.toLowerCase();
-    headers[k] = headers[k] !== undefined ? `${headers[k]}, ${value}` : value;
-  }
-  const auth = [];
-  const scope = r.authScope.length ? { scope: r.authScope } : undefined;
-  if (r.user) auth.push(basic(r.user.name, r.user.password, scope));
-  if (r.bearer) auth.push(bearer(r.bearer, scope));
-
-  const options: SessionOptions = {
-    headers,
-    cookies: jar,
-    connectTo: r.connectTo,
-    trust: r.trust,
-    sensitiveHeaders: r.sensitiveHeaders,
-    allowDowngrade: r.allowDowngrade,
-    followMetaRefresh: r.followMetaRefresh,
-  };
-  if (auth.length) options.auth = auth;
-  if (ca.length) options.ca = ca;
-  if (r.maxRedirs !== undefined) options.maxRedirects = r.maxRedirs;
-  if (r.crossOriginBody) options.crossOriginBody = r.crossOriginBody;
-  if (r.maxTime !== undefined || r.connectTimeout !== undefined) {
-    options.timeout = {};
-    if (r.maxTime !== undefined) options.timeout.total = Math.round(r.maxTime * 1000);
-    if (r.connectTimeout !== undefined) options.timeout.connect = Math.round(r.connectTimeout * 1000);
-  }
+  const options = await optionsFromArgs(r, { read, basic, bearer, CookieJar });
+  const jar = options.cookies;
+  if (!(jar instanceof CookieJar)) throw new Error('the -b option link always makes a cookie jar');
   return { options, jar };
 }
 
@@ -117,9 +60,10 @@ function rawHeadersFor(hops: readonly Hop[], r: RequestArgs): Record<string, str
   });
 }
 
-export async function runChain(r: RequestArgs): Promise<ChainResult> {
+/** `stdin` is what `-d @-` reads (the command's CliIO.stdin). */
+export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream): Promise<ChainResult> {
   const { options, jar } = await sessionOptions(r);
-  const body = await resolveBody(r.data, (p) => readFile(p));
+  const body = await resolveBody(r.data, (p) => readFile(p), stdin);
   const method = effectiveMethod(r);
   const initHeaders: Record<string, string> = {};
   if (body && !r.headers.some(([n]) => n.toLowerCase() === 'content-type')) initHeaders['content-type'] = body.contentType;

@@ -1,54 +1,11 @@
 /**
- * Running the lab's scenario cases: as CLI arguments (for `hopwise lab` hints and the end-to-end
- * test), as Session options (for `hopwise demo`), the doctor finding codes each case must produce,
- * and the check of an outcome against the lab's expectations and what the lab received.
+ * Running the lab's scenario cases: as CLI arguments (for the end-to-end test), as Session options
+ * (for `hopwise demo`), and the check of an outcome against the lab's expectations (the outcome,
+ * what the lab received, and the doctor finding codes the case lists in `findings`).
  */
 import type { ExpectCase, ReceivedRequest, ScenarioInfo } from '../lab/index.js';
 import { bearer, header as headerProvider, type Hop, type SessionOptions } from '../index.js';
-import type { FindingCode } from '../doctor/index.js';
-
-/**
- * The finding codes the doctor must report for each case (`scenario/case`), info notes included.
- * The demo and the end-to-end test fail when the doctor says anything else.
- */
-export const EXPECTED_FINDINGS: Record<string, FindingCode[]> = {
-  'same-origin-auth/raw-header': [],
-  'cross-origin-auth/raw-header': ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
-  'cross-origin-auth/trust': [],
-  'cross-origin-auth/scoped-provider': [],
-  'cross-origin-auth/cross-port': ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
-  'open-redirect/trusted-raw-header': ['credential-stripped-cross-origin', 'secret-header-stripped'],
-  'open-redirect/scoped-provider': ['credential-stripped-cross-origin'],
-  'post-redirects/301': ['post-became-get'],
-  'post-redirects/302': ['post-became-get'],
-  'post-redirects/303': [],
-  'post-redirects/307': [],
-  'post-redirects/308': [],
-  'post-redirects/303-put': [],
-  'login-session/get': [],
-  'login-session/post': ['post-became-get'],
-  'cookie-path/path-app': ['cookie-withheld-path', 'unauthorized-after-redirect'],
-  'cookie-path/path-root-fix': [],
-  'meta-refresh/meta-default': ['client-side-redirect'],
-  'meta-refresh/meta-follow': ['client-side-redirect'],
-  'meta-refresh/script': ['client-side-redirect'],
-  'subdomain-cookie/host-only': ['cookie-withheld-host-only', 'unauthorized-after-redirect'],
-  'subdomain-cookie/domain-fix': [],
-  'https-upgrade/upgrade': [],
-  'https-upgrade/secure-over-http': ['set-cookie-rejected-secure-from-insecure', 'unauthorized-after-redirect'],
-  'https-downgrade/default': ['downgrade-refused'],
-  'https-downgrade/allow-downgrade': ['downgrade-followed', 'credential-stripped-cross-origin', 'cookie-withheld-secure'],
-  'round-robin/in-memory': ['session-cookie-replaced', 'unauthorized-after-redirect'],
-  'round-robin/shared-store': [],
-  'redirect-loop/self': ['redirect-loop'],
-  'redirect-loop/two-step': ['redirect-loop'],
-  'long-chain/over-limit': ['too-many-redirects'],
-  'long-chain/raised-limit': [],
-  'long-chain/short': [],
-  'upload-307/default': ['cross-origin-body-refused'],
-  'upload-307/send': ['cross-origin-body-sent', 'credential-stripped-cross-origin'],
-  'api-key-header/raw-header': ['secret-header-stripped'],
-};
+import { argvForOption, flagForOption } from './args.js';
 
 export interface LabAccess {
   connectTo: readonly string[];
@@ -56,44 +13,22 @@ export interface LabAccess {
   ca: string;
 }
 
-/** The `hopwise trace|doctor` arguments (after the command) that run one case. */
+/**
+ * The `hopwise trace|doctor` arguments (after the command) that run one case: the request as -X,
+ * -H and --data-raw, and every Session option of the case (`options`, `auth`, the lab's connectTo
+ * and CA) as the flags the flag table links to it (`argvForOption`).
+ */
 export function caseArgv(c: ExpectCase, lab: Pick<LabAccess, 'connectTo' | 'caPath'>): string[] {
   const argv: string[] = [];
   const method = c.request.method.toUpperCase();
   if (method !== 'GET' || c.request.body !== undefined) argv.push('-X', method);
-  for (const [k, v] of Object.entries(c.request.headers ?? {})) argv.push('-H', `${k}: ${v}`);
+  // raw request headers are what -H sets (the CLI's `headers` option)
+  if (c.request.headers) argv.push(...argvForOption('headers', c.request.headers));
   if (c.request.body !== undefined) argv.push('--data-raw', c.request.body);
-  for (const [k, v] of Object.entries(c.options ?? {})) {
-    switch (k) {
-      case 'trust':
-        for (const t of v as string[]) argv.push('--trust', t);
-        break;
-      case 'followMetaRefresh':
-        if (v) argv.push('--follow-meta-refresh');
-        break;
-      case 'allowDowngrade':
-        if (v) argv.push('--allow-downgrade');
-        break;
-      case 'maxRedirects':
-        argv.push('--max-redirs', String(v));
-        break;
-      case 'crossOriginBody':
-        argv.push('--cross-origin-body', String(v));
-        break;
-      case 'sensitiveHeaders':
-        for (const h of v as string[]) argv.push('--sensitive-header', h);
-        break;
-      default:
-        throw new Error(`case option '${k}' has no CLI flag`);
-    }
-  }
-  if (c.auth) {
-    if (c.auth.kind !== 'bearer') throw new Error(`a scoped '${c.auth.kind}' provider has no CLI flag`);
-    argv.push('--oauth2-bearer', c.auth.token);
-    for (const s of c.auth.scope ?? []) argv.push('--auth-scope', s);
-  }
-  for (const rule of lab.connectTo) argv.push('--connect-to', rule);
-  argv.push('--cacert', lab.caPath);
+  for (const [k, v] of Object.entries(c.options ?? {})) argv.push(...argvForOption(k, v));
+  if (c.auth) argv.push(...argvForOption('auth', c.auth));
+  argv.push(...argvForOption('connectTo', lab.connectTo));
+  argv.push(flagForOption('ca'), lab.caPath);
   argv.push(c.request.url);
   return argv;
 }
@@ -156,10 +91,9 @@ export function checkCase(c: ExpectCase, run: CaseRun, received: readonly Receiv
   return problems;
 }
 
-/** Compares finding codes with the expectation (as sets); returns a problem or undefined. */
-export function checkFindings(key: string, codes: readonly string[]): string | undefined {
-  const want = EXPECTED_FINDINGS[key];
-  if (!want) return undefined;
+/** Compares finding codes with the case's `findings` (as sets); returns a problem or undefined. */
+export function checkFindings(c: Pick<ExpectCase, 'findings'>, codes: readonly string[]): string | undefined {
+  const want = c.findings;
   const got = [...new Set(codes)].sort();
   const exp = [...new Set(want)].sort();
   if (got.join(',') === exp.join(',')) return undefined;

@@ -30,7 +30,7 @@ export async function writeHar(file: string, result: ChainResult, r: RequestArgs
 
 /** Returns the exit code: 0 a final response arrived, 1 the chain stopped with an error. */
 export async function traceCommand(r: RequestArgs, io: CliIO): Promise<number> {
-  const result = await runChain(r);
+  const result = await runChain(r, io.stdin);
   if (r.showSecrets) write(io.stderr, SECRETS_NOTE);
   if (r.json) {
     const out: Record<string, unknown> = { hops: hopsForOutput(result, r.showSecrets) };

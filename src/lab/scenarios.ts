@@ -4,7 +4,7 @@
  * logical (default ports 80/443, and 8080 for the cross-port case); they do not depend on the real
  * ports the lab listens on, so scenario data is static.
  */
-import type { ScenarioInfo, ExpectCase } from './types.js';
+import type { ScenarioInfo, ExpectCase, FindingCode } from './types.js';
 import {
   type LabResponse,
   type RequestContext,
@@ -98,6 +98,7 @@ const sameOriginAuth = def<null>({
         {
           name: 'raw-header',
           setup: 'Authorization set as a raw request header',
+          findings: [],
           request: { method: 'GET', url: `${API}/same-origin-auth/start`, headers: { authorization: BEARER } },
           outcome: { status: 200, url: `${API}/same-origin-auth/resource`, bodyIncludes: 'authorized', redirects: 1 },
           reached: [
@@ -139,6 +140,7 @@ const crossOriginAuth = def<null>({
         {
           name: 'raw-header',
           setup: 'Authorization set as a raw request header, no trust',
+          findings: ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${API}/cross-origin-auth/start`, headers: { authorization: BEARER } },
           outcome: { status: 401, url: `${CDN}/cross-origin-auth/resource`, bodyIncludes: 'no Authorization', redirects: 1 },
           reached: [
@@ -149,6 +151,7 @@ const crossOriginAuth = def<null>({
         {
           name: 'trust',
           setup: "Authorization as a raw header, and trust: ['cdn.hopwise.test']",
+          findings: [],
           request: { method: 'GET', url: `${API}/cross-origin-auth/start`, headers: { authorization: BEARER } },
           options: { trust: [HOSTS.cdn] },
           outcome: { status: 200, url: `${CDN}/cross-origin-auth/resource`, bodyIncludes: 'authorized', redirects: 1 },
@@ -157,6 +160,7 @@ const crossOriginAuth = def<null>({
         {
           name: 'scoped-provider',
           setup: "bearer(token, { scope: ['api.hopwise.test', 'cdn.hopwise.test'] }), no raw header",
+          findings: [],
           request: { method: 'GET', url: `${API}/cross-origin-auth/start` },
           auth: { kind: 'bearer', token: LAB_TOKEN, scope: [HOSTS.api, HOSTS.cdn] },
           outcome: { status: 200, url: `${CDN}/cross-origin-auth/resource`, bodyIncludes: 'authorized', redirects: 1 },
@@ -168,6 +172,7 @@ const crossOriginAuth = def<null>({
         {
           name: 'cross-port',
           setup: 'Authorization as a raw header; http://api.hopwise.test → http://api.hopwise.test:8080 (same host, other port)',
+          findings: ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${API_HTTP}/cross-origin-auth/port-start`, headers: { authorization: BEARER } },
           outcome: { status: 401, url: `${API_ALT}/cross-origin-auth/resource`, bodyIncludes: 'no Authorization', redirects: 1 },
           reached: [{ url: `${API_ALT}/cross-origin-auth/resource`, headers: { absent: ['authorization'] } }],
@@ -209,6 +214,7 @@ const openRedirect = def<null>({
         {
           name: 'trusted-raw-header',
           setup: "Authorization and X-Api-Key as raw headers, trust: ['api.hopwise.test']",
+          findings: ['credential-stripped-cross-origin', 'secret-header-stripped'],
           request: {
             method: 'GET',
             url: `${API}/open-redirect/start`,
@@ -225,6 +231,7 @@ const openRedirect = def<null>({
         {
           name: 'scoped-provider',
           setup: "bearer(token, { scope: 'api.hopwise.test' })",
+          findings: ['credential-stripped-cross-origin'],
           request: { method: 'GET', url: `${API}/open-redirect/start` },
           auth: { kind: 'bearer', token: LAB_TOKEN, scope: [HOSTS.api] },
           outcome: { status: 200, url: EVIL_TARGET, bodyIncludes: '"leaked":[]', redirects: 2 },
@@ -266,6 +273,9 @@ function postCase(code: number, method = 'POST'): ExpectCase {
   return {
     name: method === 'POST' ? String(code) : `${code}-${method.toLowerCase()}`,
     setup: `${method} with a ${Buffer.byteLength(POST_BODY)}-byte form body, answered by ${code}`,
+    // the doctor names the rewrite where the client chose it (a POST answered by 301 or 302); a 303
+    // asks for GET, and 307/308 keep the method
+    findings: method === 'POST' && (code === 301 || code === 302) ? ['post-became-get'] : [],
     request: {
       method,
       url: `${API}/post-redirects/${code}`,
@@ -338,6 +348,7 @@ const loginSession = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'get',
           setup: 'a session with a cookie jar',
+          findings: [],
           request: { method: 'GET', url: `${APP}/login-session/login` },
           outcome: { status: 200, url: `${APP}/login-session/dashboard`, bodyIncludes: 'Hello, alice', redirects: 1 },
           reached: [{ url: `${APP}/login-session/dashboard`, cookies: { present: ['sid'] } }],
@@ -345,6 +356,7 @@ const loginSession = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'post',
           setup: 'POST user=alice with a cookie jar (302 turns it into GET)',
+          findings: ['post-became-get'],
           request: {
             method: 'POST',
             url: `${APP}/login-session/login`,
@@ -391,6 +403,7 @@ const cookiePath = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'path-app',
           setup: 'a session with a cookie jar',
+          findings: ['cookie-withheld-path', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${APP}/cookie-path/login` },
           outcome: { status: 401, url: `${APP}/cookie-path/dashboard`, bodyIncludes: 'no session', redirects: 1 },
           reached: [{ url: `${APP}/cookie-path/dashboard`, cookies: { absent: ['sid'] } }],
@@ -398,6 +411,7 @@ const cookiePath = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'path-root-fix',
           setup: 'a session with a cookie jar; the server sets Path=/',
+          findings: [],
           request: { method: 'GET', url: `${APP}/cookie-path/login-fixed` },
           outcome: { status: 200, url: `${APP}/cookie-path/dashboard`, bodyIncludes: 'Hello, alice', redirects: 1 },
           reached: [{ url: `${APP}/cookie-path/dashboard`, cookies: { present: ['sid'] } }],
@@ -441,6 +455,7 @@ const metaRefresh = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'meta-default',
           setup: 'a session with a cookie jar, default options',
+          findings: ['client-side-redirect'],
           request: { method: 'GET', url: `${APP}/meta-refresh/start` },
           outcome: { status: 200, url: `${APP}/meta-refresh/start`, bodyIncludes: 'http-equiv="refresh"', redirects: 0 },
           notReached: [`${APP}/meta-refresh/next`],
@@ -448,6 +463,7 @@ const metaRefresh = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'meta-follow',
           setup: 'followMetaRefresh: true (CLI --follow-meta-refresh)',
+          findings: ['client-side-redirect'],
           request: { method: 'GET', url: `${APP}/meta-refresh/start` },
           options: { followMetaRefresh: true },
           outcome: { status: 200, url: `${APP}/meta-refresh/next`, bodyIncludes: 'Hello, alice' },
@@ -456,6 +472,7 @@ const metaRefresh = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'script',
           setup: 'a session with a cookie jar, any options',
+          findings: ['client-side-redirect'],
           request: { method: 'GET', url: `${APP}/meta-refresh/script` },
           outcome: { status: 200, url: `${APP}/meta-refresh/script`, bodyIncludes: 'location.href', redirects: 0 },
           notReached: [`${APP}/meta-refresh/next`],
@@ -505,6 +522,7 @@ const subdomainCookie = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'host-only',
           setup: 'a session with a cookie jar',
+          findings: ['cookie-withheld-host-only', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${APP}/subdomain-cookie/login` },
           outcome: { status: 401, url: `${API}/subdomain-cookie/me`, bodyIncludes: 'no session', redirects: 1 },
           reached: [{ url: `${API}/subdomain-cookie/me`, cookies: { absent: ['sid'] } }],
@@ -512,6 +530,7 @@ const subdomainCookie = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'domain-fix',
           setup: 'a session with a cookie jar; the server sets Domain=hopwise.test',
+          findings: [],
           request: { method: 'GET', url: `${APP}/subdomain-cookie/login-domain` },
           outcome: { status: 200, url: `${API}/subdomain-cookie/me`, bodyIncludes: 'Hello, alice', redirects: 1 },
           reached: [{ url: `${API}/subdomain-cookie/me`, cookies: { present: ['sid'] } }],
@@ -553,6 +572,7 @@ const httpsUpgrade = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'upgrade',
           setup: 'a session with a cookie jar; Authorization as a raw header',
+          findings: [],
           request: { method: 'GET', url: `${APP_HTTP}/https-upgrade/start`, headers: { authorization: BEARER } },
           outcome: { status: 200, url: `${APP}/https-upgrade/page`, bodyIncludes: 'Hello, alice', redirects: 1 },
           reached: [{ url: `${APP}/https-upgrade/page`, cookies: { present: ['sid'] }, headers: { present: ['authorization'] } }],
@@ -560,6 +580,7 @@ const httpsUpgrade = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'secure-over-http',
           setup: 'a session with a cookie jar; the server sets Secure over http',
+          findings: ['set-cookie-rejected-secure-from-insecure', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${APP_HTTP}/https-upgrade/start-secure` },
           outcome: { status: 401, url: `${APP}/https-upgrade/page`, bodyIncludes: 'no session', redirects: 1 },
           reached: [{ url: `${APP}/https-upgrade/page`, cookies: { absent: ['sid'] } }],
@@ -601,6 +622,7 @@ const httpsDowngrade = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'default',
           setup: 'Authorization as a raw header, default options',
+          findings: ['downgrade-refused'],
           request: { method: 'GET', url: `${APP}/https-downgrade/start`, headers: { authorization: BEARER } },
           outcome: { error: 'ERR_INSECURE_REDIRECT' },
           reached: [{ url: `${APP}/https-downgrade/start`, headers: { present: ['authorization'] } }],
@@ -609,6 +631,7 @@ const httpsDowngrade = def<{ sessions: Map<string, string | null> }>({
         {
           name: 'allow-downgrade',
           setup: 'Authorization as a raw header, allowDowngrade: true',
+          findings: ['downgrade-followed', 'credential-stripped-cross-origin', 'cookie-withheld-secure'],
           request: { method: 'GET', url: `${APP}/https-downgrade/start`, headers: { authorization: BEARER } },
           options: { allowDowngrade: true },
           outcome: { status: 200, url: `${APP_HTTP}/https-downgrade/landing`, bodyIncludes: '"authorization":false,"cookies":[]', redirects: 1 },
@@ -664,6 +687,7 @@ const roundRobin = def<RoundRobinState>({
         {
           name: 'in-memory',
           setup: 'a session with a cookie jar',
+          findings: ['session-cookie-replaced', 'unauthorized-after-redirect'],
           request: { method: 'GET', url: `${APP}/round-robin/login` },
           outcome: {
             status: 401,
@@ -677,6 +701,7 @@ const roundRobin = def<RoundRobinState>({
         {
           name: 'shared-store',
           setup: 'a session with a cookie jar; the backends share a session store',
+          findings: [],
           request: { method: 'GET', url: `${APP}/round-robin/shared/login` },
           outcome: {
             status: 200,
@@ -743,6 +768,7 @@ const redirectLoop = def<null>({
         {
           name: 'self',
           setup: 'default options',
+          findings: ['redirect-loop'],
           request: { method: 'GET', url: `${APP}/redirect-loop/loop` },
           outcome: { error: 'ERR_REDIRECT_LOOP' },
           reached: [{ url: `${APP}/redirect-loop/loop` }],
@@ -750,6 +776,7 @@ const redirectLoop = def<null>({
         {
           name: 'two-step',
           setup: 'default options',
+          findings: ['redirect-loop'],
           request: { method: 'GET', url: `${APP}/redirect-loop/a` },
           outcome: { error: 'ERR_REDIRECT_LOOP' },
           reached: [{ url: `${APP}/redirect-loop/a` }, { url: `${APP}/redirect-loop/b` }],
@@ -785,6 +812,7 @@ const longChain = def<null>({
         {
           name: 'over-limit',
           setup: 'default options (maxRedirects 20)',
+          findings: ['too-many-redirects'],
           request: { method: 'GET', url: `${APP}/long-chain/chain/25` },
           outcome: { error: 'ERR_TOO_MANY_REDIRECTS' },
           notReached: [`${APP}/long-chain/chain/0`],
@@ -792,6 +820,7 @@ const longChain = def<null>({
         {
           name: 'raised-limit',
           setup: 'maxRedirects: 30',
+          findings: [],
           request: { method: 'GET', url: `${APP}/long-chain/chain/25` },
           options: { maxRedirects: 30 },
           outcome: { status: 200, url: `${APP}/long-chain/chain/0`, bodyIncludes: 'end of chain', redirects: 25 },
@@ -799,6 +828,7 @@ const longChain = def<null>({
         {
           name: 'short',
           setup: 'default options',
+          findings: [],
           request: { method: 'GET', url: `${APP}/long-chain/chain/5` },
           outcome: { status: 200, url: `${APP}/long-chain/chain/0`, bodyIncludes: 'end of chain', redirects: 5 },
         },
@@ -820,9 +850,10 @@ const longChain = def<null>({
 // 13. 307 that resends an upload to another origin
 // ---------------------------------------------------------------------------------------------
 const UPLOAD_BODY = 'x'.repeat(1024);
-const uploadCase = (name: string, setup: string, options?: Record<string, unknown>): ExpectCase => ({
+const uploadCase = (name: string, setup: string, findings: FindingCode[], options?: Record<string, unknown>): ExpectCase => ({
   name,
   setup,
+  findings,
   request: {
     method: 'PUT',
     url: `${S3}/upload-307/bucket/key`,
@@ -856,8 +887,8 @@ const upload307 = def<{ objects: Map<string, number> }>({
         'Refuse with ERR_CROSS_ORIGIN_BODY by default (eu.s3 never reached); with crossOriginBody: "send" (or trust: [eu.s3.hopwise.test]) resend PUT with all 1024 bytes; Authorization stays behind unless trusted.',
       cause: 'A 307 to another origin asks for the request body to be resent there.',
       cases: [
-        uploadCase('default', 'PUT of 1024 bytes, default options'),
-        uploadCase('send', "PUT of 1024 bytes, crossOriginBody: 'send'", { crossOriginBody: 'send' }),
+        uploadCase('default', 'PUT of 1024 bytes, default options', ['cross-origin-body-refused']),
+        uploadCase('send', "PUT of 1024 bytes, crossOriginBody: 'send'", ['cross-origin-body-sent', 'credential-stripped-cross-origin'], { crossOriginBody: 'send' }),
       ],
     },
   },
@@ -905,6 +936,7 @@ const apiKeyHeader = def<null>({
         {
           name: 'raw-header',
           setup: 'X-Api-Key as a raw request header',
+          findings: ['secret-header-stripped'],
           request: { method: 'GET', url: `${API}/api-key-header/start`, headers: { 'x-api-key': LAB_API_KEY } },
           outcome: { status: 200, url: `${CDN}/api-key-header/asset`, bodyIncludes: '"apiKeyReceived":false', redirects: 1 },
           reached: [

@@ -1,7 +1,11 @@
 /**
  * Public types of the lab (`hopwise/lab`). Plain data only: the lab is a server and depends on
- * nothing else in hopwise.
+ * nothing else in hopwise (the one type import below names the doctor's finding codes; it emits no
+ * code).
  */
+import type { FindingCode } from '../doctor/index.js';
+
+export type { FindingCode };
 
 /** One request as the lab saw it (the server side of a hop). */
 export interface ReceivedRequest {
@@ -45,6 +49,12 @@ export interface ExpectCase {
   name: string;
   /** The client setup in words. */
   setup: string;
+  /**
+   * The finding codes hopwise's doctor reports for this case, `info` notes included (compared as a
+   * set). The one record of them: `hopwise demo`, the CLI end-to-end test and the README's table
+   * of scenarios are checked against it.
+   */
+  findings: FindingCode[];
   /** The first request. Headers here are set by the user as raw request headers. */
   request: { method: string; url: string; headers?: Record<string, string>; body?: string };
   /**
