@@ -12,6 +12,7 @@
  * The CLI's Session options (`optionsFromArgs`) and the arguments for a lab case (`argvForOption`)
  * are both derived from the `option` links, so a flag for a new option is one entry here.
  */
+import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
 import type { basic, bearer, CookieJar, SessionOptions } from '../index.js';
 
@@ -216,7 +217,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'request method (default GET, or POST with -d)',
     commands: REQ,
     apply: (st, v, f) => {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new ArgError(`${f} needs an HTTP method such as POST, got '${v}'`, f, st.command);
+      if (!isToken(v)) throw new ArgError(`${f} needs an HTTP method such as POST, got '${v}'`, f, st.command);
       st.req.method = v;
     },
   },
@@ -229,7 +230,7 @@ export const FLAGS: readonly FlagSpec[] = [
       const colon = v.indexOf(':');
       if (colon <= 0) throw new ArgError(`${f} needs 'Name: value', got '${v}'`, f, st.command);
       const name = v.slice(0, colon).trim();
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ArgError(`${f}: '${name}' is not a valid header name`, f, st.command);
+      if (!isToken(name)) throw new ArgError(`${f}: '${name}' is not a valid header name`, f, st.command);
       st.req.headers.push([name, v.slice(colon + 1).trim()]);
     },
     option: link({
@@ -445,7 +446,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'treat header NAME like Authorization: never forwarded to another origin (repeatable)',
     commands: REQ,
     apply: (st, v, f) => {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new ArgError(`${f} needs a header name, got '${v}'`, f, st.command);
+      if (!isToken(v)) throw new ArgError(`${f} needs a header name, got '${v}'`, f, st.command);
       st.req.sensitiveHeaders.push(v.toLowerCase());
     },
     option: link({ option: 'sensitiveHeaders', toOption: (r) => r.sensitiveHeaders, toArgv: repeated }),

@@ -77,7 +77,7 @@ export function whatHopwiseDid(hops: readonly Hop[], error?: { code: string }): 
   for (const [h, d] of all) {
     const name = d.name ?? d.subject;
     if (d.subject === 'header' && d.action === 'stripped' && d.reason === 'cross-origin') add(`stripped ${name} → ${host(h.url)}`);
-    else if (d.subject === 'header' && d.action === 'sent' && h.index > 0 && d.reason !== 'not-sensitive') add(`kept ${name} (${d.reason})`);
+    else if (d.subject === 'header' && d.action === 'sent' && h.index > 0) add(`kept ${name} (${d.reason})`);
     else if (d.subject === 'auth' && d.action === 're-applied') add(`re-applied ${name} for ${host(h.url)} (in scope)`);
     else if (d.subject === 'auth' && d.action === 'withheld' && h.index > 0) add(`withheld ${name} from ${host(h.url)} (out of scope)`);
     else if (d.subject === 'cookie' && d.action === 'withheld') add(`withheld cookie ${name} (${d.reason})`);
