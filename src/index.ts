@@ -5,7 +5,26 @@ export type { SessionOptions, TimeoutOptions, RedirectState } from './options.js
 export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';
 export { HopwiseError, HopwiseOptionError, HopwiseRedirectError, HopwiseNetworkError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { REASONS, describeReason, type ReasonCode } from './trace/reasons.js';
-export type { Hop, Decision, DecisionAction, DecisionSubject, HopTimings } from './trace/types.js';
+export type {
+  Hop,
+  Decision,
+  DecisionAction,
+  DecisionSubject,
+  DecisionOf,
+  HeaderDecision,
+  AuthDecision,
+  CookieDecision,
+  CookieFacts,
+  SetCookieDecision,
+  MethodDecision,
+  BodyDecision,
+  LocationDecision,
+  RedirectDecision,
+  OriginPair,
+  ClientRedirectKind,
+  HopTimings,
+} from './trace/types.js';
+export type { HopMessage } from './session.js';
 export { CookieJar } from './cookies/jar.js';
 export type { Cookie, CookieStore, CookieVerdict, SetCookieResult, SameSite } from './cookies/types.js';
 export { SECRET_LOOKING as SECRET_HEADER_PATTERN } from './credentials/sensitive.js';
