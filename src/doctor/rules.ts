@@ -24,13 +24,12 @@ export interface DiagnosableError {
 
 // ---- the shape of a rule ----------------------------------------------------------------------
 
-/** Where a rule is looking: one hop of the trace (and the whole trace and error, for context). */
+/** Where a rule is looking: one hop of the trace, and the whole trace for context. */
 export interface At {
   hop: Hop;
   /** The hop's position in `trace` (findings report `hop.index`). */
   i: number;
   trace: readonly Hop[];
-  error: DiagnosableError | undefined;
 }
 
 /**
@@ -132,12 +131,12 @@ export function diagnose(hops: readonly Hop[], error?: DiagnosableError | null):
   for (const rule of RULES) {
     if (rule.on === 'decision') {
       trace.forEach((hop, i) => {
-        const at = { hop, i, trace, error: err };
+        const at = { hop, i, trace };
         for (const d of hop.decisions) add(rule.read(d, at));
       });
     } else if (rule.on === 'hop') {
       trace.forEach((hop, i) => {
-        const at = { hop, i, trace, error: err };
+        const at = { hop, i, trace };
         if (rule.where(hop, at)) add(rule.finding(hop, at));
       });
     } else if (err && (rule.errors === 'other' ? !readByName.has(err.code) : rule.errors.includes(err.code))) {
