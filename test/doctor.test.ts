@@ -1,8 +1,15 @@
 // The doctor's rules over hand-written traces: each rule fires on the decisions the session records
-// and stays silent otherwise. Every code in FINDINGS is produced by at least one test here.
+// and stays silent otherwise. Every code in FINDINGS is produced by at least one test here. The
+// decisions are made with the builders the session uses (trace/decisions.ts), with the facts the
+// phases give them, so a test cannot feed the doctor a fact the session never records.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { siteInfo } from '../src/cookies/domain.js';
+import type { Cookie, CookieSendReason, SetCookieRejectReason } from '../src/cookies/types.js';
+import { originPair } from '../src/credentials/origin.js';
 import { diagnose, FINDINGS, hasProblems, trustPatternFor, type Finding } from '../src/doctor/index.js';
+import { RULES } from '../src/doctor/rules.js';
+import * as decide from '../src/trace/decisions.js';
 import type { Decision, Hop } from '../src/trace/types.js';
 
 const produced = new Set<string>();
@@ -39,10 +46,35 @@ function hop(index: number, method: string, url: string, status: number, decisio
     ...extra,
   };
 }
-const followed = (status: number, to: string): Decision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${to}`, facts: { status, to } });
-const stripped = (name: string, from: string, to: string): Decision => ({ subject: 'header', name, action: 'stripped', reason: 'cross-origin', detail: `${name} not forwarded`, facts: { from, to } });
-const sentCookie = (name: string): Decision => ({ subject: 'cookie', name, action: 'sent', reason: 'match', detail: 'match' });
-const stored = (name: string, reason: 'stored' | 'replaced' = 'stored'): Decision => ({ subject: 'set-cookie', name, action: 'stored', reason, detail: reason });
+
+// ---- decisions, as the phases make them ----
+
+/** The origin pair the header policy records for a hop from `from` to `to` (the jar's PSL). */
+const pair = (from: string, to: string) => originPair(new URL(from), new URL(to));
+/** redirect/plan: a followed redirect from `from` to the URL `to`. */
+const followed = (status: number, from: string, to: string): Decision => decide.redirect.followed(status, new URL(from).origin, new URL(to), new URL(to).origin);
+/** credentials/policy: a sensitive caller header not forwarded to another origin. */
+const stripped = (name: string, from: string, to: string): Decision => decide.header.crossOrigin(name, pair(from, to));
+
+type CookieAttrs = Partial<Pick<Cookie, 'value' | 'domain' | 'path' | 'hostOnly' | 'secure'>>;
+/** A cookie as the jar stores it (host-only for app.example.com, Path=/ unless told). */
+function jarCookie(name: string, a: CookieAttrs = {}): Cookie {
+  const t = 1_700_000_000_000;
+  return { name, value: a.value ?? 'v1', domain: a.domain ?? 'app.example.com', path: a.path ?? '/', hostOnly: a.hostOnly ?? true, secure: a.secure ?? false, httpOnly: true, expires: null, creation: t, lastAccess: t };
+}
+/** hop/prepare: a jar cookie sent with this hop's request. */
+const sentCookie = (name: string, a?: CookieAttrs): Decision => decide.cookie.verdict({ cookie: jarCookie(name, a), sent: true, reason: 'match', detail: `${name} matches` });
+/** hop/prepare: a jar cookie withheld; `url` is the request, whose site the session records for a domain verdict. */
+const withheldCookie = (name: string, reason: CookieSendReason, url: string, a?: CookieAttrs): Decision =>
+  decide.cookie.verdict({ cookie: jarCookie(name, a), sent: false, reason, detail: `${name} withheld: ${reason}` }, siteInfo(new URL(url).hostname).site);
+/**
+ * hop/absorb: a Set-Cookie the jar stored. `sentValue`: the value of the cookie of that name this
+ * very request carried, if any (absorb compares it with the stored value).
+ */
+const stored = (name: string, reason: 'stored' | 'replaced' = 'stored', a: CookieAttrs & { sentValue?: string } = {}): Decision =>
+  decide.setCookie.result({ stored: true, cookie: jarCookie(name, a), reason, detail: reason }, a.sentValue);
+/** hop/absorb: a Set-Cookie the jar refused. */
+const rejected = (name: string, reason: SetCookieRejectReason): Decision => decide.setCookie.result({ stored: false, reason, detail: `${name} rejected: ${reason}`, name }, undefined);
 
 after(() => {
   const missing = Object.keys(FINDINGS).filter((c) => !produced.has(c));
@@ -62,8 +94,8 @@ describe('FINDINGS', () => {
 describe('clean traces', () => {
   test('a same-origin redirect that kept everything is clean', () => {
     const hops = [
-      hop(0, 'GET', 'https://api.example.com/a', 302, [{ subject: 'header', name: 'authorization', action: 'sent', reason: 'first-request', detail: '' }, followed(302, 'https://api.example.com')]),
-      hop(1, 'GET', 'https://api.example.com/b', 200, [{ subject: 'header', name: 'authorization', action: 'sent', reason: 'same-origin', detail: '', facts: { from: 'https://api.example.com', to: 'https://api.example.com' } }]),
+      hop(0, 'GET', 'https://api.example.com/a', 302, [decide.header.first('authorization', 'https://api.example.com'), followed(302, 'https://api.example.com/a', 'https://api.example.com/b')]),
+      hop(1, 'GET', 'https://api.example.com/b', 200, [decide.header.kept('authorization', 'same-origin', pair('https://api.example.com/a', 'https://api.example.com/b'))]),
     ];
     assert.deepEqual(run(hops), []);
     assert.equal(hasProblems([]), false);
@@ -76,7 +108,7 @@ describe('clean traces', () => {
 describe('credentials and secret headers', () => {
   test('Authorization stripped on a same-site cross-origin hop is a warning', () => {
     const hops = [
-      hop(0, 'GET', 'https://api.example.com/a', 302, [followed(302, 'https://cdn.example.com')]),
+      hop(0, 'GET', 'https://api.example.com/a', 302, [followed(302, 'https://api.example.com/a', 'https://cdn.example.com/b')]),
       hop(1, 'GET', 'https://cdn.example.com/b', 200, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')]),
     ];
     const fs = run(hops);
@@ -100,16 +132,27 @@ describe('credentials and secret headers', () => {
     const hops = [
       hop(0, 'GET', 'https://a.example.com/', 302),
       hop(1, 'GET', 'https://b.example.com/', 302, [stripped('authorization', 'https://a.example.com', 'https://b.example.com')]),
-      hop(2, 'GET', 'https://a.example.com/x', 200, [{ subject: 'header', name: 'authorization', action: 'stripped', reason: 'stripped-earlier', detail: '' }]),
+      hop(2, 'GET', 'https://a.example.com/x', 200, [decide.header.strippedEarlier('authorization')]),
     ];
     assert.deepEqual(codes(run(hops)), ['credential-stripped-cross-origin']);
   });
   test('an auth provider out of scope after a redirect is a stripped credential; on the first hop it is not', () => {
-    const out: Decision = { subject: 'auth', name: 'authorization', action: 'withheld', reason: 'out-of-scope', detail: '', facts: { provider: 'bearer', url: 'https://evil.test' } };
-    const fs = run([hop(0, 'GET', 'https://api.example.com/', 302), hop(1, 'GET', 'https://evil.test/', 200, [out])]);
+    // what credentials/policy records: the hop's origin, and the pair only after the first request
+    const provider = { name: 'authorization', kind: 'bearer', scope: 'api.example.com' };
+    const afterRedirect = decide.auth.outOfScope({ ...provider, to: 'https://evil.test', pair: pair('https://api.example.com/', 'https://evil.test/') });
+    const fs = run([hop(0, 'GET', 'https://api.example.com/', 302), hop(1, 'GET', 'https://evil.test/', 200, [afterRedirect])]);
     assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
     assert.equal(fs[0]!.facts.to, 'https://evil.test');
-    assert.deepEqual(run([hop(0, 'GET', 'https://other.example.com/', 200, [out])]), []);
+    assert.equal(fs[0]!.facts.provider, true);
+    const firstRequest = decide.auth.outOfScope({ ...provider, to: 'https://other.example.com', pair: undefined });
+    assert.deepEqual(run([hop(0, 'GET', 'https://other.example.com/', 200, [firstRequest])]), []);
+  });
+  test('same site is the jar\'s answer recorded with the decision: github.io hosts are other sites', () => {
+    // the jar counts private suffixes (github.io) as public: alice.github.io and bob.github.io are two sites
+    const fs = run([hop(0, 'GET', 'https://alice.github.io/', 302), hop(1, 'GET', 'https://bob.github.io/', 200, [stripped('authorization', 'https://alice.github.io', 'https://bob.github.io')])]);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
+    assert.equal(fs[0]!.facts.sameSite, false);
+    assert.equal(fs[0]!.severity, 'info');
   });
   test('a secret-looking custom header stripped is secret-header-stripped', () => {
     const hops = [
@@ -144,7 +187,7 @@ describe('credentials and secret headers', () => {
 
 describe('downgrade', () => {
   test('refused, from the decision', () => {
-    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'downgrade-refused', detail: '', facts: { from: 'https://a.example.com', to: 'http://a.example.com' } };
+    const d = decide.redirect.downgradeRefused(302, 'https://a.example.com', 'http://a.example.com');
     const hops = [hop(0, 'GET', 'https://a.example.com/', 302, [d], { location: 'http://a.example.com/x' })];
     const fs = run(hops, { code: 'ERR_INSECURE_REDIRECT', message: 'refused' });
     assert.deepEqual(codes(fs), ['downgrade-refused']);
@@ -155,45 +198,46 @@ describe('downgrade', () => {
     assert.deepEqual(codes(run([], { code: 'ERR_INSECURE_REDIRECT', message: 'refused', hops })), ['downgrade-refused']);
   });
   test('followed with allowDowngrade', () => {
-    const d: Decision = { subject: 'redirect', action: 'followed', reason: 'downgrade-allowed', detail: '', facts: { from: 'https://a.example.com', to: 'http://a.example.com' } };
+    const d = decide.redirect.downgradeAllowed(302, 'https://a.example.com', 'http://a.example.com');
     const hops = [hop(0, 'GET', 'https://a.example.com/', 302, [d]), hop(1, 'GET', 'http://a.example.com/x', 200)];
     assert.deepEqual(codes(run(hops)), ['downgrade-followed']);
   });
 });
 
 describe('cookies withheld', () => {
-  const cases: [Decision['reason'], string, Record<string, string | boolean>][] = [
+  const cases: [CookieSendReason, string, CookieAttrs][] = [
     ['path-mismatch', 'cookie-withheld-path', { path: '/app', domain: 'app.example.com', hostOnly: true }],
     ['domain-mismatch', 'cookie-withheld-domain', { path: '/', domain: 'other.example.com', hostOnly: false }],
     ['host-only', 'cookie-withheld-host-only', { path: '/', domain: 'app.example.com', hostOnly: true }],
     ['secure-only', 'cookie-withheld-secure', { path: '/', domain: 'app.example.com', secure: true }],
     ['expired', 'cookie-withheld-expired', { path: '/', domain: 'app.example.com' }],
   ];
-  for (const [reason, code, facts] of cases) {
+  for (const [reason, code, attrs] of cases) {
     test(`${reason} → ${code}`, () => {
-      const d: Decision = { subject: 'cookie', name: 'sid', action: 'withheld', reason, detail: `sid withheld: ${reason}`, facts };
-      const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/dashboard', 200, [d])]);
+      const url = 'https://app.example.com/dashboard';
+      const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', url, 200, [withheldCookie('sid', reason, url, attrs)])]);
       assert.deepEqual(codes(fs), [code]);
       assert.equal(fs[0]!.facts.cookie, 'sid');
       assert.equal(fs[0]!.hop, 1);
     });
   }
   test('domain-mismatch of a host-only cookie (as the jar records it) is the host-only story', () => {
-    const d: Decision = { subject: 'cookie', name: 'sid', action: 'withheld', reason: 'domain-mismatch', detail: '', facts: { domain: 'app.example.com', path: '/', hostOnly: true, secure: false } };
-    const fs = run([hop(0, 'GET', 'https://app.example.com/', 302), hop(1, 'GET', 'https://api.example.com/me', 200, [d])]);
+    const url = 'https://api.example.com/me';
+    const d = withheldCookie('sid', 'domain-mismatch', url, { domain: 'app.example.com', path: '/', hostOnly: true, secure: false });
+    const fs = run([hop(0, 'GET', 'https://app.example.com/', 302), hop(1, 'GET', url, 200, [d])]);
     assert.deepEqual(codes(fs), ['cookie-withheld-host-only']);
     assert.match(fs[0]!.fix.server, /Domain=example\.com/);
   });
   test('the same cookie withheld at several hops is one finding listing the hops', () => {
-    const d = (): Decision => ({ subject: 'cookie', name: 'sid', action: 'withheld', reason: 'path-mismatch', detail: '', facts: { path: '/app' } });
-    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302), hop(1, 'GET', 'https://a.example.com/x', 302, [d()]), hop(2, 'GET', 'https://a.example.com/y', 200, [d()])]);
+    const d = (url: string): Decision => withheldCookie('sid', 'path-mismatch', url, { domain: 'a.example.com', path: '/app' });
+    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302), hop(1, 'GET', 'https://a.example.com/x', 302, [d('https://a.example.com/x')]), hop(2, 'GET', 'https://a.example.com/y', 200, [d('https://a.example.com/y')])]);
     assert.deepEqual(codes(fs), ['cookie-withheld-path']);
     assert.deepEqual(fs[0]!.facts.hops, [1, 2]);
   });
 });
 
 describe('Set-Cookie rejected', () => {
-  const cases: [Decision['reason'], string][] = [
+  const cases: [SetCookieRejectReason, string][] = [
     ['secure-from-insecure', 'set-cookie-rejected-secure-from-insecure'],
     ['invalid-domain', 'set-cookie-rejected-invalid-domain'],
     ['public-suffix', 'set-cookie-rejected-public-suffix'],
@@ -206,28 +250,28 @@ describe('Set-Cookie rejected', () => {
   ];
   for (const [reason, code] of cases) {
     test(`${reason} → ${code}`, () => {
-      const d: Decision = { subject: 'set-cookie', name: '__Host-sid', action: 'rejected', reason, detail: reason };
-      const fs = run([hop(0, 'GET', 'http://app.example.com/login', 200, [d])]);
+      const fs = run([hop(0, 'GET', 'http://app.example.com/login', 200, [rejected('__Host-sid', reason)])]);
       assert.deepEqual(codes(fs), [code]);
       assert.equal(fs[0]!.facts.reason, reason);
     });
   }
   test('cookies disabled is not a server problem', () => {
-    assert.deepEqual(run([hop(0, 'GET', 'https://a.example.com/', 200, [{ subject: 'set-cookie', action: 'rejected', reason: 'cookies-disabled', detail: '' }])]), []);
+    assert.deepEqual(run([hop(0, 'GET', 'https://a.example.com/', 200, [decide.setCookie.disabled()])]), []);
   });
   test('a 401 after a rejected Set-Cookie points at it', () => {
-    const d: Decision = { subject: 'set-cookie', name: 'sid', action: 'rejected', reason: 'secure-from-insecure', detail: '' };
-    const fs = run([hop(0, 'GET', 'http://app.example.com/login', 302, [d]), hop(1, 'GET', 'https://app.example.com/page', 401)]);
+    const fs = run([hop(0, 'GET', 'http://app.example.com/login', 302, [rejected('sid', 'secure-from-insecure')]), hop(1, 'GET', 'https://app.example.com/page', 401)]);
     assert.deepEqual(codes(fs), ['set-cookie-rejected-secure-from-insecure', 'unauthorized-after-redirect']);
     assert.deepEqual(fs[1]!.facts.setCookieRejectedBefore, ['sid']);
   });
 });
 
 describe('session replaced', () => {
+  // hop 1 sent sid=v1 (issued at hop 0) and its response set sid=v2 over it
+  const replacedSent = (a: CookieAttrs = {}) => stored('sid', 'replaced', { value: 'v2', sentValue: 'v1', ...a });
   test('issued at hop 0, sent and replaced at hop 1', () => {
     const fs = run([
-      hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid'), followed(302, 'https://app.example.com')]),
-      hop(1, 'GET', 'https://app.example.com/dashboard', 401, [sentCookie('sid'), stored('sid', 'replaced')]),
+      hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid'), followed(302, 'https://app.example.com/login', 'https://app.example.com/dashboard')]),
+      hop(1, 'GET', 'https://app.example.com/dashboard', 401, [sentCookie('sid'), replacedSent()]),
     ]);
     assert.deepEqual(codes(fs), ['session-cookie-replaced', 'unauthorized-after-redirect']);
     assert.equal(fs[0]!.facts.issuedAtHop, 0);
@@ -235,28 +279,36 @@ describe('session replaced', () => {
     assert.match(fs[0]!.fix.server, /shared session store/);
   });
   test('not when the cookie was not sent back', () => {
-    const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/x', 200, [stored('sid', 'replaced')])]);
+    // absorb had no sent value to compare: sentOnThisHop false, no valueChanged
+    const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/x', 200, [stored('sid', 'replaced', { value: 'v2' })])]);
     assert.deepEqual(fs, []);
   });
   test('not when the cookie was issued two hops earlier', () => {
     const fs = run([
       hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]),
       hop(1, 'GET', 'https://app.example.com/a', 302, [sentCookie('sid')]),
-      hop(2, 'GET', 'https://app.example.com/b', 200, [sentCookie('sid'), stored('sid', 'replaced')]),
+      hop(2, 'GET', 'https://app.example.com/b', 200, [sentCookie('sid'), replacedSent()]),
     ]);
     assert.deepEqual(fs, []);
   });
   test('not when the session records that the value did not change', () => {
-    const same: Decision = { ...stored('sid', 'replaced'), facts: { sameValue: true } };
+    const same = stored('sid', 'replaced', { value: 'v1', sentValue: 'v1' });
     const fs = run([hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid')]), hop(1, 'GET', 'https://app.example.com/x', 200, [sentCookie('sid'), same])]);
     assert.deepEqual(fs, []);
+  });
+  test('not when the replaced cookie is another one than the previous hop stored (another path)', () => {
+    const fs = run([
+      hop(0, 'GET', 'https://app.example.com/login', 302, [stored('sid', 'stored', { path: '/login' })]),
+      hop(1, 'GET', 'https://app.example.com/dashboard', 401, [sentCookie('sid'), replacedSent()]),
+    ]);
+    assert.deepEqual(codes(fs), ['unauthorized-after-redirect']);
   });
 });
 
 describe('client-side redirects', () => {
   const html = { 'content-type': 'text/html; charset=utf-8' };
   test('meta refresh not followed (the session decision) is a warning', () => {
-    const d: Decision = { subject: 'redirect', name: 'meta', action: 'stopped', reason: 'meta-refresh-not-followed', detail: '', facts: { kind: 'meta', target: '/next', delaySeconds: 0 } };
+    const d = decide.redirect.clientNotFollowed({ kind: 'meta-refresh', target: '/next', delaySeconds: 0 });
     const fs = run([hop(0, 'GET', 'https://app.example.com/start', 200, [d], { responseHeaders: html })]);
     assert.deepEqual(codes(fs), ['client-side-redirect']);
     assert.equal(fs[0]!.severity, 'warning');
@@ -264,13 +316,13 @@ describe('client-side redirects', () => {
     assert.match(fs[0]!.fix.client, /--follow-meta-refresh/);
   });
   test('meta refresh followed is an info note', () => {
-    const d: Decision = { subject: 'redirect', name: 'meta', action: 'followed', reason: 'meta-refresh', detail: '', facts: { kind: 'meta', target: 'https://app.example.com/next' } };
+    const d = decide.redirect.clientFollowed({ kind: 'meta-refresh', target: 'https://app.example.com/next', delaySeconds: 0 });
     const fs = run([hop(0, 'GET', 'https://app.example.com/start', 200, [d], { responseHeaders: html }), hop(1, 'GET', 'https://app.example.com/next', 200)]);
     assert.deepEqual(codes(fs), ['client-side-redirect']);
     assert.equal(fs[0]!.severity, 'info');
   });
   test('a script redirect', () => {
-    const d: Decision = { subject: 'redirect', name: 'script', action: 'stopped', reason: 'script-redirect-not-followed', detail: '', facts: { kind: 'script', target: '/next' } };
+    const d = decide.redirect.clientNotFollowed({ kind: 'script', target: '/next', delaySeconds: 0 });
     const fs = run([hop(0, 'GET', 'https://app.example.com/s', 200, [d], { responseHeaders: html })]);
     assert.deepEqual(codes(fs), ['client-side-redirect']);
     assert.equal(fs[0]!.facts.kind, 'script');
@@ -280,7 +332,7 @@ describe('client-side redirects', () => {
 describe('method and body', () => {
   for (const status of [301, 302] as const) {
     test(`POST answered ${status} became GET`, () => {
-      const d: Decision = { subject: 'method', action: 'rewritten', reason: `method-rewrite-${status}`, detail: '', facts: { from: 'POST', to: 'GET', status } };
+      const d = decide.method.rewritten(status, 'POST');
       const fs = run([hop(0, 'POST', 'https://a.example.com/form', status, [d], { location: 'https://a.example.com/done' }), hop(1, 'GET', 'https://a.example.com/done', 200)]);
       assert.deepEqual(codes(fs), ['post-became-get']);
       assert.equal(fs[0]!.facts.status, status);
@@ -289,11 +341,11 @@ describe('method and body', () => {
     });
   }
   test('303 turning POST into GET is what the server asked: no finding', () => {
-    const d: Decision = { subject: 'method', action: 'rewritten', reason: 'method-rewrite-303', detail: '', facts: { from: 'POST', to: 'GET', status: 303 } };
+    const d = decide.method.rewritten(303, 'POST');
     assert.deepEqual(run([hop(0, 'POST', 'https://a.example.com/form', 303, [d]), hop(1, 'GET', 'https://a.example.com/done', 200)]), []);
   });
   test('cross-origin body refused, from the decision and from the error', () => {
-    const d: Decision = { subject: 'body', action: 'rejected', reason: 'cross-origin-body-refused', detail: '', facts: { from: 'https://s3.example.com', to: 'https://eu.s3.example.com' } };
+    const d = decide.body.crossOriginRefused(307, 'https://s3.example.com', 'https://eu.s3.example.com');
     const hops = [hop(0, 'PUT', 'https://s3.example.com/k', 307, [d], { location: 'https://eu.s3.example.com/k' })];
     assert.deepEqual(codes(run(hops, { code: 'ERR_CROSS_ORIGIN_BODY', message: 'x' })), ['cross-origin-body-refused']);
     const bare = [hop(0, 'PUT', 'https://s3.example.com/k', 307, [], { location: 'https://eu.s3.example.com/k' })];
@@ -302,24 +354,24 @@ describe('method and body', () => {
     assert.match(fs[0]!.fix.client, /--trust eu\.s3\.example\.com/);
   });
   test('cross-origin body sent with crossOriginBody: send', () => {
-    const d: Decision = { subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: '', facts: { from: 'https://s3.example.com', to: 'https://eu.s3.example.com' } };
+    const d = decide.body.crossOriginSent('https://s3.example.com', 'https://eu.s3.example.com');
     const fs = run([hop(0, 'PUT', 'https://s3.example.com/k', 307, [d]), hop(1, 'PUT', 'https://eu.s3.example.com/k', 200)]);
     assert.deepEqual(codes(fs), ['cross-origin-body-sent']);
     assert.equal(fs[0]!.severity, 'info');
   });
   test('body not replayable', () => {
-    const d: Decision = { subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: '' };
+    const d = decide.body.notReplayable(307);
     assert.deepEqual(codes(run([hop(0, 'PUT', 'https://a.example.com/', 307, [d])], { code: 'ERR_BODY_NOT_REPLAYABLE', message: 'x' })), ['body-not-replayable']);
   });
   test('userinfo in a Location', () => {
-    const d: Decision = { subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: '' };
+    const d = decide.location.userinfoDropped();
     assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [d]), hop(1, 'GET', 'https://b.example.com/', 200)])), ['userinfo-in-location']);
   });
 });
 
 describe('how the chain ended', () => {
   test('loop, from the decision and the error', () => {
-    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'loop', detail: '', facts: { url: 'https://a.example.com/a' } };
+    const d = decide.redirect.loop('GET', new URL('https://a.example.com/a'));
     const hops = [hop(0, 'GET', 'https://a.example.com/a', 302, [], { location: 'https://a.example.com/b' }), hop(1, 'GET', 'https://a.example.com/b', 302, [d], { location: 'https://a.example.com/a' })];
     const fs = run([], { code: 'ERR_REDIRECT_LOOP', message: 'loop', hops });
     assert.deepEqual(codes(fs), ['redirect-loop']);
@@ -329,7 +381,7 @@ describe('how the chain ended', () => {
     assert.deepEqual(codes(run(bare, { code: 'ERR_REDIRECT_LOOP', message: 'loop' })), ['redirect-loop']);
   });
   test('too many redirects', () => {
-    const hops = Array.from({ length: 21 }, (_, i) => hop(i, 'GET', `https://a.example.com/${i}`, 302, i === 20 ? [{ subject: 'redirect', action: 'stopped', reason: 'limit', detail: '', facts: { maxRedirects: 20 } }] : []));
+    const hops = Array.from({ length: 21 }, (_, i) => hop(i, 'GET', `https://a.example.com/${i}`, 302, i === 20 ? [decide.redirect.limit(21, 20)] : []));
     const fs = run(hops, { code: 'ERR_TOO_MANY_REDIRECTS', message: 'x' });
     assert.deepEqual(codes(fs), ['too-many-redirects']);
     assert.equal(fs[0]!.facts.redirectsFollowed, 20);
@@ -337,13 +389,16 @@ describe('how the chain ended', () => {
     assert.match(fs[0]!.fix.client, /--max-redirs/);
   });
   test('unsafe scheme and invalid Location', () => {
-    const unsafe: Decision = { subject: 'redirect', action: 'stopped', reason: 'unsafe-scheme', detail: '', facts: { scheme: 'file:' } };
-    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [unsafe], { location: 'file:///etc/passwd' })], { code: 'ERR_UNSAFE_REDIRECT', message: 'x' })), ['unsafe-redirect']);
-    const invalid: Decision = { subject: 'location', action: 'rejected', reason: 'invalid-location', detail: '' };
+    const unsafe = decide.redirect.unsafeScheme(302, new URL('file:///etc/passwd'));
+    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302, [unsafe], { location: 'file:///etc/passwd' })], { code: 'ERR_UNSAFE_REDIRECT', message: 'x' });
+    assert.deepEqual(codes(fs), ['unsafe-redirect']);
+    // the refused URL is the one the planner recorded (facts.url)
+    assert.equal(fs[0]!.facts.location, 'file:///etc/passwd');
+    const invalid = decide.location.invalid(302);
     assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [invalid], { responseHeaders: { location: 'http://[' } })], { code: 'ERR_INVALID_REDIRECT', message: 'x' })), ['invalid-location']);
   });
   test('a 300/304 or a redirect without Location ends the chain: an info note', () => {
-    const d: Decision = { subject: 'redirect', action: 'stopped', reason: 'no-location', detail: '', facts: { status: 302 } };
+    const d = decide.redirect.noLocation(302);
     const fs = run([hop(0, 'GET', 'https://a.example.com/', 302, [d])]);
     assert.deepEqual(codes(fs), ['redirect-not-followed']);
     assert.equal(hasProblems(fs), false);
@@ -354,6 +409,17 @@ describe('how the chain ended', () => {
     assert.deepEqual(codes(fs), ['request-failed']);
     assert.equal(fs[0]!.hop, 1);
     assert.match(fs[0]!.fix.client, /--cacert/);
+  });
+});
+
+describe('the rule table', () => {
+  test('every finding code is emitted by a rule of the table, and every rule emits known codes', () => {
+    const emitted = new Set(RULES.flatMap((r) => r.emits));
+    assert.deepEqual(Object.keys(FINDINGS).filter((c) => !emitted.has(c as keyof typeof FINDINGS)), []);
+    for (const r of RULES) for (const c of r.emits) assert.ok(c in FINDINGS, c);
+  });
+  test('decision rules read decisions by subject and reason, as data', () => {
+    for (const r of RULES) if (r.on === 'decision') assert.ok(r.reasons.length > 0, `${r.emits.join()} reads some reasons of ${r.subject}`);
   });
 });
 

@@ -9,11 +9,19 @@ import { toHar } from '../src/trace/har.js';
 import { REASONS } from '../src/trace/reasons.js';
 import { renderFindings } from '../src/doctor/render.js';
 import { diagnose } from '../src/doctor/index.js';
-import type { Hop } from '../src/trace/types.js';
+import * as decide from '../src/trace/decisions.js';
+import { originPair } from '../src/credentials/origin.js';
+import type { Cookie } from '../src/cookies/types.js';
+import type { Decision, Hop } from '../src/trace/types.js';
 
 const require = createRequire(import.meta.url);
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+const API = new URL('https://api.example.com/login?next=%2Fhome');
+const CDN = new URL('https://cdn.example.com/home');
+// the session cookie the login sets: host-only for api.example.com, Path=/app
+const sid: Cookie = { name: 'sid', value: 'v1', domain: 'api.example.com', path: '/app', hostOnly: true, secure: false, httpOnly: true, expires: null, creation: T0, lastAccess: T0 };
+// decisions as the phases make them (trace/decisions.ts)
 const hops: Hop[] = [
   {
     index: 0,
@@ -28,12 +36,12 @@ const hops: Hop[] = [
     newConnection: true,
     timings: { start: T0, connect: 1.2, tls: 4.5, firstByte: 9.1, end: 9.4 },
     decisions: [
-      { subject: 'header', name: 'authorization', action: 'sent', reason: 'first-request', detail: 'authorization sent to https://api.example.com' },
-      { subject: 'set-cookie', name: 'sid', action: 'stored', reason: 'stored', detail: 'host-only for api.example.com, Path=/app' },
-      { subject: 'set-cookie', name: '__Host-x', action: 'rejected', reason: 'prefix-host', detail: 'no Path=/' },
-      { subject: 'method', action: 'rewritten', reason: 'method-rewrite-302', detail: 'POST → GET because of 302', facts: { from: 'POST', to: 'GET', status: 302 } },
-      { subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: 'the body is not sent with GET' },
-      { subject: 'redirect', action: 'followed', reason: 'redirect', detail: '302 → https://cdn.example.com/home' },
+      decide.header.first('authorization', API.origin),
+      decide.setCookie.result({ stored: true, cookie: sid, reason: 'stored', detail: 'host-only for api.example.com, Path=/app' }, undefined),
+      decide.setCookie.result({ stored: false, reason: 'prefix-host', detail: 'no Path=/', name: '__Host-x' }, undefined),
+      decide.method.rewritten(302, 'POST'),
+      decide.body.dropped('GET'),
+      decide.redirect.followed(302, API.origin, CDN, CDN.origin),
     ],
   },
   {
@@ -47,8 +55,8 @@ const hops: Hop[] = [
     newConnection: false,
     timings: { start: T0 + 12, firstByte: 2.5, end: 3 },
     decisions: [
-      { subject: 'header', name: 'authorization', action: 'stripped', reason: 'cross-origin', detail: 'authorization not forwarded from https://api.example.com to https://cdn.example.com', facts: { from: 'https://api.example.com', to: 'https://cdn.example.com' } },
-      { subject: 'cookie', name: 'sid', action: 'withheld', reason: 'domain-mismatch', detail: 'sid is host-only for api.example.com', facts: { hostOnly: true } },
+      decide.header.crossOrigin('authorization', originPair(API, CDN)),
+      decide.cookie.verdict({ cookie: sid, sent: false, reason: 'domain-mismatch', detail: 'sid is host-only for api.example.com' }, 'example.com'),
     ],
   },
 ];
@@ -93,9 +101,25 @@ describe('text renderer', () => {
     assert.equal(shouldColor({}, {}), false);
   });
   test('every action has a group', () => {
-    for (const action of ['sent', 're-applied', 'refreshed', 'stripped', 'dropped', 'withheld', 'stored', 'rejected', 'rewritten', 'kept', 'followed', 'stopped'] as const) {
-      assert.ok(groupOf({ subject: 'header', action, reason: 'match', detail: '' }));
-    }
+    // one decision per action, as the phases make them
+    const provider = { name: 'authorization', kind: 'bearer', scope: 'api.example.com', to: CDN.origin, pair: originPair(API, CDN) };
+    const all: Decision[] = [
+      decide.header.first('authorization', API.origin),
+      decide.auth.applied(provider),
+      decide.auth.refreshed(provider),
+      decide.header.crossOrigin('authorization', originPair(API, CDN)),
+      decide.header.hookRemoved('x-trace'),
+      decide.auth.outOfScope(provider),
+      decide.setCookie.result({ stored: true, cookie: sid, reason: 'stored', detail: 'stored' }, undefined),
+      decide.setCookie.disabled(),
+      decide.method.rewritten(303, 'PUT'),
+      decide.method.kept('PUT', 307),
+      decide.redirect.followed(302, API.origin, CDN, CDN.origin),
+      decide.redirect.noLocation(302),
+    ];
+    const actions = ['sent', 're-applied', 'refreshed', 'stripped', 'dropped', 'withheld', 'stored', 'rejected', 'rewritten', 'kept', 'followed', 'stopped'];
+    assert.deepEqual(all.map((d) => d.action), actions);
+    for (const d of all) assert.ok(groupOf(d), d.action);
   });
   test('findings render with and without colour', () => {
     const fs = diagnose(hops);

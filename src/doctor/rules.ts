@@ -1,16 +1,19 @@
 /**
- * The doctor: rules over a finished trace. Every rule reads the decisions the session recorded (and,
- * for the few things that are not decisions, the response facts the hop carries: status, headers).
- * No rule re-derives policy: if the session did not record it, the doctor does not guess it.
+ * The doctor: a table of rules over a finished trace. Each rule declares what it reads — decisions
+ * of one subject with some reasons (typed with `DecisionOf<S>`, so a reason that subject never
+ * carries does not compile), hops by their response facts, or the error code the chain ended with —
+ * and the finding codes it can emit. `diagnose` runs the table in order and nothing else.
+ *
+ * No rule re-derives a policy: what a rule needs (the origin pair, whether it is the same site, a
+ * cookie's attributes, whether a replaced cookie changed value) is recorded by the phase that made
+ * the decision (trace/decisions.ts). If the session did not record it, the doctor does not guess it.
+ * The URL helpers below only format what the trace recorded (a host out of an origin for a title).
  */
-import { getDomain } from 'tldts';
-import type { Decision, Hop } from '../trace/types.js';
+import type { Decision, DecisionOf, DecisionSubject, Hop } from '../trace/types.js';
 import { FINDINGS, type FactValue, type Finding, type FindingCode, type Severity } from './findings.js';
 
 /** The hops the doctor reads: the trace exactly as the session recorded it. */
 export type DiagnosableHop = Hop;
-// Client-side redirects come from the session's own decisions (subject 'redirect', reasons
-// 'meta-refresh', 'meta-refresh-not-followed', 'script-redirect-not-followed', facts { kind, target }).
 
 /** The error the chain ended with, if any: a `HopwiseError` or anything with `code` and `hops`. */
 export interface DiagnosableError {
@@ -19,30 +22,129 @@ export interface DiagnosableError {
   hops?: Hop[];
 }
 
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2']);
+// ---- the shape of a rule ----------------------------------------------------------------------
+
+/** Where a rule is looking: one hop of the trace, and the whole trace for context. */
+export interface At {
+  hop: Hop;
+  /** The hop's position in `trace` (findings report `hop.index`). */
+  i: number;
+  trace: readonly Hop[];
+}
+
+/**
+ * A finding under a key. A later finding with a key already reported is dropped — that is how a
+ * decision and the error it caused make one finding, not two — unless it says how to `fold` itself
+ * into the first (the same cookie withheld at several hops is one finding listing the hops).
+ */
+export interface Keyed {
+  key: string;
+  finding: Finding;
+  fold?: (first: Finding) => void;
+}
+
+/** The reasons a decision of subject `S` can carry. */
+export type ReasonOf<S extends DecisionSubject> = DecisionOf<S> extends { reason: infer R } ? R : never;
+
+/** A decision of subject `S` whose reason is one of `R`. */
+export type DecisionWith<S extends DecisionSubject, R extends Decision['reason']> = DecisionOf<S> & { reason: R };
+
+/**
+ * A rule over decisions, as written in the table: it reads every decision of `subject` whose reason
+ * is in `reasons` and, if given, passes `where`; each one read yields at most one finding. `reasons`
+ * must be reasons that subject carries, so a check for a decision the session never makes does not
+ * compile.
+ */
+export interface DecisionRule<S extends DecisionSubject, R extends ReasonOf<S> & Decision['reason']> {
+  emits: readonly FindingCode[];
+  subject: S;
+  reasons: readonly R[];
+  where?: (d: DecisionWith<S, R>, at: At) => boolean;
+  finding: (d: DecisionWith<S, R>, at: At) => Keyed | undefined;
+}
+
+/** A decision rule in the table: what it reads, as data, and `read`, which applies it to one decision. */
+export interface OnDecisions {
+  on: 'decision';
+  emits: readonly FindingCode[];
+  subject: DecisionSubject;
+  reasons: readonly Decision['reason'][];
+  read(d: Decision, at: At): Keyed | undefined;
+}
+
+/** A rule over hops, by what the response said (its status); it may read earlier decisions. */
+export interface HopRule {
+  on: 'hop';
+  emits: readonly FindingCode[];
+  where(hop: Hop, at: At): boolean;
+  finding(hop: Hop, at: At): Keyed | undefined;
+}
+
+/**
+ * A rule over the error the chain ended with, for an error code no decision explains (a trace cut
+ * short). `errors: 'other'` reads every code that no other error rule of the table reads.
+ */
+export interface ErrorRule {
+  on: 'error';
+  emits: readonly FindingCode[];
+  errors: readonly string[] | 'other';
+  finding(error: DiagnosableError, trace: readonly Hop[]): Keyed | undefined;
+}
+
+export type Rule = OnDecisions | HopRule | ErrorRule;
+
+function isOf<S extends DecisionSubject>(d: Decision, subject: S): d is DecisionOf<S> {
+  return d.subject === subject;
+}
+
+/** A table entry from a typed decision rule: the one place a decision is matched against a rule. */
+function onDecisions<S extends DecisionSubject, R extends ReasonOf<S> & Decision['reason']>(rule: DecisionRule<S, R>): OnDecisions {
+  const reasons: readonly Decision['reason'][] = rule.reasons;
+  const reads = (d: Decision): d is DecisionWith<S, R> => isOf(d, rule.subject) && reasons.includes(d.reason);
+  return {
+    on: 'decision',
+    emits: rule.emits,
+    subject: rule.subject,
+    reasons,
+    read: (d, at) => (reads(d) && (rule.where?.(d, at) ?? true) ? rule.finding(d, at) : undefined),
+  };
+}
+
+// ---- diagnose ---------------------------------------------------------------------------------
 
 export function diagnose(hops: readonly Hop[], error?: DiagnosableError | null): Finding[] {
-  const trace: DiagnosableHop[] = hops.length > 0 ? [...hops] : [...(error?.hops ?? [])];
+  const trace: readonly Hop[] = hops.length > 0 ? [...hops] : [...(error?.hops ?? [])];
+  const err = error ?? undefined;
   const out: Finding[] = [];
-  const seen = new Set<string>();
-  const add = (key: string, f: Finding): void => {
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(f);
+  const seen = new Map<string, Finding>();
+  const add = (k: Keyed | undefined): void => {
+    if (!k) return;
+    const first = seen.get(k.key);
+    if (first) k.fold?.(first);
+    else {
+      seen.set(k.key, k.finding);
+      out.push(k.finding);
+    }
   };
-  const ctx: Ctx = { trace, error: error ?? undefined, add };
+  const readByName = new Set(RULES.flatMap((r) => (r.on === 'error' && r.errors !== 'other' ? r.errors : [])));
 
-  strippedCredentials(ctx);
-  downgrade(ctx);
-  withheldCookies(ctx);
-  rejectedSetCookies(ctx);
-  sessionReplaced(ctx);
-  clientSideRedirect(ctx);
-  methodAndBody(ctx);
-  unauthorizedAfterRedirect(ctx);
-  chainEnd(ctx);
+  for (const rule of RULES) {
+    if (rule.on === 'decision') {
+      trace.forEach((hop, i) => {
+        const at = { hop, i, trace };
+        for (const d of hop.decisions) add(rule.read(d, at));
+      });
+    } else if (rule.on === 'hop') {
+      trace.forEach((hop, i) => {
+        const at = { hop, i, trace };
+        if (rule.where(hop, at)) add(rule.finding(hop, at));
+      });
+    } else if (err && (rule.errors === 'other' ? !readByName.has(err.code) : rule.errors.includes(err.code))) {
+      add(rule.finding(err, trace));
+    }
+  }
 
-  // hop order, and within a hop the rules' order: causes (what was stripped or withheld) before
+  // hop order, and within a hop the table's order: causes (what was stripped or withheld) before
   // consequences (the 401, the error the chain stopped with)
   return out
     .map((f, i) => ({ f, i }))
@@ -55,13 +157,7 @@ export function hasProblems(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity !== 'info');
 }
 
-// ---------------------------------------------------------------------------------------------
-
-interface Ctx {
-  trace: DiagnosableHop[];
-  error: DiagnosableError | undefined;
-  add(key: string, f: Finding): void;
-}
+// ---- helpers: building findings, formatting recorded URLs ------------------------------------
 
 function finding(
   code: FindingCode,
@@ -74,21 +170,6 @@ function finding(
   const clean: Record<string, FactValue> = {};
   for (const [k, v] of Object.entries(facts)) if (v !== undefined) clean[k] = v;
   return { code, severity, hop, title, facts: clean, fix };
-}
-
-function* decisionsOf(trace: DiagnosableHop[]): Generator<[DiagnosableHop, Decision, number]> {
-  for (let i = 0; i < trace.length; i++) {
-    const hop = trace[i]!;
-    for (const d of hop.decisions ?? []) yield [hop, d, i];
-  }
-}
-
-function factString(d: Decision, ...keys: string[]): string | undefined {
-  for (const k of keys) {
-    const v = d.facts?.[k];
-    if (v !== undefined && v !== null && v !== '') return String(v);
-  }
-  return undefined;
 }
 
 function origin(url: string | undefined): string | undefined {
@@ -119,9 +200,9 @@ function pathOf(url: string | undefined): string | undefined {
   }
 }
 
-function site(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  return getDomain(host) ?? host;
+function headerValue(h: Record<string, string | string[]>, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 /** The `trust` pattern that lets a header follow into this origin (host alone only for https on 443). */
@@ -135,13 +216,6 @@ export function trustPatternFor(originOrUrl: string): string {
   }
 }
 
-/** The hop before `i` in the trace, i.e. where the chain came from. */
-function fromTo(ctx: Ctx, i: number, d: Decision): { from?: string; to?: string } {
-  const from = factString(d, 'from', 'fromOrigin', 'previousOrigin') ?? origin(ctx.trace[i - 1]?.url);
-  const to = factString(d, 'to', 'toOrigin', 'origin', 'url') ?? origin(ctx.trace[i]?.url);
-  return { from, to };
-}
-
 function headerTitle(name: string): string {
   return name
     .split('-')
@@ -149,130 +223,149 @@ function headerTitle(name: string): string {
     .join('-');
 }
 
-// --- rule: credential / secret header stripped on a cross-origin hop ---------------------------
+// ---- credentials and secret headers -----------------------------------------------------------
 
-function strippedCredentials(ctx: Ctx): void {
-  for (const [hop, d, i] of decisionsOf(ctx.trace)) {
-    const isHeaderStrip = d.subject === 'header' && d.action === 'stripped' && d.reason === 'cross-origin';
-    const isAuthOut =
-      i > 0 &&
-      d.subject === 'auth' && d.reason === 'out-of-scope' && (d.action === 'stripped' || d.action === 'withheld' || d.action === 'dropped');
-    const isDowngradeStrip = d.subject === 'header' && d.action === 'stripped' && d.reason === 'downgrade-allowed';
-    if (!isHeaderStrip && !isAuthOut && !isDowngradeStrip) continue;
-    const name = (d.name ?? (d.subject === 'auth' ? 'authorization' : 'header')).toLowerCase();
-    const { from, to } = fromTo(ctx, i, d);
-    const toHost = hostOf(to);
-    const fromHost = hostOf(from);
-    const sameSite = fromHost !== undefined && toHost !== undefined && site(fromHost) === site(toHost);
-    const trust = to ? trustPatternFor(to) : '<host>';
-    const facts = {
-      header: name,
-      from,
-      to,
-      sameSite,
-      provider: d.subject === 'auth' ? true : undefined,
-      reason: d.reason,
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2']);
+
+/** The recorded hop transition a stripped credential is about. */
+interface Transition {
+  from: string | undefined;
+  to: string;
+  sameSite: boolean;
+}
+
+/** A caller's header or a provider's credential that did not go to the next origin. */
+function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Transition, at: At): Keyed {
+  const { hop } = at;
+  const { from, to, sameSite } = t;
+  const provider = d.subject === 'auth';
+  const name = d.name.toLowerCase();
+  const toHost = hostOf(to);
+  const fromHost = hostOf(from);
+  const trust = trustPatternFor(to);
+  const facts = { header: name, from, to, sameSite, provider: provider ? true : undefined, reason: d.reason };
+  const label = headerTitle(name);
+
+  if (provider || CREDENTIAL_HEADERS.has(name)) {
+    // name origins when the host alone does not show the difference (scheme or port changed)
+    const [fromName, toName] = fromHost === toHost ? [from, to] : [fromHost, toHost];
+    const title = sameSite
+      ? `${label} was not sent to ${toName ?? 'the next origin'}: the redirect left ${fromName ?? 'the first origin'} for another origin`
+      : `${label} was kept away from ${toHost ?? 'another site'}: the redirect went to another site`;
+    const client = provider
+      ? `The auth provider is scoped and ${to} is outside its scope. If that origin should get the credential, widen the scope: ` +
+        `bearer(token, { scope: ['${trust}', ...] }) (CLI: --auth-scope ${trust}). Otherwise nothing to do.`
+      : sameSite
+        ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'] (CLI: --trust ${trust}), ` +
+          `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
+          `bearer(token, { scope: ['${trustPatternFor(from ?? '')}', '${trust}'] }) (CLI: --oauth2-bearer TOKEN --auth-scope ${trustPatternFor(from ?? '')} --auth-scope ${trust}).`
+        : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
+          `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
+    const server = sameSite
+      ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(hop.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
+        `or answer with the final URL so clients call it directly.`
+      : `An endpoint that receives credentials should not redirect to another site (an open redirect leaks tokens with naive clients). ` +
+        `Validate redirect targets against an allow-list.`;
+    return { key: `cred:${name}:${d.subject}`, finding: finding('credential-stripped-cross-origin', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
+  }
+  const title = `${label} looks like a secret and was not forwarded from ${fromHost ?? 'the first origin'} to ${toHost ?? 'another origin'}`;
+  const client = sameSite
+    ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'] (CLI: --trust ${trust}), or apply it with a scoped provider: ` +
+      `header('${name}', value, { scope: ['${trust}'] }).`
+    : `hopwise kept ${label} away from another site. Only if you own ${toHost}: trust: ['${trust}'] (CLI: --trust ${trust}).`;
+  const server = `Do not redirect requests carrying API keys to another origin; serve the resource where the key is accepted, or document the final URL.`;
+  return { key: `secret:${name}`, finding: finding('secret-header-stripped', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
+}
+
+/**
+ * A provider out of scope on a hop transition: its credential stayed behind. On the first request
+ * (no transition recorded: no `from`) the credential was never sent, so nothing was lost.
+ */
+const authOutOfScope = onDecisions({
+  emits: ['credential-stripped-cross-origin'],
+  subject: 'auth',
+  reasons: ['out-of-scope'],
+  where: (d) => d.facts.from !== undefined,
+  finding: (d, at) => credentialFinding(d, { from: d.facts.from, to: d.facts.to, sameSite: d.facts.sameSite === true }, at),
+});
+
+/**
+ * A caller's sensitive header stripped where the origin changed. `stripped-earlier` is not read: the
+ * header was reported at the hop that stripped it.
+ */
+const headerStripped = onDecisions({
+  emits: ['credential-stripped-cross-origin', 'secret-header-stripped'],
+  subject: 'header',
+  reasons: ['cross-origin'],
+  // the session records the origin pair on every cross-origin decision; without it there is no hop to name
+  finding: (d, at) => (d.facts ? credentialFinding(d, d.facts, at) : undefined),
+});
+
+// ---- https -> http ----------------------------------------------------------------------------
+
+const downgradeRefused = onDecisions({
+  emits: ['downgrade-refused'],
+  subject: 'redirect',
+  reasons: ['downgrade-refused'],
+  finding: (d, { hop, trace, i }) => {
+    const to = d.facts.to ?? hop.location ?? trace[i + 1]?.url;
+    const from = d.facts.from ?? hop.url;
+    return {
+      key: 'downgrade-refused',
+      finding: finding('downgrade-refused', hop.index, `The server redirected from https: to http: (${to ?? 'an http: URL'}); hopwise refused to follow`, { from, to }, {
+        client:
+          `Ask for the https: URL directly. If the http: target really is intended and nothing secret is in the request, ` +
+          `allowDowngrade: true (CLI: --allow-downgrade) follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
+        server: `Redirect to https:, never from https: to http:. Check the Location your proxy or framework builds (X-Forwarded-Proto, base URL setting).`,
+      }),
     };
+  },
+});
 
-    if (d.subject === 'auth' || CREDENTIAL_HEADERS.has(name)) {
-      const label = headerTitle(name);
-      // name origins when the host alone does not show the difference (scheme or port changed)
-      const [fromName, toName] = fromHost === toHost ? [from, to] : [fromHost, toHost];
-      const title = sameSite
-        ? `${label} was not sent to ${toName ?? 'the next origin'}: the redirect left ${fromName ?? 'the first origin'} for another origin`
-        : `${label} was kept away from ${toHost ?? 'another site'}: the redirect went to another site`;
-      const client =
-        d.subject === 'auth'
-          ? `The auth provider is scoped and ${to ?? 'the next origin'} is outside its scope. If that origin should get the credential, widen the scope: ` +
-            `bearer(token, { scope: ['${trust}', ...] }) (CLI: --auth-scope ${trust}). Otherwise nothing to do.`
-          : sameSite
-            ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'] (CLI: --trust ${trust}), ` +
-              `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
-              `bearer(token, { scope: ['${trustPatternFor(from ?? '')}', '${trust}'] }) (CLI: --oauth2-bearer TOKEN --auth-scope ${trustPatternFor(from ?? '')} --auth-scope ${trust}).`
-            : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
-              `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
-      const server = sameSite
-        ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(ctx.trace[i]?.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
-          `or answer with the final URL so clients call it directly.`
-        : `An endpoint that receives credentials should not redirect to another site (an open redirect leaks tokens with naive clients). ` +
-          `Validate redirect targets against an allow-list.`;
-      ctx.add(`cred:${name}:${d.subject}`, finding('credential-stripped-cross-origin', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info'));
-    } else {
-      const label = headerTitle(name);
-      const title = `${label} looks like a secret and was not forwarded from ${fromHost ?? 'the first origin'} to ${toHost ?? 'another origin'}`;
-      const client = sameSite
-        ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'] (CLI: --trust ${trust}), or apply it with a scoped provider: ` +
-          `header('${name}', value, { scope: ['${trust}'] }).`
-        : `hopwise kept ${label} away from another site. Only if you own ${toHost}: trust: ['${trust}'] (CLI: --trust ${trust}).`;
-      const server = `Do not redirect requests carrying API keys to another origin; serve the resource where the key is accepted, or document the final URL.`;
-      ctx.add(`secret:${name}`, finding('secret-header-stripped', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info'));
-    }
-  }
-}
+const downgradeRefusedError: ErrorRule = {
+  on: 'error',
+  emits: ['downgrade-refused'],
+  errors: ['ERR_INSECURE_REDIRECT'],
+  finding: (error, trace) => {
+    const last = trace[trace.length - 1];
+    return {
+      key: 'downgrade-refused',
+      finding: finding('downgrade-refused', last?.index ?? 0, `The server redirected from https: to http:; hopwise refused to follow`, { from: last?.url, to: last?.location, error: error.code }, {
+        client: `Ask for the https: URL directly, or allowDowngrade: true (CLI: --allow-downgrade) if the downgrade is intended.`,
+        server: `Redirect to https:, never from https: to http:.`,
+      }),
+    };
+  },
+};
 
-// --- rule: https -> http ------------------------------------------------------------------------
+/**
+ * An allowed downgrade. The credentials and Secure cookies it left behind are in this finding's fix
+ * (and in the hop's own header/cookie findings); a provider withheld for the downgrade is not a
+ * separate finding.
+ */
+const downgradeFollowed = onDecisions({
+  emits: ['downgrade-followed'],
+  subject: 'redirect',
+  reasons: ['downgrade-allowed'],
+  finding: (d, { hop, trace, i }) => {
+    const to = d.facts.to ?? hop.location ?? trace[i + 1]?.url;
+    const from = d.facts.from ?? hop.url;
+    return {
+      key: 'downgrade-followed',
+      finding: finding('downgrade-followed', hop.index, `An https: to http: redirect was followed (allowDowngrade): the next hop went unencrypted`, { from, to }, {
+        client: `Drop allowDowngrade (--allow-downgrade) once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
+        server: `Redirect to https:, never from https: to http:.`,
+      }),
+    };
+  },
+});
 
-function downgrade(ctx: Ctx): void {
-  let reported = false;
-  for (const [hop, d, i] of decisionsOf(ctx.trace)) {
-    if (d.reason !== 'downgrade-refused' && d.reason !== 'downgrade-allowed') continue;
-    if (d.subject !== 'redirect' && d.subject !== 'location') continue;
-    const to = factString(d, 'to', 'location', 'url') ?? hop.location ?? ctx.trace[i + 1]?.url;
-    const from = factString(d, 'from') ?? hop.url;
-    if (d.reason === 'downgrade-refused') {
-      reported = true;
-      ctx.add(
-        'downgrade-refused',
-        finding(
-          'downgrade-refused',
-          hop.index,
-          `The server redirected from https: to http: (${to ?? 'an http: URL'}); hopwise refused to follow`,
-          { from, to },
-          {
-            client:
-              `Ask for the https: URL directly. If the http: target really is intended and nothing secret is in the request, ` +
-              `allowDowngrade: true (CLI: --allow-downgrade) follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
-            server: `Redirect to https:, never from https: to http:. Check the Location your proxy or framework builds (X-Forwarded-Proto, base URL setting).`,
-          },
-        ),
-      );
-    } else {
-      ctx.add(
-        'downgrade-followed',
-        finding(
-          'downgrade-followed',
-          hop.index,
-          `An https: to http: redirect was followed (allowDowngrade): the next hop went unencrypted`,
-          { from, to },
-          {
-            client: `Drop allowDowngrade (--allow-downgrade) once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
-            server: `Redirect to https:, never from https: to http:.`,
-          },
-        ),
-      );
-    }
-  }
-  if (!reported && ctx.error?.code === 'ERR_INSECURE_REDIRECT') {
-    const last = ctx.trace[ctx.trace.length - 1];
-    ctx.add(
-      'downgrade-refused',
-      finding(
-        'downgrade-refused',
-        last?.index ?? 0,
-        `The server redirected from https: to http:; hopwise refused to follow`,
-        { from: last?.url, to: last?.location, error: ctx.error.code },
-        {
-          client: `Ask for the https: URL directly, or allowDowngrade: true (CLI: --allow-downgrade) if the downgrade is intended.`,
-          server: `Redirect to https:, never from https: to http:.`,
-        },
-      ),
-    );
-  }
-}
+// ---- cookies withheld -------------------------------------------------------------------------
 
-// --- rule: cookies withheld --------------------------------------------------------------------
+const WITHHELD_REASONS = ['path-mismatch', 'domain-mismatch', 'host-only', 'secure-only', 'expired'] as const;
+type WithheldReason = (typeof WITHHELD_REASONS)[number];
 
-const WITHHELD: Partial<Record<string, FindingCode>> = {
+const WITHHELD: Record<WithheldReason, FindingCode> = {
   'path-mismatch': 'cookie-withheld-path',
   'domain-mismatch': 'cookie-withheld-domain',
   'host-only': 'cookie-withheld-host-only',
@@ -280,74 +373,79 @@ const WITHHELD: Partial<Record<string, FindingCode>> = {
   expired: 'cookie-withheld-expired',
 };
 
-function withheldCookies(ctx: Ctx): void {
-  const byKey = new Map<string, Finding>();
-  for (const [hop, d] of decisionsOf(ctx.trace)) {
-    if (d.subject !== 'cookie' || d.action !== 'withheld') continue;
-    // A host-only cookie at another host may come as 'host-only', or as 'domain-mismatch' with
-    // facts.hostOnly: true (what the jar records); both are the host-only story.
-    const code = d.reason === 'domain-mismatch' && d.facts?.hostOnly === true ? 'cookie-withheld-host-only' : WITHHELD[d.reason];
-    if (!code) continue;
-    const name = d.name ?? '(unnamed)';
-    const key = `${code}:${name}`;
-    const existing = byKey.get(key);
-    if (existing) {
-      (existing.facts.hops as number[]).push(hop.index);
-      continue;
-    }
-    const url = hop.url;
-    const host = hostOf(url);
-    const path = pathOf(url);
-    const cPath = factString(d, 'cookiePath', 'path');
-    const cDomain = factString(d, 'cookieDomain', 'domain');
-    const facts: Record<string, FactValue | undefined> = {
-      cookie: name,
-      url,
-      requestHost: host,
-      requestPath: path,
-      cookiePath: cPath,
-      cookieDomain: cDomain,
-      detail: d.detail,
-      hops: [hop.index],
-    };
-    let title: string;
-    let client: string;
-    let server: string;
-    switch (code) {
-      case 'cookie-withheld-path':
-        title = `Cookie ${name} was not sent to ${path ?? url}: it was set with Path=${cPath ?? '(another path)'}`;
-        client = `Nothing to change in hopwise: a browser would not send it either. Request a URL under ${cPath ?? "the cookie's path"}, or ask for the server fix.`;
-        server = `Set the cookie with Path=/ (or omit Path when the app is served from /): Path=${cPath ?? '…'} does not cover ${path ?? 'the redirect target'}.`;
-        break;
-      case 'cookie-withheld-domain':
-        title = `Cookie ${name} was not sent to ${host ?? url}: its Domain (${cDomain ?? 'another domain'}) does not cover this host`;
-        client = `Nothing to change in hopwise: cookies never cross to other domains. If ${host} needs a session, it has to issue its own (or accept a token).`;
-        server = `Set the cookie with Domain=<parent domain shared by both hosts> if both hosts are yours, or keep the redirect on the host that issued the cookie.`;
-        break;
-      case 'cookie-withheld-host-only':
-        title = `Cookie ${name} was not sent to ${host ?? url}: it was set by ${cDomain ?? 'another host'} without Domain=, so it is host-only`;
-        client = `Nothing to change in hopwise: a browser would not send it either.`;
-        server = `If the cookie must reach sibling hosts, set it with Domain=${site(host) ?? '<parent domain>'} (it then goes to every subdomain; make sure that is wanted).`;
-        break;
-      case 'cookie-withheld-secure':
-        title = `Secure cookie ${name} was not sent over http: to ${host ?? url}`;
-        client = `Use the https: URL. A Secure cookie never travels over http:, with any client.`;
-        server = `Serve and redirect over https: only; do not redirect an https: session to http:.`;
-        break;
-      default:
-        title = `Cookie ${name} was not sent: it has expired`;
-        client = `Log in again (or refresh the session) to get a fresh cookie; check the clock if this is unexpected.`;
-        server = `Issue the session cookie with a Max-Age/Expires long enough for the flow, or renew it while the session is active.`;
-    }
-    const f = finding(code, hop.index, title, facts, { client, server });
-    byKey.set(key, f);
-    ctx.add(key, f);
+function withheldFinding(d: DecisionWith<'cookie', WithheldReason>, { hop }: At): Keyed {
+  // A host-only cookie at another host comes as 'domain-mismatch' with facts.hostOnly (what the jar
+  // records) or as 'host-only': both are the host-only story.
+  const code = d.reason === 'domain-mismatch' && d.facts?.hostOnly === true ? 'cookie-withheld-host-only' : WITHHELD[d.reason];
+  const name = d.name;
+  const url = hop.url;
+  const host = hostOf(url);
+  const path = pathOf(url);
+  const cPath = d.facts?.path;
+  const cDomain = d.facts?.domain;
+  const facts: Record<string, FactValue | undefined> = {
+    cookie: name,
+    url,
+    requestHost: host,
+    requestPath: path,
+    cookiePath: cPath,
+    cookieDomain: cDomain,
+    detail: d.detail,
+    hops: [hop.index],
+  };
+  let title: string;
+  let client: string;
+  let server: string;
+  switch (code) {
+    case 'cookie-withheld-path':
+      title = `Cookie ${name} was not sent to ${path ?? url}: it was set with Path=${cPath ?? '(another path)'}`;
+      client = `Nothing to change in hopwise: a browser would not send it either. Request a URL under ${cPath ?? "the cookie's path"}, or ask for the server fix.`;
+      server = `Set the cookie with Path=/ (or omit Path when the app is served from /): Path=${cPath ?? '…'} does not cover ${path ?? 'the redirect target'}.`;
+      break;
+    case 'cookie-withheld-domain':
+      title = `Cookie ${name} was not sent to ${host ?? url}: its Domain (${cDomain ?? 'another domain'}) does not cover this host`;
+      client = `Nothing to change in hopwise: cookies never cross to other domains. If ${host} needs a session, it has to issue its own (or accept a token).`;
+      server = `Set the cookie with Domain=<parent domain shared by both hosts> if both hosts are yours, or keep the redirect on the host that issued the cookie.`;
+      break;
+    case 'cookie-withheld-host-only':
+      title = `Cookie ${name} was not sent to ${host ?? url}: it was set by ${cDomain ?? 'another host'} without Domain=, so it is host-only`;
+      client = `Nothing to change in hopwise: a browser would not send it either.`;
+      // the site is the jar's answer, recorded with the decision
+      server = `If the cookie must reach sibling hosts, set it with Domain=${d.facts?.requestSite ?? '<parent domain>'} (it then goes to every subdomain; make sure that is wanted).`;
+      break;
+    case 'cookie-withheld-secure':
+      title = `Secure cookie ${name} was not sent over http: to ${host ?? url}`;
+      client = `Use the https: URL. A Secure cookie never travels over http:, with any client.`;
+      server = `Serve and redirect over https: only; do not redirect an https: session to http:.`;
+      break;
+    default:
+      title = `Cookie ${name} was not sent: it has expired`;
+      client = `Log in again (or refresh the session) to get a fresh cookie; check the clock if this is unexpected.`;
+      server = `Issue the session cookie with a Max-Age/Expires long enough for the flow, or renew it while the session is active.`;
   }
+  return {
+    key: `${code}:${name}`,
+    finding: finding(code, hop.index, title, facts, { client, server }),
+    // the same cookie withheld again at a later hop: one finding, listing every hop
+    fold: (first) => {
+      if (Array.isArray(first.facts.hops)) (first.facts.hops as number[]).push(hop.index);
+    },
+  };
 }
 
-// --- rule: Set-Cookie rejected -----------------------------------------------------------------
+const cookieWithheld = onDecisions({
+  emits: Object.values(WITHHELD),
+  subject: 'cookie',
+  reasons: WITHHELD_REASONS,
+  finding: withheldFinding,
+});
 
-const REJECTED: Partial<Record<string, FindingCode>> = {
+// ---- Set-Cookie rejected ----------------------------------------------------------------------
+
+const REJECTED_REASONS = ['secure-from-insecure', 'invalid-domain', 'public-suffix', 'prefix-secure', 'prefix-host', 'overwrite-secure', 'syntax', 'control-char', 'too-large'] as const;
+type RejectedReason = (typeof REJECTED_REASONS)[number];
+
+const REJECTED: Record<RejectedReason, FindingCode> = {
   'secure-from-insecure': 'set-cookie-rejected-secure-from-insecure',
   'invalid-domain': 'set-cookie-rejected-invalid-domain',
   'public-suffix': 'set-cookie-rejected-public-suffix',
@@ -359,142 +457,118 @@ const REJECTED: Partial<Record<string, FindingCode>> = {
   'too-large': 'set-cookie-rejected-too-large',
 };
 
-function rejectedSetCookies(ctx: Ctx): void {
-  for (const [hop, d] of decisionsOf(ctx.trace)) {
-    if (d.subject !== 'set-cookie' || d.action !== 'rejected') continue;
-    const code = REJECTED[d.reason];
-    if (!code) continue;
+function rejectedFinding(d: DecisionWith<'set-cookie', RejectedReason>, { hop }: At): Keyed {
+  const code = REJECTED[d.reason];
+  const name = d.name ?? '(unnamed)';
+  const host = hostOf(hop.url);
+  // A rejected line records no attributes (the jar's result carries none): the Domain it named is
+  // in `detail`, in the jar's own words.
+  const facts = { cookie: name, url: hop.url, host, reason: d.reason, detail: d.detail };
+  let title: string;
+  let client: string;
+  let server: string;
+  switch (code) {
+    case 'set-cookie-rejected-secure-from-insecure':
+      title = `Set-Cookie ${name} was rejected: it is Secure but arrived over http: from ${host}`;
+      client = `Start the flow on the https: URL so the cookie is set over https:.`;
+      server = `Set Secure cookies only on https: responses: redirect http: to https: first, then set the cookie.`;
+      break;
+    case 'set-cookie-rejected-invalid-domain':
+      title = `Set-Cookie ${name} was rejected: Domain=… does not cover ${host}`;
+      client = `Nothing to change in hopwise: browsers reject it too.`;
+      server = `Use a Domain that ${host} belongs to (or omit Domain for a host-only cookie).`;
+      break;
+    case 'set-cookie-rejected-public-suffix':
+      title = `Set-Cookie ${name} was rejected: Domain=… is a public suffix`;
+      client = `Nothing to change in hopwise: browsers reject it too.`;
+      server = `Set the cookie on your registrable domain or omit Domain.`;
+      break;
+    case 'set-cookie-rejected-prefix':
+      title = `Set-Cookie ${name} was rejected: it does not meet the ${name.startsWith('__Host-') ? '__Host-' : '__Secure-'} prefix rules`;
+      client = `Use the https: URL (prefixed cookies need https:).`;
+      server = d.reason === 'prefix-host' ? `A __Host- cookie must be Secure, set over https:, with Path=/ and no Domain.` : `A __Secure- cookie must be Secure and set over https:.`;
+      break;
+    case 'set-cookie-rejected-overwrite-secure':
+      title = `Set-Cookie ${name} was rejected: an http: response cannot overwrite the Secure cookie ${name}`;
+      client = `Stay on https: for the whole flow.`;
+      server = `Do not set cookies from http: responses that share a name with Secure cookies; redirect to https: first.`;
+      break;
+    case 'set-cookie-rejected-too-large':
+      title = `Set-Cookie ${name} was rejected: it is too large`;
+      client = `Nothing to change in hopwise: browsers reject it too.`;
+      server = `Keep cookies under 4096 bytes (name + value); store large state server-side and put an id in the cookie.`;
+      break;
+    default:
+      title = `Set-Cookie ${name} was rejected: the line is malformed (${d.reason})`;
+      client = `Nothing to change in hopwise: browsers reject it too.`;
+      server = `Emit Set-Cookie as name=value; attributes, without control characters (use your framework's cookie API).`;
+  }
+  return { key: `rejected:${hop.index}:${name}:${d.reason}`, finding: finding(code, hop.index, title, facts, { client, server }) };
+}
+
+/** A Set-Cookie the jar refused. `cookies-disabled` is the caller's choice, not a server problem. */
+const setCookieRejected = onDecisions({
+  emits: Object.values(REJECTED),
+  subject: 'set-cookie',
+  reasons: REJECTED_REASONS,
+  finding: rejectedFinding,
+});
+
+// ---- the server replaced a cookie it issued one hop earlier -----------------------------------
+
+/** The Set-Cookie of `hop` that stored the cookie `d` replaced (same name, domain, host-only flag, path). */
+function storedBy(hop: Hop | undefined, d: DecisionOf<'set-cookie'>): boolean {
+  const f = d.facts;
+  if (!hop || !f) return false;
+  return hop.decisions.some(
+    (s) => isOf(s, 'set-cookie') && s.action === 'stored' && s.name === d.name && s.facts?.domain === f.domain && s.facts.path === f.path && s.facts.hostOnly === f.hostOnly,
+  );
+}
+
+/**
+ * The session-lost signal, from what the session recorded: a Set-Cookie `replaced` a cookie this
+ * very request carried (`sentOnThisHop`) with another value (`valueChanged`), and that cookie — the
+ * jar's identity: name, domain, host-only flag, path — was stored by the previous hop's response.
+ */
+const sessionReplaced = onDecisions({
+  emits: ['session-cookie-replaced'],
+  subject: 'set-cookie',
+  reasons: ['replaced'],
+  where: (d, { trace, i }) => d.facts?.sentOnThisHop === true && d.facts.valueChanged === true && storedBy(trace[i - 1], d),
+  finding: (d, { hop, trace, i }) => {
     const name = d.name ?? '(unnamed)';
-    const host = hostOf(hop.url);
-    const domain = factString(d, 'domain', 'cookieDomain');
-    const facts = { cookie: name, url: hop.url, host, reason: d.reason, domain, detail: d.detail };
-    let title: string;
-    let client: string;
-    let server: string;
-    switch (code) {
-      case 'set-cookie-rejected-secure-from-insecure':
-        title = `Set-Cookie ${name} was rejected: it is Secure but arrived over http: from ${host}`;
-        client = `Start the flow on the https: URL so the cookie is set over https:.`;
-        server = `Set Secure cookies only on https: responses: redirect http: to https: first, then set the cookie.`;
-        break;
-      case 'set-cookie-rejected-invalid-domain':
-        title = `Set-Cookie ${name} was rejected: Domain=${domain ?? '…'} does not cover ${host}`;
-        client = `Nothing to change in hopwise: browsers reject it too.`;
-        server = `Use a Domain that ${host} belongs to (or omit Domain for a host-only cookie).`;
-        break;
-      case 'set-cookie-rejected-public-suffix':
-        title = `Set-Cookie ${name} was rejected: Domain=${domain ?? '…'} is a public suffix`;
-        client = `Nothing to change in hopwise: browsers reject it too.`;
-        server = `Set the cookie on your registrable domain or omit Domain.`;
-        break;
-      case 'set-cookie-rejected-prefix':
-        title = `Set-Cookie ${name} was rejected: it does not meet the ${name.startsWith('__Host-') ? '__Host-' : '__Secure-'} prefix rules`;
-        client = `Use the https: URL (prefixed cookies need https:).`;
-        server =
-          d.reason === 'prefix-host'
-            ? `A __Host- cookie must be Secure, set over https:, with Path=/ and no Domain.`
-            : `A __Secure- cookie must be Secure and set over https:.`;
-        break;
-      case 'set-cookie-rejected-overwrite-secure':
-        title = `Set-Cookie ${name} was rejected: an http: response cannot overwrite the Secure cookie ${name}`;
-        client = `Stay on https: for the whole flow.`;
-        server = `Do not set cookies from http: responses that share a name with Secure cookies; redirect to https: first.`;
-        break;
-      case 'set-cookie-rejected-too-large':
-        title = `Set-Cookie ${name} was rejected: it is too large`;
-        client = `Nothing to change in hopwise: browsers reject it too.`;
-        server = `Keep cookies under 4096 bytes (name + value); store large state server-side and put an id in the cookie.`;
-        break;
-      default:
-        title = `Set-Cookie ${name} was rejected: the line is malformed (${d.reason})`;
-        client = `Nothing to change in hopwise: browsers reject it too.`;
-        server = `Emit Set-Cookie as name=value; attributes, without control characters (use your framework's cookie API).`;
-    }
-    ctx.add(`rejected:${hop.index}:${name}:${d.reason}`, finding(code, hop.index, title, facts, { client, server }));
-  }
-}
+    const first = trace[i - 1]!; // `where` found the cookie stored there
+    return {
+      key: `replaced:${name}:${i}`,
+      finding: finding(
+        'session-cookie-replaced',
+        hop.index,
+        `The server replaced cookie ${name} that it issued one hop earlier: it did not recognise its own session`,
+        { cookie: name, issuedAtHop: first.index, issuedBy: first.url, replacedAtHop: hop.index, replacedBy: hop.url, status: hop.status },
+        {
+          client:
+            `Nothing hopwise can fix: the cookie was stored and sent back (see hop ${hop.index}, "sent"). ` +
+            `To confirm, repeat the flow: if it works only sometimes, a balancer is spreading the hops over backends.`,
+          server:
+            `The backend that answered hop ${hop.index} does not know the session issued at hop ${first.index}. ` +
+            `Use a shared session store (Redis, database) or sticky sessions, and the same session secret on every instance.`,
+        },
+      ),
+    };
+  },
+});
 
-// --- rule: the server replaced a cookie it issued one hop earlier ------------------------------
+// ---- a 200 page that redirects by meta refresh or script --------------------------------------
 
-function sessionReplaced(ctx: Ctx): void {
-  // name@host -> index in trace of the hop whose response set it
-  const issued = new Map<string, number>();
-  for (let i = 0; i < ctx.trace.length; i++) {
-    const hop = ctx.trace[i]!;
-    const host = hostOf(hop.url) ?? '';
-    const sent = new Set(
-      hop.decisions.filter((d) => d.subject === 'cookie' && d.action === 'sent' && d.name).map((d) => d.name!),
-    );
-    const stored = hop.decisions.filter((d) => d.subject === 'set-cookie' && d.action === 'stored' && d.name);
-    for (const d of stored) {
-      const name = d.name!;
-      if (d.facts?.sameValue === true || d.facts?.valueChanged === false) continue;
-      const prev = findIssued(issued, name, host);
-      if (prev !== undefined && prev === i - 1 && sent.has(name)) {
-        const first = ctx.trace[prev]!;
-        ctx.add(
-          `replaced:${name}:${i}`,
-          finding(
-            'session-cookie-replaced',
-            hop.index,
-            `The server replaced cookie ${name} that it issued one hop earlier: it did not recognise its own session`,
-            {
-              cookie: name,
-              issuedAtHop: first.index,
-              issuedBy: first.url,
-              replacedAtHop: hop.index,
-              replacedBy: hop.url,
-              status: hop.status,
-            },
-            {
-              client:
-                `Nothing hopwise can fix: the cookie was stored and sent back (see hop ${hop.index}, "sent"). ` +
-                `To confirm, repeat the flow: if it works only sometimes, a balancer is spreading the hops over backends.`,
-              server:
-                `The backend that answered hop ${hop.index} does not know the session issued at hop ${first.index}. ` +
-                `Use a shared session store (Redis, database) or sticky sessions, and the same session secret on every instance.`,
-            },
-          ),
-        );
-      }
-    }
-    for (const d of stored) issued.set(`${d.name!}@${host}`, i);
-  }
-}
-
-function findIssued(issued: Map<string, number>, name: string, host: string): number | undefined {
-  const exact = issued.get(`${name}@${host}`);
-  if (exact !== undefined) return exact;
-  // a cookie with Domain= set by a sibling host still counts when the same site replaces it
-  let best: number | undefined;
-  for (const [k, v] of issued) {
-    const at = k.lastIndexOf('@');
-    if (k.slice(0, at) === name && site(k.slice(at + 1)) === site(host)) best = best === undefined ? v : Math.max(best, v);
-  }
-  return best;
-}
-
-// --- rule: a 200 page that redirects by meta refresh or script ---------------------------------
-
-function headerValue(h: Record<string, string | string[]>, name: string): string | undefined {
-  const v = h?.[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
-const CLIENT_REDIRECT_REASONS = new Set(['meta-refresh', 'meta-refresh-not-followed', 'script-redirect-not-followed']);
-
-function clientSideRedirect(ctx: Ctx): void {
-  for (let i = 0; i < ctx.trace.length; i++) {
-    const hop = ctx.trace[i]!;
-    // 1. what the session recorded (subject 'redirect', reason meta-refresh / *-not-followed)
-    const d = hop.decisions.find((x) => x.subject === 'redirect' && CLIENT_REDIRECT_REASONS.has(x.reason));
-    let found: { kind: 'meta-refresh' | 'script'; target: string | null; followed: boolean } | null = null;
-    if (d) {
-      const kind = d.reason === 'script-redirect-not-followed' || d.facts?.kind === 'script' || d.name === 'script' ? 'script' : 'meta-refresh';
-      found = { kind, target: factString(d, 'target', 'to', 'url') ?? null, followed: d.action === 'followed' };
-    }
-    if (!found) continue;
-    let target = found.target;
+/** One finding per hop: the page's client-side redirect, as the session recorded it. */
+const clientSideRedirect = onDecisions({
+  emits: ['client-side-redirect'],
+  subject: 'redirect',
+  reasons: ['meta-refresh', 'meta-refresh-not-followed', 'script-redirect-not-followed'],
+  finding: (d, { hop, i }) => {
+    // a Refresh header is the same declarative refresh as the <meta> tag
+    const kind = d.reason === 'script-redirect-not-followed' || d.facts.kind === 'script' ? 'script' : 'meta-refresh';
+    let target = d.facts.target ?? null;
     if (target) {
       try {
         target = new URL(target, hop.url).href;
@@ -502,96 +576,70 @@ function clientSideRedirect(ctx: Ctx): void {
         /* keep as written */
       }
     }
-    const followed = found.followed;
-    const how = found.kind === 'meta-refresh' ? '<meta http-equiv="refresh">' : 'a location script';
-    const ct = headerValue(hop.responseHeaders ?? {}, 'content-type') ?? null;
-    ctx.add(
-      `client-redirect:${i}`,
-      finding(
+    const followed = d.action === 'followed';
+    const how = kind === 'meta-refresh' ? '<meta http-equiv="refresh">' : 'a location script';
+    const ct = headerValue(hop.responseHeaders, 'content-type') ?? null;
+    return {
+      key: `client-redirect:${i}`,
+      finding: finding(
         'client-side-redirect',
         hop.index,
         followed
           ? `Hop ${hop.index} is a ${hop.status} HTML page that redirects with ${how}; hopwise followed it (followMetaRefresh)`
           : `Hop ${hop.index} is a ${hop.status} HTML page that redirects with ${how} to ${target ?? 'another page'}; an HTTP client stops here`,
-        { kind: found.kind, target, status: hop.status, contentType: ct, followed },
+        { kind, target, status: hop.status, contentType: ct, followed },
         {
           client: followed
             ? `Nothing to do; keep followMetaRefresh only for sites that need it.`
-            : found.kind === 'meta-refresh'
+            : kind === 'meta-refresh'
               ? `Follow it: followMetaRefresh: true (CLI: --follow-meta-refresh), or request ${target ?? 'the target'} next with the same session (cookies set on this page are in the jar).`
               : `No HTTP client runs scripts: request ${target ?? 'the target'} next with the same session (cookies set on this page are in the jar).`,
           server: `Answer with a real redirect (302/303 with Location) instead of a 200 page that redirects in the browser; then every client, and the cookies set on it, follow.`,
         },
         followed ? 'info' : 'warning',
       ),
-    );
-  }
-}
+    };
+  },
+});
 
-// --- rule: method rewritten, body refused or resent --------------------------------------------
+// ---- the Location, method and body ------------------------------------------------------------
+// (in the order the redirect planner records them on the hop that answered: Location, method, body)
 
-function methodAndBody(ctx: Ctx): void {
-  for (const [hop, d, i] of decisionsOf(ctx.trace)) {
-    if (d.subject === 'method' && d.action === 'rewritten' && (d.reason === 'method-rewrite-301' || d.reason === 'method-rewrite-302')) {
-      const status = d.reason === 'method-rewrite-301' ? 301 : 302;
-      const from = factString(d, 'from') ?? 'POST';
-      const to = factString(d, 'to') ?? 'GET';
-      // the 3xx is the hop that answered: the decision may sit on it or on the next hop
-      const answered = hop.status === status ? hop : ctx.trace[i - 1]?.status === status ? ctx.trace[i - 1]! : hop;
-      ctx.add(
-        `post-get:${hop.index}`,
-        finding(
-          'post-became-get',
-          answered.index,
-          `${from} ${answered.url} was answered ${status}, so the next hop was sent as ${to} without the body`,
-          { status, from, to, url: answered.url, location: answered.location },
-          {
-            client:
-              `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` +
-              `until then, send the ${from} to ${answered.location ?? 'the target URL'} directly.`,
-            server:
-              `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
-              `or 303 See Other if a GET of the result is what you mean (post/redirect/get).`,
-          },
-        ),
-      );
-    }
-    if (d.reason === 'cross-origin-body-refused') {
-      const to = factString(d, 'to') ?? hop.location;
-      ctx.add('xbody', finding('cross-origin-body-refused', hop.index, `A ${hop.status} asked to resend the request body to ${hostOf(to) ?? 'another origin'}; hopwise refused`, { from: origin(hop.url), to, status: hop.status }, xBodyFix(to)));
-    }
-    if (d.reason === 'cross-origin-body') {
-      const to = factString(d, 'to') ?? origin(hop.url);
-      ctx.add(
-        `xbody-sent:${hop.index}`,
-        finding('cross-origin-body-sent', hop.index, `The request body was resent to ${hostOf(to) ?? 'another origin'} (crossOriginBody: "send")`, { to }, {
-          client: `Intended? Prefer trust: ['${trustPatternFor(to ?? '')}'] so only that origin may receive bodies and credentials.`,
-          server: `Nothing to fix if the redirect is part of your API (regional endpoints); document it.`,
-        }),
-      );
-    }
-    if (d.reason === 'body-not-replayable') {
-      ctx.add('replay', finding('body-not-replayable', hop.index, `A ${hop.status} needed the request body again, but it was a stream larger than the replay buffer`, { status: hop.status }, bodyReplayFix()));
-    }
-    if (d.reason === 'userinfo-dropped') {
-      ctx.add(
-        `userinfo:${hop.index}`,
-        finding('userinfo-in-location', hop.index, `The Location at hop ${hop.index} carried user:password@; it was dropped`, { location: hop.location }, {
-          client: `Nothing to do: credentials in a Location are never used. Give credentials with -u / basic() scoped to that origin if needed.`,
-          server: `Never put credentials in a Location header: they end up in logs and histories.`,
-        }),
-      );
-    }
-  }
-  if (ctx.error?.code === 'ERR_CROSS_ORIGIN_BODY') {
-    const last = ctx.trace[ctx.trace.length - 1];
-    ctx.add('xbody', finding('cross-origin-body-refused', last?.index ?? 0, `A 307/308 asked to resend the request body to ${hostOf(last?.location) ?? 'another origin'}; hopwise refused`, { from: origin(last?.url), to: last?.location, status: last?.status ?? null }, xBodyFix(last?.location)));
-  }
-  if (ctx.error?.code === 'ERR_BODY_NOT_REPLAYABLE') {
-    const last = ctx.trace[ctx.trace.length - 1];
-    ctx.add('replay', finding('body-not-replayable', last?.index ?? 0, `A 307/308 needed the request body again, but it was a stream larger than the replay buffer`, { status: last?.status ?? null }, bodyReplayFix()));
-  }
-}
+const userinfoInLocation = onDecisions({
+  emits: ['userinfo-in-location'],
+  subject: 'location',
+  reasons: ['userinfo-dropped'],
+  finding: (_d, { hop }) => ({
+    key: `userinfo:${hop.index}`,
+    finding: finding('userinfo-in-location', hop.index, `The Location at hop ${hop.index} carried user:password@; it was dropped`, { location: hop.location }, {
+      client: `Nothing to do: credentials in a Location are never used. Give credentials with -u / basic() scoped to that origin if needed.`,
+      server: `Never put credentials in a Location header: they end up in logs and histories.`,
+    }),
+  }),
+});
+
+/** POST → GET on a 301/302 (a 303 says "GET it" on purpose: not a finding). */
+const postBecameGet = onDecisions({
+  emits: ['post-became-get'],
+  subject: 'method',
+  reasons: ['method-rewrite-301', 'method-rewrite-302'],
+  finding: (d, { hop }) => {
+    // the planner records the rewrite on the hop whose 3xx it planned
+    const status = d.reason === 'method-rewrite-301' ? 301 : 302;
+    const { from, to } = d.facts;
+    return {
+      key: `post-get:${hop.index}`,
+      finding: finding('post-became-get', hop.index, `${from} ${hop.url} was answered ${status}, so the next hop was sent as ${to} without the body`, { status, from, to, url: hop.url, location: hop.location }, {
+        client:
+          `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` +
+          `until then, send the ${from} to ${hop.location ?? 'the target URL'} directly.`,
+        server:
+          `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
+          `or 303 See Other if a GET of the result is what you mean (post/redirect/get).`,
+      }),
+    };
+  },
+});
 
 function xBodyFix(to: string | undefined): { client: string; server: string } {
   const t = to ? trustPatternFor(to) : '<origin>';
@@ -610,32 +658,110 @@ function bodyReplayFix(): { client: string; server: string } {
   };
 }
 
-// --- rule: 401 after a redirect -----------------------------------------------------------------
+const crossOriginBodyRefused = onDecisions({
+  emits: ['cross-origin-body-refused'],
+  subject: 'body',
+  reasons: ['cross-origin-body-refused'],
+  finding: (d, { hop }) => {
+    const to = d.facts?.to ?? hop.location;
+    const from = d.facts?.from ?? origin(hop.url);
+    return { key: 'xbody', finding: finding('cross-origin-body-refused', hop.index, `A ${hop.status} asked to resend the request body to ${hostOf(to) ?? 'another origin'}; hopwise refused`, { from, to, status: hop.status }, xBodyFix(to)) };
+  },
+});
 
-function unauthorizedAfterRedirect(ctx: Ctx): void {
-  for (let i = 1; i < ctx.trace.length; i++) {
-    const hop = ctx.trace[i]!;
-    if (hop.status !== 401) continue;
-    const stripped: string[] = [];
-    for (let j = 0; j <= i; j++) {
-      for (const d of ctx.trace[j]!.decisions) {
-        if ((d.subject === 'header' || d.subject === 'auth') && (d.action === 'stripped' || (d.subject === 'auth' && d.reason === 'out-of-scope'))) {
-          const n = (d.name ?? 'authorization').toLowerCase();
-          if (!stripped.includes(n)) stripped.push(n);
-        }
-      }
+const crossOriginBodySent = onDecisions({
+  emits: ['cross-origin-body-sent'],
+  subject: 'body',
+  reasons: ['cross-origin-body'],
+  finding: (d, { hop }) => {
+    const to = d.facts?.to ?? origin(hop.url);
+    return {
+      key: `xbody-sent:${hop.index}`,
+      finding: finding('cross-origin-body-sent', hop.index, `The request body was resent to ${hostOf(to) ?? 'another origin'} (crossOriginBody: "send")`, { to }, {
+        client: `Intended? Prefer trust: ['${trustPatternFor(to ?? '')}'] so only that origin may receive bodies and credentials.`,
+        server: `Nothing to fix if the redirect is part of your API (regional endpoints); document it.`,
+      }),
+    };
+  },
+});
+
+const bodyNotReplayable = onDecisions({
+  emits: ['body-not-replayable'],
+  subject: 'body',
+  reasons: ['body-not-replayable'],
+  finding: (_d, { hop }) => ({
+    key: 'replay',
+    finding: finding('body-not-replayable', hop.index, `A ${hop.status} needed the request body again, but it was a stream larger than the replay buffer`, { status: hop.status }, bodyReplayFix()),
+  }),
+});
+
+const crossOriginBodyError: ErrorRule = {
+  on: 'error',
+  emits: ['cross-origin-body-refused'],
+  errors: ['ERR_CROSS_ORIGIN_BODY'],
+  finding: (_e, trace) => {
+    const last = trace[trace.length - 1];
+    return {
+      key: 'xbody',
+      finding: finding(
+        'cross-origin-body-refused',
+        last?.index ?? 0,
+        `A 307/308 asked to resend the request body to ${hostOf(last?.location) ?? 'another origin'}; hopwise refused`,
+        { from: origin(last?.url), to: last?.location, status: last?.status ?? null },
+        xBodyFix(last?.location),
+      ),
+    };
+  },
+};
+
+const bodyNotReplayableError: ErrorRule = {
+  on: 'error',
+  emits: ['body-not-replayable'],
+  errors: ['ERR_BODY_NOT_REPLAYABLE'],
+  finding: (_e, trace) => {
+    const last = trace[trace.length - 1];
+    return {
+      key: 'replay',
+      finding: finding('body-not-replayable', last?.index ?? 0, `A 307/308 needed the request body again, but it was a stream larger than the replay buffer`, { status: last?.status ?? null }, bodyReplayFix()),
+    };
+  },
+};
+
+// ---- 401 after a redirect ---------------------------------------------------------------------
+
+/** Names of the decisions `pick` selects in `hops`, lower-cased or as recorded, each once. */
+function namesOnce(hops: readonly Hop[], pick: (d: Decision) => string | undefined): string[] {
+  const out: string[] = [];
+  for (const h of hops) {
+    for (const d of h.decisions) {
+      const n = pick(d);
+      if (n !== undefined && !out.includes(n)) out.push(n);
     }
-    const withheld = hop.decisions.filter((d) => d.subject === 'cookie' && d.action === 'withheld').map((d) => d.name ?? '');
-    const rejected: string[] = [];
-    for (let j = 0; j < i; j++) {
-      for (const d of ctx.trace[j]!.decisions) if (d.subject === 'set-cookie' && d.action === 'rejected' && d.name && !rejected.includes(d.name)) rejected.push(d.name);
-    }
-    const sentCookies = hop.decisions.filter((d) => d.subject === 'cookie' && d.action === 'sent' && d.name).map((d) => d.name!);
-    const sentAuth = 'authorization' in (hop.requestHeaders ?? {});
-    const challenge = headerValue(hop.responseHeaders ?? {}, 'www-authenticate');
+  }
+  return out;
+}
+
+/**
+ * A hop after the first answered 401. It names the cause from what earlier decisions recorded, most
+ * direct first: a credential that did not travel (a stripped header, a provider out of scope), a
+ * cookie withheld at this hop, a Set-Cookie refused earlier, or a cookie that was sent anyway.
+ */
+const unauthorizedAfterRedirect: HopRule = {
+  on: 'hop',
+  emits: ['unauthorized-after-redirect'],
+  where: (hop, { i }) => i > 0 && hop.status === 401,
+  finding: (hop, { trace, i }) => {
+    const stripped = namesOnce(trace.slice(0, i + 1), (d) =>
+      (isOf(d, 'header') && d.action === 'stripped') || (isOf(d, 'auth') && d.reason === 'out-of-scope') ? d.name.toLowerCase() : undefined,
+    );
+    const withheld = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'withheld').map((d) => d.name ?? '');
+    const rejected = namesOnce(trace.slice(0, i), (d) => (isOf(d, 'set-cookie') && d.action === 'rejected' ? d.name : undefined));
+    const sentCookies = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'sent' && d.name).map((d) => d.name ?? '');
+    const sentAuth = 'authorization' in hop.requestHeaders;
+    const challenge = headerValue(hop.responseHeaders, 'www-authenticate');
     const to = trustPatternFor(hop.url);
     const host = hostOf(hop.url);
-    const crossOrigin = origin(ctx.trace[0]?.url) !== origin(hop.url);
+    const crossOrigin = origin(trace[0]?.url) !== origin(hop.url);
     let title: string;
     let client: string;
     let server: string;
@@ -664,9 +790,9 @@ function unauthorizedAfterRedirect(ctx: Ctx): void {
       client = `Give a credential for ${host}: -u / --oauth2-bearer (with --auth-scope ${to}), or bearer(token, { scope: ['${to}'] }).`;
       server = crossOrigin ? `Document that ${host} needs its own credential, or serve the resource where the client authenticated.` : `Nothing to fix if the resource really needs a login.`;
     }
-    ctx.add(
-      `401:${hop.index}`,
-      finding(
+    return {
+      key: `401:${hop.index}`,
+      finding: finding(
         'unauthorized-after-redirect',
         hop.index,
         title,
@@ -683,79 +809,129 @@ function unauthorizedAfterRedirect(ctx: Ctx): void {
         },
         { client, server },
       ),
-    );
-  }
+    };
+  },
+};
+
+// ---- how the chain ended ----------------------------------------------------------------------
+
+function loopFinding(trace: readonly Hop[], hopIndex: number, url: string | undefined): Finding {
+  const last = trace[trace.length - 1];
+  const target = url ?? last?.location ?? last?.url;
+  const firstSeen = trace.find((h) => h.url === target);
+  const cycle = firstSeen ? trace.slice(trace.indexOf(firstSeen)).map((h) => h.url) : trace.map((h) => h.url);
+  return finding(
+    'redirect-loop',
+    hopIndex,
+    `Redirect loop: ${target ?? 'a URL'} was requested again with the same method and cookies`,
+    { url: target ?? null, firstSeenAtHop: firstSeen?.index ?? null, cycle },
+    {
+      client: `No client setting fixes a loop. If the loop waits for a cookie (a login that never sticks), look for cookie findings above.`,
+      server: `The redirects point back to each other: ${[...cycle, cycle[0]].join(' → ')}. Check the condition that triggers each redirect (often a missing cookie or a scheme/host canonicalisation rule fighting another).`,
+    },
+  );
 }
 
-// --- rule: how the chain ended (loop, limit, unsafe, invalid, other errors) --------------------
-
-function chainEnd(ctx: Ctx): void {
-  const last = ctx.trace[ctx.trace.length - 1];
-  const lastIndex = last?.index ?? 0;
-  let endedBy: string | undefined;
-  for (const [hop, d] of decisionsOf(ctx.trace)) {
-    if (d.subject !== 'redirect' && d.subject !== 'location') continue;
-    if (d.reason === 'loop') {
-      endedBy = 'ERR_REDIRECT_LOOP';
-      ctx.add('loop', loopFinding(ctx, hop.index));
-    } else if (d.reason === 'limit') {
-      endedBy = 'ERR_TOO_MANY_REDIRECTS';
-      ctx.add('limit', limitFinding(ctx, hop.index, d));
-    } else if (d.reason === 'unsafe-scheme') {
-      endedBy = 'ERR_UNSAFE_REDIRECT';
-      ctx.add('unsafe', unsafeFinding(hop, factString(d, 'to', 'location')));
-    } else if (d.reason === 'invalid-location') {
-      endedBy = 'ERR_INVALID_REDIRECT';
-      ctx.add('invalid', invalidFinding(hop));
-    } else if (
-      (d.reason === 'not-redirect-status' || d.reason === 'no-location' || d.reason === 'manual-mode') &&
-      hop === last &&
-      hop.status >= 300 &&
-      hop.status < 400
-    ) {
-      ctx.add(
-        'not-followed',
-        finding('redirect-not-followed', hop.index, `The chain ended on ${hop.status} ${hop.statusText}: it is not followed (${d.reason})`, { status: hop.status, reason: d.reason }, {
-          client: d.reason === 'manual-mode' ? `Use redirect: 'follow' to follow it.` : `Read the response as it is; a ${hop.status} is not a redirect to follow.`,
-          server: d.reason === 'no-location' ? `Send a Location with every redirect status.` : `Nothing to fix if this is intended.`,
-        }),
-      );
-    }
-  }
-  const err = ctx.error;
-  if (!err || err.code === endedBy) return;
-  switch (err.code) {
-    case 'ERR_REDIRECT_LOOP':
-      ctx.add('loop', loopFinding(ctx, lastIndex));
-      return;
-    case 'ERR_TOO_MANY_REDIRECTS':
-      ctx.add('limit', limitFinding(ctx, lastIndex));
-      return;
-    case 'ERR_UNSAFE_REDIRECT':
-      if (last) ctx.add('unsafe', unsafeFinding(last, last.location));
-      return;
-    case 'ERR_INVALID_REDIRECT':
-      if (last) ctx.add('invalid', invalidFinding(last));
-      return;
-    case 'ERR_INSECURE_REDIRECT':
-    case 'ERR_CROSS_ORIGIN_BODY':
-    case 'ERR_BODY_NOT_REPLAYABLE':
-      return; // reported by their own rules
-    default: {
-      const failing = ctx.trace.find((h) => h.error) ?? last;
-      ctx.add(
-        'failed',
-        finding(
-          'request-failed',
-          failing?.index ?? 0,
-          `The chain stopped with ${err.code}${failing ? ` at hop ${failing.index} (${failing.url})` : ''}: ${err.message}`,
-          { error: err.code, message: err.message, url: failing?.url ?? null },
-          requestFailedFix(err.code),
-        ),
-      );
-    }
-  }
+function limitFinding(trace: readonly Hop[], hopIndex: number, maxRedirects: number | undefined): Finding {
+  const followed = Math.max(0, trace.length - 1);
+  const max = maxRedirects ?? null;
+  const distinct = new Set(trace.map((h) => h.url)).size;
+  const last = trace[trace.length - 1];
+  return finding(
+    'too-many-redirects',
+    hopIndex,
+    `The chain stopped after ${followed} redirect${followed === 1 ? '' : 's'}: one more would exceed maxRedirects${max !== null ? ` (${max})` : ''}`,
+    { redirectsFollowed: followed, maxRedirects: max, distinctUrls: distinct, first: trace[0]?.url ?? null, last: last?.url ?? null, next: last?.location ?? null },
+    {
+      client: `If the chain is legitimately long, raise maxRedirects (CLI: --max-redirs N). Usually it is not: read the trace for a URL pattern that never converges.`,
+      server: `Redirect once, to the final URL: every hop costs a round trip, and long chains hide loops.`,
+    },
+  );
 }
+
+function unsafeFinding(hop: Hop, to: string | undefined): Finding {
+  return finding('unsafe-redirect', hop.index, `A redirect to ${to ?? 'a non-http(s) URL'} was refused: only http: and https: are followed`, { location: to ?? null }, {
+    client: `Nothing to do in hopwise; handle that URL yourself if it is expected (for example an app deep link).`,
+    server: `Redirect HTTP clients only to http: or https: URLs.`,
+  });
+}
+
+function invalidFinding(hop: Hop): Finding {
+  const raw = headerValue(hop.responseHeaders, 'location');
+  return finding('invalid-location', hop.index, `Hop ${hop.index} answered ${hop.status} with a Location that is not a URL`, { location: raw ?? null }, {
+    client: `Nothing to do in the client.`,
+    server: `Send an absolute or relative URL in Location, percent-encoded.`,
+  });
+}
+
+const redirectLoop = onDecisions({
+  emits: ['redirect-loop'],
+  subject: 'redirect',
+  reasons: ['loop'],
+  finding: (d, { hop, trace }) => ({ key: 'loop', finding: loopFinding(trace, hop.index, d.facts.url) }),
+});
+
+const tooManyRedirects = onDecisions({
+  emits: ['too-many-redirects'],
+  subject: 'redirect',
+  reasons: ['limit'],
+  finding: (d, { hop, trace }) => ({ key: 'limit', finding: limitFinding(trace, hop.index, d.facts.maxRedirects) }),
+});
+
+const unsafeRedirect = onDecisions({
+  emits: ['unsafe-redirect'],
+  subject: 'redirect',
+  reasons: ['unsafe-scheme'],
+  finding: (d, { hop }) => ({ key: 'unsafe', finding: unsafeFinding(hop, d.facts.url) }),
+});
+
+const invalidLocation = onDecisions({
+  emits: ['invalid-location'],
+  subject: 'location',
+  reasons: ['invalid-location'],
+  finding: (_d, { hop }) => ({ key: 'invalid', finding: invalidFinding(hop) }),
+});
+
+/** The chain ended on a 3xx hopwise does not follow (300/304, no Location, manual mode). */
+const redirectNotFollowed = onDecisions({
+  emits: ['redirect-not-followed'],
+  subject: 'redirect',
+  reasons: ['not-redirect-status', 'no-location', 'manual-mode'],
+  where: (_d, { hop, trace }) => hop === trace[trace.length - 1] && hop.status >= 300 && hop.status < 400,
+  finding: (d, { hop }) => ({
+    key: 'not-followed',
+    finding: finding('redirect-not-followed', hop.index, `The chain ended on ${hop.status} ${hop.statusText}: it is not followed (${d.reason})`, { status: hop.status, reason: d.reason }, {
+      client: d.reason === 'manual-mode' ? `Use redirect: 'follow' to follow it.` : `Read the response as it is; a ${hop.status} is not a redirect to follow.`,
+      server: d.reason === 'no-location' ? `Send a Location with every redirect status.` : `Nothing to fix if this is intended.`,
+    }),
+  }),
+});
+
+// The chain-ending errors, for a trace that lacks the decision (same keys: the decision's finding wins).
+const lastHop = (trace: readonly Hop[]): Hop | undefined => trace[trace.length - 1];
+
+const chainEndErrors: ErrorRule[] = [
+  { on: 'error', emits: ['redirect-loop'], errors: ['ERR_REDIRECT_LOOP'], finding: (_e, trace) => ({ key: 'loop', finding: loopFinding(trace, lastHop(trace)?.index ?? 0, undefined) }) },
+  { on: 'error', emits: ['too-many-redirects'], errors: ['ERR_TOO_MANY_REDIRECTS'], finding: (_e, trace) => ({ key: 'limit', finding: limitFinding(trace, lastHop(trace)?.index ?? 0, undefined) }) },
+  {
+    on: 'error',
+    emits: ['unsafe-redirect'],
+    errors: ['ERR_UNSAFE_REDIRECT'],
+    finding: (_e, trace) => {
+      const last = lastHop(trace);
+      return last && { key: 'unsafe', finding: unsafeFinding(last, last.location) };
+    },
+  },
+  {
+    on: 'error',
+    emits: ['invalid-location'],
+    errors: ['ERR_INVALID_REDIRECT'],
+    finding: (_e, trace) => {
+      const last = lastHop(trace);
+      return last && { key: 'invalid', finding: invalidFinding(last) };
+    },
+  },
+];
 
 function requestFailedFix(code: string): { client: string; server: string } {
   switch (code) {
@@ -773,51 +949,58 @@ function requestFailedFix(code: string): { client: string; server: string } {
   }
 }
 
-function loopFinding(ctx: Ctx, hopIndex: number): Finding {
-  const last = ctx.trace[ctx.trace.length - 1];
-  const target = last?.location ?? last?.url;
-  const firstSeen = ctx.trace.find((h) => h.url === target);
-  const cycle = firstSeen ? ctx.trace.slice(ctx.trace.indexOf(firstSeen)).map((h) => h.url) : ctx.trace.map((h) => h.url);
-  return finding(
-    'redirect-loop',
-    hopIndex,
-    `Redirect loop: ${target ?? 'a URL'} was requested again with the same method and cookies`,
-    { url: target ?? null, firstSeenAtHop: firstSeen?.index ?? null, cycle },
-    {
-      client: `No client setting fixes a loop. If the loop waits for a cookie (a login that never sticks), look for cookie findings above.`,
-      server: `The redirects point back to each other: ${[...cycle, cycle[0]].join(' → ')}. Check the condition that triggers each redirect (often a missing cookie or a scheme/host canonicalisation rule fighting another).`,
-    },
-  );
-}
+/** Any other error (connect, TLS, timeout, network...): the chain stopped, at the hop that failed. */
+const requestFailed: ErrorRule = {
+  on: 'error',
+  emits: ['request-failed'],
+  errors: 'other',
+  finding: (err, trace) => {
+    const failing = trace.find((h) => h.error) ?? lastHop(trace);
+    return {
+      key: 'failed',
+      finding: finding(
+        'request-failed',
+        failing?.index ?? 0,
+        `The chain stopped with ${err.code}${failing ? ` at hop ${failing.index} (${failing.url})` : ''}: ${err.message}`,
+        { error: err.code, message: err.message, url: failing?.url ?? null },
+        requestFailedFix(err.code),
+      ),
+    };
+  },
+};
 
-function limitFinding(ctx: Ctx, hopIndex: number, d?: Decision): Finding {
-  const followed = Math.max(0, ctx.trace.length - 1);
-  const max = typeof d?.facts?.maxRedirects === 'number' ? d.facts.maxRedirects : null;
-  const distinct = new Set(ctx.trace.map((h) => h.url)).size;
-  const last = ctx.trace[ctx.trace.length - 1];
-  return finding(
-    'too-many-redirects',
-    hopIndex,
-    `The chain stopped after ${followed} redirect${followed === 1 ? '' : 's'}: one more would exceed maxRedirects${max !== null ? ` (${max})` : ''}`,
-    { redirectsFollowed: followed, maxRedirects: max, distinctUrls: distinct, first: ctx.trace[0]?.url ?? null, last: last?.url ?? null, next: last?.location ?? null },
-    {
-      client: `If the chain is legitimately long, raise maxRedirects (CLI: --max-redirs N). Usually it is not: read the trace for a URL pattern that never converges.`,
-      server: `Redirect once, to the final URL: every hop costs a round trip, and long chains hide loops.`,
-    },
-  );
-}
+// ---- the table --------------------------------------------------------------------------------
 
-function unsafeFinding(hop: DiagnosableHop, to: string | undefined): Finding {
-  return finding('unsafe-redirect', hop.index, `A redirect to ${to ?? 'a non-http(s) URL'} was refused: only http: and https: are followed`, { location: to ?? null }, {
-    client: `Nothing to do in hopwise; handle that URL yourself if it is expected (for example an app deep link).`,
-    server: `Redirect HTTP clients only to http: or https: URLs.`,
-  });
-}
-
-function invalidFinding(hop: DiagnosableHop): Finding {
-  const raw = headerValue(hop.responseHeaders ?? {}, 'location');
-  return finding('invalid-location', hop.index, `Hop ${hop.index} answered ${hop.status} with a Location that is not a URL`, { location: raw ?? null }, {
-    client: `Nothing to do in the client.`,
-    server: `Send an absolute or relative URL in Location, percent-encoded.`,
-  });
-}
+/**
+ * Every rule, in the order findings of one hop are listed: causes (what was stripped, withheld or
+ * refused) before consequences (the 401, how the chain ended). A decision rule's error twin comes
+ * after it, so the decision's finding (with its recorded facts) is the one kept.
+ */
+export const RULES: readonly Rule[] = [
+  // the policy emits provider decisions before header decisions on a hop: same order here
+  authOutOfScope,
+  headerStripped,
+  downgradeRefused,
+  downgradeFollowed,
+  downgradeRefusedError,
+  cookieWithheld,
+  setCookieRejected,
+  sessionReplaced,
+  clientSideRedirect,
+  userinfoInLocation,
+  postBecameGet,
+  crossOriginBodyRefused,
+  crossOriginBodySent,
+  bodyNotReplayable,
+  crossOriginBodyError,
+  bodyNotReplayableError,
+  unauthorizedAfterRedirect,
+  redirectLoop,
+  tooManyRedirects,
+  unsafeRedirect,
+  invalidLocation,
+  redirectNotFollowed,
+  ...chainEndErrors,
+  // 'other' reads the codes no rule above reads: ERR_REDIRECT (redirect: "error") lands here too
+  requestFailed,
+];

@@ -4,6 +4,7 @@
  * providers produced are added, and the jar gives this hop's cookies. Pure over plain records plus
  * the jar (whose `evaluate` updates last-access times, as RFC 6265bis §5.8.3 step 3 asks).
  */
+import { siteInfo } from '../cookies/domain.js';
 import type { CookieStore } from '../cookies/types.js';
 import type { AuthProvider } from '../credentials/auth.js';
 import type { HeaderPolicyResult } from '../credentials/policy.js';
@@ -77,9 +78,13 @@ export function prepare(input: PrepareInput): PreparedRequest {
   if (jar && (jar as { size?: number }).size !== 0) {
     const { header, verdicts } = jar.evaluate(url);
     cookieHeader = header;
+    // The request host's site, looked up only when a cookie was withheld for its domain: the trace
+    // then names the Domain= that would have covered this host, with the jar's own PSL settings.
+    let site: string | undefined;
     for (const v of verdicts) {
       if (v.sent) (sentCookies ??= new Map()).set(v.cookie.name, v.cookie.value);
-      decisions.push(decide.cookie.verdict(v));
+      const forDomain = v.reason === 'host-only' || v.reason === 'domain-mismatch';
+      decisions.push(decide.cookie.verdict(v, forDomain ? (site ??= siteInfo(url.hostname).site) : undefined));
     }
   }
   if (callerCookie !== undefined) {

@@ -101,14 +101,16 @@ export const auth = {
 // ---- cookies --------------------------------------------------------------------------------
 
 export const cookie = {
-  verdict: (v: CookieVerdict): CookieDecision => ({
-    subject: 'cookie',
-    name: v.cookie.name,
-    action: v.sent ? 'sent' : 'withheld',
-    reason: v.reason satisfies 'match' | CookieSendReason,
-    detail: v.detail,
-    facts: { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure },
-  }),
+  /**
+   * One jar cookie's verdict for this hop. `requestSite`: the request host's registrable domain
+   * (the jar's PSL), recorded only when the cookie was withheld for its domain, where it names the
+   * Domain= that would have covered this host.
+   */
+  verdict: (v: CookieVerdict, requestSite?: string): CookieDecision => {
+    const facts: NonNullable<CookieDecision['facts']> = { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure };
+    if (requestSite !== undefined && (v.reason === 'host-only' || v.reason === 'domain-mismatch')) facts.requestSite = requestSite;
+    return { subject: 'cookie', name: v.cookie.name, action: v.sent ? 'sent' : 'withheld', reason: v.reason satisfies 'match' | CookieSendReason, detail: v.detail, facts };
+  },
   callerHeader: (): CookieDecision => ({ subject: 'cookie', name: 'cookie', action: 'sent', reason: 'caller-header', detail: 'the Cookie header set by the caller is sent along with the jar cookies' }),
 };
 

@@ -71,26 +71,27 @@ const GROUP_OF: Record<DecisionAction, DecisionGroup> = {
 };
 
 export function groupOf(d: Decision): DecisionGroup {
-  return GROUP_OF[d.action] ?? 'next';
+  return GROUP_OF[d.action];
 }
 
-/** The plain words for a decision's reason (falls back to the detail for a code not in REASONS). */
+/** The plain words for a decision's reason: every reason a Decision carries is a code of REASONS. */
 export function reasonWords(d: Decision): string {
-  return (REASONS as Record<string, string>)[d.reason] ?? d.detail ?? String(d.reason);
+  return REASONS[d.reason];
 }
 
 function subjectLabel(d: Decision): string {
   switch (d.subject) {
     case 'header':
-      return d.name ?? 'header';
+      return d.name;
     case 'auth':
-      return `${d.name ?? 'authorization'} (auth provider)`;
+      return `${d.name} (auth provider)`;
     case 'cookie':
-      return `cookie ${d.name ?? ''}`.trim();
+      return `cookie ${d.name}`.trim();
     case 'set-cookie':
+      // a Set-Cookie line without a usable name records none
       return `set-cookie ${d.name ?? ''}`.trim();
     case 'method':
-      return d.facts?.from && d.facts?.to ? `method ${d.facts.from} → ${d.facts.to}` : 'method';
+      return `method ${d.facts.from} → ${d.facts.to}`;
     case 'redirect':
       return d.name ? `${d.subject} ${d.name}` : d.subject;
     default:

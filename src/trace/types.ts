@@ -65,8 +65,13 @@ export interface CookieDecision {
   action: 'sent' | 'withheld';
   reason: 'match' | 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired' | 'caller-header';
   detail: string;
-  /** The cookie's attributes; absent for the caller's own Cookie header. */
-  facts?: CookieFacts;
+  /**
+   * The cookie's attributes; absent for the caller's own Cookie header. A cookie withheld for its
+   * domain (`host-only`, `domain-mismatch`) also records the request host's registrable domain,
+   * with the jar's Public Suffix List: the Domain= that would cover both hosts, so a reader can
+   * name it without a PSL of its own (the jar lists only withheld cookies of the same site).
+   */
+  facts?: CookieFacts & { requestSite?: string };
 }
 
 /** A Set-Cookie line of this hop's response. */
