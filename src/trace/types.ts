@@ -8,6 +8,7 @@
  * the same site, a cookie's attributes, whether a value changed) are recorded once, when the
  * decision is made, by the builders in `decisions.ts`, which also own the wording of `detail`.
  */
+import type { CookieSendReason, SetCookieRejectReason } from '../cookies/types.js';
 import type { ReasonCode } from './reasons.js';
 
 /** Two origins of one hop transition, and whether they share a site (the jar's Public Suffix List). */
@@ -63,7 +64,7 @@ export interface CookieDecision {
   subject: 'cookie';
   name: string;
   action: 'sent' | 'withheld';
-  reason: 'match' | 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired' | 'caller-header';
+  reason: 'match' | CookieSendReason | 'caller-header';
   detail: string;
   /**
    * The cookie's attributes; absent for the caller's own Cookie header. A cookie withheld for its
@@ -80,21 +81,7 @@ export interface SetCookieDecision {
   /** The cookie name, when the line had a usable one. */
   name?: string;
   action: 'stored' | 'rejected' | 'dropped';
-  reason:
-    | 'stored'
-    | 'replaced'
-    | 'deleted'
-    | 'syntax'
-    | 'control-char'
-    | 'too-large'
-    | 'invalid-domain'
-    | 'public-suffix'
-    | 'secure-from-insecure'
-    | 'prefix-secure'
-    | 'prefix-host'
-    | 'overwrite-secure'
-    | 'expired'
-    | 'cookies-disabled';
+  reason: 'stored' | 'replaced' | 'deleted' | SetCookieRejectReason | 'cookies-disabled';
   detail: string;
   /**
    * For a stored cookie: its attributes, and (when it replaced a cookie this very request carried)
