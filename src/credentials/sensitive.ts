@@ -11,10 +11,23 @@
  */
 const ALWAYS = new Set(['authorization', 'proxy-authorization', 'cookie', 'cookie2', 'www-authenticate', 'x-api-key', 'apikey', 'api-key', 'token', 'secret', 'password']);
 
-export const SECRET_LOOKING = /-(?:key|token|secret|signature|session|password|passwd|credentials?|jwt)$|-auth/;
+/**
+ * The one list of secret-looking names, for header names and query parameter names alike: a last
+ * word (after `-` or `_`) that is a key, token, secret, signature, password, credential, JWT or
+ * session (id), or any word starting with `auth`. It catches the API-key headers real services use
+ * (`X-Api-Key`, `X-MBX-APIKEY`, `X-CMC_PRO_API_KEY`, `api_key`, `X-Apikey`, `X-CSRFToken`,
+ * `X-Session-Id`, `Authentication`) without catching `X-Request-Id` or `X-Monkey`.
+ */
+export const SECRET_LOOKING = /(?:^|[-_])(?:[a-z0-9]*token|[a-z0-9]*secret|(?:api[-_]?)?key|apikey|signature|password|passwd|credentials?|jwt|session(?:[-_]?id)?)$|(?:^|-)auth/i;
 
 export function isSensitiveName(lowerName: string, extra: ReadonlySet<string>): boolean {
   return ALWAYS.has(lowerName) || extra.has(lowerName) || SECRET_LOOKING.test(lowerName);
+}
+
+/** Query parameters that carry secrets: the secret-looking names, plus OAuth's `code` and the short `sig`. */
+export function isSecretQueryName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'code' || lower === 'sig' || SECRET_LOOKING.test(lower);
 }
 
 const SCHEME_WORD = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)\s+\S/;
@@ -46,8 +59,6 @@ export function redactSetCookie(line: string): string {
   return semi < 0 ? head : head + line.slice(semi);
 }
 
-const SECRET_QUERY = /^(?:access_token|token|api_?key|key|sig|signature|secret|password|x-amz-signature|x-amz-credential|x-amz-security-token|code|client_secret)$/i;
-
 /** URLs in error messages: userinfo never, secret-looking query values never. */
 export function redactUrl(url: URL | string): string {
   let u: URL;
@@ -59,7 +70,7 @@ export function redactUrl(url: URL | string): string {
   u.username = '';
   u.password = '';
   if (u.search) {
-    for (const key of [...u.searchParams.keys()]) if (SECRET_QUERY.test(key)) u.searchParams.set(key, 'redacted');
+    for (const key of [...u.searchParams.keys()]) if (isSecretQueryName(key)) u.searchParams.set(key, 'redacted');
   }
   return u.href;
 }
