@@ -8,6 +8,7 @@
 // runs on a heap or JIT warmed by the other. Standalone: `node bench/jar.mjs [--quick]`.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { DIST_INDEX, runChild, median, minMax, gcNow, tick } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -56,12 +57,18 @@ class HopwiseJar {
   }
 }
 
+// The memory runs load the jar's own module of the build (its `cookies/index.js`), not the package
+// entry: they run without the JIT (see `runJarBench`), and the entry loads undici, whose HTTP parser
+// needs WebAssembly, which `--jitless` turns off.
+const JAR_ONLY = process.argv[3] === 'mem';
+const HOPWISE_MODULE = JAR_ONLY ? path.join(path.dirname(DIST_INDEX), 'cookies', 'index.js') : DIST_INDEX;
+
 async function makeJar(impl) {
   if (impl === 'tough-cookie') {
     const { CookieJar } = await import('tough-cookie');
     return new ToughJar(new CookieJar());
   }
-  const mod = await import(pathToFileURL(DIST_INDEX).href);
+  const mod = await import(pathToFileURL(HOPWISE_MODULE).href);
   if (typeof mod.CookieJar !== 'function') throw new Error('dist/index.js exports no CookieJar');
   return new HopwiseJar(new mod.CookieJar());
 }
@@ -131,14 +138,20 @@ function check(j, gen) {
   return wrong;
 }
 
-/** Heap used plus ArrayBuffer memory (typed arrays live outside the heap), after a full GC. */
+/**
+ * Heap used plus ArrayBuffer memory (typed arrays live outside the heap), after a full GC: the least
+ * of a few readings, each after a turn of the event loop and a GC. A single reading now and then
+ * counted ~100-200 KB that the next GC freed (a garbage collection leaves some work to later).
+ */
 async function memNow() {
-  await tick();
-  gcNow();
-  await tick();
-  gcNow();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  let least = Infinity;
+  for (let k = 0; k < 4; k++) {
+    await tick();
+    gcNow();
+    const m = process.memoryUsage();
+    least = Math.min(least, m.heapUsed + m.arrayBuffers);
+  }
+  return least;
 }
 
 /**
@@ -211,8 +224,13 @@ export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = (
   const memReps = quick ? 1 : 3;
   for (let r = 0; r < memReps; r++) {
     for (const impl of live()) {
-      const full = take(impl, await runChild(SELF, ['--child', 'mem', impl, 'full'], { execArgv: ['--expose-gc'], timeoutMs: 60_000 }));
-      const empty = take(impl, await runChild(SELF, ['--child', 'mem', impl, 'empty'], { execArgv: ['--expose-gc'], timeoutMs: 60_000 }));
+      // Without the JIT: optimised code is heap too, and how much of it a run leaves depends on
+      // which functions were (de)optimised when, which moved the figure by ~100 KB between runs.
+      // The objects a jar keeps are laid out the same in the interpreter. Bytecode is not flushed
+      // either (V8 drops the bytecode of functions idle over a few GCs, to compile it again later).
+      const mem = (kind) => runChild(SELF, ['--child', 'mem', impl, kind], { execArgv: ['--expose-gc', '--jitless', '--no-flush-bytecode'], timeoutMs: 900_000 });
+      const full = take(impl, await mem('full'));
+      const empty = take(impl, await mem('empty'));
       if (!full || !empty) continue;
       out[impl].mem.push(full.held - empty.held);
       // What a dropped full jar leaves behind, beyond what a dropped empty one does.

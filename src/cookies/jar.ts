@@ -186,9 +186,9 @@ export class CookieJar implements CookieStore {
     const store = this.#store;
     let evicted: string[] | undefined;
     const domain = fresh.domain;
-    if (store.inDomain(domain).length > this.#maxPerDomain) {
-      for (const c of store.inDomain(domain).slice()) if (c !== fresh && isExpired(c, now)) store.remove(c);
-      while (store.inDomain(domain).length > this.#maxPerDomain) {
+    if (store.domainSize(domain) > this.#maxPerDomain) {
+      for (const c of store.inDomains([domain])) if (c !== fresh && isExpired(c, now)) store.remove(c);
+      while (store.domainSize(domain) > this.#maxPerDomain) {
         const victim = store.leastRecentlyUsed(domain, fresh);
         if (victim === undefined) break;
         store.remove(victim);
@@ -214,12 +214,10 @@ export class CookieJar implements CookieStore {
     // §5.8.3 step 1: only cookies whose domain is on the host's chain can match (§5.1.3).
     const sent: StoredCookie[] = [];
     let expired: StoredCookie[] | undefined;
-    for (const d of domainChain(req.host)) {
-      for (const c of store.inDomain(d)) {
-        const reason = sendReason(c, req, now);
-        if (reason === 'match') sent.push(c);
-        else if (reason === 'expired') (expired ??= []).push(c);
-      }
+    for (const c of store.inDomains(domainChain(req.host))) {
+      const reason = sendReason(c, req, now);
+      if (reason === 'match') sent.push(c);
+      else if (reason === 'expired') (expired ??= []).push(c);
     }
     if (expired !== undefined) for (const c of expired) store.remove(c);
     sent.sort(headerOrder);
@@ -247,8 +245,7 @@ export class CookieJar implements CookieStore {
     const host = req.host;
     const chain = domainChain(host);
     // Every cookie whose domain is on the host's chain: all that could match, sent or not.
-    const candidates: StoredCookie[] = [];
-    for (const d of chain) for (const c of store.inDomain(d)) candidates.push(c);
+    const candidates = store.inDomains(chain);
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable. The
     // host's site is one of its chain's domains (or its name without a trailing dot): when the

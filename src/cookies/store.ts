@@ -22,8 +22,13 @@ export interface CookieStorage {
   readonly size: number;
   /** The cookie with this name, domain, host-only flag and path: the key of RFC 6265bis §5.7 step 19. */
   find(domain: string, name: string, path: string, hostOnly: boolean): StoredCookie | undefined;
-  /** The cookies whose domain is `domain` (host-only and Domain cookies), in no particular order. */
-  inDomain(domain: string): readonly StoredCookie[];
+  /**
+   * The cookies whose domain is one of `domains` (host-only and Domain cookies), in no particular
+   * order: for a request, its host's domain chain (§5.8.3 step 1), asked in one call.
+   */
+  inDomains(domains: readonly string[]): StoredCookie[];
+  /** How many cookies have this domain (for the per-domain limit). */
+  domainSize(domain: string): number;
   /** The site given to `put` for the cookies of `domain`, if any are stored; undefined otherwise. */
   siteOfDomain(domain: string): string | undefined;
   /** How many cookies are stored whose domain belongs to `site`. */
@@ -72,8 +77,12 @@ export class ReferenceStore implements CookieStorage {
     return this.#cookies.find((c) => c.domain === domain && c.name === name && c.path === path && c.hostOnly === hostOnly);
   }
 
-  inDomain(domain: string): readonly StoredCookie[] {
-    return this.#cookies.filter((c) => c.domain === domain);
+  inDomains(domains: readonly string[]): StoredCookie[] {
+    return this.#cookies.filter((c) => domains.includes(c.domain));
+  }
+
+  domainSize(domain: string): number {
+    return this.#cookies.filter((c) => c.domain === domain).length;
   }
 
   siteOfDomain(domain: string): string | undefined {
