@@ -258,33 +258,37 @@ export class CookieJar implements CookieStore {
       for (const c of siblings.cookies) candidates.push(c);
       omitted = siblings.more;
     }
-    const { sent, withheld } = this.#verdicts(candidates, u, req, now, context);
+    const { sent, withheld } = this.#judge(candidates, req, now);
+    // Sent cookies are used now (last access, and least-recently-used order).
     let header = '';
     for (let i = 0; i < sent.length; i++) {
-      const s = sent[i]!;
-      header += (i === 0 ? '' : '; ') + serialize(s.stored);
-      store.touch(s.stored, now);
-      s.verdict.cookie.lastAccess = now;
+      const c = sent[i]!;
+      header += (i === 0 ? '' : '; ') + serialize(c);
+      store.touch(c, now);
     }
-    for (const w of withheld) if (w.verdict.reason === 'expired') store.remove(w.stored);
-    const verdicts: CookieVerdict[] = [];
-    for (const s of sent) verdicts.push(s.verdict);
-    for (const w of withheld) verdicts.push(w.verdict);
+    const verdicts = this.#verdicts(sent, withheld, u, req, now, context);
+    // An expired cookie is reported once, then removed.
+    for (const c of withheld) if (isExpired(c, now)) store.remove(c);
     const result: { header: string; verdicts: CookieVerdict[]; omitted?: number } = { header, verdicts };
     if (omitted > 0) result.omitted = omitted;
     return result;
   }
 
-  /** The verdicts for `candidates`: the sent ones in header order (§5.8.3 step 2), the rest in creation order. */
-  #verdicts(
-    candidates: readonly StoredCookie[],
-    u: URL,
-    req: RequestFacts,
-    now: number,
-    context: CookieContext,
-  ): { sent: { stored: StoredCookie; verdict: CookieVerdict }[]; withheld: { stored: StoredCookie; verdict: CookieVerdict }[] } {
-    const sent: { stored: StoredCookie; verdict: CookieVerdict }[] = [];
-    const withheld: { stored: StoredCookie; verdict: CookieVerdict }[] = [];
+  /** `candidates` split by §5.8.3: the sent ones in header order (step 2), the withheld ones in creation order. */
+  #judge(candidates: readonly StoredCookie[], req: RequestFacts, now: number): { sent: StoredCookie[]; withheld: StoredCookie[] } {
+    const sent: StoredCookie[] = [];
+    const withheld: StoredCookie[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      (sendReason(c, req, now) === 'match' ? sent : withheld).push(c);
+    }
+    sent.sort(headerOrder);
+    withheld.sort(bySeq);
+    return { sent, withheld };
+  }
+
+  /** A verdict for each cookie judged by `#judge`, sent first; each with the facts for a person. */
+  #verdicts(sent: readonly StoredCookie[], withheld: readonly StoredCookie[], u: URL, req: RequestFacts, now: number, context: CookieContext): CookieVerdict[] {
     let initiatorSite: string | undefined;
     let targetSite: string | undefined;
     if (context.initiator !== undefined) {
@@ -292,16 +296,19 @@ export class CookieJar implements CookieStore {
       targetSite = schemefulSite(u);
     }
     const method = context.method?.toUpperCase();
-    for (const c of candidates) {
-      const reason = sendReason(c, req, now);
-      const verdict: CookieVerdict = { cookie: snapshot(c), sent: reason === 'match', reason, detail: sendDetail(c, reason, req, now) };
-      const note = sameSiteNote(c, targetSite, initiatorSite, method);
-      if (note !== undefined) verdict.sameSiteNote = note;
-      (reason === 'match' ? sent : withheld).push({ stored: c, verdict });
+    const verdicts: CookieVerdict[] = [];
+    for (let k = 0; k < 2; k++) {
+      const list = k === 0 ? sent : withheld;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i]!;
+        const reason = k === 0 ? 'match' : sendReason(c, req, now);
+        const verdict: CookieVerdict = { cookie: snapshot(c), sent: k === 0, reason, detail: sendDetail(c, reason, req, now) };
+        const note = sameSiteNote(c, targetSite, initiatorSite, method);
+        if (note !== undefined) verdict.sameSiteNote = note;
+        verdicts.push(verdict);
+      }
     }
-    sent.sort((a, b) => headerOrder(a.stored, b.stored));
-    withheld.sort((a, b) => a.stored.seq - b.stored.seq);
-    return { sent, withheld };
+    return verdicts;
   }
 
   /**
@@ -311,8 +318,10 @@ export class CookieJar implements CookieStore {
    */
   explain(url: string | URL, context: CookieContext = {}): CookieVerdict[] {
     const u = toUrl(url, 'explain');
-    const { sent, withheld } = this.#verdicts(this.#store.all(), u, factsFromUrl(u), this.#now(), context);
-    return [...sent, ...withheld].map((v) => v.verdict);
+    const req = factsFromUrl(u);
+    const now = this.#now();
+    const { sent, withheld } = this.#judge(this.#store.all(), req, now);
+    return this.#verdicts(sent, withheld, u, req, now, context);
   }
 
   // ---- tooling and persistence -------------------------------------------------------------
