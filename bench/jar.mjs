@@ -17,12 +17,12 @@ const PER_DOMAIN = 10;
 
 // A realistic mix: half the cookies on Path=/ and half on Path=/app, some HttpOnly, some with
 // Max-Age, some SameSite, one Domain cookie per host. All 10 of a host match http://dI.example.com/app/page.
-function line(i, j, gen) {
+function line(i, j, gen, host = SET_URLS[i].hostname) {
   let s = `k${j}=value${gen}_${i}_${j}; Path=${j < 5 ? '/' : '/app'}`;
   if (j % 3 === 0) s += '; HttpOnly';
   else if (j % 3 === 1) s += '; Max-Age=86400';
   else s += '; SameSite=Lax';
-  if (j === 9) s += `; Domain=d${i}.example.com`;
+  if (j === 9) s += `; Domain=${host}`;
   return s;
 }
 // URL objects, built once per process outside every timed or measured window: the session hands the
@@ -30,6 +30,11 @@ function line(i, j, gen) {
 const SET_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://d${i}.example.com/app/`));
 const HIT_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://d${i}.example.com/app/page`));
 const MISS_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://n${i}.example.org/app/page`));
+// The memory runs warm up on other hosts: a table kept across jars (say, of host names) then grows
+// in the measured run and stays once its jar is dropped, where the check below sees it.
+const WARM_SET_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://d${i}.warm.example/app/`));
+const WARM_HIT_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://d${i}.warm.example/app/page`));
+const WARM_MISS_URLS = Array.from({ length: DOMAINS }, (_, i) => new URL(`http://n${i}.warm.test/app/page`));
 
 // Wrappers as classes, not closures over the jar: optimised code may hold on to a closure it was
 // specialised for, and with it the jar the memory check expects to see collected.
@@ -73,10 +78,10 @@ async function makeJar(impl) {
   return new HopwiseJar(new mod.CookieJar());
 }
 
-function fill(j, gen) {
+function fill(j, gen, urls = SET_URLS) {
   for (let i = 0; i < DOMAINS; i++) {
-    const u = SET_URLS[i];
-    for (let k = 0; k < PER_DOMAIN; k++) j.set(line(i, k, gen), u);
+    const u = urls[i];
+    for (let k = 0; k < PER_DOMAIN; k++) j.set(line(i, k, gen, u.hostname), u);
   }
 }
 
@@ -165,8 +170,8 @@ async function childMem(impl, inserts) {
   // compiled and optimised and the module's tables built before the first reading, so neither
   // reading counts the JIT's work.
   let warm = await makeJar(impl);
-  fill(warm, 0);
-  for (let n = 0; n < 20_000; n++) warm.get((n & 1 ? MISS_URLS : HIT_URLS)[n % DOMAINS]);
+  fill(warm, 0, WARM_SET_URLS);
+  for (let n = 0; n < 20_000; n++) warm.get((n & 1 ? WARM_MISS_URLS : WARM_HIT_URLS)[n % DOMAINS]);
   warm = null;
   const m0 = await memNow();
   let j = await makeJar(impl);
@@ -228,13 +233,16 @@ export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = (
       // which functions were (de)optimised when, which moved the figure by ~100 KB between runs.
       // The objects a jar keeps are laid out the same in the interpreter. Bytecode is not flushed
       // either (V8 drops the bytecode of functions idle over a few GCs, to compile it again later).
-      const mem = (kind) => runChild(SELF, ['--child', 'mem', impl, kind], { execArgv: ['--expose-gc', '--jitless', '--no-flush-bytecode'], timeoutMs: 900_000 });
+      // JAR_BENCH_JIT=1 keeps the JIT (for a jar too slow to run interpreted, e.g. an old build).
+      const flags = process.env.JAR_BENCH_JIT === '1' ? ['--expose-gc', '--no-flush-bytecode'] : ['--expose-gc', '--jitless', '--no-flush-bytecode'];
+      const mem = (kind) => runChild(SELF, ['--child', 'mem', impl, kind], { execArgv: flags, timeoutMs: 900_000 });
       const full = take(impl, await mem('full'));
       const empty = take(impl, await mem('empty'));
       if (!full || !empty) continue;
       out[impl].mem.push(full.held - empty.held);
-      // What a dropped full jar leaves behind, beyond what a dropped empty one does.
-      out[impl].memLeft.push(full.left - empty.left);
+      // What is left once the full jar is dropped, against the reading before it existed (not net
+      // of the empty run: lookups on an empty jar would grow a process-wide table just the same).
+      out[impl].memLeft.push(full.left);
       out[impl].wrong.push(...full.wrong);
       if (!full.collected || !empty.collected) out[impl].wrong.push('a dropped jar was never garbage-collected');
     }
