@@ -206,7 +206,7 @@ export const JAR_IMPLS = ['tough-cookie', 'hopwise'];
  * Run the jar bench; returns { impls: { name: { ops: {...: [..reps]}, mem: [..], memLeft: [..],
  * unavailable?, wrong: [] } } }. `mem` is net of the empty-jar run, per rep.
  */
-export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = () => {} } = {}) {
+export async function runJarBench({ quick = false, reps = quick ? 2 : 5, ops = true, log = () => {} } = {}) {
   const out = {};
   for (const impl of JAR_IMPLS) out[impl] = { ops: { insert: [], replace: [], lookup10: [], lookup0: [] }, mem: [], memLeft: [], wrong: [], errors: [] };
   if (!existsSync(DIST_INDEX)) out.hopwise.unavailable = 'dist/index.js not built (run npm run build in the repo root)';
@@ -217,7 +217,7 @@ export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = (
     else return res;
     return null;
   };
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < (ops ? reps : 0); r++) {
     for (const impl of live()) {
       const res = take(impl, await runChild(SELF, ['--child', 'ops', impl], { execArgv: ['--expose-gc'], timeoutMs: 900_000 }));
       if (!res) continue;
@@ -260,7 +260,8 @@ export async function runJarBench({ quick = false, reps = quick ? 2 : 5, log = (
 
 // Standalone run: print the summary, ops/s as integers and memory in MB, with the ratios.
 if (process.argv[1] === SELF && process.argv[2] !== '--child') {
-  const res = await runJarBench({ quick: process.argv.includes('--quick'), log: (s) => console.error(s) });
+  // --no-ops: memory only (for a build whose operations take minutes).
+  const res = await runJarBench({ quick: process.argv.includes('--quick'), ops: !process.argv.includes('--no-ops'), log: (s) => console.error(s) });
   const mb = (b) => (b / 1048576).toFixed(3);
   const t = res['tough-cookie'];
   for (const [impl, o] of Object.entries(res)) {
