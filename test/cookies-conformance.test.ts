@@ -4,7 +4,7 @@
 // All 70 cookie-date cases must pass.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CookieJar } from '../src/cookies/index.js';
 import { parseCookieDate } from '../src/cookies/date.js';
 
@@ -21,11 +21,17 @@ interface DateCase {
   expected: string | null;
 }
 
-const parserCases = JSON.parse(readFileSync(new URL('parser.json', DATA), 'utf8')) as ParserCase[];
-const dateCases = [
-  ...(JSON.parse(readFileSync(new URL('dates/bsd-examples.json', DATA), 'utf8')) as DateCase[]),
-  ...(JSON.parse(readFileSync(new URL('dates/examples.json', DATA), 'utf8')) as DateCase[]),
-];
+// The suite is public data read in place from beside the repo; on a clone without it, one skip line.
+const present = existsSync(new URL('parser.json', DATA));
+if (!present) test('the http-state conformance suite', { skip: '../shared/conformance is missing: the http-state suite is read in place, never copied into the repo' }, () => {});
+
+const parserCases = present ? (JSON.parse(readFileSync(new URL('parser.json', DATA), 'utf8')) as ParserCase[]) : [];
+const dateCases = present
+  ? [
+      ...(JSON.parse(readFileSync(new URL('dates/bsd-examples.json', DATA), 'utf8')) as DateCase[]),
+      ...(JSON.parse(readFileSync(new URL('dates/examples.json', DATA), 'utf8')) as DateCase[]),
+    ]
+  : [];
 
 /**
  * The 26 cases where 6265bis differs from the suite's RFC 6265 expectations, with the Cookie header
@@ -79,53 +85,55 @@ const expectedHeader = (c: ParserCase): string => c.sent.map((s) => (s.name === 
 
 const counts = { agreed: 0, agreedPassed: 0, bis: 0, bisPassed: 0, dates: 0, datesPassed: 0 };
 
-after(() => {
-  // Recorded for the closing note of the issue.
-  console.log(
-    `http-state conformance: ${counts.agreedPassed}/${counts.agreed} agreed cases, ` +
-      `${counts.bisPassed}/${counts.bis} 6265bis disagreements (asserted to the 6265bis result), ` +
-      `${counts.datesPassed}/${counts.dates} dates`,
-  );
-});
+if (present) {
+  after(() => {
+    // Recorded for the closing note of the issue.
+    console.log(
+      `http-state conformance: ${counts.agreedPassed}/${counts.agreed} agreed cases, ` +
+        `${counts.bisPassed}/${counts.bis} 6265bis disagreements (asserted to the 6265bis result), ` +
+        `${counts.datesPassed}/${counts.dates} dates`,
+    );
+  });
 
-test('the suite has the shape its README describes: 222 parser cases, 26 known disagreements, 70 dates', () => {
-  assert.equal(parserCases.length, 222);
-  assert.equal(Object.keys(BIS_EXPECTED).length, 26);
-  for (const id of Object.keys(BIS_EXPECTED)) assert.ok(parserCases.some((c) => c.test === id), `case ${id} exists`);
-  assert.equal(dateCases.length, 70);
-});
+  test('the suite has the shape its README describes: 222 parser cases, 26 known disagreements, 70 dates', () => {
+    assert.equal(parserCases.length, 222);
+    assert.equal(Object.keys(BIS_EXPECTED).length, 26);
+    for (const id of Object.keys(BIS_EXPECTED)) assert.ok(parserCases.some((c) => c.test === id), `case ${id} exists`);
+    assert.equal(dateCases.length, 70);
+  });
 
-describe('http-state parser cases where RFC 6265 and 6265bis agree (196, must pass exactly)', () => {
-  for (const c of parserCases) {
-    if (c.test in BIS_EXPECTED) continue;
-    counts.agreed++;
-    test(`${c.test} sends ${JSON.stringify(expectedHeader(c))}`, () => {
-      assert.equal(run(c), expectedHeader(c));
-      counts.agreedPassed++;
-    });
-  }
-});
+  describe('http-state parser cases where RFC 6265 and 6265bis agree (196, must pass exactly)', () => {
+    for (const c of parserCases) {
+      if (c.test in BIS_EXPECTED) continue;
+      counts.agreed++;
+      test(`${c.test} sends ${JSON.stringify(expectedHeader(c))}`, () => {
+        assert.equal(run(c), expectedHeader(c));
+        counts.agreedPassed++;
+      });
+    }
+  });
 
-describe('http-state parser cases where hopwise follows 6265bis (26, legacy-6265 expectation differs)', () => {
-  for (const c of parserCases) {
-    const bis = BIS_EXPECTED[c.test];
-    if (bis === undefined) continue;
-    counts.bis++;
-    test(`${c.test} sends ${JSON.stringify(bis)} (RFC 6265 expected ${JSON.stringify(expectedHeader(c))})`, () => {
-      assert.notEqual(bis, expectedHeader(c), 'a listed disagreement really differs from the suite');
-      assert.equal(run(c), bis);
-      counts.bisPassed++;
-    });
-  }
-});
+  describe('http-state parser cases where hopwise follows 6265bis (26, legacy-6265 expectation differs)', () => {
+    for (const c of parserCases) {
+      const bis = BIS_EXPECTED[c.test];
+      if (bis === undefined) continue;
+      counts.bis++;
+      test(`${c.test} sends ${JSON.stringify(bis)} (RFC 6265 expected ${JSON.stringify(expectedHeader(c))})`, () => {
+        assert.notEqual(bis, expectedHeader(c), 'a listed disagreement really differs from the suite');
+        assert.equal(run(c), bis);
+        counts.bisPassed++;
+      });
+    }
+  });
 
-describe('http-state cookie-date cases (70, RFC 6265bis §5.1.1)', () => {
-  for (const c of dateCases) {
-    counts.dates++;
-    test(`${JSON.stringify(c.test)} parses to ${c.expected ?? 'a failure'}`, () => {
-      const ms = parseCookieDate(c.test);
-      assert.equal(ms === null ? null : new Date(ms).toUTCString(), c.expected);
-      counts.datesPassed++;
-    });
-  }
-});
+  describe('http-state cookie-date cases (70, RFC 6265bis §5.1.1)', () => {
+    for (const c of dateCases) {
+      counts.dates++;
+      test(`${JSON.stringify(c.test)} parses to ${c.expected ?? 'a failure'}`, () => {
+        const ms = parseCookieDate(c.test);
+        assert.equal(ms === null ? null : new Date(ms).toUTCString(), c.expected);
+        counts.datesPassed++;
+      });
+    }
+  });
+}

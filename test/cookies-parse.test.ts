@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseSetCookie } from '../src/cookies/parse.js';
 import { parseCookieDate } from '../src/cookies/date.js';
 import { defaultPath, pathMatch } from '../src/cookies/path.js';
-import { domainMatch, isIpHost, isPublicSuffix, siteInfo } from '../src/cookies/domain.js';
+import { domainChain, domainMatch, isIpHost, isPublicSuffix, siteInfo, siteOf } from '../src/cookies/domain.js';
 import { factsFromUrl, requestFacts } from '../src/cookies/url.js';
 
 function ok(line: string) {
@@ -245,4 +245,14 @@ test('attribute names match ASCII case-insensitively, letter by letter, and near
   const r = ok('a=b; Secur\u0130=1; Pat\u0130=/z');
   assert.equal(r.secure, false);
   assert.equal(r.hasPath, false);
+});
+
+test("a host's site is one of its own domain chain, so a jar holding none of them holds no cookie of its site", () => {
+  // CookieJar.evaluate relies on this to skip the Public Suffix List for hosts it has no cookies near
+  // (a trailing-dot host is the exception it checks for: its site is written without the dot).
+  const hosts = ['example.com', 'a.b.example.co.uk', '.example.com', 'a..b.example.com', 'xn--bcher-kva.example', '127.0.0.1', '[::1]', 'localhost', 'a.localhost', 'github.io', 'x.github.io', 'com', 'co.uk', 'b.s3.amazonaws.com', 'www.ck', 'a.www.ck', 'x.y.ck', 'foo.bar.kawasaki.jp', 'city.kawasaki.jp', '1.2.3.com', 'a.b'];
+  for (const host of hosts) assert.ok(domainChain(host).includes(siteOf(host)), `${host}: ${siteOf(host)} in ${domainChain(host).join(' ')}`);
+  assert.equal(siteOf('example.com.'), 'example.com');
+  assert.deepEqual(domainChain('a.b.example.com'), ['a.b.example.com', 'b.example.com', 'example.com', 'com']);
+  assert.deepEqual(domainChain('10.0.0.1'), ['10.0.0.1']);
 });

@@ -52,79 +52,6 @@ export function domainMatch(host: string, domain: string): boolean {
   );
 }
 
-/**
- * What the jar needs to know about a host name, computed once per name and cached:
- * - `host`: the name as one flat, engine-internalised string. URL getters and slices return a fresh
- *   (often "sliced") string on every call; comparing and hashing those is measurably slower, and a
- *   sliced string keeps the whole URL text it came from alive. Internalised strings compare by pointer.
- * - `parent`: the next domain up (`b.example.com` for `a.b.example.com`); following it from a host
- *   gives the only cookie domains that can match it (§5.1.3). None for an IP or a single label.
- *   A pointer rather than an array of names per host: a jar of 1,000 hosts would otherwise keep
- *   1,000 arrays that mostly repeat each other.
- * - `plain`: a lower-case LDH name the URL parser leaves as is (not IPv4-like, no punycode, no empty
- *   label), which lets `url.ts` read simple URL strings without the full parser.
- * - `publicSuffix` / `site`: see `SiteInfo`; filled on first use by `siteInfo` (tldts is the slow
- *   part). Kept on this object rather than a separate one: one object per host, not two.
- */
-export interface HostInfo {
-  host: string;
-  ip: boolean;
-  loopback: boolean;
-  plain: boolean;
-  parent: HostInfo | undefined;
-  publicSuffix: string | null | undefined;
-  site: string | undefined;
-}
-
-/**
- * A class, not an object literal: V8 may allocate a literal's objects straight into the old
- * generation (allocation-site pretenuring), and the code that does so is thrown away whenever a
- * full GC resets those decisions; objects made by a constructor are not subject to that.
- */
-class Host implements HostInfo {
-  // Both present from the start (filled by `siteInfo`): one shape for every host.
-  publicSuffix: string | null | undefined = undefined;
-  site: string | undefined = undefined;
-  constructor(
-    readonly host: string,
-    readonly ip: boolean,
-    readonly loopback: boolean,
-    readonly plain: boolean,
-    readonly parent: HostInfo | undefined,
-  ) {}
-}
-
-const HOSTS = new Map<string, HostInfo>();
-const HOSTS_MAX = 8192;
-
-/** The engine's one copy of `s` (a property key comes back internalised); equal strings share it. */
-export function internalise(s: string): string {
-  return Object.keys({ [s]: 0 })[0] ?? s;
-}
-
-export function hostInfo(name: string): HostInfo {
-  const known = HOSTS.get(name);
-  if (known !== undefined) return known;
-  if (HOSTS.size >= HOSTS_MAX) HOSTS.clear();
-  const host = internalise(name);
-  const ip = isIpHost(host);
-  let parent: HostInfo | undefined;
-  const dot = host.indexOf('.');
-  if (!ip && dot >= 0 && dot < host.length - 1) parent = hostInfo(host.slice(dot + 1));
-  const lastDot = host.lastIndexOf('.', host.length - 2);
-  const lastLabel = host.charCodeAt(lastDot + 1);
-  const plain =
-    !ip && !(lastLabel >= 0x30 && lastLabel <= 0x39) && host.charCodeAt(0) !== 0x2e && !host.includes('..') && !host.includes('xn--');
-  const info = new Host(host, ip, isLoopbackHost(host), plain, parent);
-  HOSTS.set(host, info);
-  return info;
-}
-
-/** The one internalised string for a host name (see `HostInfo.host`). */
-export function internHost(name: string): string {
-  return hostInfo(name).host;
-}
-
 export interface SiteInfo {
   /** The public suffix of the host ("co.uk"), or null for IPs. '' for localhost names: none. */
   publicSuffix: string | null;
@@ -136,50 +63,28 @@ export interface SiteInfo {
 }
 
 /**
- * tldts is called for every Set-Cookie and every evaluate(); its answer is cached with the host's
- * other facts (a bounded Map, cleared when full: simpler than an LRU and nearly as good here).
+ * The public suffix and registrable domain of a canonical host, with the jar's Public Suffix List
+ * settings: private-section suffixes (github.io, s3.amazonaws.com) count as public suffixes, as in
+ * browsers. Not cached here: a process-wide cache would keep the host names of dropped jars alive;
+ * the stores remember the site of every cookie domain they hold instead.
  */
 export function siteInfo(host: string): SiteInfo {
-  const info = hostInfo(host);
-  if (info.site === undefined) computeSiteInfo(info);
-  return info as SiteInfo;
-}
-
-/**
- * The site of a host already looked up, for the hot paths. Callers test `info.site` themselves
- * first (`info.site ?? siteOfInfo(info)`): the cached answer is then read in their own compiled
- * code, and this function (whose compiled form inlines the tldts lookup: several ms for the
- * optimising compiler) is only ever run, and compiled, for hosts seen for the first time.
- */
-export function siteOfInfo(info: HostInfo): string {
-  if (info.site === undefined) computeSiteInfo(info);
-  return info.site!;
-}
-
-function computeSiteInfo(info: HostInfo): void {
-  const host = info.host;
-  if (isIpHost(host)) {
-    info.publicSuffix = null;
-    info.site = host;
-    return;
-  }
+  if (isIpHost(host)) return { publicSuffix: null, site: host };
   // localhost is not on the Public Suffix List; tldts's default "*" rule would make `localhost`
   // itself a public suffix, so `a.localhost` could not share cookies with `b.localhost` via
   // Domain=localhost. The lab relies on that, and RFC 6761 reserves the name for loopback, so
   // `localhost` is treated as a registrable domain with no public suffix above it.
-  if (isLocalhost(host)) {
-    info.publicSuffix = '';
-    info.site = 'localhost';
-    return;
-  }
+  if (isLocalhost(host)) return { publicSuffix: '', site: 'localhost' };
   // tldts drops a trailing dot; a trailing-dot host is a distinct host for cookies, so look up
   // the name without it and keep the dot off the site too (it is only a grouping key).
   const bare = host.endsWith('.') ? host.slice(0, -1) : host;
-  // Private registries (github.io, ...) count as public suffixes for cookies, as in browsers.
   const r = parseDomain(bare, { allowPrivateDomains: true, extractHostname: false });
-  // Internalised: tldts returns fresh strings, and every host of a site would keep its own copy.
-  info.publicSuffix = r.publicSuffix === null ? null : internalise(r.publicSuffix);
-  info.site = internalise(r.domain ?? bare);
+  return { publicSuffix: r.publicSuffix, site: r.domain ?? bare };
+}
+
+/** A host's site (registrable domain) with the jar's PSL settings: `siteInfo(host).site`. */
+export function siteOf(host: string): string {
+  return siteInfo(host).site;
 }
 
 /**
@@ -189,9 +94,17 @@ function computeSiteInfo(info: HostInfo): void {
 export function isPublicSuffix(domain: string): boolean {
   const bare = domain.endsWith('.') ? domain.slice(0, -1) : domain;
   if (bare.length === 0) return false;
-  const info = hostInfo(bare);
-  // The cached answer read here (see `siteOfInfo`).
-  if (info.site === undefined) computeSiteInfo(info);
-  const publicSuffix = info.publicSuffix;
+  const publicSuffix = siteInfo(bare).publicSuffix;
   return publicSuffix !== null && publicSuffix !== '' && publicSuffix === bare;
+}
+
+/**
+ * The cookie domains that can match a request to `host` (§5.1.3 domain-match): the host, then each
+ * parent domain (`a.b.example.com`, `b.example.com`, `example.com`, `com`). Just the host for an IP.
+ */
+export function domainChain(host: string): string[] {
+  const chain = [host];
+  if (isIpHost(host)) return chain;
+  for (let dot = host.indexOf('.'); dot >= 0 && dot < host.length - 1; dot = host.indexOf('.', dot + 1)) chain.push(host.slice(dot + 1));
+  return chain;
 }

@@ -1,6 +1,6 @@
 /**
  * The Set-Cookie parser, RFC 6265bis §5.6. Pure: a line in, plain data out, no clock and no jar.
- * Storage rules that need the request URL, the clock or the jar live in `storage.ts`.
+ * Storage rules that need the request URL, the clock or the jar live in `rules.ts`.
  */
 import type { SameSite } from './types.js';
 import { parseCookieDate } from './date.js';
