@@ -203,7 +203,7 @@ describe('the installed bin', () => {
     async () => {
       const help = await bin(['--help']);
       assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, /^hopwise: follow HTTP redirects/);
+      assert.match(help.stdout, /^hopwise: curl -L that explains itself/);
       const bad = await bin(['doctor', '-k', 'https://x.test/']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /^hopwise: -k is refused/);

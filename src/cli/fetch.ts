@@ -1,0 +1,124 @@
+/**
+ * `hopwise [flags] URL`: curl -L. The final body on stdout and nothing else unless asked: -v the
+ * trace on stderr, -i / -I / -D headers, -o / -O a file, -w a summary line, --fail exit 22. Exit
+ * codes are curl's (exit.ts). The trace renderer is loaded only for -v.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { remoteName, type RequestArgs } from './args.js';
+import { exitCodeFor } from './exit.js';
+import { write, type CliIO } from './io.js';
+import { runChain, type ChainResult } from './run.js';
+
+/** The status line and headers of the final response, as curl writes them (CRLF, a blank line after). */
+export function headerBlock(result: ChainResult): string {
+  const res = result.response;
+  if (!res) return '';
+  const lines = [`HTTP/1.1 ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`];
+  for (const [name, value] of Object.entries(res.headers)) if (name !== 'set-cookie') lines.push(`${name}: ${value}`);
+  for (const c of result.setCookie ?? []) lines.push(`set-cookie: ${c}`);
+  return lines.join('\r\n') + '\r\n\r\n';
+}
+
+/** curl's -w: %{variable}, %header{name}, %{stdout}/%{stderr} to switch stream, \n \r \t \\ and %%. */
+export function writeOut(format: string, result: ChainResult, exitCode: number, io: CliIO, warn: (s: string) => void): void {
+  const res = result.response;
+  const last = result.hops[result.hops.length - 1];
+  const vars: Record<string, () => string> = {
+    http_code: () => String(res?.status ?? 0).padStart(3, '0'),
+    response_code: () => String(res?.status ?? 0).padStart(3, '0'),
+    url_effective: () => res?.url ?? last?.url ?? result.url,
+    url: () => result.url,
+    num_redirects: () => String(Math.max(0, result.hops.length - 1)),
+    time_total: () => (result.elapsed / 1000).toFixed(6),
+    content_type: () => res?.headers['content-type'] ?? '',
+    size_download: () => String(result.body?.length ?? 0),
+    method: () => last?.method ?? result.method,
+    exitcode: () => String(exitCode),
+    errormsg: () => result.error?.message ?? '',
+    redirect_url: () => (res && res.status >= 300 && res.status < 400 ? (last?.location ?? '') : ''),
+  };
+  let out: NodeJS.WritableStream = io.stdout;
+  let buf = '';
+  const flush = () => {
+    if (buf) out.write(buf);
+    buf = '';
+  };
+  const re = /%\{([a-z_]+)\}|%header\{([^}]+)\}|%%|\\([nrt\\])/g;
+  let at = 0;
+  for (let m = re.exec(format); m; m = re.exec(format)) {
+    buf += format.slice(at, m.index);
+    at = m.index + m[0].length;
+    if (m[0] === '%%') buf += '%';
+    else if (m[3] !== undefined) buf += m[3] === 'n' ? '\n' : m[3] === 'r' ? '\r' : m[3] === 't' ? '\t' : '\\';
+    else if (m[2] !== undefined) buf += res?.headers[m[2].toLowerCase()] ?? '';
+    else if (m[1] === 'stdout' || m[1] === 'stderr') {
+      flush();
+      out = m[1] === 'stdout' ? io.stdout : io.stderr;
+    } else if (m[1] !== undefined && vars[m[1]]) buf += vars[m[1]]!();
+    else warn(`unknown --write-out variable: '${m[1]}'`);
+  }
+  buf += format.slice(at);
+  flush();
+}
+
+async function writeTarget(target: string, data: Buffer | string, io: CliIO): Promise<void> {
+  if (target === '-') io.stdout.write(data);
+  else await writeFile(target, data);
+}
+
+export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly string[] = []): Promise<number> {
+  for (const w of warnings) write(io.stderr, `hopwise: ${w}`);
+  const quiet = r.silent && !r.showError;
+  const say = (text: string) => {
+    if (!quiet) write(io.stderr, `hopwise: ${text}`);
+  };
+  let format = r.writeOut;
+  if (format?.startsWith('@')) {
+    const file = format.slice(1);
+    try {
+      format = file === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(file, 'utf8');
+    } catch (e) {
+      say(`(2) -w @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      return 2;
+    }
+  }
+
+  const result = await runChain(r, io.stdin);
+  if (r.verbose) {
+    const { renderTrace, shouldColor } = await import('../trace/render-text.js');
+    write(io.stderr, renderTrace(result.hops, { color: shouldColor(io.stderr, io.env), headers: true, ...(result.error ? { error: result.error } : {}) }));
+  }
+  if (result.cookieJarWritten && r.verbose) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
+
+  let code = 0;
+  if (result.error) {
+    code = exitCodeFor({ code: result.error.code, cause: result.errorCause, hops: result.hops });
+    say(`(${code}) ${result.error.message}`);
+    if (!r.verbose && !quiet) say(`add -v to see every hop, or run hopwise doctor with the same flags for a diagnosis.`);
+  } else if (result.response) {
+    const status = result.response.status;
+    const failed = r.fail !== undefined && status >= 400;
+    const head = r.include || result.method === 'HEAD' ? headerBlock(result) : '';
+    const body = failed && r.fail === 'fail' ? Buffer.alloc(0) : (result.body ?? Buffer.alloc(0));
+    const target = r.remoteName ? remoteName(r.url)! : (r.output ?? '-');
+    try {
+      if (r.dumpHeader !== undefined) await writeTarget(r.dumpHeader, headerBlock(result), io);
+      if (!(failed && r.fail === 'fail')) await writeTarget(target, head ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : body, io);
+    } catch (e) {
+      code = 23;
+      say(`(23) cannot write ${(e as { path?: string }).path ?? target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (failed && code === 0) {
+      code = 22;
+      say(`(22) The requested URL returned error: ${status}`);
+    }
+  }
+  if (format !== undefined) writeOut(format, result, code, io, (s) => write(io.stderr, `hopwise: warning: ${s}`));
+  return code;
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+}
