@@ -8,17 +8,21 @@
 //  - wall: from spawn to exit, seen by this harness;
 //  - tail: from the last byte on stdout to exit (what keeps the process alive after the work).
 // Cases:
-//  - floor: a plain script that imports undici, follows a local 3-hop chain by hand and exits;
-//  - hopwise URL / hopwise trace URL: the built bin (dist/cli/main.js) on the same chain;
+//  - floor: a plain script that imports undici, follows a local 3-hop chain by hand and exits (and
+//    the same with --liftoff-only, the V8 flag the bin sets for itself, to show what is hopwise's own);
+//  - hopwise URL / hopwise trace URL: the built bin (dist/cli/hopwise.mjs) on the same chain, and
+//    trace through tsc's unbundled modules (dist/cli/main.js);
 //  - import('hopwise') against import('undici'): loading the library and nothing else.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startServer, median, ROOT_DIR } from './lib.mjs';
 
-const BIN = path.join(ROOT_DIR, 'dist', 'cli', 'main.js');
+// the bin as installed (the bundle, scripts/bundle-cli.mjs), and tsc's unbundled modules for comparison
+const BIN = path.join(ROOT_DIR, 'dist', 'cli', 'hopwise.mjs');
+const UNBUNDLED = path.join(ROOT_DIR, 'dist', 'cli', 'main.js');
 const INDEX = pathToFileURL(path.join(ROOT_DIR, 'dist', 'index.js')).href;
 
 const FLOOR = (url) => `
@@ -66,12 +70,16 @@ export async function runStartup({ reps = 7, log = () => {} } = {}) {
     path.join(dir, 'rusage.mjs'),
     `import fs from 'node:fs';\nprocess.on('exit', () => { const u = process.cpuUsage(); fs.writeFileSync(process.env.HOPWISE_RUSAGE, String((u.user + u.system) / 1000)); });\n`,
   );
+  if (!existsSync(BIN)) throw new Error(`${BIN} is not built: npm run build (or node scripts/bundle-cli.mjs after tsc)`);
   const server = await startServer();
   const url = `${server.base}/redirect/3`;
   const cases = [
     { name: 'floor: undici by hand', args: ['--input-type=module', '-e', FLOOR(url)] },
+    // the same floor with the V8 flag the bin sets for itself (see src/cli/main.ts): what is left is hopwise's
+    { name: 'floor, --liftoff-only', args: ['--liftoff-only', '--input-type=module', '-e', FLOOR(url)] },
     { name: 'hopwise URL', args: [BIN, url] },
     { name: 'hopwise trace URL', args: [BIN, 'trace', url] },
+    { name: 'hopwise trace URL, unbundled', args: [UNBUNDLED, 'trace', url] },
     { name: "import('undici')", args: ['--input-type=module', '-e', "await import('undici')"] },
     { name: "import('hopwise')", args: ['--input-type=module', '-e', `await import(${JSON.stringify(INDEX)})`] },
   ];
@@ -96,6 +104,7 @@ export async function runStartup({ reps = 7, log = () => {} } = {}) {
   const ratios = {
     'hopwise URL / floor': ratio('hopwise URL', 'floor: undici by hand'),
     'hopwise trace URL / floor': ratio('hopwise trace URL', 'floor: undici by hand'),
+    'hopwise trace URL / floor, --liftoff-only': ratio('hopwise trace URL', 'floor, --liftoff-only'),
     "import('hopwise') / import('undici')": ratio("import('hopwise')", "import('undici')"),
   };
   return { reps, rows, ratios };
