@@ -5,9 +5,10 @@
 // undici and node-forge stay external (the library's own dependencies, resolved from node_modules).
 // Chunks sit in dist/cli/ like the entry, so their `../../package.json` (the version) still resolves.
 import { build } from 'esbuild';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 await build({
   absWorkingDir: root,
   entryPoints: { hopwise: 'dist/cli/main.js' },

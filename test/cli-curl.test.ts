@@ -174,7 +174,7 @@ describe('hopwise URL: everyday tasks', () => {
     assert.match(unknown.stderr, /unknown --write-out variable: 'nonsense'/);
   });
 
-  test('--fail: exit 22, no body, curl\'s message; --fail-with-body keeps the body; -s silences, -sS shows', async () => {
+  test("--fail: exit 22, no body, curl's message; --fail-with-body keeps the body; -s silences, -sS shows", async () => {
     const plain = await hopwise([`${base}/missing`]);
     assert.deepEqual(plain, { code: 0, stdout: 'no such thing\n', stderr: '' });
     const f = await hopwise(['--fail', `${base}/missing`]);

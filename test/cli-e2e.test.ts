@@ -196,6 +196,22 @@ describe('`hopwise trace` against the lab', () => {
   });
 });
 
+describe('`hopwise URL` against the lab (https)', () => {
+  test('the body over TLS with the lab\'s CA; without it, exit 60 (certificate not verified), as curl', async () => {
+    const s = lab.scenarios.find((x) => x.id === 'same-origin-auth')!;
+    const c = s.expect.cases[0]!;
+    const args = caseArgv(c, lab);
+    const ok = await cli(['-sS', '-o', '/dev/null', '-w', '%{http_code} %{num_redirects}', ...args]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^200 [1-9]$/);
+    const noCa = args.filter((a, i) => a !== '--cacert' && args[i - 1] !== '--cacert');
+    const bad = await cli(noCa);
+    assert.equal(bad.code, 60, bad.stderr);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^hopwise: \(60\) TLS with /);
+  });
+});
+
 describe('the installed bin', () => {
   test(
     'node dist/cli/hopwise.mjs runs as a program: usage on stdout with exit 0, a refused flag on stderr with exit 2',

@@ -87,7 +87,7 @@ export function exitCodeFor(err: { code: string; cause?: unknown; hops?: readonl
 }
 
 export function exitCodesText(): string {
-  const lines = ['Exit status of hopwise URL (curl\'s numbers where curl has the case):', ''];
+  const lines = ["Exit status of hopwise URL (curl's numbers where curl has the case):", ''];
   for (const e of EXIT_CODES) lines.push(`  ${String(e.code).padStart(2)}  ${e.meaning}`);
   lines.push(
     '',
