@@ -81,6 +81,10 @@ before(async () => {
       const ok = /(^|; )sid=abc123(;|$)/.test(req.headers.cookie ?? '');
       res.writeHead(ok ? 200 : 401, { 'content-type': 'text/plain' });
       res.end(ok ? 'welcome ann\n' : 'log in first\n');
+    } else if (p === '/big') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 16; i++) res.write('x'.repeat(64 * 1024));
+      res.end();
     } else if (p === '/files/report.csv') {
       res.writeHead(200, { 'content-type': 'text/csv' });
       res.end('a,b\n1,2\n');
@@ -137,6 +141,12 @@ describe('hopwise URL: everyday tasks', () => {
     const h = await hopwise(['-I', `${base}/hello`]);
     assert.equal(h.code, 0);
     assert.match(h.stdout, /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-type: text\/plain; charset=utf-8\r\n[\s\S]*\r\n\r\n$/);
+  });
+
+  test('a large body streams to stdout whole', async () => {
+    const r = await hopwise(['-w', '\\n%{size_download}', `${base}/big`]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${'x'.repeat(1024 * 1024)}\n${1024 * 1024}`);
   });
 
   test('-o FILE and -D FILE: body and headers to files, stdout empty', async () => {
@@ -301,6 +311,13 @@ describe("hopwise URL: failures exit with curl's codes", () => {
     assert.match(refused.stderr, /add -v to see every hop/);
     const dns = await hopwise(['-s', 'http://nothing.invalid/']);
     assert.deepEqual(dns, { code: 6, stdout: '', stderr: '' });
+  });
+
+  test('a body that cannot be written: 23', async () => {
+    const r = await hopwise(['-o', join(dir, 'no-such-dir', 'out.txt'), `${base}/hello`]);
+    assert.equal(r.code, 23);
+    assert.match(r.stderr, /^hopwise: \(23\) cannot write .*out\.txt: ENOENT/);
+    assert.equal(r.stdout, '');
   });
 
   test('-m: 28 when the time is up', async () => {

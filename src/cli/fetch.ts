@@ -3,21 +3,60 @@
  * trace on stderr, -i / -I / -D headers, -o / -O a file, -w a summary line, --fail exit 22. Exit
  * codes are curl's (exit.ts). The trace renderer is loaded only for -v.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { remoteName, type RequestArgs } from './args.js';
 import { exitCodeFor } from './exit.js';
 import { write, type CliIO } from './io.js';
-import { runChain, type ChainResult } from './run.js';
+import { runChain, SinkError, type BodySink, type ChainResult, type ResponseHead } from './run.js';
 
 /** The status line and headers of the final response, as curl writes them (CRLF, a blank line after). */
-export function headerBlock(result: ChainResult): string {
-  const res = result.response;
-  if (!res) return '';
+export function headerBlock(res: Pick<ResponseHead, 'status' | 'statusText' | 'headers' | 'setCookie'>): string {
   const lines = [`HTTP/1.1 ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`];
   for (const [name, value] of Object.entries(res.headers)) if (name !== 'set-cookie') lines.push(`${name}: ${value}`);
-  for (const c of result.setCookie ?? []) lines.push(`set-cookie: ${c}`);
+  for (const c of res.setCookie) lines.push(`set-cookie: ${c}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }
+
+/** A sink over a stream we do not own (stdout): waits for 'drain', never ends it. */
+function streamSink(stream: NodeJS.WritableStream, name: string): BodySink {
+  return {
+    write: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (e: unknown) => reject(new SinkError(name, e));
+        stream.once('error', onError);
+        const done = () => (stream.off('error', onError), resolve());
+        if (stream.write(chunk)) done();
+        else stream.once('drain', done);
+      }),
+    end: async () => {},
+  };
+}
+
+/** A sink over a file it creates (-o, -O, -D FILE). */
+function fileSink(path: string): BodySink {
+  const ws = createWriteStream(path);
+  let failed: unknown;
+  ws.on('error', (e) => (failed ??= e));
+  const check = () => {
+    if (failed) throw new SinkError(path, failed);
+  };
+  return {
+    write: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        check();
+        ws.write(chunk, (e) => (e ? reject(new SinkError(path, e)) : resolve()));
+      }),
+    end: () =>
+      new Promise<void>((resolve, reject) => {
+        if (failed) return reject(new SinkError(path, failed));
+        ws.end(() => (failed ? reject(new SinkError(path, failed)) : resolve()));
+        ws.once('error', (e) => reject(new SinkError(path, e)));
+      }),
+  };
+}
+
+const sinkFor = (target: string, io: CliIO): BodySink => (target === '-' ? streamSink(io.stdout, 'stdout') : fileSink(target));
 
 /** curl's -w: %{variable}, %header{name}, %{stdout}/%{stderr} to switch stream, \n \r \t \\ and %%. */
 export function writeOut(format: string, result: ChainResult, exitCode: number, io: CliIO, warn: (s: string) => void): void {
@@ -31,7 +70,7 @@ export function writeOut(format: string, result: ChainResult, exitCode: number, 
     num_redirects: () => String(Math.max(0, result.hops.length - 1)),
     time_total: () => (result.elapsed / 1000).toFixed(6),
     content_type: () => res?.headers['content-type'] ?? '',
-    size_download: () => String(result.body?.length ?? 0),
+    size_download: () => String(res?.bodySize ?? 0),
     method: () => last?.method ?? result.method,
     exitcode: () => String(exitCode),
     errormsg: () => result.error?.message ?? '',
@@ -61,11 +100,6 @@ export function writeOut(format: string, result: ChainResult, exitCode: number, 
   flush();
 }
 
-async function writeTarget(target: string, data: Buffer | string, io: CliIO): Promise<void> {
-  if (target === '-') io.stdout.write(data);
-  else await writeFile(target, data);
-}
-
 export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly string[] = []): Promise<number> {
   for (const w of warnings) write(io.stderr, `hopwise: ${w}`);
   const quiet = r.silent && !r.showError;
@@ -83,7 +117,31 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
     }
   }
 
-  const result = await runChain(r, io.stdin);
+  const target = r.remoteName ? remoteName(r.url)! : (r.output ?? '-');
+  let failedStatus: number | undefined;
+  let sinkError: SinkError | undefined;
+  let result: ChainResult;
+  try {
+    result = await runChain(r, io.stdin, {
+      // the body streams to its target as it arrives; the decisions (--fail, -i, -D) are made on the head
+      sink: async (head) => {
+        if (r.fail !== undefined && head.status >= 400) failedStatus = head.status;
+        if (r.dumpHeader !== undefined) {
+          const d = sinkFor(r.dumpHeader, io);
+          await d.write(Buffer.from(headerBlock(head), 'latin1'));
+          await d.end();
+        }
+        if (failedStatus !== undefined && r.fail === 'fail') return undefined;
+        const out = sinkFor(target, io);
+        if (r.include || r.method === 'HEAD') await out.write(Buffer.from(headerBlock(head), 'latin1'));
+        return out;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof SinkError)) throw e;
+    sinkError = e;
+    result = { hops: [], rawRequestHeaders: [], method: r.method ?? 'GET', url: r.url, elapsed: 0 };
+  }
   if (r.verbose) {
     const { renderTrace, shouldColor } = await import('../trace/render-text.js');
     write(io.stderr, renderTrace(result.hops, { color: shouldColor(io.stderr, io.env), headers: true, ...(result.error ? { error: result.error } : {}) }));
@@ -91,27 +149,16 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
   if (result.cookieJarWritten && r.verbose) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
 
   let code = 0;
-  if (result.error) {
+  if (sinkError) {
+    code = 23;
+    say(`(23) ${sinkError.message}`);
+  } else if (result.error) {
     code = exitCodeFor({ code: result.error.code, cause: result.errorCause, hops: result.hops });
     say(`(${code}) ${result.error.message}`);
     if (!r.verbose && !quiet) say(`add -v to see every hop, or run hopwise doctor with the same flags for a diagnosis.`);
-  } else if (result.response) {
-    const status = result.response.status;
-    const failed = r.fail !== undefined && status >= 400;
-    const head = r.include || result.method === 'HEAD' ? headerBlock(result) : '';
-    const body = failed && r.fail === 'fail' ? Buffer.alloc(0) : (result.body ?? Buffer.alloc(0));
-    const target = r.remoteName ? remoteName(r.url)! : (r.output ?? '-');
-    try {
-      if (r.dumpHeader !== undefined) await writeTarget(r.dumpHeader, headerBlock(result), io);
-      if (!(failed && r.fail === 'fail')) await writeTarget(target, head ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : body, io);
-    } catch (e) {
-      code = 23;
-      say(`(23) cannot write ${(e as { path?: string }).path ?? target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    if (failed && code === 0) {
-      code = 22;
-      say(`(22) The requested URL returned error: ${status}`);
-    }
+  } else if (failedStatus !== undefined) {
+    code = 22;
+    say(`(22) The requested URL returned error: ${failedStatus}`);
   }
   if (format !== undefined) writeOut(format, result, code, io, (s) => write(io.stderr, `hopwise: warning: ${s}`));
   return code;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 // The modules themselves, not '../index.js': the request path must not load the doctor or the lab.
 import { CookieJar } from '../cookies/jar.js';
 import { basic, bearer } from '../credentials/auth.js';
-import { HopwiseError } from '../errors.js';
+import { HopwiseError, HopwiseNetworkError } from '../errors.js';
 import type { SessionOptions } from '../options.js';
 import { Session } from '../session.js';
 import type { Hop } from '../trace/types.js';
@@ -99,6 +99,30 @@ async function withFamily<T>(family: 4 | 6 | undefined, run: () => Promise<T>): 
   }
 }
 
+/**
+ * Reads the body to the end into `sink` (or to nowhere); returns the bytes read. A failure while
+ * reading is the chain's (a HopwiseError: the total timeout's own, or ERR_NETWORK around undici's).
+ */
+async function pump(body: ReadableStream<Uint8Array> | null, sink: BodySink | undefined, hops: Hop[]): Promise<number> {
+  if (!body) return 0;
+  const reader = body.getReader();
+  let size = 0;
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      if (e instanceof HopwiseError) throw e;
+      const code = (e as { code?: string }).code;
+      if (code === 'UND_ERR_BODY_TIMEOUT') throw new HopwiseNetworkError('ERR_TIMEOUT', `The server stalled while sending the body.`, { hops, cause: e });
+      throw new HopwiseNetworkError('ERR_NETWORK', `The body was cut off after ${size} bytes${code ? ` (${code})` : ''}.`, { hops, cause: e });
+    }
+    if (chunk.done) return size;
+    size += chunk.value.length;
+    if (sink) await sink.write(chunk.value);
+  }
+}
+
 /** The URL with -G's data as its query (appended with & when it has one), else the URL as given. */
 function urlWithQuery(url: string, query: Buffer | undefined): string {
   if (!query || query.length === 0) return url;
@@ -109,8 +133,38 @@ function urlWithQuery(url: string, query: Buffer | undefined): string {
   return `${base}${u.search ? '&' : '?'}${query.toString('latin1')}${hash}`;
 }
 
+/** The final response before its body: what `hopwise URL` decides on (--fail, -i, -D). */
+export interface ResponseHead {
+  status: number;
+  statusText: string;
+  url: string;
+  headers: Record<string, string>;
+  setCookie: string[];
+}
+
+/** Where `hopwise URL` streams the body. A failure to write is a SinkError (exit 23), not a network error. */
+export interface BodySink {
+  write(chunk: Uint8Array): Promise<void>;
+  end(): Promise<void>;
+}
+
+export class SinkError extends Error {
+  constructor(readonly target: string, cause: unknown) {
+    super(`cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+}
+
+export interface RunOptions {
+  /**
+   * Stream the final body instead of keeping it: called with the response head; returns where the
+   * body goes, or undefined to discard it. `ChainResult.body` is then absent, `response.bodySize`
+   * counts what arrived.
+   */
+  sink?: (head: ResponseHead) => Promise<BodySink | undefined>;
+}
+
 /** `stdin` is what `-d @-` reads (the command's CliIO.stdin). */
-export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream): Promise<ChainResult> {
+export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream, run: RunOptions = {}): Promise<ChainResult> {
   const { options, jar } = await sessionOptions(r);
   const data = await resolveBody(r.data, (p) => readFile(p), stdin);
   const form = r.form.length ? await resolveForm(r.form, (p) => readFile(p), stdin) : undefined;
@@ -133,11 +187,19 @@ export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream): P
   try {
     await withFamily(r.family, async () => {
       const res = await session.fetch(url, { method, ...(body ? { body: body.body } : form ? { body: form } : {}), headers: initHeaders });
-      bytes = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await res.arrayBuffer());
       hops = res.hops;
       const headers: Record<string, string> = {};
       res.headers.forEach((v, k) => (headers[k] = v));
       setCookie = res.headers.getSetCookie();
+      if (run.sink) {
+        response = { status: res.status, statusText: res.statusText, url: res.url, headers, bodySize: 0, bodyPreview: '' };
+        const sink = await run.sink({ status: res.status, statusText: res.statusText, url: res.url, headers, setCookie });
+        if (method !== 'HEAD') response.bodySize = await pump(res.body, sink, res.hops);
+        else await res.dump();
+        await sink?.end();
+        return;
+      }
+      bytes = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await res.arrayBuffer());
       const text = bytes.toString('utf8');
       response = { status: res.status, statusText: res.statusText, url: res.url, headers, bodySize: bytes.length, bodyPreview: text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text };
     });
