@@ -93,6 +93,11 @@ if (isEntry()) {
   // parses a CLI's few responses as fast. Set before undici first compiles it (on the first request).
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--liftoff-only');
+  // `hopwise URL | head`: the reader went away; stop as curl does, with its write-error code
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(23);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
