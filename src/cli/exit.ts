@@ -24,7 +24,7 @@ export const EXIT_CODES: readonly ExitCode[] = [
   { code: 6, curl: 'CURLE_COULDNT_RESOLVE_HOST', meaning: 'the host name does not resolve (ERR_CONNECT: ENOTFOUND, EAI_AGAIN)' },
   { code: 7, curl: 'CURLE_COULDNT_CONNECT', meaning: 'the connection could not be made (ERR_CONNECT: refused, unreachable)' },
   { code: 22, curl: 'CURLE_HTTP_RETURNED_ERROR', meaning: 'with --fail or --fail-with-body: the final status was 400 or more' },
-  { code: 23, curl: 'CURLE_WRITE_ERROR', meaning: 'the body or headers could not be written (-o, -O, -D)' },
+  { code: 23, curl: 'CURLE_WRITE_ERROR', meaning: 'the body or headers could not be written (-o, -O, -D, or stdout when its reader went away)' },
   { code: 28, curl: 'CURLE_OPERATION_TIMEDOUT', meaning: 'a time limit fired: --max-time, --connect-timeout, or a stalled server (ERR_TIMEOUT)' },
   { code: 35, curl: 'CURLE_SSL_CONNECT_ERROR', meaning: 'the TLS handshake failed (ERR_TLS)' },
   { code: 47, curl: 'CURLE_TOO_MANY_REDIRECTS', meaning: 'more redirects than --max-redirs, or a redirect loop (ERR_TOO_MANY_REDIRECTS, ERR_REDIRECT_LOOP)' },
