@@ -129,6 +129,10 @@ describe('hopwise URL: everyday tasks', () => {
     assert.match(r.stderr, /^#0 GET http:\/\/127\.0\.0\.1:\d+\/redirect\/2$/m);
     assert.match(r.stderr, /^#2 GET http:\/\/127\.0\.0\.1:\d+\/hello$/m);
     assert.match(r.stderr, /request headers/);
+    // hop blocks as they end (blank line between), then the summary once
+    assert.match(r.stderr, /\n\n#1 GET [^\n]+\/redirect\/1\n/);
+    assert.equal(r.stderr.match(/^done 200 OK /gm)?.length, 1);
+    assert.equal(r.stderr.match(/^#\d /gm)?.length, 3);
   });
 
   test('-i: status line and headers, then the body; -I: a HEAD, headers only', async () => {
@@ -323,7 +327,7 @@ describe("hopwise URL: failures exit with curl's codes", () => {
   test('-m: 28 when the time is up', async () => {
     const r = await hopwise(['-m', '0.3', `${base}/slow`]);
     assert.equal(r.code, 28);
-    assert.match(r.stderr, /^hopwise: \(28\) /);
+    assert.match(r.stderr, /^hopwise: \(28\) .*longer than --max-time \(300 ms\)/m);
   });
 
   test('--max-redirs: 47 past the limit', async () => {

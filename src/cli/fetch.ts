@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { remoteName, type RequestArgs } from './args.js';
 import { exitCodeFor } from './exit.js';
 import { write, type CliIO } from './io.js';
+import type { HopMessage } from '../session.js';
+import type { Hop } from '../trace/types.js';
 import { runChain, SinkError, type BodySink, type ChainResult, type ResponseHead } from './run.js';
 
 /** The status line and headers of the final response, as curl writes them (CRLF, a blank line after). */
@@ -118,6 +120,7 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
   }
 
   const target = r.remoteName ? remoteName(r.url)! : (r.output ?? '-');
+  const live = r.verbose ? await liveTrace(io) : undefined;
   let failedStatus: number | undefined;
   let sinkError: SinkError | undefined;
   let result: ChainResult;
@@ -141,11 +144,10 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
     if (!(e instanceof SinkError)) throw e;
     sinkError = e;
     result = { hops: [], rawRequestHeaders: [], method: r.method ?? 'GET', url: r.url, elapsed: 0 };
+  } finally {
+    live?.stop();
   }
-  if (r.verbose) {
-    const { renderTrace, shouldColor } = await import('../trace/render-text.js');
-    write(io.stderr, renderTrace(result.hops, { color: shouldColor(io.stderr, io.env), headers: true, ...(result.error ? { error: result.error } : {}) }));
-  }
+  if (live) live.finish(result);
   if (result.cookieJarWritten && r.verbose) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
 
   let code = 0;
@@ -154,7 +156,7 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
     say(`(23) ${sinkError.message}`);
   } else if (result.error) {
     code = exitCodeFor({ code: result.error.code, cause: result.errorCause, hops: result.hops });
-    say(`(${code}) ${result.error.message}`);
+    say(`(${code}) ${inFlagWords(result.error.message)}`);
     if (!r.verbose && !quiet) say(`add -v to see every hop, or run hopwise doctor with the same flags for a diagnosis.`);
   } else if (failedStatus !== undefined) {
     code = 22;
@@ -162,6 +164,50 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
   }
   if (format !== undefined) writeOut(format, result, code, io, (s) => write(io.stderr, `hopwise: warning: ${s}`));
   return code;
+}
+
+/** The library's messages name Session options; on the command line the flag is the thing to change. */
+const FLAG_WORDS: [RegExp, string][] = [
+  [/\btimeout\.total\b/g, '--max-time'],
+  [/\btimeout\.connect\b/g, '--connect-timeout'],
+  [/\bmaxRedirects\b/g, '--max-redirs'],
+  [/\ballowDowngrade\b/g, '--allow-downgrade'],
+  [/\bcrossOriginBody\b/g, '--cross-origin-body'],
+  [/\bfollowMetaRefresh\b/g, '--follow-meta-refresh'],
+  [/\bthe ca option\b/g, '--cacert'],
+  [/\ba connectTo rule\b/g, 'a --connect-to / --resolve rule'],
+];
+export function inFlagWords(message: string): string {
+  return FLAG_WORDS.reduce((m, [re, flag]) => m.replace(re, flag), message);
+}
+
+/**
+ * -v: each hop's block on stderr as the hop ends (the session's `hopwise:hop` channel), as curl -v
+ * prints while it works; then the blocks of hops not seen live, and the summary line.
+ */
+async function liveTrace(io: CliIO) {
+  const dc = await import('node:diagnostics_channel');
+  const { renderHop, renderTrace, shouldColor } = await import('../trace/render-text.js');
+  const opts = { color: shouldColor(io.stderr, io.env), headers: true };
+  let mine: readonly Hop[] | undefined;
+  let printed = 0;
+  const onHop = (message: unknown) => {
+    const { hop, hops } = message as HopMessage;
+    // this chain's hops array, from its first hop on (another session in the process has its own)
+    if (mine === undefined && hops.length === 1) mine = hops;
+    if (hops !== mine || hop.index !== printed) return;
+    write(io.stderr, renderHop(hop, opts) + '\n\n');
+    printed++;
+  };
+  dc.subscribe('hopwise:hop', onHop);
+  return {
+    stop: () => dc.unsubscribe('hopwise:hop', onHop),
+    finish(result: ChainResult) {
+      for (const h of result.hops.slice(printed)) write(io.stderr, renderHop(h, opts) + '\n\n');
+      const full = renderTrace(result.hops, { ...opts, ...(result.error ? { error: result.error } : {}) });
+      write(io.stderr, full.slice(full.trimEnd().lastIndexOf('\n\n') + 2));
+    },
+  };
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
