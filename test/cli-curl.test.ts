@@ -153,6 +153,15 @@ describe('hopwise URL: everyday tasks', () => {
     assert.equal(r.stdout, `${'x'.repeat(1024 * 1024)}\n${1024 * 1024}`);
   });
 
+  test('--har FILE: the body on stdout, the trace as HAR beside it', async () => {
+    const har = join(dir, 'run.har');
+    const r = await hopwise(['--har', har, `${base}/redirect/2`]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, 'hello\n');
+    assert.match(r.stderr, /^HAR written to .*run\.har \(3 entries, secrets redacted\)$/m);
+    assert.equal(JSON.parse(readFileSync(har, 'utf8')).log.entries.length, 3);
+  });
+
   test('-o FILE and -D FILE: body and headers to files, stdout empty', async () => {
     const out = join(dir, 'body.txt');
     const hdr = join(dir, 'headers.txt');

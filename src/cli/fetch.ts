@@ -148,6 +148,11 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
     live?.stop();
   }
   if (live) live.finish(result);
+  if (r.har && !sinkError) {
+    const { writeHar, SECRETS_NOTE } = await import('./trace.js');
+    if (r.showSecrets) write(io.stderr, SECRETS_NOTE);
+    await writeHar(r.har, result, r, io);
+  }
   if (result.cookieJarWritten && r.verbose) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
 
   let code = 0;
