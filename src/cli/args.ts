@@ -301,7 +301,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['-H', '--header'],
-    value: "'NAME: VALUE'",
+    value: '"NAME: VALUE"',
     help: 'add a request header (repeatable)',
     commands: REQ,
     group: 'send',
@@ -390,7 +390,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['-b', '--cookie'],
-    value: "'NAME=VALUE'|FILE",
+    value: '"NAME=VALUE"|FILE',
     help: 'cookies for the first URL (a name=value string, stored as host-only cookies), or a cookie file to load (repeatable)',
     commands: REQ,
     group: 'cookies',
