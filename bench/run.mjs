@@ -6,7 +6,8 @@
 //   --reps=N --count=N --warmup=N   override reps / calls per rep / warm-up HTTP exchanges
 //   --steady=N         chains for the steady-state run
 //   --only=a,b         only clients whose name contains one of these (floors are always kept)
-//   --no-jar --no-steady            skip those sections
+//   --no-jar --no-steady --no-startup   skip those sections
+//   --startup-reps=N   fresh processes per startup case (default 7, quick 3; see startup.mjs)
 //   --profile          after the run, profile hopwise on /ok and /redirect/3 (see profile.mjs)
 //   --out=FILE         where to write the Markdown (default bench/RESULTS.md)
 //
@@ -18,6 +19,7 @@ import os from 'node:os';
 import { BENCH_DIR, WORKLOADS, startServer, loadClients, runChild, median, minMax, DIST_INDEX } from './lib.mjs';
 import { runJarBench } from './jar.mjs';
 import { runSteady } from './steady.mjs';
+import { runStartup, renderStartup } from './startup.mjs';
 import { renderReport } from './report.mjs';
 
 const argv = process.argv.slice(2);
@@ -127,7 +129,18 @@ try {
     log(`steady state done (${elapsed()})`);
   }
 
-  const md = await renderReport({ loadAtStart, config, cells, clients, unavailable, jar, steady, harnessErrors, seconds: (Date.now() - started) / 1000 });
+  let startup = null;
+  if (!flag('no-startup')) {
+    try {
+      startup = await runStartup({ reps: Number(opt('startup-reps') ?? (quick ? 3 : 7)), log });
+    } catch (err) {
+      harnessErrors.push(`startup: ${err?.message ?? err}`);
+    }
+    log(`startup done (${elapsed()})`);
+  }
+
+  let md = await renderReport({ loadAtStart, config, cells, clients, unavailable, jar, steady, harnessErrors, seconds: (Date.now() - started) / 1000 });
+  if (startup) md += `\n## ${renderStartup(startup)}`;
   await writeFile(out, md);
   process.stdout.write(md);
   log(`wrote ${path.relative(process.cwd(), out) || out} in ${elapsed()}`);

@@ -13,7 +13,7 @@ import { main } from '../src/cli/main.js';
 
 function req(argv: string[]): RequestArgs {
   const p = parseArgs(argv);
-  assert.ok(p.command === 'trace' || p.command === 'doctor');
+  assert.ok(p.command === 'trace' || p.command === 'doctor' || p.command === 'fetch');
   return p.request;
 }
 
@@ -41,13 +41,25 @@ describe('commands', () => {
     }
     assert.deepEqual(parseArgs(['--version']), { command: 'version' });
   });
-  test('a bare URL is trace', () => {
+  test('a bare URL is the curl-like fetch; flags before or after the URL, or before the command', () => {
     const p = parseArgs(['https://example.com/', '-H', 'a: b']);
-    assert.equal(p.command, 'trace');
+    assert.equal(p.command, 'fetch');
+    const q = parseArgs(['-H', 'a: b', 'https://example.com/']);
+    assert.ok(q.command === 'fetch' && q.request.url === 'https://example.com/');
+    const t = parseArgs(['-H', 'a: b', 'trace', 'https://x.test/']);
+    assert.ok(t.command === 'trace' && t.request.headers.length === 1);
+    // a value that happens to be a command's name is a value
+    const d = parseArgs(['-d', 'trace', 'https://x.test/']);
+    assert.ok(d.command === 'fetch' && d.request.data[0]?.value === 'trace');
   });
   test('unknown commands suggest the close one', () => {
     argError(['doctr', 'https://x.test/'], 'doctr', /Did you mean 'doctor'/);
-    argError(['-H', 'a: b', 'trace', 'https://x.test/'], '-H', /after the command/);
+  });
+  test('help FLAG, help exit, and help for a topic that does not exist', () => {
+    assert.deepEqual(parseArgs(['help', '-F']), { command: 'help', flag: '-F' });
+    assert.deepEqual(parseArgs(['help', 'fail']), { command: 'help', flag: '--fail' });
+    assert.deepEqual(parseArgs(['help', 'exit']), { command: 'help', flag: 'exit' });
+    argError(['help', 'nonsense-topic'], 'nonsense-topic', /no help/);
   });
   test('lab and demo', () => {
     assert.deepEqual(parseArgs(['lab']), { command: 'lab', json: false });
@@ -177,7 +189,8 @@ describe('argument errors name the flag', () => {
 
 describe('usage', () => {
   test('every command has help with examples; every flag is listed for its commands', () => {
-    assert.match(usage(), /Commands:[\s\S]*trace[\s\S]*doctor[\s\S]*lab[\s\S]*demo/);
+    assert.match(usage(), /hopwise \[flags\] URL[\s\S]*trace[\s\S]*doctor[\s\S]*lab[\s\S]*demo/);
+    for (const f of FLAGS.filter((x) => x.commands.includes('fetch'))) assert.ok(usage().includes(f.names[0]!), `main help lists ${f.names[0]}`);
     for (const c of COMMANDS) {
       const u = usage(c);
       assert.match(u, new RegExp(`hopwise ${c}`));
@@ -198,7 +211,7 @@ describe('usage', () => {
     assert.match(err.join(''), /^hopwise: -k is refused/);
     assert.match(err.join(''), /Usage: hopwise trace URL/);
     assert.equal(await main(['help', 'trace'], io), 0);
-    assert.match(out.join(''), /curl-compatible flags/);
+    assert.match(out.join(''), /Send data:/);
   });
 });
 
@@ -264,6 +277,6 @@ describe('the flag table is the one map between flags and Session options', () =
   });
 
   test('every option link names a flag of trace and doctor only', () => {
-    for (const f of FLAGS.filter((x) => x.option)) assert.deepEqual([...f.commands].sort(), ['doctor', 'trace'], f.names[0]);
+    for (const f of FLAGS.filter((x) => x.option)) assert.deepEqual([...f.commands].sort(), ['doctor', 'fetch', 'trace'], f.names[0]);
   });
 });

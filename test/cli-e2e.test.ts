@@ -18,7 +18,7 @@ import { main } from '../src/cli/main.js';
 import type { Finding } from '../src/doctor/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+const BIN = join(ROOT, 'dist', 'cli', 'hopwise.mjs');
 const PARALLEL = 4;
 
 interface Run {
@@ -44,7 +44,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** `node dist/cli/main.js ...args` as a child process: the bin as npm installs it. */
+/** `node dist/cli/hopwise.mjs ...args` as a child process: the bin as npm installs it (the bundle). */
 function bin(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -196,14 +196,30 @@ describe('`hopwise trace` against the lab', () => {
   });
 });
 
+describe('`hopwise URL` against the lab (https)', () => {
+  test('the body over TLS with the lab\'s CA; without it, exit 60 (certificate not verified), as curl', async () => {
+    const s = lab.scenarios.find((x) => x.id === 'same-origin-auth')!;
+    const c = s.expect.cases[0]!;
+    const args = caseArgv(c, lab);
+    const ok = await cli(['-sS', '-o', '/dev/null', '-w', '%{http_code} %{num_redirects}', ...args]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^200 [1-9]$/);
+    const noCa = args.filter((a, i) => a !== '--cacert' && args[i - 1] !== '--cacert');
+    const bad = await cli(noCa);
+    assert.equal(bad.code, 60, bad.stderr);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^hopwise: \(60\) TLS with /);
+  });
+});
+
 describe('the installed bin', () => {
   test(
-    'node dist/cli/main.js runs as a program: usage on stdout with exit 0, a refused flag on stderr with exit 2',
-    { skip: existsSync(BIN) ? false : 'dist/cli/main.js is not built (npm run build); the bin was not run' },
+    'node dist/cli/hopwise.mjs runs as a program: usage on stdout with exit 0, a refused flag on stderr with exit 2',
+    { skip: existsSync(BIN) ? false : 'dist/cli/hopwise.mjs is not built (npm run build); the bin was not run' },
     async () => {
       const help = await bin(['--help']);
       assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, /^hopwise: follow HTTP redirects/);
+      assert.match(help.stdout, /^hopwise: curl -L that explains itself/);
       const bad = await bin(['doctor', '-k', 'https://x.test/']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /^hopwise: -k is refused/);

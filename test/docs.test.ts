@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { ERROR_CODES, REASONS } from '../src/index.ts';
 import { labScenarios } from '../src/lab/index.ts';
-import { FLAGS } from '../src/cli/args.ts';
+import { FLAGS, parseArgs, TASKS } from '../src/cli/args.ts';
+import { EXIT_CODES } from '../src/cli/exit.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -75,4 +76,51 @@ it("names in the doctor's fix texts only flags that the CLI's flag table has", (
   assert.ok(named.size > 0, 'the doctor names some flags');
   const unknown = [...named].filter(([flag]) => !known.has(flag)).map(([flag, file]) => `${flag} (src/doctor/${file})`);
   assert.deepEqual(unknown, []);
+});
+
+const cliSection = readme.slice(readme.indexOf('<!-- cli:start -->'), readme.indexOf('<!-- cli:end -->'));
+
+it("documents every flag of the CLI's flag table in the README's CLI section", () => {
+  const missing = FLAGS.flatMap((f) => f.names).filter((n) => !new RegExp(`(?<![\\w-])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`).test(cliSection));
+  assert.deepEqual(missing, []);
+});
+
+it('documents exactly the exit codes of hopwise URL, in the README and in hopwise help exit', () => {
+  const start = cliSection.indexOf('### Exit status');
+  const rows = cliSection.slice(start, cliSection.indexOf('| command |', start)).split('\n').filter((l) => /^\| \d+ \|/.test(l));
+  assert.deepEqual(rows.map((l) => Number(l.split('|')[1])), EXIT_CODES.map((e) => e.code));
+  for (const e of EXIT_CODES) {
+    const row = rows.find((l) => Number(l.split('|')[1]) === e.code)!;
+    // the same words as `hopwise help exit`, with the README's code formatting
+    assert.equal(row.split('|')[2]!.trim().replace(/`/g, ''), e.meaning, `exit ${e.code}`);
+  }
+  for (const code of [0, 6, 7, 22, 28, 35, 47, 52, 56]) assert.ok(EXIT_CODES.some((e) => e.code === code), `curl's ${code}`);
+});
+
+/** Shell words of one command line: quotes removed, stops at a pipe, redirection or `||`. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(\|\|?|>|<)|([^\s"'|<>]+)/g)) {
+    if (m[3]) break;
+    words.push(m[1] ?? m[2] ?? m[4]!);
+  }
+  return words;
+}
+
+it('every hopwise example in the README and in the help parses', () => {
+  // commands in ```sh blocks, and `$ hopwise ...` lines of the sample runs
+  const blocks = cliSection.split('```').filter((_, i) => i % 2 === 1);
+  const fromReadme = blocks.flatMap((b) => b.split('\n').filter((l) => (b.startsWith('sh\n') && /^hopwise /.test(l)) || /^\$ hopwise /.test(l)));
+  const lines = [...fromReadme, ...TASKS.flatMap((t) => t.examples)];
+  assert.ok(lines.length > 20);
+  const bad: string[] = [];
+  for (const line of lines) {
+    const argv = shellWords(line.replace(/^\$ /, '')).slice(1).filter((w) => w !== '$LAB');
+    try {
+      parseArgs(argv);
+    } catch (e) {
+      bad.push(`${line}: ${(e as Error).message}`);
+    }
+  }
+  assert.deepEqual(bad, []);
 });

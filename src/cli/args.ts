@@ -1,28 +1,41 @@
 /**
  * Argument parsing for the `hopwise` CLI, with no dependency. Pure: it reads no file and touches no
- * network; files named by flags (`--data-binary @file`, `-b file`) are read when the command runs.
+ * network; files named by flags (`--data-binary @file`, `-b file`, `-F name=@file`) are read when the
+ * command runs. Tokenized by `node:util` `parseArgs` (tokens mode): flags before or after the URL,
+ * short flags combined (`-sSL`, `-XPOST`, `-sSofile`), `--name=value`, `--` ends the flags.
  *
- * curl-compatible where curl has the flag (`-X -H -d --data-binary -u --oauth2-bearer -b -c
- * --connect-to --cacert --max-redirs -I -L -s -v --max-time --connect-timeout`); `-k` is refused
- * with an explanation. hopwise's own: `--auth-scope --trust --sensitive-header --allow-downgrade
- * --follow-meta-refresh --cross-origin-body --json --har --show-secrets`.
+ * `hopwise [flags] URL` is the `fetch` command: curl -L (the final body on stdout, nothing else
+ * unless asked). `trace` and `doctor` take the same request flags and print their views. curl's
+ * flags keep curl's meaning; `-k` is refused with an explanation; a curl flag hopwise does not have
+ * is named as such (`UNSUPPORTED_CURL`), never answered with an unrelated suggestion.
+ *
+ * `--json` is the one name with two meanings: in `hopwise URL` it is curl's `--json DATA` (a JSON
+ * body); in `trace`/`doctor`/`lab`/`demo` it selects JSON output, as it always has (scripts rely on
+ * `hopwise doctor --json`). Two entries in the table, one per meaning, each for its commands.
  *
  * `FLAGS` is the one table of flags: names, value, help, the commands they apply to, how a value is
  * parsed (`apply`), and, for a flag that sets a Session option, which option and how (`option`).
  * The CLI's Session options (`optionsFromArgs`) and the arguments for a lab case (`argvForOption`)
  * are both derived from the `option` links, so a flag for a new option is one entry here.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
 import type { basic, bearer, CookieJar, SessionOptions } from '../index.js';
 
-export type CommandName = 'trace' | 'doctor' | 'lab' | 'demo';
-export const COMMANDS: readonly CommandName[] = ['trace', 'doctor', 'lab', 'demo'];
+/** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
+export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo';
+/** The subcommands a person types. */
+export const COMMANDS: readonly Exclude<CommandName, 'fetch'>[] = ['trace', 'doctor', 'lab', 'demo'];
 
-/** One `-d` / `--data*` argument as given; `@file` is resolved when the command runs. */
+/** One `-d` / `--data*` / `--json` argument as given; `@file` is resolved when the command runs. */
 export interface DataPart {
-  /** `ascii`: -d/--data (`@file` read with CR/LF removed); `binary`: --data-binary (`@file` raw); `raw`: --data-raw (no `@`). */
-  mode: 'ascii' | 'binary' | 'raw';
+  /**
+   * `ascii`: -d/--data (`@file` read with CR/LF removed); `binary`: --data-binary (`@file` raw);
+   * `raw`: --data-raw (no `@`); `urlencode`: --data-urlencode (curl's `content`, `=content`,
+   * `name=content`, `@file`, `name@file`); `json`: --json (as --data-binary, JSON headers).
+   */
+  mode: 'ascii' | 'binary' | 'raw' | 'urlencode' | 'json';
   value: string;
 }
 
@@ -57,15 +70,45 @@ export interface RequestArgs {
   json: boolean;
   har?: string;
   showSecrets: boolean;
-  /** -v / --verbose: print request and response headers of every hop. */
+  /** -v / --verbose: print request and response headers of every hop (fetch: the trace, on stderr). */
   verbose: boolean;
+  /** -F / --form NAME=VALUE | NAME=@FILE[;type=T][;filename=F] | NAME=<FILE: multipart/form-data. */
+  form: string[];
+  /** -G / --get: the data goes into the query string of a GET. */
+  get: boolean;
+  /** --resolve HOST:PORT:ADDR, kept as connectTo rules HOST:PORT:ADDR:PORT. */
+  resolve: string[];
+  /** -4 / -6: resolve names to IPv4 / IPv6 addresses only. */
+  family?: 4 | 6;
+  /** --location-trusted: credentials also on other ports and schemes of the first URL's host (never other hosts). */
+  locationTrusted: boolean;
+  // --- output of `hopwise URL` (fetch) ---
+  /** -i / --include: response headers before the body on stdout. */
+  include: boolean;
+  /** -o / --output FILE ('-' = stdout). */
+  output?: string;
+  /** -O / --remote-name: the body to a file named like the URL's last path segment. */
+  remoteName: boolean;
+  /** -D / --dump-header FILE ('-' = stdout). */
+  dumpHeader?: string;
+  /** -w / --write-out FORMAT (@FILE reads it from a file). */
+  writeOut?: string;
+  /** -s / --silent: no error messages (unless -S). */
+  silent: boolean;
+  /** -S / --show-error: error messages even with -s. */
+  showError: boolean;
+  /** --fail: exit 22 and no body on a final status >= 400; --fail-with-body: the body too. */
+  fail?: 'fail' | 'with-body';
+  /** --compressed: accepted (hopwise asks for and decodes compressed bodies itself). */
+  compressed: boolean;
 }
 
 export type ParsedArgs =
-  | { command: 'trace' | 'doctor'; request: RequestArgs }
+  | { command: 'fetch' | 'trace' | 'doctor'; request: RequestArgs; warnings: string[] }
   | { command: 'lab'; host?: string; json: boolean }
   | { command: 'demo'; json: boolean; only: string[] }
-  | { command: 'help'; topic?: CommandName }
+  /** `topic`: a command, or a flag (`hopwise help -F`, `hopwise help --fail`). */
+  | { command: 'help'; topic?: CommandName; flag?: string }
   | { command: 'version' };
 
 export class ArgError extends Error {
@@ -87,6 +130,8 @@ export interface FlagSpec {
   value?: string;
   help: string;
   commands: readonly CommandName[];
+  /** The task the flag is listed under in help (default: by its commands). */
+  group?: Group;
   /** Parses one occurrence into the parse state (`RequestArgs`); throws ArgError for a bad value. */
   apply: (st: State, value: string, flag: string) => void;
   /** The Session option this flag sets, and how; absent for flags that set none (output, request, no-ops). */
@@ -141,7 +186,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 const AUTH_SCOPE = '--auth-scope';
-const authScope = (r: RequestArgs) => (r.authScope.length ? { scope: r.authScope } : undefined);
+/**
+ * What --location-trusted trusts: the first URL's host on any port, over its scheme and (from http:)
+ * its https upgrade. Never another host: curl would send the credentials to every host the chain
+ * reaches, which is the leak hopwise exists to prevent.
+ */
+export function locationTrustedPatterns(url: string): string[] {
+  const u = new URL(url);
+  const schemes = u.protocol === 'http:' ? ['http:', 'https:'] : [u.protocol];
+  return schemes.map((s) => `${s}//${u.hostname}:*`);
+}
+const authScope = (r: RequestArgs) => {
+  const scope = [...r.authScope, ...(r.locationTrusted ? locationTrustedPatterns(r.url) : [])];
+  return scope.length ? { scope } : undefined;
+};
 const scopeArgv = (a: { scope?: readonly string[] }) => (a.scope ?? []).flatMap((s) => [AUTH_SCOPE, s]);
 function authArgs(v: unknown, kind: AuthArgs['kind']): AuthArgs | undefined {
   return isPlainObject(v) && v.kind === kind ? (v as AuthArgs) : undefined;
@@ -194,9 +252,28 @@ interface State {
   json: boolean;
   only: string[];
   help: boolean;
+  /** Loud notes for stderr (--location-trusted). */
+  warnings: string[];
 }
 
-const REQ: readonly CommandName[] = ['trace', 'doctor'];
+/** The commands that make a request: `hopwise URL`, trace, doctor. */
+const REQ: readonly CommandName[] = ['fetch', 'trace', 'doctor'];
+/** Flags that only change what `hopwise URL` writes. */
+const FETCH: readonly CommandName[] = ['fetch'];
+
+/** Help groups, by task, in the order help prints them. */
+export const GROUPS = {
+  send: 'Send a request',
+  data: 'Send data',
+  auth: 'Authenticate',
+  cookies: 'Cookies and sessions',
+  output: 'Save and show the answer (hopwise URL)',
+  conn: 'Connections, TLS, time limits',
+  redirects: 'Redirects and trust',
+  trace: 'Trace and diagnose',
+  other: 'Other',
+} as const;
+export type Group = keyof typeof GROUPS;
 
 function nonNegativeInt(flag: string, v: string, cmd: CommandName): number {
   if (!/^\d+$/.test(v)) throw new ArgError(`${flag} needs a whole number >= 0, got '${v}'`, flag, cmd);
@@ -216,6 +293,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'METHOD',
     help: 'request method (default GET, or POST with -d)',
     commands: REQ,
+    group: 'send',
     apply: (st, v, f) => {
       if (!isToken(v)) throw new ArgError(`${f} needs an HTTP method such as POST, got '${v}'`, f, st.command);
       st.req.method = v;
@@ -223,9 +301,10 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['-H', '--header'],
-    value: "'NAME: VALUE'",
+    value: '"NAME: VALUE"',
     help: 'add a request header (repeatable)',
     commands: REQ,
+    group: 'send',
     apply: (st, v, f) => {
       const colon = v.indexOf(':');
       if (colon <= 0) throw new ArgError(`${f} needs 'Name: value', got '${v}'`, f, st.command);
@@ -251,6 +330,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DATA|@FILE',
     help: 'request body, form-encoded (repeatable, joined with &); @FILE reads a file without newlines',
     commands: REQ,
+    group: 'data',
     apply: (st, v) => st.req.data.push({ mode: 'ascii', value: v }),
   },
   {
@@ -258,6 +338,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DATA|@FILE',
     help: 'request body as is; @FILE reads the file byte for byte',
     commands: REQ,
+    group: 'data',
     apply: (st, v) => st.req.data.push({ mode: 'binary', value: v }),
   },
   {
@@ -265,6 +346,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DATA',
     help: 'request body; a leading @ is not special',
     commands: REQ,
+    group: 'data',
     apply: (st, v) => st.req.data.push({ mode: 'raw', value: v }),
   },
   {
@@ -272,6 +354,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'USER:PASSWORD',
     help: 'basic auth, applied to the first origin (and its https upgrade) only',
     commands: REQ,
+    group: 'auth',
     apply: (st, v, f) => {
       const colon = v.indexOf(':');
       if (colon < 0) throw new ArgError(`${f} needs USER:PASSWORD; hopwise does not prompt for a password`, f, st.command);
@@ -291,6 +374,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'TOKEN',
     help: 'bearer token, applied to the first origin (and its https upgrade) only',
     commands: REQ,
+    group: 'auth',
     apply: (st, v, f) => {
       if (!v) throw new ArgError(`${f} needs a token`, f, st.command);
       st.req.bearer = v;
@@ -306,9 +390,10 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['-b', '--cookie'],
-    value: "'NAME=VALUE'|FILE",
+    value: '"NAME=VALUE"|FILE',
     help: 'cookies for the first URL (a name=value string, stored as host-only cookies), or a cookie file to load (repeatable)',
     commands: REQ,
+    group: 'cookies',
     apply: (st, v) => st.req.cookies.push(v),
     // always a jar (empty without -b), which -c writes after the run
     option: link({ option: 'cookies', toOption: cookieJar }),
@@ -318,6 +403,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'FILE',
     help: 'write the cookie jar to FILE (Netscape format) after the run',
     commands: REQ,
+    group: 'cookies',
     apply: (st, v) => (st.req.cookieJar = v),
   },
   {
@@ -325,6 +411,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'HOST1:PORT1:HOST2:PORT2',
     help: 'connect to HOST2:PORT2 for requests to HOST1:PORT1, keeping Host, SNI and certificate checks (repeatable; empty HOST1 = any host)',
     commands: REQ,
+    group: 'conn',
     apply: (st, v, f) => {
       if (v.split(':').length < 4) throw new ArgError(`${f} needs HOST1:PORT1:HOST2:PORT2 (HOST1 may be empty), got '${v}'`, f, st.command);
       st.req.connectTo.push(v);
@@ -336,6 +423,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'FILE',
     help: 'also trust the CA certificate(s) in this PEM file (repeatable)',
     commands: REQ,
+    group: 'conn',
     apply: (st, v) => st.req.cacert.push(v),
     // no inverse: the option holds PEM text, the flag a file name
     option: link({
@@ -352,6 +440,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'N',
     help: 'follow at most N redirects (default 20)',
     commands: REQ,
+    group: 'redirects',
     apply: (st, v, f) => (st.req.maxRedirs = nonNegativeInt(f, v, st.command)),
     option: link({ option: 'maxRedirects', toOption: (r) => r.maxRedirs, toArgv: single }),
   },
@@ -360,6 +449,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'SECONDS',
     help: 'time limit for the whole chain',
     commands: REQ,
+    group: 'conn',
     apply: (st, v, f) => (st.req.maxTime = seconds(f, v, st.command)),
     option: link({
       option: 'timeout',
@@ -372,6 +462,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'SECONDS',
     help: 'time limit for each connection',
     commands: REQ,
+    group: 'conn',
     apply: (st, v, f) => (st.req.connectTimeout = seconds(f, v, st.command)),
     option: link({
       option: 'timeout',
@@ -383,30 +474,84 @@ export const FLAGS: readonly FlagSpec[] = [
     names: ['-I', '--head'],
     help: 'send HEAD',
     commands: REQ,
+    group: 'send',
     apply: (st) => (st.req.method = 'HEAD'),
   },
   {
-    names: ['-v', '--verbose'],
-    help: 'also print request and response headers of every hop (redacted)',
+    names: ['-A', '--user-agent'],
+    value: 'NAME',
+    help: 'User-Agent header (same as -H "User-Agent: NAME")',
     commands: REQ,
+    group: 'send',
+    apply: (st, v) => st.req.headers.push(['User-Agent', v]),
+  },
+  {
+    names: ['-e', '--referer'],
+    value: 'URL',
+    help: 'Referer header (same as -H "Referer: URL")',
+    commands: REQ,
+    group: 'send',
+    apply: (st, v) => st.req.headers.push(['Referer', v]),
+  },
+  {
+    names: ['-F', '--form'],
+    value: 'NAME=VALUE|NAME=@FILE',
+    help: 'multipart/form-data field (repeatable): NAME=@FILE uploads a file (;type=T ;filename=F), NAME=<FILE sends its text as the value',
+    commands: REQ,
+    group: 'data',
+    apply: (st, v, f) => {
+      if (!/^[^=]+=/.test(v)) throw new ArgError(`${f} needs NAME=VALUE or NAME=@FILE, got '${v}'`, f, st.command);
+      st.req.form.push(v);
+    },
+  },
+  {
+    names: ['-G', '--get'],
+    help: 'put the -d / --data-urlencode data in the query string of a GET instead of a POST body',
+    commands: REQ,
+    group: 'data',
+    apply: (st) => (st.req.get = true),
+  },
+  {
+    names: ['--data-urlencode'],
+    value: 'DATA',
+    help: "form field, URL-encoded: 'NAME=VALUE', '=VALUE', 'NAME@FILE', '@FILE' (repeatable, joined with &)",
+    commands: REQ,
+    group: 'data',
+    apply: (st, v) => st.req.data.push({ mode: 'urlencode', value: v }),
+  },
+  {
+    names: ['-v', '--verbose'],
+    help: 'hopwise URL: print the trace of every hop to stderr; trace: also print request and response headers (redacted)',
+    commands: REQ,
+    group: 'trace',
     apply: (st) => (st.req.verbose = true),
   },
   {
     names: ['-L', '--location'],
-    help: 'accepted for curl compatibility: hopwise always follows redirects',
+    help: 'accepted: hopwise always follows redirects (as curl -L), deciding on every hop what may follow',
     commands: REQ,
+    group: 'redirects',
     apply: () => {},
   },
   {
-    names: ['-s', '--silent', '-S', '--show-error'],
-    help: 'accepted for curl compatibility (hopwise prints no progress meter)',
+    names: ['-s', '--silent'],
+    help: 'no error messages (hopwise prints no progress meter anyway)',
     commands: REQ,
-    apply: () => {},
+    group: 'output',
+    apply: (st) => (st.req.silent = true),
+  },
+  {
+    names: ['-S', '--show-error'],
+    help: 'with -s: still print error messages',
+    commands: REQ,
+    group: 'output',
+    apply: (st) => (st.req.showError = true),
   },
   {
     names: ['-k', '--insecure'],
     help: 'refused: hopwise never turns off certificate checks',
     commands: REQ,
+    group: 'conn',
     apply: (st, _v, f) => {
       throw new ArgError(
         `${f} is refused: hopwise never turns off certificate verification, because a trace made without it shows ` +
@@ -417,6 +562,111 @@ export const FLAGS: readonly FlagSpec[] = [
       );
     },
   },
+  {
+    names: ['--resolve'],
+    value: 'HOST:PORT:ADDR',
+    help: 'connect to ADDR for HOST:PORT (a --connect-to rule HOST:PORT:ADDR:PORT; repeatable)',
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => {
+      const m = /^(\[[^\]]+\]|[^:]+):(\d+):(.+)$/.exec(v);
+      if (!m || m[3]!.includes(',')) throw new ArgError(`${f} needs HOST:PORT:ADDRESS (one address), got '${v}'`, f, st.command);
+      const addr = m[3]!.replace(/^\[(.*)\]$/, '$1');
+      // curl's '*' host is any host: an empty HOST1 in a connectTo rule
+      st.req.resolve.push(`${m[1] === '*' ? '' : m[1]}:${m[2]}:${addr.includes(':') ? `[${addr}]` : addr}:${m[2]}`);
+    },
+    // the inverse is --connect-to's: a rule given to the Session is written back as --connect-to
+    option: link({ option: 'connectTo', toOption: (r) => (r.resolve.length ? r.resolve : undefined) }),
+  },
+  {
+    names: ['-4', '--ipv4'],
+    help: 'resolve host names to IPv4 addresses only',
+    commands: REQ,
+    group: 'conn',
+    apply: (st) => (st.req.family = 4),
+  },
+  {
+    names: ['-6', '--ipv6'],
+    help: 'resolve host names to IPv6 addresses only',
+    commands: REQ,
+    group: 'conn',
+    apply: (st) => (st.req.family = 6),
+  },
+  {
+    names: ['--compressed'],
+    help: "accepted for curl compatibility: compression is the session's business (what it asks for and decodes), not a flag's",
+    commands: REQ,
+    group: 'send',
+    apply: (st) => (st.req.compressed = true),
+  },
+  {
+    names: ['--location-trusted'],
+    help: "WARNING, narrowed: -u / --oauth2-bearer / sensitive -H also go to other ports and schemes of the first URL's host, never to other hosts (curl's sends them everywhere)",
+    commands: REQ,
+    group: 'redirects',
+    apply: (st, _v, f) => {
+      st.req.locationTrusted = true;
+      st.warnings.push(
+        `warning: ${f}: curl would send your credentials to every host the redirects reach. hopwise sends them only to the first URL's host ` +
+          `(any port, and its https upgrade), never to another host. To let them reach more hosts, name them: --trust 'api.example.com' --auth-scope 'api.example.com'.`,
+      );
+    },
+    // -u / --oauth2-bearer read it through authScope(); sensitive -H headers through this trust link
+    option: link({ option: 'trust', toOption: (r) => (r.locationTrusted ? locationTrustedPatterns(r.url) : undefined) }),
+  },
+  // --- what `hopwise URL` writes ---
+  {
+    names: ['-i', '--include'],
+    help: 'write the final response status line and headers before the body',
+    commands: FETCH,
+    group: 'output',
+    apply: (st) => (st.req.include = true),
+  },
+  {
+    names: ['-o', '--output'],
+    value: 'FILE',
+    help: "write the body to FILE instead of stdout ('-' is stdout)",
+    commands: FETCH,
+    group: 'output',
+    apply: (st, v) => (st.req.output = v),
+  },
+  {
+    names: ['-O', '--remote-name'],
+    help: "write the body to a file named like the URL's last path segment, in the current directory",
+    commands: FETCH,
+    group: 'output',
+    apply: (st) => (st.req.remoteName = true),
+  },
+  {
+    names: ['-D', '--dump-header'],
+    value: 'FILE',
+    help: "write the final response's status line and headers to FILE ('-' is stdout)",
+    commands: FETCH,
+    group: 'output',
+    apply: (st, v) => (st.req.dumpHeader = v),
+  },
+  {
+    names: ['-w', '--write-out'],
+    value: 'FORMAT|@FILE',
+    help: "write FORMAT after the body: %{http_code} %{url_effective} %{num_redirects} %{time_total} %{content_type} %{size_download} %{method} %{exitcode} %{errormsg} %header{NAME}, \\n \\t",
+    commands: FETCH,
+    group: 'output',
+    apply: (st, v) => (st.req.writeOut = v),
+  },
+  {
+    names: ['-f', '--fail'],
+    help: 'a final status >= 400 writes no body and exits 22',
+    commands: FETCH,
+    group: 'output',
+    apply: (st) => (st.req.fail = 'fail'),
+  },
+  {
+    names: ['--fail-with-body'],
+    help: 'a final status >= 400 exits 22, after writing the body',
+    commands: FETCH,
+    group: 'output',
+    apply: (st) => (st.req.fail = 'with-body'),
+  },
   // --- hopwise's own ---
   {
     // sets no option of its own: the -u and --oauth2-bearer links scope their providers with it
@@ -424,6 +674,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'PATTERN',
     help: "where -u / --oauth2-bearer are applied, re-applied on every hop in scope: 'api.example.com', '*.example.com' (repeatable; default: the first origin)",
     commands: REQ,
+    group: 'auth',
     apply: (st, v, f) => {
       if (!v || /\s/.test(v)) throw new ArgError(`${f} needs a host pattern such as api.example.com, got '${v}'`, f, st.command);
       st.req.authScope.push(v);
@@ -434,6 +685,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'PATTERN',
     help: "let sensitive headers follow into origins matching PATTERN: 'api.example.com', '*.example.com', 'http://x.test:8080' (repeatable)",
     commands: REQ,
+    group: 'redirects',
     apply: (st, v, f) => {
       if (!v || /\s/.test(v)) throw new ArgError(`${f} needs a host pattern such as api.example.com or *.example.com, got '${v}'`, f, st.command);
       st.req.trust.push(v);
@@ -445,6 +697,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'NAME',
     help: 'treat header NAME like Authorization: never forwarded to another origin (repeatable)',
     commands: REQ,
+    group: 'redirects',
     apply: (st, v, f) => {
       if (!isToken(v)) throw new ArgError(`${f} needs a header name, got '${v}'`, f, st.command);
       st.req.sensitiveHeaders.push(v.toLowerCase());
@@ -455,6 +708,7 @@ export const FLAGS: readonly FlagSpec[] = [
     names: ['--allow-downgrade'],
     help: 'follow https: to http: redirects (credentials and Secure cookies stay behind)',
     commands: REQ,
+    group: 'redirects',
     apply: (st) => (st.req.allowDowngrade = true),
     option: link({ option: 'allowDowngrade', toOption: (r) => r.allowDowngrade, toArgv: onOff }),
   },
@@ -462,6 +716,7 @@ export const FLAGS: readonly FlagSpec[] = [
     names: ['--follow-meta-refresh'],
     help: 'follow <meta http-equiv="refresh"> and Refresh: in 200 HTML pages like a redirect',
     commands: REQ,
+    group: 'redirects',
     apply: (st) => (st.req.followMetaRefresh = true),
     option: link({ option: 'followMetaRefresh', toOption: (r) => r.followMetaRefresh, toArgv: onOff }),
   },
@@ -470,6 +725,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'error|send',
     help: 'what a 307/308 to an untrusted origin does with the request body (default error)',
     commands: REQ,
+    group: 'redirects',
     apply: (st, v, f) => {
       if (v !== 'error' && v !== 'send') throw new ArgError(`${f} needs 'error' or 'send', got '${v}'`, f, st.command);
       st.req.crossOriginBody = v;
@@ -477,9 +733,19 @@ export const FLAGS: readonly FlagSpec[] = [
     option: link({ option: 'crossOriginBody', toOption: (r) => r.crossOriginBody, toArgv: single }),
   },
   {
+    // curl's --json; the output switch of the other commands is the next entry
     names: ['--json'],
-    help: 'print JSON instead of text',
+    value: 'JSON|@FILE',
+    help: "JSON body, as curl's --json: sent as is (repeatable, concatenated) with Content-Type and Accept: application/json; POST",
+    commands: FETCH,
+    group: 'data',
+    apply: (st, v) => st.req.data.push({ mode: 'json', value: v }),
+  },
+  {
+    names: ['--json'],
+    help: 'print JSON instead of text (in hopwise URL, --json DATA is curl\'s JSON body)',
     commands: ['trace', 'doctor', 'lab', 'demo'],
+    group: 'trace',
     apply: (st) => {
       st.req.json = true;
       st.json = true;
@@ -490,12 +756,14 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'FILE',
     help: 'also write the trace as HAR 1.2 to FILE (secrets redacted)',
     commands: REQ,
+    group: 'trace',
     apply: (st, v) => (st.req.har = v),
   },
   {
     names: ['--show-secrets'],
     help: 'put unredacted header values in --har / --json output (do not share the result)',
     commands: REQ,
+    group: 'trace',
     apply: (st) => (st.req.showSecrets = true),
   },
   {
@@ -503,6 +771,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'ADDRESS',
     help: 'address the lab listens on (default 127.0.0.1)',
     commands: ['lab'],
+    group: 'other',
     apply: (st, v) => (st.host = v),
   },
   {
@@ -510,18 +779,28 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'ID[,ID...]',
     help: 'run only these scenarios',
     commands: ['demo'],
+    group: 'other',
     apply: (st, v) => st.only.push(...v.split(',').map((s) => s.trim()).filter(Boolean)),
   },
   {
     names: ['-h', '--help'],
     help: 'show help',
     commands: ['trace', 'doctor', 'lab', 'demo'],
+    group: 'other',
     apply: (st) => (st.help = true),
   },
 ];
 
-const BY_NAME = new Map<string, FlagSpec>();
-for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
+/** The entry for flag `name` in `command`: the one for that command, else any (to say it does not apply). */
+function specFor(name: string, command: CommandName): FlagSpec | undefined {
+  let any: FlagSpec | undefined;
+  for (const f of FLAGS) {
+    if (!f.names.includes(name)) continue;
+    if (f.commands.includes(command)) return f;
+    any ??= f;
+  }
+  return any;
+}
 
 /** Session options from the parsed flags: every flag's `option` link, in table order. */
 export async function optionsFromArgs(r: RequestArgs, ctx: OptionContext): Promise<SessionOptions> {
@@ -564,10 +843,37 @@ export function flagForOption(option: OptionName): string {
   return f.names[0]!;
 }
 
-function suggest(flag: string, command: CommandName): string {
-  const names = FLAGS.filter((f) => f.commands.includes(command)).flatMap((f) => f.names.filter((n) => n.startsWith('--')));
-  const best = closest(flag, names, () => 3);
-  return best ? ` Did you mean ${best}?` : '';
+/**
+ * curl flags hopwise does not have. An unknown flag on this list is answered plainly ("--ntlm is not
+ * supported by hopwise") instead of with a suggestion that only looks alike. A flag added to FLAGS
+ * (the proxy flags, say) wins over this list.
+ */
+export const UNSUPPORTED_CURL: ReadonlySet<string> = new Set([
+  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--digest', '--anyauth', '--basic', '--delegation', '--sasl-ir',
+  '-E', '--cert', '--cert-type', '--key', '--key-type', '--pass', '--capath', '--crlfile', '--pinnedpubkey', '--ciphers', '--curves',
+  '-1', '--tlsv1', '--tlsv1.0', '--tlsv1.1', '--tlsv1.2', '--tlsv1.3', '--tls-max', '-2', '--sslv2', '-3', '--sslv3', '--ssl', '--ssl-reqd', '--ssl-no-revoke',
+  '-0', '--http1.0', '--http1.1', '--http2', '--http2-prior-knowledge', '--http3', '--http3-only',
+  '-x', '--proxy', '-U', '--proxy-user', '--noproxy', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
+  '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '-p', '--proxytunnel',
+  '--retry', '--retry-delay', '--retry-max-time', '--retry-all-errors', '--retry-connrefused',
+  '-T', '--upload-file', '-r', '--range', '-C', '--continue-at', '-Z', '--parallel', '--parallel-max', '-K', '--config', '-q', '--disable',
+  '--trace', '--trace-ascii', '--trace-time', '--libcurl', '--stderr', '-#', '--progress-bar', '-N', '--no-buffer', '--limit-rate', '-Y', '--speed-limit', '-y', '--speed-time',
+  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '-n', '--netrc', '--netrc-file', '--netrc-optional',
+  '-z', '--time-cond', '--interface', '--local-port', '--keepalive-time', '--no-keepalive', '--tcp-nodelay', '--unix-socket', '--abstract-unix-socket', '--dns-servers', '--doh-url',
+  '--post301', '--post302', '--post303', '--raw', '--tr-encoding', '--proto', '--proto-redir', '--proto-default', '--path-as-is', '--request-target',
+  '--aws-sigv4', '--alt-svc', '--hsts', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
+  '-Q', '--quote', '-P', '--ftp-port', '-l', '--list-only', '-a', '--append', '-B', '--use-ascii', '--mail-from', '--mail-rcpt', '--max-filesize', '--happy-eyeballs-timeout-ms',
+]);
+
+function unknownFlag(name: string, command: CommandName): ArgError {
+  if (UNSUPPORTED_CURL.has(name)) {
+    return new ArgError(`${name} is not supported by hopwise (a curl flag hopwise does not have). hopwise help lists what is.`, name, command);
+  }
+  const names = FLAGS.filter((f) => f.commands.includes(command)).flatMap((f) => f.names);
+  // only a plausible typo: a quarter of the name, at least one edit; single-letter flags are never "close"
+  const best = name.length > 2 ? closest(name, names.filter((n) => n.length > 2), (c) => Math.max(1, Math.floor(c.length / 4))) : undefined;
+  const where = command === 'fetch' ? '' : ` for '${command}'`;
+  return new ArgError(`unknown flag ${name}${where}.${best ? ` Did you mean ${best}?` : ' hopwise help lists the flags.'}`, name, command);
 }
 
 function emptyRequest(): RequestArgs {
@@ -586,89 +892,114 @@ function emptyRequest(): RequestArgs {
     json: false,
     showSecrets: false,
     verbose: false,
+    form: [],
+    get: false,
+    resolve: [],
+    locationTrusted: false,
+    include: false,
+    remoteName: false,
+    silent: false,
+    showError: false,
+    compressed: false,
   };
+}
+
+type ParseConfig = NonNullable<Parameters<typeof nodeParseArgs>[0]>['options'];
+
+/**
+ * The `node:util` parseArgs configuration for a command: every name of every flag (a value-taking
+ * flag as 'string'), so the tokens say which name was written and where its value is. Keys are
+ * internal; the token's `rawName` is what we look up.
+ */
+function configFor(command: CommandName): NonNullable<ParseConfig> {
+  const config: NonNullable<ParseConfig> = { url: { type: 'string', multiple: true } };
+  const seen = new Set<string>(['--url']);
+  for (const f of FLAGS) {
+    for (const n of f.names) {
+      if (seen.has(n)) continue;
+      const spec = specFor(n, command)!;
+      seen.add(n);
+      const type = spec.value ? 'string' : 'boolean';
+      if (n.startsWith('--')) config[n.slice(2)] = { type, multiple: true };
+      else config[`short${n}`] = { type, short: n.slice(1), multiple: true };
+    }
+  }
+  return config;
+}
+
+function tokenize(args: readonly string[], command: CommandName) {
+  // strict: false, so unknown flags come back as tokens and are answered here, in hopwise's words
+  return nodeParseArgs({ args: [...args], options: configFor(command), strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+const looksLikeJson = (v: string) => /^\s*[[{"@]/.test(v);
+const looksLikeUrl = (v: string) => /^https?:\/\//i.test(v);
+
+/** `hopwise help X`: X a command, a flag (with or without its dashes), or `exit`. */
+function parseHelp(topic: string | undefined): ParsedArgs {
+  if (topic === undefined) return { command: 'help' };
+  if ((COMMANDS as readonly string[]).includes(topic)) return { command: 'help', topic: topic as CommandName };
+  if (topic === 'exit' || topic === 'exit-codes') return { command: 'help', flag: 'exit' };
+  const candidates = topic.startsWith('-') ? [topic] : [`--${topic}`, `-${topic}`];
+  for (const c of candidates) if (FLAGS.some((f) => f.names.includes(c)) || UNSUPPORTED_CURL.has(c)) return { command: 'help', flag: c };
+  const close = closest(topic, [...COMMANDS, ...FLAGS.flatMap((f) => f.names)], (c) => Math.max(1, Math.floor(c.length / 4)));
+  throw new ArgError(`no help for '${topic}'.${close ? ` Did you mean '${close}'?` : ''} Try: hopwise help, hopwise help <command>, hopwise help -F, hopwise help exit`, topic);
 }
 
 /** Parses `process.argv.slice(2)`. Throws `ArgError` naming the flag at fault. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (argv.length === 0) return { command: 'help' };
   const [head, ...rest] = argv;
-  if (head === '-h' || head === '--help' || head === 'help') {
-    const topic = rest[0];
-    if (topic === undefined) return { command: 'help' };
-    if (!(COMMANDS as readonly string[]).includes(topic)) throw new ArgError(`unknown command '${topic}'; commands: ${COMMANDS.join(', ')}`, topic);
-    return { command: 'help', topic: topic as CommandName };
-  }
+  if (head === '-h' || head === '--help' || head === 'help') return parseHelp(rest[0]);
   if (head === '--version' || head === '-V' || head === 'version') return { command: 'version' };
-  let command: CommandName;
-  let args: readonly string[];
-  if ((COMMANDS as readonly string[]).includes(head!)) {
-    command = head as CommandName;
-    args = rest;
-  } else if (/^https?:\/\//i.test(head!)) {
-    // `hopwise URL ...` is `hopwise trace URL ...`, as with curl
-    command = 'trace';
-    args = argv;
-  } else if (head!.startsWith('-')) {
-    // flags before the command: `hopwise -H x trace URL` is not supported; be explicit
-    const cmdAt = argv.findIndex((a) => (COMMANDS as readonly string[]).includes(a));
-    if (cmdAt < 0) throw new ArgError(`expected a command (${COMMANDS.join(', ')}) or a URL first, got '${head}'`, head);
-    throw new ArgError(`put flags after the command: hopwise ${argv[cmdAt]} ... ${head}`, head);
-  } else {
-    const close = closest(head!, COMMANDS, () => 2);
-    throw new ArgError(`unknown command '${head}'.${close ? ` Did you mean '${close}'?` : ''} Commands: ${COMMANDS.join(', ')}`, head);
+
+  // The command: the first positional, when it names one; otherwise this is `hopwise [flags] URL`.
+  let command: CommandName = 'fetch';
+  let args: readonly string[] = argv;
+  const first = tokenize(argv, 'fetch').find((t) => t.kind === 'positional');
+  if (first?.kind === 'positional' && (COMMANDS as readonly string[]).includes(first.value)) {
+    command = first.value as CommandName;
+    args = [...argv.slice(0, first.index), ...argv.slice(first.index + 1)];
+  } else if (first?.kind === 'positional' && !looksLikeUrl(first.value) && !first.value.includes('.') && !first.value.includes('/')) {
+    const close = closest(first.value, COMMANDS, () => 2);
+    if (close) throw new ArgError(`unknown command '${first.value}'. Did you mean '${close}'? Commands: ${COMMANDS.join(', ')}, or hopwise URL`, first.value);
   }
 
-  const st: State = { command, req: emptyRequest(), positionals: [], json: false, only: [], help: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      st.positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      st.positionals.push(arg);
-      continue;
-    }
-    let name = arg;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      if (eq > 0) [name, inline] = [arg.slice(0, eq), arg.slice(eq + 1)];
-    } else if (arg.length > 2) {
-      // -XPOST, -H'x: y', or bundled booleans (-sL)
-      const short = arg.slice(0, 2);
-      const spec = BY_NAME.get(short);
-      if (spec?.value) [name, inline] = [short, arg.slice(2)];
-      else {
-        const expanded = [...arg.slice(1)].map((c) => `-${c}`);
-        const firstWithValue = expanded.findIndex((s) => BY_NAME.get(s)?.value);
-        if (expanded.every((s) => BY_NAME.has(s)) && (firstWithValue < 0 || firstWithValue === expanded.length - 1)) {
-          args = [...args.slice(0, i), ...expanded, ...args.slice(i + 1)];
-          i--;
-          continue;
-        }
+  const st: State = { command, req: emptyRequest(), positionals: [], json: false, only: [], help: false, warnings: [] };
+  let previous: string | undefined;
+  for (const t of tokenize(args, command)) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      if (previous === '--json' && command !== 'fetch' && looksLikeJson(t.value)) {
+        throw new ArgError(
+          `in 'hopwise ${command}', --json selects JSON output and takes no value. To send a JSON body as curl's --json does: ` +
+            `hopwise --json '${t.value.length > 40 ? `${t.value.slice(0, 37)}...` : t.value}' URL (add -v for the trace), or here: --data-raw DATA -H "Content-Type: application/json"`,
+          '--json',
+          command,
+        );
       }
-    }
-    if (name === '--url') {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new ArgError(`--url needs a URL`, '--url', command);
-      st.positionals.push(v);
+      st.positionals.push(t.value);
+      previous = undefined;
       continue;
     }
-    const spec = BY_NAME.get(name);
-    if (!spec) throw new ArgError(`unknown flag ${name} for '${command}'.${suggest(name, command)}`, name, command);
-    if (!spec.commands.includes(command)) throw new ArgError(`${name} does not apply to '${command}'`, name, command);
+    const name = t.rawName;
+    previous = name;
+    if (name === '--url') {
+      if (t.value === undefined) throw new ArgError(`--url needs a URL`, '--url', command);
+      st.positionals.push(t.value);
+      continue;
+    }
+    const spec = specFor(name, command);
+    if (!spec) throw unknownFlag(name, command);
+    if (!spec.commands.includes(command)) {
+      const only = spec.commands.length === 1 && spec.commands[0] === 'fetch' ? ' (it is a flag of hopwise URL, without a command)' : '';
+      throw new ArgError(`${name} does not apply to '${command === 'fetch' ? 'hopwise URL' : command}'${only}`, name, command);
+    }
     let value = '';
     if (spec.value) {
-      if (inline !== undefined) value = inline;
-      else {
-        const next = args[i + 1];
-        if (next === undefined) throw new ArgError(`${name} needs a value: ${name} ${spec.value}`, name, command);
-        value = next;
-        i++;
-      }
-    } else if (inline !== undefined) {
+      if (t.value === undefined) throw new ArgError(`${name} needs a value: ${name} ${spec.value}`, name, command);
+      value = t.value;
+    } else if (t.value !== undefined) {
       throw new ArgError(`${name} takes no value`, name, command);
     }
     spec.apply(st, value, name);
@@ -683,8 +1014,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (st.positionals.length) throw new ArgError(`'demo' takes no arguments, got '${st.positionals[0]}' (use --only ID)`, st.positionals[0], command);
     return { command, json: st.json, only: st.only };
   }
-  if (st.positionals.length === 0) throw new ArgError(`'${command}' needs a URL`, 'URL', command);
-  if (st.positionals.length > 1) throw new ArgError(`'${command}' takes one URL, got also '${st.positionals[1]}'`, st.positionals[1], command);
+  const r = st.req;
+  const self = command === 'fetch' ? 'hopwise URL' : `'${command}'`;
+  if (st.positionals.length === 0) {
+    const jsonUrl = r.data.find((d) => d.mode === 'json' && looksLikeUrl(d.value));
+    if (jsonUrl) throw new ArgError(`in hopwise URL, --json is curl's --json DATA (a JSON body), so it took '${jsonUrl.value}' as the body. For the trace as JSON: hopwise trace --json URL`, '--json', command);
+    throw new ArgError(`${self} needs a URL`, 'URL', command);
+  }
+  if (st.positionals.length > 1) throw new ArgError(`${self} takes one URL, got also '${st.positionals[1]}'`, st.positionals[1], command);
   const url = st.positionals[0]!;
   let parsed: URL;
   try {
@@ -693,49 +1030,130 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new ArgError(`'${url}' is not a URL (write it with its scheme, e.g. https://${url})`, 'URL', command);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ArgError(`only http: and https: URLs, got '${parsed.protocol}'`, 'URL', command);
-  if (st.req.authScope.length && !st.req.user && !st.req.bearer) {
+  if (r.authScope.length && !r.user && !r.bearer) {
     throw new ArgError(`--auth-scope applies to -u or --oauth2-bearer; give one of them`, '--auth-scope', command);
   }
-  if (st.req.showSecrets && !st.req.har && !st.req.json) {
+  if (r.showSecrets && !r.har && !r.json) {
     throw new ArgError(`--show-secrets only changes --har or --json output; add one of them`, '--show-secrets', command);
   }
-  st.req.url = url;
-  return { command, request: st.req };
+  if (r.form.length && r.data.length) throw new ArgError(`-F (multipart) and -d / --data* / --json (one body each) cannot be combined`, '-F', command);
+  if (r.get && r.form.length) throw new ArgError(`-G puts -d data in the query string; -F makes a multipart body: use one of them`, '-G', command);
+  const json = r.data.filter((d) => d.mode === 'json');
+  if (json.length && json.length !== r.data.length) throw new ArgError(`--json cannot be combined with -d / --data*: give the whole JSON body with --json`, '--json', command);
+  if (json.length && r.get) throw new ArgError(`-G puts the data in the query string; --json sends a JSON body: use one of them`, '-G', command);
+  if (r.output !== undefined && r.remoteName) throw new ArgError(`-o and -O both name where the body goes: give one of them`, '-O', command);
+  if (r.remoteName && !remoteName(url)) throw new ArgError(`-O needs a file name in the URL's path (${url} has none): use -o FILE`, '-O', command);
+  r.url = url;
+  return { command, request: r, warnings: st.warnings };
+}
+
+/** The file name -O writes: the URL's last path segment, decoded; undefined when there is none. */
+export function remoteName(url: string): string | undefined {
+  const seg = new URL(url).pathname.split('/').pop() ?? '';
+  let name: string;
+  try {
+    name = decodeURIComponent(seg);
+  } catch {
+    name = seg;
+  }
+  return name && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) ? name : undefined;
 }
 
 /** The request method curl would use: -X, else HEAD for -I, else POST when there is data, else GET. */
 export function effectiveMethod(r: RequestArgs): string {
-  return r.method ?? (r.data.length > 0 ? 'POST' : 'GET');
+  return r.method ?? (r.get ? 'GET' : r.data.length > 0 || r.form.length > 0 ? 'POST' : 'GET');
 }
 
+/** curl's URL encoding: everything but A-Z a-z 0-9 - . _ ~ as %XX (a space is %20). */
+export function curlEscape(data: Buffer | string): string {
+  return encodeURIComponent(typeof data === 'string' ? data : data.toString('utf8')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const FLAG_OF: Record<DataPart['mode'], string> = { ascii: '-d', binary: '--data-binary', raw: '--data-raw', urlencode: '--data-urlencode', json: '--json' };
+
 /**
- * Builds the request body from `-d` / `--data-binary` parts, as curl does: parts joined with `&`;
- * `@file` read through `readFile` (`-d` strips CR and LF from file contents). Returns undefined when
- * there is no data; `contentType` is curl's default for -d.
+ * Builds the request body from `-d` / `--data-binary` / `--data-raw` / `--data-urlencode` / `--json`
+ * parts, as curl does: parts joined with `&` (`--json` parts concatenated); `@file` read through
+ * `readFile` (`@-` is stdin; `-d` strips CR and LF from file contents). Returns undefined when there
+ * is no data; `contentType` is curl's default (form-encoded, or JSON for --json, which also sets
+ * `accept`).
  */
 export async function resolveBody(
   parts: readonly DataPart[],
   readFile: (path: string) => Promise<Buffer>,
   stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<{ body: Buffer; contentType: string } | undefined> {
+): Promise<{ body: Buffer; contentType: string; accept?: string } | undefined> {
   if (parts.length === 0) return undefined;
+  const load = async (p: DataPart, file: string): Promise<Buffer> => {
+    try {
+      return file === '-' ? await readAll(stdin) : await readFile(file);
+    } catch (e) {
+      throw new ArgError(`${FLAG_OF[p.mode]} @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, FLAG_OF[p.mode]);
+    }
+  };
+  const json = parts.every((p) => p.mode === 'json');
   const chunks: Buffer[] = [];
   for (const [i, p] of parts.entries()) {
-    if (i > 0) chunks.push(Buffer.from('&'));
-    if (p.mode !== 'raw' && p.value.startsWith('@')) {
-      const file = p.value.slice(1);
-      let data: Buffer;
-      try {
-        data = file === '-' ? await readAll(stdin) : await readFile(file);
-      } catch (e) {
-        throw new ArgError(`${p.mode === 'binary' ? '--data-binary' : '-d'} @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, p.mode === 'binary' ? '--data-binary' : '-d');
+    if (i > 0 && !json) chunks.push(Buffer.from('&'));
+    if (p.mode === 'urlencode') {
+      const v = p.value;
+      const eq = v.indexOf('=');
+      const at = v.indexOf('@');
+      if (eq >= 0 && (at < 0 || eq < at)) {
+        // 'name=content' or '=content': the name as given, the content encoded
+        const name = v.slice(0, eq);
+        chunks.push(Buffer.from(`${name}${name ? '=' : ''}${curlEscape(v.slice(eq + 1))}`));
+      } else if (at >= 0) {
+        // 'name@file' or '@file'
+        const name = v.slice(0, at);
+        chunks.push(Buffer.from(`${name}${name ? '=' : ''}${curlEscape(await load(p, v.slice(at + 1)))}`));
+      } else {
+        chunks.push(Buffer.from(curlEscape(v)));
       }
+    } else if (p.mode !== 'raw' && p.value.startsWith('@')) {
+      const data = await load(p, p.value.slice(1));
       chunks.push(p.mode === 'ascii' ? Buffer.from(data.toString('latin1').replace(/[\r\n]/g, ''), 'latin1') : data);
     } else {
       chunks.push(Buffer.from(p.value));
     }
   }
+  if (json) return { body: Buffer.concat(chunks), contentType: 'application/json', accept: 'application/json' };
   return { body: Buffer.concat(chunks), contentType: 'application/x-www-form-urlencoded' };
+}
+
+/**
+ * The multipart body of `-F` fields, as curl builds it: `name=value`; `name=@file` a file part
+ * (`;type=T`, `;filename=F` after the path); `name=<file` the file's text as a plain value.
+ */
+export async function resolveForm(fields: readonly string[], readFile: (path: string) => Promise<Buffer>, stdin: NodeJS.ReadableStream = process.stdin): Promise<FormData> {
+  const form = new FormData();
+  for (const field of fields) {
+    const eq = field.indexOf('=');
+    const name = field.slice(0, eq);
+    const value = field.slice(eq + 1);
+    if (value.startsWith('@') || value.startsWith('<')) {
+      const [path = '', ...attrs] = value.slice(1).split(';');
+      let type: string | undefined;
+      let filename = path === '-' ? '-' : (path.split(/[/\\]/).pop() ?? path);
+      for (const a of attrs) {
+        const [k, ...rest] = a.split('=');
+        const v = rest.join('=').replace(/^"(.*)"$/, '$1');
+        if (k?.trim() === 'type') type = v;
+        else if (k?.trim() === 'filename') filename = v;
+      }
+      let data: Buffer;
+      try {
+        data = path === '-' ? await readAll(stdin) : await readFile(path);
+      } catch (e) {
+        throw new ArgError(`-F ${field}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '-F');
+      }
+      if (value.startsWith('<')) form.append(name, data.toString('utf8'));
+      else form.append(name, new Blob([new Uint8Array(data)], { type: type ?? 'application/octet-stream' }), filename);
+    } else {
+      form.append(name, value);
+    }
+  }
+  return form;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -747,68 +1165,157 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 // --- usage ---------------------------------------------------------------------------------------
 
 const SUMMARY: Record<CommandName, string> = {
+  fetch: 'the final body on stdout, like curl -L; -v shows every hop on stderr',
   trace: 'follow a URL and explain every hop',
   doctor: 'follow a URL, then name what went wrong and how to fix it',
   lab: 'run the local redirect lab in the foreground',
   demo: 'start the lab and run every scenario (what `npm start` runs)',
 };
 
+/** Examples a person can copy, by task. Secrets as "$TOKEN", in double quotes so the shell expands them. */
+export const TASKS: readonly { task: string; examples: string[] }[] = [
+  { task: 'Get a page or an API answer (follows redirects, like curl -L)', examples: ['hopwise https://example.com/', 'hopwise -H "Accept: application/json" https://api.example.com/v1/items'] },
+  {
+    task: 'Call an API with a token that must survive a redirect',
+    examples: ['hopwise --oauth2-bearer "$TOKEN" https://api.example.com/v1/me', 'hopwise -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me', 'hopwise -u "ann:$PASSWORD" https://api.example.com/v1/me'],
+  },
+  {
+    task: 'Send JSON, a form, a file',
+    examples: [
+      'hopwise --json \'{"name": "ann"}\' https://api.example.com/v1/users',
+      'hopwise --json @user.json https://api.example.com/v1/users',
+      'hopwise -d "user=ann" --data-urlencode "comment=hello world" https://app.example.com/form',
+      'hopwise -F "file=@report.pdf;type=application/pdf" -F "note=Q3" https://api.example.com/upload',
+      'hopwise -G --data-urlencode "q=red shoes" https://api.example.com/search',
+      'hopwise -X PUT --data-binary @photo.jpg -H "Content-Type: image/jpeg" https://api.example.com/photo',
+    ],
+  },
+  {
+    task: 'Log in and keep the session',
+    examples: ['hopwise -c cookies.txt -d "user=ann" -d "password=$PASSWORD" https://app.example.com/login', 'hopwise -b cookies.txt https://app.example.com/dashboard'],
+  },
+  {
+    task: 'Save the answer, or just its status',
+    examples: [
+      'hopwise -o report.csv https://example.com/export',
+      'hopwise -O https://example.com/files/report.csv',
+      'hopwise -sS -o /dev/null -w "%{http_code} %{num_redirects} %{url_effective}\\n" https://example.com/',
+      'hopwise -i https://example.com/',
+      'hopwise -D headers.txt -o body.html https://example.com/',
+      'hopwise --fail -sS https://api.example.com/health || echo "down: $?"',
+    ],
+  },
+  {
+    task: 'See why a token or a session got lost',
+    examples: [
+      'hopwise -v -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+      'hopwise trace -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+      'hopwise doctor -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+      'hopwise doctor --json https://example.com/ | jq .findings',
+      'hopwise trace --json --har trace.har https://example.com/',
+    ],
+  },
+  {
+    task: 'Reach a server somewhere else (staging, a container, the lab)',
+    examples: [
+      'hopwise --resolve api.example.com:443:127.0.0.1 --cacert ca.pem https://api.example.com/',
+      'hopwise --connect-to ::127.0.0.1:8443 --cacert ca.pem https://app.example.com/',
+      'hopwise -4 --connect-timeout 2 -m 10 https://example.com/',
+    ],
+  },
+  {
+    task: 'Let credentials follow into hosts you trust',
+    examples: [
+      "hopwise --oauth2-bearer \"$TOKEN\" --auth-scope '*.example.com' https://api.example.com/v1/me",
+      "hopwise -H \"Authorization: Bearer $TOKEN\" --trust '*.example.com' https://api.example.com/v1/me",
+    ],
+  },
+];
+
 const EXAMPLES: Record<CommandName, string[]> = {
+  fetch: TASKS.flatMap((t) => t.examples.filter((e) => /^hopwise -|^hopwise https/.test(e))),
   trace: [
     'hopwise trace https://example.com/',
-    "hopwise trace -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
-    "hopwise trace -X POST -d 'user=ann&pass=x' -c cookies.txt https://app.example.com/login",
+    'hopwise trace -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+    'hopwise trace -X POST -d "user=ann" -d "password=$PASSWORD" -c cookies.txt https://app.example.com/login',
     'hopwise trace --json --har trace.har https://example.com/',
     '# against the lab: `hopwise lab` prints the exact --connect-to and --cacert flags',
     'hopwise trace --connect-to :443:127.0.0.1:PORT --cacert /tmp/hopwise-lab-XXXX/ca.pem https://app.hopwise.test/login-session/login',
   ],
   doctor: [
-    "hopwise doctor -H 'Authorization: Bearer $TOKEN' https://api.example.com/v1/me",
-    "hopwise doctor -d 'user=ann' https://app.example.com/login",
+    'hopwise doctor -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+    'hopwise doctor -d "user=ann" https://app.example.com/login',
     'hopwise doctor --json https://example.com/ | jq .findings',
-    "hopwise doctor --trust '*.example.com' --oauth2-bearer $TOKEN https://api.example.com/v1/me",
+    'hopwise doctor --trust \'*.example.com\' --oauth2-bearer "$TOKEN" https://api.example.com/v1/me',
   ],
   lab: ['hopwise lab', 'hopwise lab --json > lab.json'],
   demo: ['hopwise demo', 'hopwise demo --only cookie-path', 'hopwise demo --json'],
 };
 
-function flagLine(f: FlagSpec): string {
-  const names = f.names.join(', ') + (f.value ? ` ${f.value}` : '');
-  return `  ${names.padEnd(38)} ${f.help}`;
+function flagNames(f: FlagSpec): string {
+  return f.names.join(', ') + (f.value ? ` ${f.value}` : '');
 }
 
-/** One line pointing at the full help, for errors found after parsing (a file that cannot be read). */
+function flagLine(f: FlagSpec): string {
+  return `  ${flagNames(f).padEnd(38)} ${f.help}`;
+}
+
+function groupedFlags(command: CommandName): string[] {
+  const flags = FLAGS.filter((f) => f.commands.includes(command));
+  const lines: string[] = [];
+  for (const [g, title] of Object.entries(GROUPS)) {
+    const inGroup = flags.filter((f) => (f.group ?? 'other') === g);
+    if (inGroup.length) lines.push(`${title}:`, ...inGroup.map(flagLine), '');
+  }
+  return lines;
+}
+
+/** One line pointing at the full help, for errors. */
 export function shortUsage(command?: CommandName): string {
-  if (!command) return 'Usage: hopwise <command> [flags]; hopwise --help for the commands.';
+  if (!command || command === 'fetch') return 'Usage: hopwise [flags] URL; hopwise help for tasks and flags, hopwise help FLAG for one flag.';
   const url = command === 'trace' || command === 'doctor' ? ' URL' : '';
   return `Usage: hopwise ${command}${url} [flags]; hopwise ${command} --help for every flag, with examples.`;
 }
 
-export function usage(command?: CommandName): string {
-  if (!command) {
-    return [
-      'hopwise: follow HTTP redirects like a careful engineer, and explain every hop.',
-      '',
-      'Usage: hopwise <command> [flags]',
-      '',
-      'Commands:',
-      ...COMMANDS.map((c) => `  ${c.padEnd(8)} ${SUMMARY[c]}`),
-      '',
-      'hopwise URL ... is short for hopwise trace URL ...',
-      'hopwise help <command> (or <command> --help) shows its flags and examples.',
-      '',
-      'Examples:',
-      ...['trace', 'doctor', 'lab', 'demo'].map((c) => `  ${EXAMPLES[c as CommandName][0]}`),
-      '',
-    ].join('\n');
+/** `hopwise help FLAG`: every entry of that name (with its commands), and the examples that use it. */
+export function flagHelp(name: string): string {
+  if (name === 'exit') return ''; // main prints the exit codes (exit.ts)
+  const specs = FLAGS.filter((f) => f.names.includes(name));
+  if (specs.length === 0) return `${name} is a curl flag hopwise does not have.\n`;
+  const lines: string[] = [];
+  for (const f of specs) {
+    const cmds = f.commands.map((c) => (c === 'fetch' ? 'hopwise URL' : `hopwise ${c}`)).join(', ');
+    lines.push(flagNames(f), `  ${f.help}`, `  in: ${cmds}`, '');
   }
-  const flags = FLAGS.filter((f) => f.commands.includes(command));
-  const curl = flags.filter((f) => FLAGS.indexOf(f) < FLAGS.findIndex((x) => x.names[0] === '--auth-scope'));
-  const ours = flags.filter((f) => !curl.includes(f));
+  const words = new RegExp(`(^|\\s)(${specs.flatMap((f) => f.names).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(\\s|=|$)`);
+  const seen = new Set<string>();
+  const ex = [...TASKS.flatMap((t) => t.examples), ...Object.values(EXAMPLES).flat()].filter((e) => words.test(e) && !seen.has(e) && seen.add(e));
+  if (ex.length) lines.push('Examples:', ...ex.map((e) => `  ${e}`), '');
+  return lines.join('\n');
+}
+
+export function usage(command?: CommandName): string {
+  if (!command || command === 'fetch') {
+    const lines = [
+      'hopwise: curl -L that explains itself. It follows redirects so that credentials and cookies go exactly as far as they should.',
+      '',
+      'Usage:',
+      `  ${'hopwise [flags] URL'.padEnd(31)} ${SUMMARY.fetch}`,
+      ...COMMANDS.map((c) => `  ${`hopwise ${c}${c === 'trace' || c === 'doctor' ? ' URL' : ''} [flags]`.padEnd(31)} ${SUMMARY[c]}`),
+      `  ${'hopwise help FLAG|COMMAND|exit'.padEnd(31)} one flag (hopwise help -F), a command's flags and examples, the exit codes`,
+      '',
+      'Flags go before or after the URL; short flags combine (-sSL, -XPOST). curl\'s flags keep curl\'s meaning.',
+      '',
+    ];
+    for (const t of TASKS) lines.push(`${t.task}:`, ...t.examples.map((e) => `  ${e}`), '');
+    lines.push('Flags of hopwise URL (trace and doctor take the request flags too):', '', ...groupedFlags('fetch'));
+    lines.push("--json: in hopwise URL it is curl's --json DATA (a JSON body); in trace, doctor, lab and demo it selects JSON output.", '');
+    lines.push('Exit status: curl\'s codes (0, 6, 7, 22, 28, 35, 47, 52, 56, ...): hopwise help exit.', '');
+    return lines.join('\n');
+  }
   const lines = [`hopwise ${command}: ${SUMMARY[command]}`, ''];
   if (command === 'trace' || command === 'doctor') {
-    lines.push(`Usage: hopwise ${command} URL [flags]`, '');
-    lines.push('curl-compatible flags:', ...curl.map(flagLine), '', 'hopwise flags:', ...ours.map(flagLine), '');
+    lines.push(`Usage: hopwise ${command} URL [flags]`, '', ...groupedFlags(command));
     lines.push(
       command === 'trace'
         ? 'Exit status: 0 a final response arrived (any status); 1 the chain stopped with an error (the trace up to it is printed); 2 bad arguments.'
@@ -816,7 +1323,7 @@ export function usage(command?: CommandName): string {
       '',
     );
   } else {
-    lines.push(`Usage: hopwise ${command} [flags]`, '', 'Flags:', ...flags.map(flagLine), '');
+    lines.push(`Usage: hopwise ${command} [flags]`, '', 'Flags:', ...FLAGS.filter((f) => f.commands.includes(command)).map(flagLine), '');
   }
   lines.push('Examples:', ...EXAMPLES[command].map((e) => `  ${e}`), '');
   return lines.join('\n');
