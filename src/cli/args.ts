@@ -59,6 +59,10 @@ export interface RequestArgs {
   showSecrets: boolean;
   /** -v / --verbose: print request and response headers of every hop. */
   verbose: boolean;
+  /** -x / --proxy URL ('' = no proxy, the environment ignored), --proxy-user USER:PASSWORD, --noproxy LIST. */
+  proxy?: string;
+  proxyUser?: string;
+  noproxy?: string;
 }
 
 export type ParsedArgs =
@@ -330,6 +334,33 @@ export const FLAGS: readonly FlagSpec[] = [
       st.req.connectTo.push(v);
     },
     option: link({ option: 'connectTo', toOption: (r) => r.connectTo, toArgv: repeated }),
+  },
+  {
+    names: ['--proxy', '-x'],
+    value: 'URL',
+    help: "use this proxy (http:// or https://; user:pass@ allowed) instead of the environment's http_proxy/https_proxy; '' for none",
+    commands: REQ,
+    apply: (st, v) => (st.req.proxy = v),
+    option: link({ option: 'proxy', toOption: (r) => (r.proxy === undefined ? undefined : r.proxy === '' ? false : r.proxy), toArgv: (v, f) => (typeof v === 'string' ? [f, v] : v === false ? [f, ''] : undefined) }),
+  },
+  {
+    names: ['--proxy-user'],
+    value: 'USER:PASSWORD',
+    help: 'proxy credentials (Basic), sent to the proxy only, never to an origin',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!v.includes(':')) throw new ArgError(`${f} needs USER:PASSWORD, got no colon`, f, st.command);
+      st.req.proxyUser = v;
+    },
+    option: link({ option: 'proxyAuth', toOption: (r) => r.proxyUser, toArgv: (v, f) => (typeof v === 'string' ? [f, v] : undefined) }),
+  },
+  {
+    names: ['--noproxy'],
+    value: 'LIST',
+    help: "hosts that go direct, comma-separated (no_proxy syntax: 'localhost,.internal.example,10.0.0.0/8', '*' for all); replaces NO_PROXY",
+    commands: REQ,
+    apply: (st, v) => (st.req.noproxy = v),
+    option: link({ option: 'noProxy', toOption: (r) => r.noproxy, toArgv: (v, f) => (typeof v === 'string' ? [f, v] : Array.isArray(v) ? [f, v.join(',')] : undefined) }),
   },
   {
     names: ['--cacert'],
