@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HopwiseError, Session } from '../src/index.ts';
 import { AddressClassifier, embeddedIPv4 } from '../src/transport/addresses.ts';
-import type { Hop } from '../src/trace/types.ts';
+import type { DecisionOf, Hop } from '../src/trace/types.ts';
 
 interface Recorder {
   port: number;
@@ -45,7 +45,7 @@ async function refused(p: Promise<unknown>): Promise<HopwiseError> {
   assert.fail('expected the fetch to be refused');
 }
 
-const addressDecision = (hop: Hop | undefined) => hop?.decisions.find((d) => d.subject === 'address');
+const addressDecision = (hop: Hop | undefined) => hop?.decisions.find((d): d is DecisionOf<'address'> => d.subject === 'address');
 
 describe('the address classifier', () => {
   const builtIn = new AddressClassifier();
