@@ -116,8 +116,6 @@ export class Session {
   #transport: Transport | undefined;
   #dispatcher: Dispatcher | undefined;
   #closed = false;
-  /** Dispatchers per proxied route, composed with the caller's function when there is one. */
-  readonly #routeDispatchers = new Map<string, Dispatcher>();
 
   readonly #sessionHeaders: readonly UserHeader[];
 
@@ -153,15 +151,8 @@ export class Session {
   #dispatcherFor(plan: RoutePlan): Dispatcher {
     const direct = this.#getDispatcher();
     if (plan.route.kind !== 'proxy' || !this.#transport) return direct;
-    const key = `${plan.route.proxy.url.href}\n${plan.mode ?? ''}\n${plan.token ?? ''}`;
-    let d = this.#routeDispatchers.get(key);
-    if (!d) {
-      const agent = this.#transport.proxyAgent(plan.route.proxy.url, plan.token, plan.mode === 'tunnel');
-      const f = this.#o.dispatcher;
-      d = typeof f === 'function' ? f(agent) : agent;
-      this.#routeDispatchers.set(key, d);
-    }
-    return d;
+    const f = this.#o.dispatcher;
+    return this.#transport.proxyAgent(plan.route.proxy.url, plan.token, plan.mode === 'tunnel', typeof f === 'function' ? f : undefined);
   }
 
   /** Close hopwise's own agent (a dispatcher the caller handed in is the caller's to close). */
@@ -170,7 +161,6 @@ export class Session {
     const t = this.#transport;
     this.#transport = undefined;
     this.#dispatcher = undefined;
-    this.#routeDispatchers.clear();
     if (t) await t.close();
   }
 
@@ -268,6 +258,7 @@ export class Session {
       }
       // ---- route: direct or via a proxy, and the proxy credential (judged by route, not origin) ----
       const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
+      withoutProxyAuthorization(req, plan);
       const prevHop = chain.hops[chain.hops.length - 1];
       const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
       chain.hops.push(hop);
@@ -505,6 +496,25 @@ export class Session {
     for (const k of Object.keys(proposed)) if (!afterMap.has(k)) remove.add(k);
     for (const [k] of add) remove.add(k); // a changed header replaces the policy's value
     if (add.length || remove.size) chain.hookHeaders = { add, remove };
+  }
+}
+
+/**
+ * A Proxy-Authorization the beforeRedirect hook (or a custom auth provider) put among the origin's
+ * headers never goes to the origin: on a proxied hop without a credential of its own it goes to the
+ * proxy instead; otherwise it is dropped, and the trace says so.
+ */
+function withoutProxyAuthorization(req: { headers: string[]; shown: Record<string, string> }, plan: RoutePlan): void {
+  for (let i = 0; i < req.headers.length; i += 2) {
+    if (req.headers[i]!.toLowerCase() !== 'proxy-authorization') continue;
+    const value = req.headers[i + 1]!;
+    req.headers.splice(i, 2);
+    i -= 2;
+    delete req.shown['proxy-authorization'];
+    if (plan.route.kind === 'proxy' && plan.token === undefined) {
+      plan.token = value;
+      plan.decisions.push(decide.proxyAuth.sent('caller-header', plan.name));
+    } else if (plan.route.kind === 'direct') plan.decisions.push(decide.proxyAuth.direct('caller-header'));
   }
 }
 

@@ -157,7 +157,6 @@ async function tinyproxy(bin: string, auth: boolean): Promise<ProxyUnderTest> {
 }
 
 const TINYPROXY = findTinyproxy();
-if (!TINYPROXY) console.log('# tinyproxy not found (/usr/sbin/tinyproxy, PATH): the tinyproxy cases are skipped; apt-get install -y tinyproxy runs them');
 
 const decisions = <S extends Decision['subject']>(hop: Hop | undefined, subject: S): DecisionOf<S>[] => (hop?.decisions.filter((d) => d.subject === subject) ?? []) as DecisionOf<S>[];
 const routeOf = (hop: Hop | undefined) => decisions(hop, 'route')[0];
@@ -266,7 +265,7 @@ describe('reading proxies from the environment', () => {
 
 const kinds: { name: string; start: (auth: boolean) => Promise<ProxyUnderTest>; skip: string | false }[] = [
   { name: 'the proxy package', start: npmProxy, skip: false },
-  { name: 'tinyproxy', start: (auth) => tinyproxy(TINYPROXY!, auth), skip: TINYPROXY ? false : 'tinyproxy is not installed' },
+  { name: 'tinyproxy', start: (auth) => tinyproxy(TINYPROXY!, auth), skip: TINYPROXY ? false : 'tinyproxy not found (/usr/sbin/tinyproxy or PATH): apt-get install -y tinyproxy runs these cases' },
 ];
 
 for (const kind of kinds) {
@@ -423,6 +422,32 @@ for (const kind of kinds) {
         assert.equal(servers.received[n]!.headers['proxy-authorization'], undefined);
         assert.equal(routeOf(res.hops[0])?.reason, 'proxy-disabled');
         assert.equal(decisions(res.hops[0], 'proxy-auth')[0]?.reason, 'direct-route');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('never lets a beforeRedirect hook put Proxy-Authorization on a direct hop to an origin', async () => {
+      const s = session({ proxy: false, hooks: { beforeRedirect: (st) => void (st.next.headers['proxy-authorization'] = BASIC) } });
+      try {
+        const n = servers.received.length;
+        const res = await s.fetch(r('http://a.test', 302, 'http://b.test/echo'));
+        assert.equal(res.status, 200);
+        for (const g of servers.received.slice(n)) assert.equal(g.headers['proxy-authorization'], undefined);
+        assert.equal(decisions(res.hops[1], 'proxy-auth')[0]?.reason, 'direct-route');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('fails with ERR_PROXY when the proxy will not open the tunnel (the origin is unreachable from it)', async () => {
+      const closedPort = await freePort();
+      const s = session({ proxy: open.url, connectTo: [`a.test:443:127.0.0.1:${closedPort}`] });
+      try {
+        const err = await failure(s.fetch('https://a.test/echo'));
+        assert.equal(err.code, 'ERR_PROXY');
+        assert.match(err.message, /tunnel to a\.test/);
+        assert.match(open.tap.text(), new RegExp(`^CONNECT 127\\.0\\.0\\.1:${closedPort} `, 'm'));
       } finally {
         await s.close();
       }

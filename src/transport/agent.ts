@@ -42,6 +42,8 @@ export class PrivateAddressRefusal extends Error {
   }
 }
 
+const MAX_PROXY_AGENTS = 16;
+
 interface Live {
   address: string;
   addressClass: AddressClass;
@@ -57,7 +59,8 @@ export class Transport {
   readonly #live = new Map<string, Set<Live>>();
   /** Logical 'host:port' keys a hop is about to reach while private addresses are refused for it. */
   readonly #armed = new Map<string, number>();
-  readonly #proxies = new Map<string, ProxyAgent>();
+  /** Proxy agents per proxy, mode and credential (with the caller's composition), oldest first. */
+  readonly #proxies = new Map<string, { agent: ProxyAgent; dispatcher: Dispatcher }>();
   readonly #options: TransportOptions;
 
   constructor(options: TransportOptions) {
@@ -195,14 +198,20 @@ export class Transport {
    * address while TLS still checks the logical name). TLS to the origin is checked with the
    * session's `ca`, as on direct routes.
    */
-  proxyAgent(proxy: URL, token: string | undefined, tunnel: boolean): ProxyAgent {
+  proxyAgent(proxy: URL, token: string | undefined, tunnel: boolean, compose?: (d: Dispatcher) => Dispatcher): Dispatcher {
     const id = `${proxy.href}\n${tunnel ? 't' : 'a'}\n${token ?? ''}`;
-    let agent = this.#proxies.get(id);
-    if (agent) return agent;
+    const known = this.#proxies.get(id);
+    if (known) return known.dispatcher;
+    // Per-call credentials (a caller's Proxy-Authorization) make new agents: keep the newest few.
+    if (this.#proxies.size >= MAX_PROXY_AGENTS) {
+      const [oldest, entry] = this.#proxies.entries().next().value as [string, { agent: ProxyAgent }];
+      this.#proxies.delete(oldest);
+      entry.agent.close().catch(() => {});
+    }
     const o = this.#options;
     const ca = o.ca.length > 0 ? { ca: [...tls.rootCertificates, ...o.ca.map(String)] } : {};
     const rules = o.connectTo;
-    agent = new ProxyAgent({
+    const agent = new ProxyAgent({
       uri: proxy.href,
       ...(token !== undefined ? { token } : {}),
       proxyTunnel: tunnel,
@@ -227,13 +236,14 @@ export class Transport {
         return new Pool(origin, { ...(options as Pool.Options), connect });
       },
     } as ProxyAgent.Options);
-    this.#proxies.set(id, agent);
-    return agent;
+    const dispatcher = compose ? compose(agent) : agent;
+    this.#proxies.set(id, { agent, dispatcher });
+    return dispatcher;
   }
 
   /** Every dispatcher this transport made (the direct agent first). */
   dispatchers(): Dispatcher[] {
-    return [this.agent, ...this.#proxies.values()];
+    return [this.agent, ...[...this.#proxies.values()].map((p) => p.agent)];
   }
 
   /** The timing of a connection opened for host:port since `since`, if this hop caused one. */
