@@ -325,6 +325,21 @@ for (const kind of kinds) {
       }
     });
 
+    it('tunnels an http: target that a connectTo rule reroutes (as curl does), asking the proxy for the rule\'s address', async () => {
+      open.tap.reset();
+      const s = session({ proxy: open.url });
+      try {
+        const res = await s.fetch('http://a.test/echo');
+        assert.equal(res.status, 200);
+        const plain = servers.connectTo[0]!.replace(/^:80:/, '');
+        assert.match(open.tap.text(), new RegExp(`^CONNECT ${plain.replace(/\./g, '\\.')} HTTP/1\\.1\\r$`, 'm'));
+        assert.equal(servers.received.at(-1)!.host, 'a.test');
+        assert.equal(routeOf(res.hops[0])?.facts.mode, 'tunnel');
+      } finally {
+        await s.close();
+      }
+    });
+
     it('refuses an origin certificate the session does not trust, through the tunnel too', async () => {
       const s = new Session({ proxy: open.url, connectTo: servers.connectTo }, {});
       try {
