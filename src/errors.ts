@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   ERR_NETWORK: 'the connection failed during the exchange',
   ERR_HEADER_TOO_LARGE: 'a response header exceeded the size limit',
   ERR_SESSION_CLOSED: 'the session was closed',
+  ERR_PROXY: 'the proxy could not be reached, or could not reach the origin',
+  ERR_PROXY_AUTH: 'the proxy answered 407: proxy credentials missing or refused',
+  ERR_PRIVATE_ADDRESS: 'the privateNetworks policy refused a private address for this hop',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,6 +9,8 @@ import { HopwiseOptionError } from './errors.js';
 import { closest } from './suggest.js';
 import type { RedirectMode } from './redirect/plan.js';
 import { parseConnectTo, type ConnectToRule } from './transport/connect-to.js';
+import { AddressClassifier } from './transport/addresses.js';
+import { parseNoProxy, parseProxyUrl, proxyFromEnv, type Env, type ProxySettings } from './transport/proxy.js';
 import type { Decision, Hop } from './trace/types.js';
 import { isToken } from './syntax.js';
 import type { Dispatcher } from 'undici';
@@ -61,6 +63,30 @@ export interface SessionOptions {
    * the cookie jar. A dispatcher you hand in is yours to close; `session.close()` closes only hopwise's.
    */
   dispatcher?: Dispatcher | ((agent: Dispatcher) => Dispatcher);
+  /**
+   * The proxy: a URL (`'http://proxy.example:3128'`, userinfo allowed), `false` for none (the
+   * environment ignored), or a function choosing per target URL (return a proxy URL, or undefined
+   * for direct). Default: the environment (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`,
+   * either case; see the README), read once when the session is created.
+   */
+  proxy?: string | false | ((url: URL) => string | undefined);
+  /** Proxy credentials, `'user:pass'` or `{ username, password }`: sent only to the proxy. */
+  proxyAuth?: string | { username: string; password: string };
+  /** Hosts that never go through the proxy (no_proxy syntax); replaces the environment's no_proxy. */
+  noProxy?: string | string[];
+  /**
+   * The private-network guard, judged on the address actually connected to: `'refuse-redirects'`
+   * (default: a redirect may not move the chain from a public address to a private one),
+   * `'refuse'` (no hop may connect to a private address), `'allow'`, or
+   * `{ refuse: 'redirects' | 'all' | 'none', internal?: string[] }` where `internal` (CIDRs)
+   * replaces the built-in list of private ranges.
+   */
+  privateNetworks?: 'refuse-redirects' | 'refuse' | 'allow' | { refuse: 'redirects' | 'all' | 'none'; internal?: string[] };
+}
+
+export interface PrivateNetworkPolicy {
+  refuse: 'redirects' | 'all' | 'none';
+  classifier: AddressClassifier;
 }
 
 export interface ResolvedOptions {
@@ -80,6 +106,10 @@ export interface ResolvedOptions {
   replayBufferSize: number;
   followMetaRefresh: boolean;
   dispatcher: Dispatcher | ((agent: Dispatcher) => Dispatcher) | undefined;
+  proxy: ProxySettings;
+  /** `user:pass` from proxyAuth. */
+  proxyAuth: string | undefined;
+  privateNetworks: PrivateNetworkPolicy;
 }
 
 export const DEFAULTS = {
@@ -90,9 +120,53 @@ export const DEFAULTS = {
   timeout: { connect: 10_000, headers: 30_000, body: 30_000, total: undefined as number | undefined },
   replayBufferSize: 1024 * 1024,
   followMetaRefresh: false,
+  privateNetworks: 'refuse-redirects' as const,
 };
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher'] as const;
+let builtInClassifier: AddressClassifier | undefined;
+
+function resolvePrivateNetworks(v: unknown): PrivateNetworkPolicy {
+  const expected = "'refuse-redirects', 'refuse', 'allow' or { refuse: 'redirects' | 'all' | 'none', internal?: ['10.0.0.0/8', ...] }";
+  if (v === undefined || v === 'refuse-redirects') return { refuse: 'redirects', classifier: (builtInClassifier ??= new AddressClassifier()) };
+  if (v === 'refuse') return { refuse: 'all', classifier: (builtInClassifier ??= new AddressClassifier()) };
+  if (v === 'allow') return { refuse: 'none', classifier: (builtInClassifier ??= new AddressClassifier()) };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('privateNetworks', expected, v);
+  rejectUnknown(v, ['refuse', 'internal'], 'privateNetworks');
+  const o = v as { refuse?: unknown; internal?: unknown };
+  if (o.refuse !== 'redirects' && o.refuse !== 'all' && o.refuse !== 'none') bad('privateNetworks.refuse', "'redirects', 'all' or 'none'", o.refuse);
+  if (o.internal !== undefined && !Array.isArray(o.internal)) bad('privateNetworks.internal', "an array of CIDR strings such as ['10.0.0.0/8']", o.internal);
+  return { refuse: o.refuse as PrivateNetworkPolicy['refuse'], classifier: o.internal === undefined ? (builtInClassifier ??= new AddressClassifier()) : new AddressClassifier(o.internal as string[]) };
+}
+
+function resolveProxyAuth(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (typeof v === 'object' && v !== null && typeof (v as { username?: unknown }).username === 'string' && typeof (v as { password?: unknown }).password === 'string') {
+    rejectUnknown(v, ['username', 'password'], 'proxyAuth');
+    const u = v as { username: string; password: string };
+    if (u.username.includes(':')) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'proxyAuth.username cannot contain a colon (Basic authentication, RFC 7617)');
+    text = `${u.username}:${u.password}`;
+  } else return bad('proxyAuth', "'user:pass' or { username, password }", v);
+  if (!text.includes(':')) throw new HopwiseOptionError('ERR_INVALID_OPTION', "proxyAuth must be 'user:pass' (a colon between user name and password)");
+  if (/[\r\n\0]/.test(text)) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'proxyAuth contains CR, LF or NUL');
+  return text;
+}
+
+function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
+  const p = o.proxy as unknown;
+  if (o.noProxy !== undefined && typeof o.noProxy !== 'string' && !(Array.isArray(o.noProxy) && o.noProxy.every((e) => typeof e === 'string'))) bad('noProxy', "a no_proxy list: 'localhost,.internal.example,10.0.0.0/8' or an array of entries", o.noProxy);
+  const noProxy = o.noProxy === undefined ? undefined : parseNoProxy(o.noProxy, 'noProxy');
+  if (p === false) return { kind: 'none', disabled: true };
+  if (typeof p === 'string') return { kind: 'option', proxy: parseProxyUrl(p, 'proxy'), noProxy: noProxy ?? [] };
+  if (typeof p === 'function') return { kind: 'function', choose: p as (url: URL) => string | undefined, noProxy: noProxy ?? [] };
+  if (p !== undefined) return bad('proxy', "a proxy URL such as 'http://proxy.example:3128', false, or a function (url) => proxy URL | undefined", p);
+  const fromEnv = proxyFromEnv(env);
+  if (fromEnv.kind === 'env' && noProxy !== undefined) return { ...fromEnv, noProxy, noProxyVariable: undefined };
+  return fromEnv;
+}
+
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal'] as const;
@@ -131,7 +205,8 @@ export function validateHeaderRecord(name: string, headers: unknown): [string, s
   return entries;
 }
 
-export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
+/** `env`: where proxy variables are read (process.env unless a test hands in its own). */
+export function resolveOptions(input: SessionOptions = {}, env: Env = process.env): ResolvedOptions {
   if (typeof input !== 'object' || input === null) bad('Session options', 'an object', input);
   rejectUnknown(input, KNOWN, 'new Session()');
   const o = input;
@@ -176,6 +251,9 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     if (isDispatcher && ((o.connectTo?.length ?? 0) > 0 || o.ca !== undefined)) {
       throw new HopwiseOptionError('ERR_INVALID_OPTION', 'connectTo and ca configure hopwise\'s own agent, which a dispatcher of your own replaces: set them on your dispatcher, or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
     }
+    if (isDispatcher && ((o.proxy !== undefined && o.proxy !== false) || o.proxyAuth !== undefined || o.noProxy !== undefined)) {
+      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'proxy, proxyAuth and noProxy configure hopwise\'s own agents, which a dispatcher of your own replaces: configure the proxy on your dispatcher (undici ProxyAgent), or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
+    }
   }
   if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
 
@@ -196,5 +274,9 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     replayBufferSize: o.replayBufferSize ?? DEFAULTS.replayBufferSize,
     followMetaRefresh: o.followMetaRefresh ?? DEFAULTS.followMetaRefresh,
     dispatcher: o.dispatcher,
+    // A dispatcher of the caller's own connects by itself: the environment's proxy does not apply.
+    proxy: o.dispatcher !== undefined && typeof o.dispatcher !== 'function' ? { kind: 'none' } : resolveProxy(o, env),
+    proxyAuth: resolveProxyAuth(o.proxyAuth),
+    privateNetworks: resolvePrivateNetworks(o.privateNetworks),
   };
 }

@@ -24,7 +24,10 @@ import { isToken } from './syntax.js';
 import * as decide from './trace/decisions.js';
 import { renderHop } from './trace/render-text.js';
 import type { Decision, Hop } from './trace/types.js';
-import { Transport } from './transport/agent.js';
+import { PrivateAddressRefusal, Transport } from './transport/agent.js';
+import { route as connectToRoute } from './transport/connect-to.js';
+import type { Env } from './transport/proxy.js';
+import { planRoute, type RoutePlan, type RouteState } from './route/plan.js';
 import { readPageStart } from './transport/read-page.js';
 
 export interface FetchInit {
@@ -73,15 +76,24 @@ function normaliseMethod(m: string | undefined): string {
 }
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
+/** Connect failures that, on a proxied hop, mean the proxy itself could not be reached. */
+const PROXY_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Translate a transport failure into one typed error with a message a person can act on. */
-function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout']): HopwiseError {
+function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout'], via?: RoutePlan): HopwiseError {
   const e = err as { code?: string; message?: string; name?: string } | undefined;
   const code = e?.code ?? '';
   const where = redactUrl(url);
+  const proxy = via?.route.kind === 'proxy' ? via.route.proxy.url.origin : undefined;
+  const proxyStatus = proxy !== undefined ? /Proxy Authentication Required \((\d{3})\)|Proxy response \((\d{3})\)/.exec(e?.message ?? '') : null;
+  const status = proxyStatus ? Number(proxyStatus[1] ?? proxyStatus[2]) : 0;
   let out: [ErrorCode, string];
-  if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while waiting for ${where}.`];
+  if (err instanceof PrivateAddressRefusal) out = ['ERR_PRIVATE_ADDRESS', `Refused to connect to ${err.host} at ${err.address}: a private address, and the privateNetworks policy refuses it for hop ${hops.length - 1} (${where}). Nothing was sent. See err.hops; set privateNetworks if this network is yours.`];
+  else if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while waiting for ${where}.`];
   else if (io.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal.`];
+  else if (proxy !== undefined && status === 407) out = ['ERR_PROXY_AUTH', `The proxy ${proxy} answered 407 Proxy Authentication Required for ${where}: give proxy credentials (proxyAuth, user:pass@ in the proxy URL, or --proxy-user), or check them.`];
+  else if (proxy !== undefined && status !== 0) out = ['ERR_PROXY', `The proxy ${proxy} refused to open a tunnel to ${url.host} (it answered ${status}); the proxy could not reach the origin, or does not allow it.`];
+  else if (proxy !== undefined && PROXY_CONNECT_CODES.has(code)) out = ['ERR_PROXY', `Could not reach the proxy ${proxy} for ${where} (${code}). Check the proxy URL (${via?.route.kind === 'proxy' && via.route.proxy.variable ? `from ${via.route.proxy.variable}` : 'the proxy option'}), or set noProxy for hosts that should go direct.`];
   else if (code === 'UND_ERR_CONNECT_TIMEOUT') out = ['ERR_TIMEOUT', `Connecting to ${url.host} took longer than timeout.connect (${timeouts.connect} ms).`];
   else if (code === 'UND_ERR_HEADERS_TIMEOUT') out = ['ERR_TIMEOUT', `${where} sent no response headers within timeout.headers (${timeouts.headers} ms).`];
   else if (code === 'UND_ERR_BODY_TIMEOUT') out = ['ERR_TIMEOUT', `${where} stalled while sending the body for longer than timeout.body (${timeouts.body} ms).`];
@@ -107,8 +119,9 @@ export class Session {
 
   readonly #sessionHeaders: readonly UserHeader[];
 
-  constructor(options?: SessionOptions) {
-    const o = (this.#o = resolveOptions(options));
+  /** `env` (internal, for tests): the environment proxy variables are read from, once; default process.env. */
+  constructor(options?: SessionOptions, env?: Env) {
+    const o = (this.#o = resolveOptions(options, env));
     this.#jar = o.cookies === false ? undefined : (o.cookies ?? new CookieJar());
     const merged = new Map<string, string>();
     for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
@@ -129,8 +142,17 @@ export class Session {
     if (this.#dispatcher) return this.#dispatcher;
     const d = this.#o.dispatcher;
     if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
-    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect }));
+    const pn = this.#o.privateNetworks;
+    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier } }));
     return (this.#dispatcher = d ? d(t.agent) : t.agent);
+  }
+
+  /** The dispatcher of one hop's route: hopwise's agent, or a ProxyAgent for the proxy (and its credential). */
+  #dispatcherFor(plan: RoutePlan): Dispatcher {
+    const direct = this.#getDispatcher();
+    if (plan.route.kind !== 'proxy' || !this.#transport) return direct;
+    const f = this.#o.dispatcher;
+    return this.#transport.proxyAgent(plan.route.proxy.url, plan.token, plan.mode === 'tunnel', typeof f === 'function' ? f : undefined);
   }
 
   /** Close hopwise's own agent (a dispatcher the caller handed in is the caller's to close). */
@@ -191,8 +213,16 @@ export class Session {
       signal = init.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
     }
 
+    // A caller-set Proxy-Authorization never goes to an origin: it leaves the header list here and
+    // is handed to the proxy of the first hop's route (planRoute), or dropped.
+    let callerProxyAuth: string | undefined;
+    if (userHeaders.some((h) => h.name === 'proxy-authorization')) {
+      callerProxyAuth = userHeaders.find((h) => h.name === 'proxy-authorization')?.value;
+      userHeaders = userHeaders.filter((h) => h.name !== 'proxy-authorization');
+    }
+
     try {
-      const res = await this.#run(newChain(url, method, userHeaders, body, mode), { signal, timedOut: () => timedOut });
+      const res = await this.#run(newChain(url, method, userHeaders, body, mode), { signal, timedOut: () => timedOut }, callerProxyAuth);
       if (timer) {
         const t = timer;
         timer = undefined;
@@ -205,8 +235,10 @@ export class Session {
   }
 
   /** The hop loop (DESIGN: prepare → send → absorb → plan). */
-  async #run(chain: Chain, io: Io): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
+  async #run(chain: Chain, io: Io, callerProxyAuth: string | undefined): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
     const o = this.#o;
+    const routes: RouteState = { previous: undefined, previousSent: undefined, callerHeader: callerProxyAuth, callerRoute: undefined };
+    const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
     for (;;) {
       const { url } = chain;
       const isRetry = chain.refreshAuth;
@@ -224,12 +256,16 @@ export class Session {
         last?.decisions.push(decide.redirect.loop(chain.method, url));
         throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
       }
-      const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: req.decisions };
+      // ---- route: direct or via a proxy, and the proxy credential (judged by route, not origin) ----
+      const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
+      withoutProxyAuthorization(req, plan);
+      const prevHop = chain.hops[chain.hops.length - 1];
+      const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
       chain.hops.push(hop);
 
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
-      const res = await this.#send(chain, hop, req.headers, io, t0);
+      const res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
       const raw = res.headers as RawHeaders;
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
@@ -313,13 +349,52 @@ export class Session {
     return out;
   }
 
+  /**
+   * The private-network guard for one hop, before anything is sent. Returns the function that ends
+   * the hop's arming of the connector (direct routes), or throws ERR_PRIVATE_ADDRESS.
+   */
+  #guard(chain: Chain, hop: Hop, plan: RoutePlan, prevHop: Hop | undefined, io: Io, t0: number): (() => void) | undefined {
+    const pn = this.#o.privateNetworks;
+    const url = chain.url;
+    // A redirect from a public address (or one hopwise could not see) may not reach a private one.
+    const fromClass = prevHop?.addressClass ?? (prevHop ? 'unknown' : undefined);
+    const armed = pn.refuse === 'all' || (pn.refuse === 'redirects' && prevHop !== undefined && fromClass !== 'private');
+    const key = hostPortKey(url);
+    const refuse = (address: string): never => {
+      refusedOn(hop, pn, url.hostname, address, prevHop);
+      throw this.#failed(new PrivateAddressRefusal(url.hostname, address), chain, hop, io, t0, plan);
+    };
+    const transport = this.#transport;
+    if (plan.route.kind === 'direct' && transport && (this.#o.dispatcher === undefined || typeof this.#o.dispatcher === 'function')) {
+      // hopwise's own connector (also under the caller's composition) judges the address connected to.
+      if (!armed) return undefined;
+      const a = transport.arm(key);
+      if (a.reusedPrivate) {
+        a.disarm();
+        refuse(a.reusedPrivate.address);
+      }
+      return a.disarm;
+    }
+    // A proxy resolves the name (or the caller's dispatcher connects): only an IP literal, or
+    // localhost, can be judged here; anything else is 'unknown' for the next hop.
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const target = connectToRoute(this.#o.connectTo, url.hostname, port).host;
+    const cls = pn.classifier.classifyHost(target);
+    if (cls === 'private' && armed) refuse(target);
+    hop.addressClass = cls ?? 'unknown';
+    if (cls !== undefined) hop.remoteAddress = target;
+    return undefined;
+  }
+
   /** One exchange on the dispatcher. A failure becomes a typed error carrying the trace. */
-  async #send(chain: Chain, hop: Hop, headers: string[], io: Io, t0: number): Promise<Dispatcher.ResponseData> {
+  async #send(chain: Chain, hop: Hop, headers: string[], io: Io, t0: number, plan: RoutePlan, prevHop: Hop | undefined): Promise<Dispatcher.ResponseData> {
     const o = this.#o;
     const url = chain.url;
+    const dispatcher = this.#dispatcherFor(plan);
+    const disarm = this.#guard(chain, hop, plan, prevHop, io, t0);
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.#getDispatcher().request({
+      res = await dispatcher.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: chain.method as Dispatcher.HttpMethod,
@@ -332,24 +407,37 @@ export class Session {
         maxRedirections: 0,
       } as Dispatcher.RequestOptions);
     } catch (err) {
-      throw this.#failed(err, chain, hop, io, t0);
+      if (err instanceof PrivateAddressRefusal) refusedOn(hop, this.#o.privateNetworks, url.hostname, err.address, prevHop);
+      throw this.#failed(err, chain, hop, io, t0, plan);
+    } finally {
+      disarm?.();
     }
     hop.timings.firstByte = performance.now() - t0;
     hop.status = res.statusCode;
     hop.statusText = (res as { statusText?: string }).statusText ?? '';
     if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
     const transport = this.#transport;
-    const conn = transport && transport.unclaimed > 0 ? transport.claimConnection(hostPortKey(url), t0) : undefined;
-    if (conn) {
-      hop.newConnection = true;
-      if (conn.connected !== undefined) hop.timings.connect = conn.connected - t0;
-      if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
+    if (plan.route.kind === 'direct' && transport && (o.dispatcher === undefined || typeof o.dispatcher === 'function')) {
+      const key = hostPortKey(url);
+      const conn = transport.unclaimed > 0 ? transport.claimConnection(key, t0) : undefined;
+      if (conn) {
+        hop.newConnection = true;
+        if (conn.connected !== undefined) hop.timings.connect = conn.connected - t0;
+        if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
+        if (conn.address !== undefined) hop.remoteAddress = conn.address;
+        hop.addressClass = conn.addressClass ?? 'unknown';
+      } else {
+        // A reused keep-alive connection: what it reached when it was opened.
+        const reused = transport.liveAddress(key);
+        if (reused?.address !== undefined) hop.remoteAddress = reused.address;
+        hop.addressClass = reused?.addressClass ?? 'unknown';
+      }
     }
     return res;
   }
 
-  #failed(err: unknown, chain: Chain, hop: Hop, io: Io, t0: number): HopwiseError {
-    const error = transportError(err, chain.url, chain.hops, io, this.#o.timeout);
+  #failed(err: unknown, chain: Chain, hop: Hop, io: Io, t0: number, plan?: RoutePlan): HopwiseError {
+    const error = transportError(err, chain.url, chain.hops, io, this.#o.timeout, plan);
     hop.error = { code: error.code, message: error.message };
     hop.timings.end = performance.now() - t0;
     published(hop, chain.hops);
@@ -409,6 +497,33 @@ export class Session {
     for (const [k] of add) remove.add(k); // a changed header replaces the policy's value
     if (add.length || remove.size) chain.hookHeaders = { add, remove };
   }
+}
+
+/**
+ * A Proxy-Authorization the beforeRedirect hook (or a custom auth provider) put among the origin's
+ * headers never goes to the origin: on a proxied hop without a credential of its own it goes to the
+ * proxy instead; otherwise it is dropped, and the trace says so.
+ */
+function withoutProxyAuthorization(req: { headers: string[]; shown: Record<string, string> }, plan: RoutePlan): void {
+  for (let i = 0; i < req.headers.length; i += 2) {
+    if (req.headers[i]!.toLowerCase() !== 'proxy-authorization') continue;
+    const value = req.headers[i + 1]!;
+    req.headers.splice(i, 2);
+    i -= 2;
+    delete req.shown['proxy-authorization'];
+    if (plan.route.kind === 'proxy' && plan.token === undefined) {
+      plan.token = value;
+      plan.decisions.push(decide.proxyAuth.sent('caller-header', plan.name));
+    } else if (plan.route.kind === 'direct') plan.decisions.push(decide.proxyAuth.direct('caller-header'));
+  }
+}
+
+/** Record the guard's refusal on the hop: the decision, and the address nothing was sent to. */
+function refusedOn(hop: Hop, pn: ResolvedOptions['privateNetworks'], host: string, address: string, prevHop: Hop | undefined): void {
+  const all = pn.refuse === 'all';
+  hop.decisions.push(decide.address.refused({ host, address, refuse: all ? 'all' : 'redirects', ...(all ? {} : { fromClass: prevHop?.addressClass ?? 'unknown' }), customList: pn.classifier.custom }));
+  hop.remoteAddress = address;
+  hop.addressClass = 'private';
 }
 
 /** The method no longer carries a body: its Content-* headers go too, for the rest of the chain. */

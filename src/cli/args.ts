@@ -101,6 +101,10 @@ export interface RequestArgs {
   fail?: 'fail' | 'with-body';
   /** --compressed: accepted (hopwise asks for and decodes compressed bodies itself). */
   compressed: boolean;
+  /** -x / --proxy URL ('' = no proxy, the environment ignored), --proxy-user USER:PASSWORD, --noproxy LIST. */
+  proxy?: string;
+  proxyUser?: string;
+  noproxy?: string;
 }
 
 export type ParsedArgs =
@@ -417,6 +421,36 @@ export const FLAGS: readonly FlagSpec[] = [
       st.req.connectTo.push(v);
     },
     option: link({ option: 'connectTo', toOption: (r) => r.connectTo, toArgv: repeated }),
+  },
+  {
+    names: ['--proxy', '-x'],
+    group: 'conn',
+    value: 'URL',
+    help: "use this proxy (http:// or https://; user:pass@ allowed) instead of the environment's http_proxy/https_proxy; '' for none",
+    commands: REQ,
+    apply: (st, v) => (st.req.proxy = v),
+    option: link({ option: 'proxy', toOption: (r) => (r.proxy === undefined ? undefined : r.proxy === '' ? false : r.proxy), toArgv: (v, f) => (typeof v === 'string' ? [f, v] : v === false ? [f, ''] : undefined) }),
+  },
+  {
+    names: ['--proxy-user'],
+    group: 'conn',
+    value: 'USER:PASSWORD',
+    help: 'proxy credentials (Basic), sent to the proxy only, never to an origin',
+    commands: REQ,
+    apply: (st, v, f) => {
+      if (!v.includes(':')) throw new ArgError(`${f} needs USER:PASSWORD, got no colon`, f, st.command);
+      st.req.proxyUser = v;
+    },
+    option: link({ option: 'proxyAuth', toOption: (r) => r.proxyUser, toArgv: (v, f) => (typeof v === 'string' ? [f, v] : undefined) }),
+  },
+  {
+    names: ['--noproxy'],
+    group: 'conn',
+    value: 'LIST',
+    help: "hosts that go direct, comma-separated (no_proxy syntax: 'localhost,.internal.example,10.0.0.0/8', '*' for all); replaces NO_PROXY",
+    commands: REQ,
+    apply: (st, v) => (st.req.noproxy = v),
+    option: link({ option: 'noProxy', toOption: (r) => r.noproxy, toArgv: (v, f) => (typeof v === 'string' ? [f, v] : Array.isArray(v) ? [f, v.join(',')] : undefined) }),
   },
   {
     names: ['--cacert'],
@@ -853,7 +887,7 @@ export const UNSUPPORTED_CURL: ReadonlySet<string> = new Set([
   '-E', '--cert', '--cert-type', '--key', '--key-type', '--pass', '--capath', '--crlfile', '--pinnedpubkey', '--ciphers', '--curves',
   '-1', '--tlsv1', '--tlsv1.0', '--tlsv1.1', '--tlsv1.2', '--tlsv1.3', '--tls-max', '-2', '--sslv2', '-3', '--sslv3', '--ssl', '--ssl-reqd', '--ssl-no-revoke',
   '-0', '--http1.0', '--http1.1', '--http2', '--http2-prior-knowledge', '--http3', '--http3-only',
-  '-x', '--proxy', '-U', '--proxy-user', '--noproxy', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
+  '-U', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
   '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '-p', '--proxytunnel',
   '--retry', '--retry-delay', '--retry-max-time', '--retry-all-errors', '--retry-connrefused',
   '-T', '--upload-file', '-r', '--range', '-C', '--continue-at', '-Z', '--parallel', '--parallel-max', '-K', '--config', '-q', '--disable',

@@ -13,7 +13,10 @@ import type {
   LocationDecision,
   MethodDecision,
   OriginPair,
+  AddressDecision,
+  ProxyAuthDecision,
   RedirectDecision,
+  RouteDecision,
   SetCookieDecision,
 } from './types.js';
 
@@ -212,4 +215,85 @@ export const redirect = {
     facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
   }),
   hookChanged: (url: string): RedirectDecision => ({ subject: 'redirect', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the next URL to ${url}; the policy ran again on it`, facts: {} }),
+};
+
+// ---- the route of a hop, proxy credentials, the private-network guard -------------------------
+
+export interface RouteFacts {
+  kind: 'direct' | 'proxy';
+  reason: RouteDecision['reason'];
+  /** 'direct' or 'via <proxy origin>'. */
+  route: string;
+  proxy?: string;
+  mode?: 'absolute-form' | 'tunnel';
+  variable?: string;
+  noProxy?: string;
+  previous?: string;
+}
+
+export const route = {
+  decided: (r: RouteFacts): RouteDecision => {
+    const facts: RouteDecision['facts'] = { route: r.route };
+    if (r.proxy !== undefined) facts.proxy = r.proxy;
+    if (r.mode !== undefined) facts.mode = r.mode;
+    if (r.variable !== undefined) facts.variable = r.variable;
+    if (r.noProxy !== undefined) facts.noProxy = r.noProxy;
+    if (r.previous !== undefined) facts.previous = r.previous;
+    const how = r.mode === 'tunnel' ? ' (CONNECT tunnel)' : r.mode === 'absolute-form' ? ' (absolute-form request)' : '';
+    const detail =
+      r.reason === 'proxy-env'
+        ? `${r.route}${how}: proxy from ${r.variable ?? 'the environment'}`
+        : r.reason === 'proxy-option'
+          ? `${r.route}${how}: the proxy option`
+          : r.reason === 'proxy-function'
+            ? `${r.route}${how}: chosen by the proxy function`
+            : r.reason === 'no-proxy-match'
+              ? `direct: the host matches no_proxy entry '${r.noProxy ?? ''}'${r.variable ? ` (${r.variable})` : ''}`
+              : r.reason === 'proxy-disabled'
+                ? 'direct: proxy is false'
+                : r.reason === 'caller-dispatcher'
+                  ? "the caller's dispatcher connects; hopwise's proxy settings do not apply"
+                  : 'direct: no proxy configured for this URL';
+    return { subject: 'route', action: r.kind === 'proxy' ? 'proxied' : 'direct', reason: r.reason, detail: r.previous !== undefined ? `${detail} (the previous hop went ${r.previous})` : detail, facts };
+  },
+};
+
+export const proxyAuth = {
+  sent: (source: ProxyAuthDecision['facts']['source'], routeName: string): ProxyAuthDecision => ({
+    subject: 'proxy-auth',
+    name: 'proxy-authorization',
+    action: 'sent',
+    reason: 'proxy-credentials',
+    detail: `Proxy-Authorization (from ${source === 'proxy-url' ? "the proxy URL's userinfo" : source === 'proxyAuth' ? 'the proxyAuth option' : "the caller's header"}) sent to the proxy only, ${routeName}; never to the origin`,
+    facts: { source, route: routeName },
+  }),
+  routeChanged: (source: ProxyAuthDecision['facts']['source'], routeName: string, previous: string): ProxyAuthDecision => ({
+    subject: 'proxy-auth',
+    name: 'proxy-authorization',
+    action: 'dropped',
+    reason: 'route-changed',
+    detail: `Proxy-Authorization dropped: it belongs to the route ${previous}, and this hop goes ${routeName}`,
+    facts: { source, route: routeName, previous },
+  }),
+  direct: (source: ProxyAuthDecision['facts']['source']): ProxyAuthDecision => ({
+    subject: 'proxy-auth',
+    name: 'proxy-authorization',
+    action: 'dropped',
+    reason: 'direct-route',
+    detail: "Proxy-Authorization not sent: this hop goes direct, and a proxy credential never reaches an origin",
+    facts: { source, route: 'direct' },
+  }),
+};
+
+export const address = {
+  refused: (f: AddressDecision['facts']): AddressDecision => ({
+    subject: 'address',
+    action: 'refused',
+    reason: 'private-address',
+    detail:
+      f.refuse === 'all'
+        ? `${f.host} is at ${f.address}, a private address; privateNetworks refuses every private address, so nothing was sent`
+        : `${f.host} is at ${f.address}, a private address, and the redirect came from a ${f.fromClass === 'unknown' ? 'hop whose address hopwise could not see (treated as public)' : `${f.fromClass ?? 'public'} address`}; nothing was sent`,
+    facts: f,
+  }),
 };

@@ -74,6 +74,21 @@ export const REASONS = {
   'prefix-host': 'a __Host- cookie must be Secure, from https:, with Path=/ and no Domain',
   'overwrite-secure': 'an insecure origin cannot overwrite or shadow a Secure cookie',
   'cookies-disabled': 'the session was created with cookies: false',
+
+  // --- the route of a hop (subject 'route') and proxy credentials (subject 'proxy-auth') ---
+  direct: 'no proxy is configured for this URL, so the hop connects directly',
+  'proxy-env': 'the proxy comes from the environment (http_proxy, https_proxy, all_proxy)',
+  'proxy-option': 'the proxy comes from the proxy option',
+  'proxy-function': 'the proxy function chose this route for the URL',
+  'no-proxy-match': 'the host matches a no_proxy entry (or the noProxy option), so the hop goes direct',
+  'proxy-disabled': 'proxy: false, so every hop connects directly and the environment is ignored',
+  'caller-dispatcher': "the caller's own dispatcher connects; hopwise's proxy settings do not apply",
+  'proxy-credentials': 'Proxy-Authorization goes to the proxy this hop uses, and only to it',
+  'route-changed': 'the route changed (another proxy, or direct), so the proxy credential of the earlier route is dropped',
+  'direct-route': 'the hop goes direct, so a Proxy-Authorization header is not sent to the origin',
+
+  // --- the private-network guard (subject 'address') ---
+  'private-address': 'the address connected to is private (loopback, RFC 1918, link-local, ...) and the privateNetworks policy refuses it for this hop',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

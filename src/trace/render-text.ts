@@ -68,6 +68,9 @@ const GROUP_OF: Record<DecisionAction, DecisionGroup> = {
   kept: 'next',
   followed: 'next',
   stopped: 'next',
+  direct: 'next',
+  proxied: 'next',
+  refused: 'rejected',
 };
 
 export function groupOf(d: Decision): DecisionGroup {

@@ -159,7 +159,67 @@ export interface RedirectDecision {
   };
 }
 
-export type Decision = HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision;
+/** How this hop reaches its origin: direct, or through a proxy (never the proxy's credentials). */
+export interface RouteDecision {
+  subject: 'route';
+  name?: undefined;
+  action: 'direct' | 'proxied';
+  reason: 'direct' | 'proxy-env' | 'proxy-option' | 'proxy-function' | 'no-proxy-match' | 'proxy-disabled' | 'caller-dispatcher';
+  detail: string;
+  facts: {
+    /** 'direct' or 'via http://proxy.example:3128' (the proxy's origin, no userinfo); "the caller's dispatcher" when that connects. */
+    route: string;
+    /** The proxy's origin when proxied. */
+    proxy?: string;
+    /** Absolute-form request through the proxy, or a CONNECT tunnel (https:, or a connectTo rule). */
+    mode?: 'absolute-form' | 'tunnel';
+    /** The environment variable that chose the proxy, or whose no_proxy entry sent the hop direct. */
+    variable?: string;
+    /** The no_proxy entry that matched. */
+    noProxy?: string;
+    /** The previous hop's route, when this hop's differs (a redirect changed the route). */
+    previous?: string;
+  };
+}
+
+/** Proxy credentials (Proxy-Authorization): judged by route, never by origin. */
+export interface ProxyAuthDecision {
+  subject: 'proxy-auth';
+  name: 'proxy-authorization';
+  action: 'sent' | 'dropped';
+  reason: 'proxy-credentials' | 'route-changed' | 'direct-route';
+  detail: string;
+  facts: {
+    /** Where the credential came from. */
+    source: 'proxy-url' | 'proxyAuth' | 'caller-header';
+    /** The proxy it was sent to (sent), or this hop's route (dropped). */
+    route: string;
+    /** The route it belonged to, when dropped because the route changed. */
+    previous?: string;
+  };
+}
+
+/** The private-network guard refused an address (SSRF through redirects). */
+export interface AddressDecision {
+  subject: 'address';
+  name?: undefined;
+  action: 'refused';
+  reason: 'private-address';
+  detail: string;
+  facts: {
+    /** The logical host of the hop, and the address it resolved to (or the literal). */
+    host: string;
+    address: string;
+    /** 'redirects' (a redirect from a public address may not reach a private one) or 'all'. */
+    refuse: 'redirects' | 'all';
+    /** The previous hop's address class, for a refused redirect. */
+    fromClass?: 'public' | 'private' | 'unknown';
+    /** The range the address fell in is the caller's `internal` list rather than the built-in one. */
+    customList: boolean;
+  };
+}
+
+export type Decision = HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
 
 export type DecisionSubject = Decision['subject'];
 export type DecisionAction = Decision['action'];
@@ -203,4 +263,16 @@ export interface Hop {
   timings: HopTimings;
   decisions: Decision[];
   error?: { code: string; message: string };
+  /** 'direct' or 'via <proxy origin>': how this hop reached its origin. */
+  route?: string;
+  /**
+   * The address this hop's connection went to, when hopwise opened it or reused one it knows
+   * (direct routes); for a proxied hop, only an IP-literal target (the proxy resolves names).
+   */
+  remoteAddress?: string;
+  /**
+   * The private-network guard's class of that address; 'unknown' when hopwise did not connect to the
+   * origin itself (a proxy resolved the name, or the caller's dispatcher connected).
+   */
+  addressClass?: 'public' | 'private' | 'unknown';
 }
