@@ -437,3 +437,47 @@ describe('helpers', () => {
     assert.deepEqual(codes(fs), ['credential-stripped-cross-origin', 'unauthorized-after-redirect']);
   });
 });
+
+describe('proxies and private networks', () => {
+  const viaProxy = decide.route.decided({ kind: 'proxy', reason: 'proxy-env', route: 'via http://proxy.test:3128', proxy: 'http://proxy.test:3128', mode: 'tunnel', variable: 'https_proxy' });
+
+  test('names the proxy that answered 407 and says how to give it credentials when none went', () => {
+    const h = hop(0, 'GET', 'https://api.example.com/', 0, [viaProxy], { error: { code: 'ERR_PROXY_AUTH', message: 'proxy 407' } });
+    const fs = run([h], { code: 'ERR_PROXY_AUTH', message: 'proxy 407', hops: [h] });
+    assert.deepEqual(codes(fs), ['proxy-auth-required']);
+    assert.equal(fs[0]!.facts.proxy, 'http://proxy.test:3128');
+    assert.match(fs[0]!.fix.client, /https_proxy/);
+  });
+
+  test('says the proxy refused the credential it got, naming where it came from', () => {
+    const h = hop(0, 'GET', 'https://api.example.com/', 0, [viaProxy, decide.proxyAuth.sent('proxyAuth', 'via http://proxy.test:3128')], { error: { code: 'ERR_PROXY_AUTH', message: 'proxy 407' } });
+    const fs = run([h], { code: 'ERR_PROXY_AUTH', message: 'proxy 407', hops: [h] });
+    assert.match(fs[0]!.fix.client, /refused the credential from proxyAuth/);
+  });
+
+  test('names an unreachable proxy and the tunnel target', () => {
+    const h = hop(0, 'GET', 'https://api.example.com:8443/', 0, [viaProxy], { error: { code: 'ERR_PROXY', message: 'refused' } });
+    const fs = run([h], { code: 'ERR_PROXY', message: 'refused', hops: [h] });
+    assert.deepEqual(codes(fs), ['proxy-unreachable']);
+    assert.equal(fs[0]!.facts.target, 'api.example.com:8443');
+  });
+
+  test('notes, as info, a proxy credential a route change left behind', () => {
+    const fs = run([
+      hop(0, 'GET', 'http://a.example.com/', 302, [viaProxy]),
+      hop(1, 'GET', 'http://b.example.com/', 200, [decide.route.decided({ kind: 'direct', reason: 'no-proxy-match', route: 'direct', noProxy: 'b.example.com', previous: 'via http://proxy.test:3128' }), decide.proxyAuth.routeChanged('proxy-url', 'direct', 'via http://proxy.test:3128')]),
+    ]);
+    assert.deepEqual(codes(fs), ['proxy-credential-dropped']);
+    assert.equal(fs[0]!.severity, 'info');
+  });
+
+  test('explains a refused private address once, from the decision rather than the error', () => {
+    const refused = decide.address.refused({ host: 'metadata.test', address: '169.254.169.254', refuse: 'redirects', fromClass: 'public', customList: false });
+    const h1 = hop(1, 'GET', 'http://metadata.test/latest', 0, [refused], { error: { code: 'ERR_PRIVATE_ADDRESS', message: 'refused' } });
+    const hops = [hop(0, 'GET', 'https://public.example.com/', 302, [], { remoteAddress: '93.184.216.34' }), h1];
+    const fs = run(hops, { code: 'ERR_PRIVATE_ADDRESS', message: 'refused', hops });
+    assert.deepEqual(codes(fs), ['private-address-refused']);
+    assert.equal(fs[0]!.hop, 1);
+    assert.match(fs[0]!.title, /public address led to metadata\.test at 169\.254\.169\.254/);
+  });
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HopwiseError, Session } from '../src/index.ts';
+import { diagnose, HopwiseError, Session } from '../src/index.ts';
 import { AddressClassifier, embeddedIPv4 } from '../src/transport/addresses.ts';
 import type { DecisionOf, Hop } from '../src/trace/types.ts';
 
@@ -169,6 +169,9 @@ describe('the private-network guard on real connections', () => {
       assert.equal(d?.action, 'refused');
       assert.deepEqual(d?.facts, { host: 'internal.test', address: '127.0.0.2', refuse: 'redirects', fromClass: 'public', customList: true });
       assert.equal(err.hops[1]!.error?.code, 'ERR_PRIVATE_ADDRESS');
+      const findings = diagnose(err.hops, err);
+      assert.deepEqual(findings.map((f) => [f.code, f.hop]), [['private-address-refused', 1]]);
+      assert.match(findings[0]!.title, /public address led to internal\.test at 127\.0\.0\.2/);
     } finally {
       await s.close();
     }

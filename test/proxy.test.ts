@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createProxy } from 'proxy';
 import { parseArgs, optionsFromArgs } from '../src/cli/args.ts';
-import { basic, bearer, CookieJar, HopwiseError, Session } from '../src/index.ts';
+import { basic, bearer, CookieJar, diagnose, HopwiseError, Session } from '../src/index.ts';
 import type { Decision, DecisionOf, Hop } from '../src/trace/types.ts';
 import { chooseRoute, matchNoProxy, parseNoProxy, proxyFromEnv } from '../src/transport/proxy.ts';
 import { r, router, startServers, type TestServers } from './helpers/servers.ts';
@@ -396,6 +396,9 @@ for (const kind of kinds) {
           assert.equal(err.hops.length, 1);
           assert.equal(err.hops[0]!.error?.code, 'ERR_PROXY_AUTH');
           assert.equal(err.hops[0]!.route, `via ${locked.url}`);
+          const findings = diagnose(err.hops, err);
+          assert.deepEqual(findings.map((f) => f.code), ['proxy-auth-required'], url);
+          assert.match(findings[0]!.fix.client, /proxyAuth/);
         }
       } finally {
         await s.close();
@@ -423,6 +426,7 @@ for (const kind of kinds) {
         assert.equal(dropped?.action, 'dropped');
         assert.equal(dropped?.reason, 'route-changed');
         assert.deepEqual(dropped?.facts, { source: 'caller-header', route: 'direct', previous: `via ${locked.url}` });
+        assert.ok(diagnose(res.hops).some((f) => f.code === 'proxy-credential-dropped' && f.severity === 'info' && f.hop === 1));
       } finally {
         await s.close();
       }
@@ -463,6 +467,7 @@ for (const kind of kinds) {
         assert.equal(err.code, 'ERR_PROXY');
         assert.match(err.message, /tunnel to a\.test/);
         assert.match(open.tap.text(), new RegExp(`^CONNECT 127\\.0\\.0\\.1:${closedPort} `, 'm'));
+        assert.deepEqual(diagnose(err.hops, err).map((f) => f.code), ['proxy-unreachable']);
       } finally {
         await s.close();
       }

@@ -149,6 +149,24 @@ export const FINDINGS = {
     severity: 'info',
     meaning: 'The chain ended on a 3xx that is never followed (300, 304, or a redirect without Location), or in manual mode.',
   },
+  // --- proxies and private networks ---
+  'proxy-auth-required': {
+    severity: 'error',
+    meaning: 'The proxy answered 407 Proxy Authentication Required: proxy credentials were missing or refused.',
+  },
+  'proxy-unreachable': {
+    severity: 'error',
+    meaning: 'The proxy could not be reached (refused, unknown host, timeout), or would not open a CONNECT tunnel to the origin.',
+  },
+  'proxy-credential-dropped': {
+    severity: 'info',
+    meaning: 'A redirect changed the route (another proxy, or direct), so the proxy credential of the earlier route was not sent.',
+  },
+  'private-address-refused': {
+    severity: 'error',
+    meaning:
+      'A hop would have connected to a private address (loopback, RFC 1918, link-local, cloud metadata, ...) and privateNetworks refused it; nothing was sent.',
+  },
   'request-failed': {
     severity: 'error',
     meaning: 'The chain ended with an error that is not a redirect policy decision (connect, TLS, timeout, network...).',

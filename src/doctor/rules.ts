@@ -969,6 +969,126 @@ const requestFailed: ErrorRule = {
   },
 };
 
+// ---- proxies and private networks -------------------------------------------------------------
+
+/** The route decision of a hop (every hop has one), for the proxy findings. */
+function routeOf(hop: Hop | undefined): DecisionOf<'route'> | undefined {
+  return hop?.decisions.find((d): d is DecisionOf<'route'> => d.subject === 'route');
+}
+
+/** A 407: which proxy, and whether a credential went to it (and from where) or a route change dropped it. */
+const proxyAuthRequired: ErrorRule = {
+  on: 'error',
+  emits: ['proxy-auth-required'],
+  errors: ['ERR_PROXY_AUTH'],
+  finding: (_e, trace) => {
+    const hop = trace.find((h) => h.error) ?? lastHop(trace);
+    const route = routeOf(hop);
+    const proxy = route?.facts.proxy ?? route?.facts.route ?? 'the proxy';
+    const auth = hop?.decisions.filter((d): d is DecisionOf<'proxy-auth'> => d.subject === 'proxy-auth') ?? [];
+    const sent = auth.find((d) => d.action === 'sent');
+    const moved = auth.find((d) => d.reason === 'route-changed');
+    const where = route?.facts.variable ?? 'the proxy option';
+    const client = moved
+      ? `A redirect moved the chain from ${moved.facts.previous ?? 'another route'} to ${moved.facts.route}; each proxy's credentials belong in that proxy's URL.`
+      : sent
+        ? `The proxy refused the credential from ${sent.facts.source}; check the user and password (hopwise sends Basic).`
+        : `Give the proxy credentials: proxyAuth: 'user:pass', user:pass@ in the proxy URL (${where}), or --proxy-user.`;
+    return {
+      key: 'proxy-auth',
+      finding: finding('proxy-auth-required', hop?.index ?? 0, `The proxy ${proxy} asked for credentials (407)`, { proxy, credentialSent: Boolean(sent), source: sent?.facts.source, routeChangedFrom: moved?.facts.previous }, {
+        client,
+        server: `Nothing on the origin: the proxy ${proxy} is in front of it. Its administrator can check the account, or allow this destination without authentication.`,
+      }),
+    };
+  },
+};
+
+/** The proxy could not be reached, or refused the tunnel. */
+const proxyUnreachable: ErrorRule = {
+  on: 'error',
+  emits: ['proxy-unreachable'],
+  errors: ['ERR_PROXY'],
+  finding: (e, trace) => {
+    const hop = trace.find((h) => h.error) ?? lastHop(trace);
+    const route = routeOf(hop);
+    const proxy = route?.facts.proxy ?? route?.facts.route ?? 'the proxy';
+    const variable = route?.facts.variable;
+    let target = 'the origin';
+    try {
+      if (hop) target = new URL(hop.url).host;
+    } catch {
+      /* keep the generic wording */
+    }
+    return {
+      key: 'proxy-unreachable',
+      finding: finding('proxy-unreachable', hop?.index ?? 0, `Could not go through the proxy ${proxy}`, { proxy, variable, mode: route?.facts.mode, target, message: e.message }, {
+        client: `Check the proxy URL (${variable ? `${variable} in the environment` : 'the proxy option'}); hosts that should not use it go in NO_PROXY / noProxy / --noproxy.`,
+        server: `For the proxy's administrator: allow CONNECT to ${target} (the trace shows the target hopwise asked for).`,
+      }),
+    };
+  },
+};
+
+/** A route change left a proxy credential behind: hopwise did what it should; worth knowing. */
+const proxyCredentialDropped = onDecisions({
+  emits: ['proxy-credential-dropped'],
+  subject: 'proxy-auth',
+  reasons: ['route-changed', 'direct-route'],
+  finding: (d, { hop }) => ({
+    key: `proxy-auth-dropped:${hop.index}`,
+    finding: finding(
+      'proxy-credential-dropped',
+      hop.index,
+      d.reason === 'route-changed' ? `The proxy credential of ${d.facts.previous ?? 'the earlier route'} was not sent on ${d.facts.route}: the route changed` : `The proxy credential was not sent: hop ${hop.index} goes direct`,
+      { route: d.facts.route, previous: d.facts.previous, source: d.facts.source },
+      {
+        client: `Nothing to do if this is intended. Proxy credentials go only to the proxy they were given for; give each proxy's credentials in its own URL.`,
+        server: `Nothing to fix.`,
+      },
+    ),
+  }),
+});
+
+function privateAddressFinding(hop: Hop, trace: readonly Hop[], d: DecisionOf<'address'> | undefined): Finding {
+  const prev = trace[trace.indexOf(hop) - 1];
+  const host = d?.facts.host ?? hostOf(hop.url) ?? 'the host';
+  const address = d?.facts.address ?? hop.remoteAddress ?? 'a private address';
+  const redirect = d ? d.facts.refuse === 'redirects' : prev !== undefined;
+  const unknownBefore = d?.facts.fromClass === 'unknown';
+  return finding(
+    'private-address-refused',
+    hop.index,
+    redirect ? `A redirect from a public address led to ${host} at ${address}, a private address` : `${host} is at ${address}, and privateNetworks refuses private addresses`,
+    { host, address, refuse: d?.facts.refuse, fromClass: d?.facts.fromClass, customList: d?.facts.customList, previousAddress: prev?.remoteAddress },
+    {
+      client:
+        `If this internal address is yours and expected, allow it: privateNetworks: 'allow', or list your ranges with { refuse: 'redirects', internal: [...] }. ` +
+        `Otherwise keep the default: this is what SSRF through a redirect looks like.` +
+        (unknownBefore ? ` The previous hop went through a proxy or your own dispatcher, so its address was unknown and counted as public.` : ''),
+      server: `A public service should not redirect clients to an internal address (${address}); redirect to a public host name.`,
+    },
+  );
+}
+
+/** The guard refused an address: the decision says which host, which address, under which policy. */
+const privateAddressRefused = onDecisions({
+  emits: ['private-address-refused'],
+  subject: 'address',
+  reasons: ['private-address'],
+  finding: (d, { hop, trace }) => ({ key: 'private-address', finding: privateAddressFinding(hop, trace, d) }),
+});
+
+const privateAddressError: ErrorRule = {
+  on: 'error',
+  emits: ['private-address-refused'],
+  errors: ['ERR_PRIVATE_ADDRESS'],
+  finding: (_e, trace) => {
+    const hop = trace.find((h) => h.error) ?? lastHop(trace);
+    return hop && { key: 'private-address', finding: privateAddressFinding(hop, trace, undefined) };
+  },
+};
+
 // ---- the table --------------------------------------------------------------------------------
 
 /**
@@ -1001,6 +1121,11 @@ export const RULES: readonly Rule[] = [
   invalidLocation,
   redirectNotFollowed,
   ...chainEndErrors,
+  proxyCredentialDropped,
+  privateAddressRefused,
+  privateAddressError,
+  proxyAuthRequired,
+  proxyUnreachable,
   // 'other' reads the codes no rule above reads: ERR_REDIRECT (redirect: "error") lands here too
   requestFailed,
 ];
