@@ -27,7 +27,7 @@ function assertRedirect(r: Reply, status: number, location: string): void {
 }
 
 describe('scenario list', () => {
-  test('ids, stories, seeds, entries and expect cases are well formed', () => {
+  test('ids, stories, problems, entries and expect cases are well formed', () => {
     const ids = lab.scenarios.map((s) => s.id);
     assert.deepEqual(ids, [
       'same-origin-auth',
@@ -50,7 +50,7 @@ describe('scenario list', () => {
     for (const s of lab.scenarios) {
       assert.match(s.id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
       assert.ok(s.story.length > 200 && !s.story.includes('\n'), `${s.id}: one paragraph`);
-      if (s.seed !== undefined) assert.match(s.seed, /^00[01]$/);
+      if (s.problem !== undefined) assert.ok(['lost-token', 'lost-session'].includes(s.problem));
       assert.equal(s.entry, lab.url(s.id));
       const entry = new URL(s.entry);
       assert.ok(LAB_HOSTS.includes(entry.hostname));

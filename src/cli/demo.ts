@@ -124,8 +124,8 @@ function wrap(text: string, width: number, indent: string): string {
 
 function printScenario(s: ScenarioInfo, results: CaseResult[], p: Palette): string {
   const lines: string[] = [];
-  const seed = s.seed ? p.dim(`  [seed ${s.seed}]`) : '';
-  lines.push(`${p.bold(`${String(s.item).padStart(2)}. ${s.title}`)}${seed}`);
+  const problem = s.problem ? p.dim(`  [${s.problem === 'lost-token' ? 'lost token' : 'lost session'}]`) : '';
+  lines.push(`${p.bold(`${String(s.item).padStart(2)}. ${s.title}`)}${problem}`);
   lines.push(`    ${p.dim('why')}     ${wrap(s.expect.cause, 96, '            ')}`);
   const width = Math.max(...results.map((r) => r.case.length));
   for (const r of results) {
@@ -160,7 +160,7 @@ export async function demoCommand(opts: { json: boolean; only: string[] }, io: C
     }
     const scenarios = opts.only.length ? lab.scenarios.filter((s) => opts.only.includes(s.id)) : lab.scenarios;
     if (!opts.json) {
-      write(io.stdout, `${p.bold('hopwise demo')}: every "lost after a redirect" story from the seeds, reproduced on a local lab (${lab.hosts.length} hostnames, http and https on 127.0.0.1), run with hopwise, diagnosed by the doctor.\n`);
+      write(io.stdout, `${p.bold('hopwise demo')}: every "lost after a redirect" story, reproduced on a local lab (${lab.hosts.length} hostnames, http and https on 127.0.0.1), run with hopwise, diagnosed by the doctor.\n`);
     }
     for (const s of scenarios) {
       const mine: CaseResult[] = [];

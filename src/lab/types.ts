@@ -100,8 +100,8 @@ export interface ScenarioInfo {
   title: string;
   /** One paragraph: the real-world story the scenario reproduces. */
   story: string;
-  /** Seed article it comes from: '000' (Authorization dropped on redirect) or '001' (session destroyed after redirect). */
-  seed?: string;
+  /** The story it belongs to: a token lost after a redirect, or a session lost after a redirect. */
+  problem?: 'lost-token' | 'lost-session';
   /** Entry URL (logical; reach it through `connectTo`). */
   entry: string;
   /** Hostnames the scenario uses. */

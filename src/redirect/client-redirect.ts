@@ -1,7 +1,7 @@
 /**
  * "Redirects" a browser performs that an HTTP client does not: `<meta http-equiv="refresh">`, the
  * `Refresh:` response header (HTML Standard §4.2.5.3 "shared declarative refresh steps"), and the
- * common `location.href = '...'` / `location.replace('...')` script. Seed 001's third story: the
+ * common `location.href = '...'` / `location.replace('...')` script. The third way a session is lost: the
  * server answers 200 and the "redirect" happens in the page, so the session appears lost.
  * Pure: text in, target out.
  */
