@@ -7,11 +7,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isSecretQueryName, isSensitiveName, redactUrl } from '../src/credentials/sensitive.ts';
 import { r, router, startServers, chainRunner, type TestServers } from './helpers/servers.ts';
+import type { HopwiseError } from '../src/index.ts';
 
 let srv: TestServers;
-before(async () => (srv = await startServers(router)));
+before(
+  async () =>
+    (srv = await startServers((req, res) => {
+      // Two Location headers that disagree, and a Location with bare userinfo (no //).
+      if (req.url === '/two-locations') return void (res.writeHead(302, [['location', 'https://a.test/echo'], ['location', 'https://b.test/echo']] as never), res.end());
+      if (req.url === '/bare-userinfo') return void (res.writeHead(302, { location: 'https:bob:PASS@b.test/echo' }), res.end());
+      return router(req, res);
+    })),
+);
 after(() => srv.close());
-const { run } = chainRunner(() => srv);
+const { run, runError } = chainRunner(() => srv);
 
 describe('secret-looking names', () => {
   const none = new Set<string>();
@@ -35,5 +44,35 @@ describe('secret-looking names', () => {
     const { got } = await run(r('https://a.test', 302, 'https://b.test/echo'), { headers: { 'X-MBX-APIKEY': 'k3y' } });
     assert.equal(got[0]!.headers['x-mbx-apikey'], 'k3y');
     assert.equal(got[1]!.headers['x-mbx-apikey'], undefined);
+  });
+});
+
+describe('what a redirect cannot smuggle', () => {
+  it('refuses two Location headers that disagree instead of joining or guessing', async () => {
+    const { err, got } = await runError('https://a.test/two-locations');
+    assert.equal((err as HopwiseError).code, 'ERR_INVALID_REDIRECT');
+    assert.equal(got.length, 1, 'neither target was requested');
+    assert.equal(err.hops[0]!.decisions.at(-1)?.reason, 'invalid-location');
+  });
+
+  it('removes userinfo written without // and never puts the password in a path, the trace or a header', async () => {
+    const { got, hops } = await run('https://a.test/bare-userinfo');
+    // Against a same-scheme base the URL parser reads `https:…` as a relative path: the hop stays on
+    // a.test, and without the userinfo the password is in neither the path nor any header.
+    assert.equal(got.length, 2);
+    assert.doesNotMatch(JSON.stringify(got.map((g) => [g.path, g.headers])), /PASS|bob/);
+    assert.ok(hops[0]!.decisions.some((d) => d.reason === 'userinfo-dropped'));
+    assert.doesNotMatch(JSON.stringify(hops), /PASS/);
+  });
+
+  it('never sends a caller-set Host, Origin or Referer to another origin, even a trusted one', async () => {
+    const headers = { origin: 'https://a.test', referer: 'https://a.test/page?access_token=t0k', host: 'a.test' };
+    const { got, hops } = await run(r('https://a.test', 302, r('https://a.test', 302, 'https://b.test/echo')), { headers, trust: ['b.test'] });
+    assert.equal(got[1]!.headers.referer, headers.referer, 'kept on the same origin');
+    assert.equal(got[2]!.headers.origin, undefined);
+    assert.equal(got[2]!.headers.referer, undefined);
+    assert.equal(got[2]!.headers.host, 'b.test', 'Host is the hop’s own');
+    const d = hops[2]!.decisions.find((x) => x.subject === 'header' && x.name === 'referer');
+    assert.equal(d?.reason, 'origin-bound');
   });
 });

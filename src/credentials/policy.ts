@@ -49,10 +49,13 @@ function scopeText(p: AuthProvider, first: URL): string {
 
 const NOTHING: readonly never[] = Object.freeze([]);
 
+/** Headers that name the request's origin: see planHeaders. */
+const ORIGIN_BOUND = new Set(['host', 'origin', 'referer']);
+
 export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   const { prev, next, userHeaders, stripped, trust, providers, first } = input;
-  // The common case on the hot path: no provider and no sensitive header, so nothing to decide.
-  if (providers.length === 0 && !userHeaders.some((h) => h.sensitive)) {
+  // The common case on the hot path: no provider and no sensitive or origin-bound header, so nothing to decide.
+  if (providers.length === 0 && !userHeaders.some((h) => h.sensitive || ORIGIN_BOUND.has(h.name))) {
     return { send: userHeaders, providers: NOTHING, newlyStripped: NOTHING, decisions: NOTHING };
   }
   const decisions: Decision[] = [];
@@ -98,6 +101,18 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
       // leaves the chain here if this hop changes origin: it must not come back later.
       if (h.sensitive && verdict === 'cross-origin' && !stripped.has(h.name)) newlyStripped.push(h.name);
       decisions.push(decide.header.overridden(h.name));
+      continue;
+    }
+    if (ORIGIN_BOUND.has(h.name)) {
+      // Host is computed per hop by the transport; a caller's Host, Origin or Referer describes the
+      // first origin and never goes to another, trusted or not (an Origin or Referer can carry a
+      // token in its URL). Kept on the same origin and its https upgrade (the same host).
+      if (stripped.has(h.name)) decisions.push(decide.header.strippedEarlier(h.name));
+      else if (!pair || verdict === 'same-origin' || verdict === 'https-upgrade') send.push(h);
+      else {
+        newlyStripped.push(h.name);
+        decisions.push(decide.header.originBound(h.name, pair));
+      }
       continue;
     }
     if (!h.sensitive) {

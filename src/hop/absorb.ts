@@ -6,6 +6,7 @@
  */
 import type { CookieStore } from '../cookies/types.js';
 import { redactSetCookie } from '../credentials/sensitive.js';
+import { withoutBareUserinfo } from '../redirect/plan.js';
 import * as decide from '../trace/decisions.js';
 import type { Hop, SetCookieDecision } from '../trace/types.js';
 
@@ -42,6 +43,8 @@ export function absorb(url: URL, raw: RawHeaders, jar: CookieStore | undefined, 
 }
 
 function redactLocation(location: string, base: URL): string {
+  const bare = withoutBareUserinfo(location);
+  if (bare !== undefined) return bare;
   let u: URL;
   try {
     u = new URL(location, base);

@@ -5,7 +5,7 @@
  * beforeRedirect hook changed. The session carries the answer out; it decides nothing itself.
  */
 import { findClientRedirect, type ClientRedirect } from '../redirect/client-redirect.js';
-import { planRedirect, type Plan, type PlanInput } from '../redirect/plan.js';
+import { isRedirectStatus, planRedirect, type Plan, type PlanInput } from '../redirect/plan.js';
 import type { ResolvedOptions } from '../options.js';
 import * as decide from '../trace/decisions.js';
 import { redactUrl } from '../credentials/sensitive.js';
@@ -67,7 +67,17 @@ export function planNext(input: NextInput): Next {
   if (status === 401 && !chain.refreshedOnce && input.refreshableAuth && (!chain.body || chain.body.replayable)) return { action: 'retry' };
 
   const rawLocation = headers.location;
-  const location = Array.isArray(rawLocation) ? rawLocation.join(', ') : rawLocation;
+  // Two Location headers that disagree are a broken (or smuggled) redirect: following either one,
+  // or both joined, would be a guess (RFC 9110 §5.3: Location is a singleton field).
+  if (Array.isArray(rawLocation) && new Set(rawLocation).size > 1 && isRedirectStatus(status) && chain.mode !== 'manual') {
+    return {
+      action: 'error',
+      code: 'ERR_INVALID_REDIRECT',
+      message: `Hop ${hopIndex} answered ${status} with ${new Set(rawLocation).size} different Location headers. hopwise follows none of them; the server's redirect is broken.`,
+      decisions: [decide.location.conflicting(status, new Set(rawLocation).size)],
+    };
+  }
+  const location = Array.isArray(rawLocation) ? rawLocation[0] : rawLocation;
   const plan = planRedirect(redirectInput(chain, options, hopIndex, { status, location, method: chain.method, mode: chain.mode, redirectCount: chain.redirects, hasBody: chain.body !== undefined }));
   if (plan.action !== 'return' || status !== 200 || chain.mode !== 'follow' || chain.method === 'HEAD' || !isHtml(headers)) return plan;
 

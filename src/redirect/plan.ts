@@ -41,6 +41,15 @@ export type Plan =
   | { action: 'error'; code: ErrorCode; message: string; decisions: Decision[]; location?: URL };
 
 
+/** `scheme:` then userinfo before any `/` or `\\`: `http:user:pass@host/...`. */
+const BARE_USERINFO = /^([a-z][a-z0-9+.-]*:)(?![/\\])[^/?#\\@]*@/i;
+
+/** A Location without its bare userinfo (`http:user:pass@host` → `http:host`); undefined when it has none. */
+export function withoutBareUserinfo(location: string): string | undefined {
+  const m = BARE_USERINFO.exec(location);
+  return m ? m[1]! + location.slice(m[0].length) : undefined;
+}
+
 export function resolveLocation(location: string, base: URL): URL | undefined {
   // Servers send UTF-8 in Location though HTTP says ISO-8859-1; undici hands us latin1 code units.
   // Re-decode as UTF-8 when the bytes form valid UTF-8, as browsers do.
@@ -72,8 +81,13 @@ export function planRedirect(input: PlanInput): Plan {
     decisions.push(decide.redirect.noLocation(status));
     return { action: 'return', decisions };
   }
-  const target = resolveLocation(input.location, current);
-  if (target && (target.username !== '' || target.password !== '')) {
+  // Userinfo written without `//` (`http:bob:PASS@host`): for a same-scheme base the URL parser
+  // reads it as a relative path, so the password would travel in the next request's path. It is
+  // userinfo all the same, and removed like any other.
+  const bare = withoutBareUserinfo(input.location);
+  const target = resolveLocation(bare ?? input.location, current);
+  if (bare !== undefined) decisions.push(decide.location.userinfoDropped());
+  else if (target && (target.username !== '' || target.password !== '')) {
     // A Location can smuggle credentials (http://user:pass@host); they never become a credential,
     // and are removed before anything (trace, error, manual mode) records the URL.
     target.username = '';

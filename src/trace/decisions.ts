@@ -32,6 +32,14 @@ export const header = {
     detail: `${name} not forwarded from ${pair.from} to ${pair.to}: different origin and not trusted`,
     facts: pair,
   }),
+  originBound: (name: string, pair: OriginPair): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'stripped',
+    reason: 'origin-bound',
+    detail: `${name} set by the caller names ${pair.from}; not sent to ${pair.to}, nor later in the chain`,
+    facts: pair,
+  }),
   strippedEarlier: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'stripped', reason: 'stripped-earlier', detail: `${name} was stripped at an earlier hop and stays stripped for the rest of the chain` }),
   kept: (name: string, reason: 'same-origin' | 'https-upgrade' | 'trusted', pair: OriginPair, trustedBy?: string): HeaderDecision => ({
     subject: 'header',
@@ -171,6 +179,7 @@ export const location = {
   userinfoDropped: (): LocationDecision => ({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' }),
   fragmentInherited: (hash: string): LocationDecision => ({ subject: 'location', action: 'kept', reason: 'fragment-inherited', detail: `fragment ${hash} carried over to the next URL` }),
   invalid: (status: number): LocationDecision => ({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `Location is not a valid URL`, facts: { status } }),
+  conflicting: (status: number, count: number): LocationDecision => ({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `the response carried ${count} different Location headers; which one the server meant is unknowable`, facts: { status } }),
 };
 
 const stop = (reason: RedirectDecision['reason'], detail: string, facts: RedirectDecision['facts']): RedirectDecision => ({ subject: 'redirect', action: 'stopped', reason, detail, facts });

@@ -12,6 +12,7 @@ export const REASONS = {
   'https-upgrade': 'same host, http:80 to https:443 is an upgrade, so the header is kept',
   trusted: 'the next origin matches a `trust` pattern',
   'not-sensitive': 'an ordinary header, forwarded on every hop',
+  'origin-bound': 'Host, Origin and Referer set by the caller name the first origin; they are not sent to another one',
   'hook-added': 'the beforeRedirect hook set this header for this hop',
   'hook-removed': 'the beforeRedirect hook removed this header for this hop',
 

@@ -26,7 +26,7 @@ export interface HeaderDecision {
   subject: 'header';
   name: string;
   action: 'sent' | 'stripped' | 'dropped';
-  reason: 'first-request' | 'same-origin' | 'cross-origin' | 'stripped-earlier' | 'https-upgrade' | 'trusted' | 'hook-added' | 'hook-removed' | 'overrides-header' | 'body-dropped-method-change';
+  reason: 'first-request' | 'same-origin' | 'cross-origin' | 'origin-bound' | 'stripped-earlier' | 'https-upgrade' | 'trusted' | 'hook-added' | 'hook-removed' | 'overrides-header' | 'body-dropped-method-change';
   detail: string;
   /** Present when the decision compares two origins (every hop after the first). */
   facts?: OriginPair & { trustedBy?: string };
