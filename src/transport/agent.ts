@@ -19,6 +19,8 @@ export interface TransportOptions {
   connectTo: readonly ConnectToRule[];
   ca: readonly (string | Buffer)[];
   connectTimeout: number;
+  /** Most connections to one origin. */
+  connections?: number;
 }
 
 export class Transport {
@@ -73,7 +75,7 @@ export class Transport {
       }
       return socket as never;
     };
-    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000 });
+    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000, ...(options.connections ? { connections: options.connections } : {}) });
   }
 
   /** The timing of a connection opened for host:port since `since`, if this hop caused one. */
