@@ -55,12 +55,11 @@ function contentTypeOf(raw: RawHeaders): string {
 }
 
 /** A web stream over a Node stream, pulled only when read; failures go through `hooks.mapError`. */
-function webStream(stream: Readable, hooks: BodyHooks, onRead: () => void): ReadableStream<Bytes> {
+function webStream(stream: Readable, hooks: BodyHooks): ReadableStream<Bytes> {
   let it: AsyncIterator<Buffer> | undefined;
   return new ReadableStream<Bytes>(
     {
       async pull(c) {
-        onRead();
         try {
           const r = await (it ??= stream[Symbol.asyncIterator]()).next();
           if (r.done) {
@@ -125,8 +124,9 @@ export class HopwiseResponse extends Response {
   override get headers(): Headers {
     return (this.#headers ??= toHeaders(this.#raw));
   }
+  /** Read by a method, or its stream taken by a reader (Fetch: disturbed). */
   override get bodyUsed(): boolean {
-    return this.#used;
+    return this.#used || (this.#web?.locked ?? false);
   }
 
   /** A web ReadableStream of the (decoded) body; null once it was read by text()/json()/.... */
@@ -138,11 +138,9 @@ export class HopwiseResponse extends Response {
     if (s.kind === 'web') return (this.#web = s.stream);
     if (s.kind === 'buffer') {
       const bytes = s.bytes;
-      const onRead = (): void => void (this.#used = true);
       return (this.#web = new ReadableStream<Bytes>(
         {
           pull(c) {
-            onRead();
             if (bytes.length) c.enqueue(new Uint8Array(bytes));
             c.close();
             hooks.onEnd?.();
@@ -151,11 +149,11 @@ export class HopwiseResponse extends Response {
         { highWaterMark: 0 },
       ));
     }
-    return (this.#web = webStream(s.stream, hooks, () => void (this.#used = true)));
+    return (this.#web = webStream(s.stream, hooks));
   }
 
   #take(): Source {
-    if (this.#used) throw new TypeError('Body has already been consumed.');
+    if (this.bodyUsed) throw new TypeError('Body has already been consumed.');
     this.#used = true;
     return this.#web ? { kind: 'web', stream: this.#web } : this.#source;
   }
@@ -212,7 +210,7 @@ export class HopwiseResponse extends Response {
 
   /** A second response over the same body (the stream is teed, as Fetch does). */
   override clone(): HopwiseResponse {
-    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
+    if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
     const s = this.#source;
     if (s.kind === 'buffer' && !this.#web) return new HopwiseResponse(this.#status, this.#statusText, this.#url, this.#raw, s, this.hops, this.#hooks);
     const [a, b] = this.body!.tee();
