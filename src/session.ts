@@ -16,6 +16,7 @@ import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
 import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
 import { readFetchInput, type FetchInit, type FetchInput } from './fetch-input.js';
+import { HopSignal } from './hop-signal.js';
 import { absorb, type RawHeaders } from './hop/absorb.js';
 import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
@@ -441,6 +442,12 @@ export class Session {
     const o = this.#o;
     const url = chain.url;
     let res: Dispatcher.ResponseData;
+    // undici restarts its headers timer on each 1xx: after the first one, hopwise keeps the deadline itself.
+    const signal = new HopSignal(io.signal);
+    let informational: NodeJS.Timeout | undefined;
+    const onInfo = (): void => {
+      informational ??= setTimeout(() => signal.abort(Object.assign(new Error('1xx responses only, past timeout.headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), Math.max(0, o.timeout.headers - (performance.now() - t0)));
+    };
     try {
       res = await (io.dispatcher ?? this.#getDispatcher()).request({
         origin: url.origin,
@@ -448,7 +455,8 @@ export class Session {
         method: chain.method as Dispatcher.HttpMethod,
         headers,
         body: chain.body?.forSend() as never,
-        signal: io.signal,
+        signal: signal as unknown as AbortSignal,
+        onInfo,
         headersTimeout: o.timeout.headers,
         bodyTimeout: o.timeout.body,
         // hopwise decides every hop: a redirect interceptor in a caller's dispatcher stays off.
@@ -456,6 +464,8 @@ export class Session {
       } as Dispatcher.RequestOptions);
     } catch (err) {
       throw this.#failed(err, chain, hop, io, t0);
+    } finally {
+      clearTimeout(informational);
     }
     hop.timings.firstByte = performance.now() - t0;
     hop.status = res.statusCode;
