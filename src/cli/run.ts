@@ -68,7 +68,8 @@ export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream): P
   const initHeaders: Record<string, string> = {};
   if (body && !r.headers.some(([n]) => n.toLowerCase() === 'content-type')) initHeaders['content-type'] = body.contentType;
 
-  const session = new Session(options);
+  // A HAR keeps the bodies too (text-like types, capped, secrets redacted even with --show-secrets).
+  const session = new Session(r.har ? { ...options, recordBodies: true } : options);
   let hops: Hop[] = [];
   let error: ChainResult['error'];
   let response: ChainResult['response'];
