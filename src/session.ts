@@ -185,7 +185,7 @@ export class Session {
     if (!t) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
-    const closing = t.agent.close();
+    const closing = t.agent.close().catch(() => {}); // rejects when destroy() below cuts it short
     try {
       if ((await Promise.race([closing, late])) === 'late') await t.agent.destroy();
     } finally {
