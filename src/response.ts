@@ -37,6 +37,8 @@ export interface BodyHooks {
   mapError(err: unknown): unknown;
   /** Called once, when the body was read to its end. */
   onEnd?: () => void;
+  /** A response that has no body at all (HEAD, 204, 205, 304): `body` is null, as in Fetch. */
+  nullBody?: boolean;
 }
 
 const PASS: BodyHooks = { mapError: (e) => e };
@@ -145,7 +147,7 @@ export class HopwiseResponse extends Response {
   /** A web ReadableStream of the (decoded) body; null once it was read by text()/json()/.... */
   override get body(): ReadableStream<Bytes> | null {
     if (this.#web) return this.#web;
-    if (this.#used) return null;
+    if (this.#used || this.#hooks.nullBody) return null;
     const s = this.#source;
     const hooks = this.#hooks;
     if (s.kind === 'web') return (this.#web = s.stream);

@@ -113,6 +113,7 @@ function bodyError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: Resolv
 
 /** How long close() waits for exchanges in flight before ending them. */
 const CLOSE_GRACE_MS = 1000;
+const EMPTY = Buffer.alloc(0);
 /** A redirect body is discarded; up to this much of it is read (to reuse the connection), within this time. */
 const REDIRECT_BODY_LIMIT = 128 * 1024;
 const REDIRECT_BODY_MS = 1000;
@@ -340,7 +341,11 @@ export class Session {
           },
           onEnd: () => void (hop.timings.end = performance.now() - t0),
         };
-        const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, responseBody ?? { kind: 'stream', stream: this.#callerBody(res, chain, hop, io, secrets) }, hops, hooks);
+        // Fetch: a HEAD answer, 204, 205 and 304 have a null body.
+        const nullBody = chain.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304;
+        if (nullBody) await res.body.dump().catch(() => {});
+        const body: ResponseBody = nullBody ? { kind: 'buffer', bytes: EMPTY } : (responseBody ?? { kind: 'stream', stream: this.#callerBody(res, chain, hop, io, secrets) });
+        const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, body, hops, nullBody ? { ...hooks, nullBody } : hooks);
         const stream = res.body;
         return {
           response,

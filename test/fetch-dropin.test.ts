@@ -170,3 +170,20 @@ describe('session.fetch is a drop-in fetch', () => {
     await s.destroy();
   });
 });
+
+describe('null bodies', () => {
+  it('has body null for a HEAD answer and a 204, as Fetch does, and text() is empty', async () => {
+    const s = session();
+    const head = await s.fetch('http://a.test/echo', { method: 'HEAD' });
+    assert.equal(head.body, null);
+    assert.equal(await head.text(), '');
+    const none = await s.fetch('http://a.test/status?s=204');
+    assert.equal(none.status, 204);
+    assert.equal(none.body, null);
+    assert.equal(await none.text(), '');
+    const ok = await s.fetch('http://a.test/echo');
+    assert.notEqual(ok.body, null);
+    await ok.text();
+    await s.close();
+  });
+});
