@@ -14,6 +14,8 @@ export interface PreparedBody {
   readonly size: number | undefined;
   /** Content-Type implied by the body type (URLSearchParams, FormData, Blob), when the caller set none. */
   readonly contentType: string | undefined;
+  /** The first `max` bytes, when they are known (bytes, or a stream already sent and kept). */
+  peek(max: number): Buffer | undefined;
 }
 
 class BytesBody implements PreparedBody {
@@ -29,6 +31,9 @@ class BytesBody implements PreparedBody {
   }
   get size(): number {
     return this.bytes.length;
+  }
+  peek(max: number): Buffer {
+    return this.bytes.subarray(0, max);
   }
 }
 
@@ -50,6 +55,9 @@ class StreamBody implements PreparedBody {
   }
   get size(): number | undefined {
     return this.#done ? this.#size : undefined;
+  }
+  peek(max: number): Buffer | undefined {
+    return this.#done && this.#chunks !== null ? Buffer.concat(this.#chunks).subarray(0, max) : undefined;
   }
   forSend(): Buffer | AsyncIterable<Buffer> {
     if (this.#started) {

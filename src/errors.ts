@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   ERR_PROXY: 'the proxy could not be reached, or could not reach the origin',
   ERR_PROXY_AUTH: 'the proxy answered 407: proxy credentials missing or refused',
   ERR_PRIVATE_ADDRESS: 'the privateNetworks policy refused a private address for this hop',
+  ERR_BODY_TOO_LARGE: 'the response body, once decoded, exceeded maxBodySize',
+  ERR_HOOK: 'a beforeRedirect hook threw (its error is err.cause)',
+  ERR_DECODE: 'the response body could not be decoded (corrupt gzip/deflate/br/zstd data)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -41,18 +44,22 @@ const BRAND = Symbol.for('hopwise.error');
 
 type Branded = { [BRAND]?: readonly string[] };
 
-export class HopwiseError extends Error {
+/**
+ * A TypeError, as Fetch's failures are (`err instanceof TypeError` is how SDKs tell a network failure
+ * from a bug of theirs); an abort is named `AbortError` as a DOMException would be.
+ */
+export class HopwiseError extends TypeError {
   readonly code: ErrorCode;
   /** The trace up to and including the hop that failed. */
   hops: Hop[];
   constructor(code: ErrorCode, message: string, options: { hops?: Hop[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    this.name = code === 'ERR_ABORTED' ? 'AbortError' : new.target.name;
     this.code = code;
     this.hops = options.hops ?? [];
     // The class names from this one up to HopwiseError: what `instanceof` answers across copies.
     const kinds: string[] = [];
-    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) kinds.push((c as { name: string }).name);
+    for (let c: unknown = new.target; typeof c === 'function' && c !== TypeError && c !== Error; c = Object.getPrototypeOf(c)) kinds.push((c as { name: string }).name);
     Object.defineProperty(this, BRAND, { value: Object.freeze(kinds), enumerable: false });
   }
 

@@ -1,5 +1,5 @@
 // The public surface of hopwise. Everything a user imports comes from here; nothing else is API.
-export { Session, type FetchInit } from './session.js';
+export { Session, type FetchInit, type FetchInput } from './session.js';
 export { HopwiseResponse } from './response.js';
 export type { SessionOptions, TimeoutOptions, RedirectState } from './options.js';
 export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';

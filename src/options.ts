@@ -82,6 +82,22 @@ export interface SessionOptions {
    * replaces the built-in list of private ranges.
    */
   privateNetworks?: 'refuse-redirects' | 'refuse' | 'allow' | { refuse: 'redirects' | 'all' | 'none'; internal?: string[] };
+  /**
+   * Decode `Content-Encoding` (gzip, deflate, br, and zstd where Node has it) in the reading methods
+   * and `body`, and send `Accept-Encoding` for them unless you set one. `false` hands the raw bytes
+   * and sends no Accept-Encoding of its own. Default true. Also per call in `fetch()` init.
+   */
+  decompress?: boolean;
+  /** Largest response body, counted after decoding; past it reading fails with ERR_BODY_TOO_LARGE. Default 64 MiB; `Infinity` lifts it. */
+  maxBodySize?: number;
+  /**
+   * Keep request and response bodies of text-like content types on the hops (`hop.requestBody`,
+   * `hop.responseBody`, decoded, secret values redacted), for the HAR. `true` keeps up to 4 KiB per
+   * body; a number is the cap in bytes. Default false (nothing is copied).
+   */
+  recordBodies?: boolean | number;
+  /** Most connections hopwise's own agent opens to one origin. Default 128. */
+  connections?: number;
 }
 
 export interface PrivateNetworkPolicy {
@@ -110,6 +126,11 @@ export interface ResolvedOptions {
   /** `user:pass` from proxyAuth. */
   proxyAuth: string | undefined;
   privateNetworks: PrivateNetworkPolicy;
+  decompress: boolean;
+  maxBodySize: number;
+  /** Bytes of each body kept on the hops; 0 when bodies are not recorded. */
+  recordBodies: number;
+  connections: number;
 }
 
 export const DEFAULTS = {
@@ -121,6 +142,10 @@ export const DEFAULTS = {
   replayBufferSize: 1024 * 1024,
   followMetaRefresh: false,
   privateNetworks: 'refuse-redirects' as const,
+  decompress: true,
+  maxBodySize: 64 * 1024 * 1024,
+  recordBodies: 4096,
+  connections: 128,
 };
 
 let builtInClassifier: AddressClassifier | undefined;
@@ -166,15 +191,18 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
-export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal'] as const;
+/** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
+export const IGNORED_INIT = ['cache', 'credentials', 'mode', 'referrerPolicy', 'referrer', 'integrity', 'keepalive', 'duplex', 'priority', 'window'] as const;
+export const KNOWN_INIT = ['method', 'headers', 'body', 'redirect', 'signal', 'dispatcher', 'decompress', ...IGNORED_INIT] as const;
 
 /** Throws ERR_UNKNOWN_OPTION naming the first unknown key, with a suggestion when one is close. */
-export function rejectUnknown(obj: object, known: readonly string[], where: string): void {
+export function rejectUnknown(obj: object, known: readonly string[], where: string, skipUndefined = false): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
+    if (skipUndefined && (obj as Record<string, unknown>)[key] === undefined) continue;
     const best = closest(key, known, (k) => Math.max(2, Math.floor(k.length / 3)));
     const hint = best !== undefined ? ` Did you mean '${best}'?` : ` Known options: ${known.join(', ')}.`;
     throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `${where}: unknown option '${key}'.${hint}`);
@@ -190,13 +218,44 @@ function ms(name: string, v: unknown): number {
   return v as number;
 }
 
+const pair = (name: string, p: unknown): [string, string] => (Array.isArray(p) && p.length === 2 ? [String(p[0]), String(p[1])] : bad(name, 'an array of [name, value] pairs', p));
+
+/**
+ * Headers in any of the shapes callers hand in: a Headers object from any package (this Node's,
+ * undici's, node-fetch's...), anything iterable of [name, value] pairs or with `entries()` or
+ * `forEach((value, name) => ...)`, an array of pairs, or a plain record. What cannot be read is an
+ * error that says so: a header (an Authorization!) is never dropped silently.
+ */
+function headerEntries(name: string, headers: object): [string, string][] {
+  if (headers instanceof Headers) return [...headers];
+  if (Array.isArray(headers)) return headers.map((p) => pair(name, p));
+  const h = headers as { [Symbol.iterator]?: unknown; entries?: unknown; forEach?: unknown };
+  if (typeof h[Symbol.iterator] === 'function') return [...(headers as Iterable<unknown>)].map((p) => pair(name, p));
+  if (typeof h.entries === 'function') {
+    const it = (h.entries as () => unknown).call(headers);
+    if (it !== null && typeof it === 'object' && typeof (it as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(it as Iterable<unknown>)].map((p) => pair(name, p));
+  }
+  if (typeof h.forEach === 'function') {
+    const out: [string, string][] = [];
+    (h.forEach as (cb: (v: unknown, k: unknown) => void) => void).call(headers, (v, k) => out.push([String(k), String(v)]));
+    return out;
+  }
+  const proto = Object.getPrototypeOf(headers) as unknown;
+  const keys = Object.keys(headers);
+  if (proto !== Object.prototype && proto !== null && keys.length === 0) {
+    const kind = (headers as { constructor?: { name?: string } }).constructor?.name || 'object';
+    throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: cannot read headers from this ${kind} (no entries(), forEach(), iterator or own properties); pass a Headers object, an array of [name, value] pairs or a plain object.`);
+  }
+  return keys.map((k) => {
+    const v = (headers as Record<string, unknown>)[k];
+    return [k, typeof v === 'string' || typeof v === 'number' ? String(v) : bad(`${name}.${k}`, 'a string', v)];
+  });
+}
+
 export function validateHeaderRecord(name: string, headers: unknown): [string, string][] {
-  if (headers === undefined) return [];
-  let entries: [string, string][];
-  if (headers instanceof Headers) entries = [...headers];
-  else if (Array.isArray(headers)) entries = headers.map((pair) => (Array.isArray(pair) && pair.length === 2 ? [String(pair[0]), String(pair[1])] : bad(name, 'an array of [name, value] pairs', pair)));
-  else if (typeof headers === 'object' && headers !== null) entries = Object.entries(headers).map(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? String(v) : bad(`${name}.${k}`, 'a string', v)]);
-  else return bad(name, 'an object of header names to values', headers);
+  if (headers === undefined || headers === null) return [];
+  if (typeof headers !== 'object') return bad(name, 'an object of header names to values', headers);
+  const entries = headerEntries(name, headers);
   for (const [k, v] of entries) {
     if (!isToken(k)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: '${k}' is not a valid header name (RFC 9110 §5.1)`);
     // A CR or LF would let a value smuggle a second header (request splitting).
@@ -255,6 +314,10 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
       throw new HopwiseOptionError('ERR_INVALID_OPTION', 'proxy, proxyAuth and noProxy configure hopwise\'s own agents, which a dispatcher of your own replaces: configure the proxy on your dispatcher (undici ProxyAgent), or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
     }
   }
+  if (o.decompress !== undefined && typeof o.decompress !== 'boolean') bad('decompress', 'a boolean', o.decompress);
+  if (o.maxBodySize !== undefined && !(o.maxBodySize === Infinity || (Number.isInteger(o.maxBodySize) && o.maxBodySize > 0))) bad('maxBodySize', 'a whole number of bytes > 0, or Infinity', o.maxBodySize);
+  if (o.recordBodies !== undefined && typeof o.recordBodies !== 'boolean' && !(Number.isInteger(o.recordBodies) && o.recordBodies >= 0)) bad('recordBodies', 'a boolean or a whole number of bytes', o.recordBodies);
+  if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections > 0)) bad('connections', 'a whole number > 0', o.connections);
   if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
 
   return {
@@ -278,5 +341,9 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     proxy: o.dispatcher !== undefined && typeof o.dispatcher !== 'function' ? { kind: 'none' } : resolveProxy(o, env),
     proxyAuth: resolveProxyAuth(o.proxyAuth),
     privateNetworks: resolvePrivateNetworks(o.privateNetworks),
+    decompress: o.decompress ?? DEFAULTS.decompress,
+    maxBodySize: o.maxBodySize ?? DEFAULTS.maxBodySize,
+    recordBodies: o.recordBodies === true ? DEFAULTS.recordBodies : typeof o.recordBodies === 'number' ? o.recordBodies : 0,
+    connections: o.connections ?? DEFAULTS.connections,
   };
 }

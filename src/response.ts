@@ -1,8 +1,16 @@
 /**
- * The response: the WHATWG Response reading API over undici's body stream, plus `hops`. A lean class
- * of ours rather than Node's Response: building a Fetch Response (and its Headers) per request costs
- * more CPU than the whole exchange on undici.request, and hopwise is held to within 1.25× of it.
- * `headers` is built on first access only.
+ * The response: a real Fetch `Response` (`res instanceof Response`), plus `hops`.
+ *
+ * Building a Fetch Response the ordinary way (a web ReadableStream over the socket, a Headers object
+ * filled from the raw headers) costs more CPU than the whole exchange on undici.request; even Node's
+ * `Response` constructor with no arguments (webidl conversions, internal state, a Headers object)
+ * costs about 5 µs, a tenth of a hop. So this subclass never runs it: its `super()` goes to
+ * `FastBase`, which only makes the object (prototype chain intact, so `res instanceof Response`), and
+ * every member answers from the subclass's own state: the reading methods read the (decoded) Node
+ * stream directly, `headers` is built on first access, and `body` makes its web stream only when
+ * asked for. `clone()` tees that stream.
+ * Every failure while reading is handed to the session's `mapError`, so it reaches the caller as a
+ * HopwiseError with a code and the whole trace, never as a raw undici error.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -10,19 +18,30 @@ import consumers from 'node:stream/consumers';
 import type { Hop } from './trace/types.js';
 
 type RawHeaders = Record<string, string | string[] | undefined>;
+type Bytes = Uint8Array<ArrayBuffer>;
 
-/** undici's BodyReadable: a Node Readable with the Fetch body mixin methods. */
+/** undici's BodyReadable: a Node Readable with the Fetch body mixin methods (fast paths). */
 interface UndiciBody extends Readable {
-  text(): Promise<string>;
-  json(): Promise<unknown>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  blob(): Promise<Blob>;
-  bytes?(): Promise<Uint8Array>;
-  readonly body?: ReadableStream<Uint8Array>;
-  bodyUsed?: boolean;
+  text?(): Promise<string>;
+  json?(): Promise<unknown>;
+  arrayBuffer?(): Promise<ArrayBuffer>;
+  dump?(opts?: { limit?: number; signal?: AbortSignal }): Promise<void>;
 }
 
-export type ResponseBody = { kind: 'undici'; stream: UndiciBody } | { kind: 'buffer'; bytes: Buffer };
+export type ResponseBody = { kind: 'stream'; stream: Readable } | { kind: 'buffer'; bytes: Buffer };
+type Source = ResponseBody | { kind: 'web'; stream: ReadableStream<Bytes> };
+
+/** What the session tells a response: how to report a failure while reading, and when the body ended. */
+export interface BodyHooks {
+  /** Turns any failure while reading the body into the error the caller sees. */
+  mapError(err: unknown): unknown;
+  /** Called once, when the body was read to its end. */
+  onEnd?: () => void;
+  /** A response that has no body at all (HEAD, 204, 205, 304): `body` is null, as in Fetch. */
+  nullBody?: boolean;
+}
+
+const PASS: BodyHooks = { mapError: (e) => e };
 
 function toHeaders(raw: RawHeaders): Headers {
   const h = new Headers();
@@ -35,107 +54,198 @@ function toHeaders(raw: RawHeaders): Headers {
   return h;
 }
 
-export class HopwiseResponse {
-  readonly status: number;
-  readonly statusText: string;
-  /** The final URL, without fragment (as Fetch's response.url). */
-  readonly url: string;
-  readonly redirected: boolean;
-  readonly type = 'basic' as const;
+function contentTypeOf(raw: RawHeaders): string {
+  const t = raw['content-type'];
+  return typeof t === 'string' ? t : Array.isArray(t) ? (t[0] ?? '') : '';
+}
+
+/** A web stream over a Node stream, pulled only when read; failures go through `hooks.mapError`. */
+function webStream(stream: Readable, hooks: BodyHooks): ReadableStream<Bytes> {
+  let it: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Bytes>(
+    {
+      async pull(c) {
+        try {
+          const r = await (it ??= stream[Symbol.asyncIterator]()).next();
+          if (r.done) {
+            c.close();
+            hooks.onEnd?.();
+          } else c.enqueue(r.value as Bytes);
+        } catch (err) {
+          c.error(hooks.mapError(err));
+        }
+      },
+      cancel() {
+        stream.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * The constructor `super()` reaches: it makes the object for the subclass (`new.target.prototype`,
+ * whose chain goes on to Response.prototype) and nothing else. Statics (Response.json...) still
+ * resolve through it to Response.
+ */
+function FastBase(this: unknown): object {
+  return Object.create(new.target.prototype as object) as object;
+}
+Object.setPrototypeOf(FastBase, Response);
+
+export class HopwiseResponse extends Response {
   /** The trace: one entry per exchange, the first request included. */
   readonly hops: Hop[];
-  #raw: RawHeaders;
+  readonly #status: number;
+  readonly #statusText: string;
+  readonly #url: string;
+  readonly #raw: RawHeaders;
   #headers: Headers | undefined;
-  #body: ResponseBody;
+  #source: Source;
+  #web: ReadableStream<Bytes> | undefined;
   #used = false;
-  /** Called once the body has been read to the end (the trace's `timings.end`). */
-  #onEnd: (() => void) | undefined;
+  #hooks: BodyHooks;
 
-  constructor(status: number, statusText: string | undefined, url: string, raw: RawHeaders, body: ResponseBody, hops: Hop[], onEnd?: () => void) {
-    this.status = status;
-    this.statusText = statusText ?? STATUS_CODES[status] ?? '';
-    this.url = url;
-    this.redirected = hops.length > 1;
+  constructor(status: number, statusText: string | undefined, url: string, raw: RawHeaders, body: ResponseBody | Source, hops: Hop[], hooks: BodyHooks = PASS) {
+    super();
+    this.#status = status;
+    this.#statusText = statusText ?? STATUS_CODES[status] ?? '';
+    this.#url = url;
     this.hops = hops;
     this.#raw = raw;
-    this.#body = body;
-    this.#onEnd = onEnd;
+    this.#source = body;
+    this.#hooks = hooks;
   }
 
-  #ended<T>(value: T): T {
-    const fn = this.#onEnd;
-    this.#onEnd = undefined;
-    if (fn) fn();
-    return value;
+  override get status(): number {
+    return this.#status;
   }
-
-  get ok(): boolean {
-    return this.status >= 200 && this.status <= 299;
+  override get statusText(): string {
+    return this.#statusText;
   }
-
-  get headers(): Headers {
+  /** The final URL, without fragment (as Fetch's response.url). */
+  override get url(): string {
+    return this.#url;
+  }
+  override get redirected(): boolean {
+    return this.hops.length > 1;
+  }
+  override get type(): ResponseType {
+    return 'basic';
+  }
+  override get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+  override get headers(): Headers {
     return (this.#headers ??= toHeaders(this.#raw));
   }
-
-  get bodyUsed(): boolean {
-    return this.#used;
+  /** Read by a method, or its stream taken by a reader (Fetch: disturbed). */
+  override get bodyUsed(): boolean {
+    return this.#used || (this.#web?.locked ?? false);
   }
 
-  /** A web ReadableStream of the body (null after it was read by a text()/json()/... call). */
-  get body(): ReadableStream<Uint8Array> | null {
-    const b = this.#body;
-    if (b.kind === 'buffer') {
-      const bytes = b.bytes;
-      return new ReadableStream({
-        start(c) {
-          if (bytes.length) c.enqueue(new Uint8Array(bytes));
-          c.close();
+  /** A web ReadableStream of the (decoded) body; null once it was read by text()/json()/.... */
+  override get body(): ReadableStream<Bytes> | null {
+    if (this.#web) return this.#web;
+    if (this.#used || this.#hooks.nullBody) return null;
+    const s = this.#source;
+    const hooks = this.#hooks;
+    if (s.kind === 'web') return (this.#web = s.stream);
+    if (s.kind === 'buffer') {
+      const bytes = s.bytes;
+      return (this.#web = new ReadableStream<Bytes>(
+        {
+          pull(c) {
+            if (bytes.length) c.enqueue(new Uint8Array(bytes));
+            c.close();
+            hooks.onEnd?.();
+          },
         },
-      });
+        { highWaterMark: 0 },
+      ));
     }
-    // Streaming readers are told nothing else, so only this path pays for an 'end' listener.
-    if (this.#onEnd) b.stream.once('end', () => this.#ended(undefined));
-    return b.stream.body ?? null;
+    return (this.#web = webStream(s.stream, hooks));
   }
 
-  #take(): ResponseBody {
-    if (this.#used) throw new TypeError('Body has already been consumed (hopwise responses can be read once, as in Fetch)');
+  #take(): Source {
+    if (this.bodyUsed) throw new TypeError('Body has already been consumed.');
     this.#used = true;
-    return this.#body;
+    return this.#web ? { kind: 'web', stream: this.#web } : this.#source;
   }
 
-  async text(): Promise<string> {
-    const b = this.#take();
-    return this.#ended(b.kind === 'buffer' ? b.bytes.toString('utf8') : await b.stream.text());
+  async #read<T>(fast: (s: UndiciBody) => Promise<T> | undefined, slow: (s: AsyncIterable<Uint8Array>) => Promise<T>, buffer: (b: Buffer) => T): Promise<T> {
+    const s = this.#take();
+    if (s.kind === 'buffer') {
+      const v = buffer(s.bytes);
+      this.#hooks.onEnd?.();
+      return v;
+    }
+    let v: T;
+    try {
+      v = await ((s.kind === 'stream' ? fast(s.stream as UndiciBody) : undefined) ?? slow(s.stream as AsyncIterable<Uint8Array>));
+    } catch (err) {
+      if (err instanceof SyntaxError) throw err; // json(): the body arrived, it is not JSON
+      throw this.#hooks.mapError(err);
+    }
+    if (s.kind !== 'web') this.#hooks.onEnd?.();
+    return v;
   }
-  async json(): Promise<unknown> {
-    const b = this.#take();
-    return this.#ended(b.kind === 'buffer' ? JSON.parse(b.bytes.toString('utf8')) : await b.stream.json());
+
+  override text(): Promise<string> {
+    return this.#read(
+      (s) => s.text?.(),
+      (s) => consumers.text(s),
+      (b) => b.toString('utf8'),
+    );
   }
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = this.#take();
-    if (b.kind === 'buffer') return this.#ended(b.bytes.buffer.slice(b.bytes.byteOffset, b.bytes.byteOffset + b.bytes.byteLength) as ArrayBuffer);
-    return this.#ended(await b.stream.arrayBuffer());
+  override json(): Promise<any> {
+    return this.#read(
+      (s) => s.json?.(),
+      (s) => consumers.json(s),
+      (b) => JSON.parse(b.toString('utf8')) as unknown,
+    );
   }
-  async bytes(): Promise<Uint8Array> {
-    const b = this.#take();
-    if (b.kind === 'buffer') return this.#ended(new Uint8Array(b.bytes));
-    return this.#ended(new Uint8Array(await consumers.arrayBuffer(b.stream)));
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#read(
+      (s) => s.arrayBuffer?.(),
+      (s) => consumers.arrayBuffer(s),
+      (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer,
+    );
   }
-  async blob(): Promise<Blob> {
-    const b = this.#take();
-    const type = this.#raw['content-type'];
-    if (b.kind === 'buffer') return this.#ended(new Blob([new Uint8Array(b.bytes)], { type: typeof type === 'string' ? type : '' }));
-    return this.#ended(await b.stream.blob());
+  override async bytes(): Promise<Bytes> {
+    return new Uint8Array(await this.arrayBuffer());
   }
+  override async blob(): Promise<Blob> {
+    return new Blob([await this.arrayBuffer()], { type: contentTypeOf(this.#raw) });
+  }
+  override async formData(): Promise<FormData> {
+    const bytes = await this.arrayBuffer();
+    return new Response(bytes, { headers: { 'content-type': contentTypeOf(this.#raw) } }).formData();
+  }
+
+  /** A second response over the same body (the stream is teed, as Fetch does). */
+  override clone(): HopwiseResponse {
+    if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
+    const s = this.#source;
+    if (s.kind === 'buffer' && !this.#web) return new HopwiseResponse(this.#status, this.#statusText, this.#url, this.#raw, s, this.hops, this.#hooks);
+    const [a, b] = this.body!.tee();
+    this.#web = a;
+    return new HopwiseResponse(this.#status, this.#statusText, this.#url, this.#raw, { kind: 'web', stream: b }, this.hops, this.#hooks);
+  }
+
   /** Discard the body and free the connection for reuse. */
   async dump(): Promise<void> {
     if (this.#used) return;
     this.#used = true;
-    if (this.#body.kind === 'undici') {
-      const s = this.#body.stream as UndiciBody & { dump?: () => Promise<void> };
-      if (s.dump) await s.dump();
-      else s.resume();
+    const s = this.#web ? { kind: 'web' as const, stream: this.#web } : this.#source;
+    if (s.kind === 'web') await s.stream.cancel().catch(() => {});
+    else if (s.kind === 'stream') {
+      const u = s.stream as UndiciBody;
+      if (u.dump) await u.dump().catch(() => {});
+      else u.resume();
     }
   }
 }
+
+// `class ... extends Response` gives the types and the prototype chain; the constructor run by super() is FastBase.
+Object.setPrototypeOf(HopwiseResponse, FastBase);

@@ -4,6 +4,7 @@
  * their decisions, records them on the hop, and talks to the transport (an undici Dispatcher).
  */
 import diagnostics from 'node:diagnostics_channel';
+import { pipeline, type Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { prepareBody } from './body.js';
@@ -12,13 +13,17 @@ import type { CookieStore } from './cookies/types.js';
 import type { AuthProvider } from './credentials/auth.js';
 import { planHeaders, type UserHeader } from './credentials/policy.js';
 import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
+import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
+import { readFetchInput, type FetchInit, type FetchInput } from './fetch-input.js';
+import { HopSignal } from './hop-signal.js';
 import { absorb, type RawHeaders } from './hop/absorb.js';
 import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
-import { KNOWN_INIT, rejectUnknown, resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
+import { resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
 import type { Plan, RedirectMode } from './redirect/plan.js';
+import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
 import { HopwiseResponse, type ResponseBody } from './response.js';
 import { isToken } from './syntax.js';
 import * as decide from './trace/decisions.js';
@@ -30,13 +35,7 @@ import type { Env } from './transport/proxy.js';
 import { planRoute, type RoutePlan, type RouteState } from './route/plan.js';
 import { readPageStart } from './transport/read-page.js';
 
-export interface FetchInit {
-  method?: string;
-  headers?: Record<string, string> | Headers | [string, string][];
-  body?: unknown;
-  redirect?: RedirectMode;
-  signal?: AbortSignal;
-}
+export type { FetchInit, FetchInput } from './fetch-input.js';
 
 /** A finished hop, published on the `hopwise:hop` diagnostics channel. */
 export interface HopMessage {
@@ -59,6 +58,11 @@ const USER_AGENT = 'hopwise/0.1';
 interface Io {
   signal: AbortSignal | undefined;
   timedOut: () => boolean;
+  /** The session was closed or destroyed (a failure then is ERR_SESSION_CLOSED). */
+  closed: () => boolean;
+  /** This call's own dispatcher (init.dispatcher), used instead of the session's. */
+  dispatcher: Dispatcher | undefined;
+  decompress: boolean;
 }
 
 function hostPortKey(url: URL): string {
@@ -80,7 +84,8 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|AL
 const PROXY_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Translate a transport failure into one typed error with a message a person can act on. */
-function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout'], via?: RoutePlan): HopwiseError {
+function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout'], how: { via?: RoutePlan | undefined; reading?: boolean } = {}): HopwiseError {
+  const { via, reading = false } = how;
   const e = err as { code?: string; message?: string; name?: string } | undefined;
   const code = e?.code ?? '';
   const where = redactUrl(url);
@@ -89,8 +94,9 @@ function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: R
   const status = proxyStatus ? Number(proxyStatus[1] ?? proxyStatus[2]) : 0;
   let out: [ErrorCode, string];
   if (err instanceof PrivateAddressRefusal) out = ['ERR_PRIVATE_ADDRESS', `Refused to connect to ${err.host} at ${err.address}: a private address, and the privateNetworks policy refuses it for hop ${hops.length - 1} (${where}). Nothing was sent. See err.hops; set privateNetworks if this network is yours.`];
-  else if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while waiting for ${where}.`];
-  else if (io.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal.`];
+  else if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while ${reading ? 'reading the body of' : 'waiting for'} ${where}.`];
+  else if (io.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal${reading ? ' while its body was being read' : ''}.`];
+  else if (io.closed()) out = ['ERR_SESSION_CLOSED', `The session was closed while ${reading ? 'the body of' : 'the request to'} ${where} was still in flight.`];
   else if (proxy !== undefined && status === 407) out = ['ERR_PROXY_AUTH', `The proxy ${proxy} answered 407 Proxy Authentication Required for ${where}: give proxy credentials (proxyAuth, user:pass@ in the proxy URL, or --proxy-user), or check them.`];
   else if (proxy !== undefined && status !== 0) out = ['ERR_PROXY', `The proxy ${proxy} refused to open a tunnel to ${url.host} (it answered ${status}); the proxy could not reach the origin, or does not allow it.`];
   else if (proxy !== undefined && PROXY_CONNECT_CODES.has(code)) out = ['ERR_PROXY', `Could not reach the proxy ${proxy} for ${where} (${code}). Check the proxy URL (${via?.route.kind === 'proxy' && via.route.proxy.variable ? `from ${via.route.proxy.variable}` : 'the proxy option'}), or set noProxy for hosts that should go direct.`];
@@ -100,8 +106,35 @@ function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: R
   else if (code === 'UND_ERR_HEADERS_OVERFLOW') out = ['ERR_HEADER_TOO_LARGE', `${where} sent response headers larger than the limit (16 KiB); refused.`];
   else if (TLS_CODES.test(code)) out = ['ERR_TLS', `TLS with ${url.host} failed (${code}): ${e?.message ?? ''}. If the server uses a private CA, pass it with the ca option; certificate checks are never disabled.`];
   else if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') out = ['ERR_CONNECT', `Could not connect to ${url.host} (${code}). Check the host and port, or a connectTo rule.`];
-  else out = ['ERR_NETWORK', `The exchange with ${where} failed${code ? ` (${code})` : ''}: ${e?.message ?? String(err)}`];
+  else out = ['ERR_NETWORK', `The ${reading ? 'body of' : 'exchange with'} ${where} failed${code ? ` (${code})` : ''}: ${e?.message ?? String(err)}`];
   return new HopwiseNetworkError(out[0], out[1], { hops, cause: err });
+}
+
+/** A failure while reading a response body: decoding, the size limit, or the transport. */
+function bodyError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: ResolvedOptions['timeout']): HopwiseError {
+  if (err instanceof HopwiseError && err.code === 'ERR_BODY_TOO_LARGE') {
+    if (err.hops.length === 0) err.hops = hops;
+    return err;
+  }
+  const coding = typeof err === 'object' && err !== null ? (err as { [DECODE_FAILED]?: string })[DECODE_FAILED] : undefined;
+  if (coding !== undefined) {
+    const e = err as { code?: string; message?: string };
+    return new HopwiseNetworkError('ERR_DECODE', `The body of ${redactUrl(url)} is not valid ${coding} data (Content-Encoding)${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}`, { hops, cause: err });
+  }
+  return transportError(err, url, hops, io, timeouts, { reading: true });
+}
+
+/** How long close() waits for exchanges in flight before ending them. */
+const CLOSE_GRACE_MS = 1000;
+const EMPTY = Buffer.alloc(0);
+/** A redirect body is discarded; up to this much of it is read (to reuse the connection), within this time. */
+const REDIRECT_BODY_LIMIT = 128 * 1024;
+const REDIRECT_BODY_MS = 1000;
+
+/** Drop a body nobody will read (closing its connection); its teardown error is of no interest. */
+function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
@@ -118,6 +151,8 @@ export class Session {
   #closed = false;
 
   readonly #sessionHeaders: readonly UserHeader[];
+  /** The session's Accept-Encoding is hopwise's default (not the caller's). */
+  #defaultAcceptEncoding = false;
 
   /** `env` (internal, for tests): the environment proxy variables are read from, once; default process.env. */
   constructor(options?: SessionOptions, env?: Env) {
@@ -126,6 +161,12 @@ export class Session {
     const merged = new Map<string, string>();
     for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
     if (!merged.has('user-agent')) merged.set('user-agent', USER_AGENT);
+    if (o.decompress && !merged.has('accept-encoding')) {
+      merged.set('accept-encoding', ACCEPT_ENCODING);
+      this.#defaultAcceptEncoding = true;
+    }
+    // Detached use (`const f = session.fetch`) is how SDKs take a fetch.
+    this.fetch = this.fetch.bind(this);
     this.#sessionHeaders = [...merged].map(([name, value]) => ({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) }));
   }
 
@@ -143,7 +184,7 @@ export class Session {
     const d = this.#o.dispatcher;
     if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
     const pn = this.#o.privateNetworks;
-    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier } }));
+    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier } }));
     return (this.#dispatcher = d ? d(t.agent) : t.agent);
   }
 
@@ -155,62 +196,83 @@ export class Session {
     return this.#transport.proxyAgent(plan.route.proxy.url, plan.token, plan.mode === 'tunnel', typeof f === 'function' ? f : undefined);
   }
 
-  /** Close hopwise's own agent (a dispatcher the caller handed in is the caller's to close). */
+  /**
+   * Close hopwise's own agent: new requests are refused, exchanges in flight (and bodies nobody
+   * reads) get up to 1 s to finish, then are ended. A dispatcher the caller handed in is the
+   * caller's to close.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const t = this.#transport;
     this.#transport = undefined;
     this.#dispatcher = undefined;
-    if (t) await t.close();
+    if (!t) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
+    const closing = t.agent.close().catch(() => {}); // rejects when destroy() below cuts it short
+    try {
+      if ((await Promise.race([closing, late])) === 'late') await t.agent.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  async fetch(input: string | URL, init: FetchInit = {}): Promise<HopwiseResponse> {
-    if (this.#closed) throw new HopwiseOptionError('ERR_SESSION_CLOSED', 'This session was closed; create a new Session.');
-    if (typeof init !== 'object' || init === null) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'fetch(url, init): init must be an object');
-    rejectUnknown(init, KNOWN_INIT, 'fetch() init');
-    const o = this.#o;
+  /** End everything at once: every exchange in flight fails with ERR_SESSION_CLOSED, unread bodies included. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    const t = this.#transport;
+    this.#transport = undefined;
+    this.#dispatcher = undefined;
+    if (t) await t.agent.destroy();
+  }
 
-    let url: URL;
-    try {
-      url = input instanceof URL ? new URL(input.href) : new URL(String(input));
-    } catch {
-      throw new HopwiseOptionError('ERR_INVALID_URL', `'${redactUrl(String(input))}' is not an absolute URL`);
-    }
+  /**
+   * A drop-in `fetch`: takes a string, a URL or a Request (init overrides what the Request says),
+   * returns a real `Response` with `hops`. Bound to the session, so `const f = session.fetch` works.
+   */
+  async fetch(input: FetchInput, init?: FetchInit): Promise<HopwiseResponse> {
+    if (this.#closed) throw new HopwiseOptionError('ERR_SESSION_CLOSED', 'This session was closed; create a new Session.');
+    const o = this.#o;
+    const call = readFetchInput(input, init);
+    const url = call.url;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HopwiseOptionError('ERR_INVALID_URL', `Only http: and https: URLs can be fetched, not ${url.protocol}`);
     if (url.username || url.password) {
       throw new HopwiseOptionError('ERR_INVALID_URL', `The URL carries user:password@ credentials. hopwise never turns userinfo into a credential (it would follow redirects); use auth: basic(user, pass) instead.`);
     }
-    const method = normaliseMethod(init.method);
-    const mode = init.redirect ?? o.redirect;
+    const method = normaliseMethod(call.method);
+    const mode = call.redirect ?? o.redirect;
     if (mode !== 'follow' && mode !== 'manual' && mode !== 'error') throw new HopwiseOptionError('ERR_INVALID_OPTION', `redirect must be 'follow', 'manual' or 'error'; got '${String(mode)}'`);
 
-    const body = init.body === undefined || init.body === null ? undefined : await prepareBody(init.body, o.replayBufferSize);
+    const body = call.body === undefined || call.body === null ? undefined : await prepareBody(call.body, o.replayBufferSize);
     if (body && (method === 'GET' || method === 'HEAD')) throw new HopwiseOptionError('ERR_INVALID_BODY', `A ${method} request cannot have a body (Fetch); use POST or PUT.`);
     // Headers: session defaults, then the call's own (a call header replaces a session header). The
     // common case (no per-call headers, no body) reuses the session's list, classified once.
     let userHeaders = this.#sessionHeaders;
-    if (init.headers !== undefined || body?.contentType) {
+    const decompress = call.decompress ?? o.decompress;
+    if (call.headers !== undefined || body?.contentType || decompress !== o.decompress) {
       const merged = new Map<string, string>();
       for (const h of userHeaders) merged.set(h.name, h.value);
-      if (init.headers !== undefined) for (const [k, v] of validateHeaderRecord('fetch() headers', init.headers)) merged.set(k.toLowerCase(), v);
+      if (!decompress && this.#defaultAcceptEncoding) merged.delete('accept-encoding');
+      if (call.headers !== undefined) for (const [k, v] of call.headers) merged.set(k.toLowerCase(), v);
+      if (decompress && !merged.has('accept-encoding')) merged.set('accept-encoding', ACCEPT_ENCODING);
       if (body?.contentType && !merged.has('content-type')) merged.set('content-type', body.contentType);
       const list: UserHeader[] = [];
       for (const [name, value] of merged) list.push({ name, value, sensitive: isSensitiveName(name, o.sensitiveHeaders) });
       userHeaders = list;
     }
 
-    if (init.signal?.aborted) throw new HopwiseNetworkError('ERR_ABORTED', 'The signal was already aborted before the request started.');
+    if (call.signal?.aborted) throw new HopwiseNetworkError('ERR_ABORTED', 'The signal was already aborted before the request started.', { cause: call.signal.reason });
     // One signal for the chain: the caller's, and the total timeout that spans every hop and the final body.
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    let signal = init.signal;
+    let signal = call.signal;
     if (o.timeout.total !== undefined) {
       const ac = new AbortController();
       timer = setTimeout(() => {
         timedOut = true;
         ac.abort(new HopwiseNetworkError('ERR_TIMEOUT', `timeout.total (${o.timeout.total} ms) elapsed`));
       }, o.timeout.total);
-      signal = init.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
+      signal = call.signal ? AbortSignal.any([call.signal, ac.signal]) : ac.signal;
     }
 
     // A caller-set Proxy-Authorization never goes to an origin: it leaves the header list here and
@@ -222,7 +284,8 @@ export class Session {
     }
 
     try {
-      const res = await this.#run(newChain(url, method, userHeaders, body, mode), { signal, timedOut: () => timedOut }, callerProxyAuth);
+      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress };
+      const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
       if (timer) {
         const t = timer;
         timer = undefined;
@@ -239,6 +302,8 @@ export class Session {
     const o = this.#o;
     const routes: RouteState = { previous: undefined, previousSent: undefined, callerHeader: callerProxyAuth, callerRoute: undefined };
     const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
+    /** Every secret value the chain sent or received, kept only when bodies are recorded (they are redacted from them). */
+    const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
     for (;;) {
       const { url } = chain;
       const isRetry = chain.refreshAuth;
@@ -267,6 +332,7 @@ export class Session {
       const t0 = performance.now();
       const res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
       const raw = res.headers as RawHeaders;
+      if (secrets) this.#recordRequest(chain, hop, req.headers, req.shown, raw, secrets);
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
       const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
@@ -276,9 +342,10 @@ export class Session {
       // ---- plan: the next hop, or stop ----
       const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh) };
       let next = planNext(planInput);
-      let responseBody: ResponseBody = { kind: 'undici', stream: res.body as never };
+      let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
-        const page = await this.#readPage(res.body, chain, hop, io, t0);
+        // The page is sniffed decoded: a gzip front end must not hide a meta refresh.
+        const page = await this.#readPage(this.#callerBody(res, chain, hop, io, secrets), chain, hop, io, t0);
         responseBody = page.body;
         next = planNext({ ...planInput, page: readPage(page.bytes, raw) });
       }
@@ -300,20 +367,36 @@ export class Session {
         hop.timings.end = hop.timings.firstByte;
         published(hop, chain.hops);
         const responseUrl = url.hash ? url.href.slice(0, -url.hash.length) : url.href; // Fetch: response URL has no fragment
-        const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, responseBody, chain.hops, () => (hop.timings.end = performance.now() - t0));
-        const stream = responseBody.kind === 'undici' ? responseBody.stream : undefined;
+        const hops = chain.hops;
+        const timeouts = o.timeout;
+        const hooks = {
+          // Whatever ends a read after fetch() resolved reaches the caller as a HopwiseError with the trace.
+          mapError: (err: unknown): unknown => {
+            const e = bodyError(err, url, hops, io, timeouts);
+            hop.error ??= { code: e.code, message: e.message };
+            return e;
+          },
+          onEnd: () => void (hop.timings.end = performance.now() - t0),
+        };
+        // Fetch: a HEAD answer, 204, 205 and 304 have a null body.
+        const nullBody = chain.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304;
+        if (nullBody) await res.body.dump().catch(() => {});
+        const body: ResponseBody = nullBody ? { kind: 'buffer', bytes: EMPTY } : (responseBody ?? { kind: 'stream', stream: this.#callerBody(res, chain, hop, io, secrets) });
+        const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, body, hops, nullBody ? { ...hooks, nullBody } : hooks);
+        const stream = res.body;
         return {
           response,
           onBodyDone: (fn) => {
-            if (!stream || stream.destroyed || stream.readableEnded) fn();
+            if (stream.destroyed || stream.readableEnded) fn();
             else stream.once('close', fn);
           },
         };
       }
-      if (responseBody.kind === 'undici') {
-        if (next.action === 'error') responseBody.stream.resume();
-        else await (responseBody.stream as unknown as { dump(): Promise<void> }).dump().catch(() => {});
-      }
+      // A redirect's body is not wanted: let the connection be reused if it comes quickly, else close it.
+      if (responseBody?.kind === 'stream') discard(responseBody.stream);
+      if (next.action === 'error' || responseBody) discard(res.body);
+      else if (raw['content-length'] === '0') await res.body.dump().catch(() => {});
+      else await this.#drain(res.body);
       hop.timings.end = performance.now() - t0;
       if (next.action === 'error') {
         published(hop, chain.hops);
@@ -326,6 +409,53 @@ export class Session {
         published(hop, chain.hops);
       }
     }
+  }
+
+  /** Read and drop a redirect's body so the connection can be reused, for a bounded time: a body dripped slowly is cut off. */
+  async #drain(body: Dispatcher.ResponseData['body']): Promise<void> {
+    const timer = setTimeout(() => discard(body), Math.min(this.#o.timeout.body, REDIRECT_BODY_MS));
+    try {
+      await body.dump({ limit: REDIRECT_BODY_LIMIT });
+    } catch {
+      discard(body);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The body as the caller reads it: decoded (unless decompress is off), capped at maxBodySize, tapped for recordBodies. */
+  #callerBody(res: Dispatcher.ResponseData, chain: Chain, hop: Hop, io: Io, secrets: Set<string> | undefined): Readable {
+    const o = this.#o;
+    const raw = res.headers as RawHeaders;
+    const status = res.statusCode;
+    const hasBody = chain.method !== 'HEAD' && status !== 204 && status !== 304;
+    const codings = io.decompress && hasBody ? codingsToUndo(raw['content-encoding']) : undefined;
+    const len = raw['content-length'];
+    const declared = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
+    const body = decodedBody(res.body as unknown as Readable, codings, declared, o.maxBodySize);
+    if (!secrets || !hasBody || !isTextLike(raw['content-type'])) return body;
+    const cap = o.recordBodies;
+    const tap = new BodyTap(cap, (bytes, total) => {
+      hop.responseBody = bodyText(bytes, cap, secrets).text;
+      if (total !== undefined) hop.responseBodySize = total;
+    });
+    return pipeline(body, tap, () => {});
+  }
+
+  /** recordBodies: the secret values of this exchange (redacted from every body), and the request body as text. */
+  #recordRequest(chain: Chain, hop: Hop, headers: readonly string[], shown: Record<string, string>, raw: RawHeaders, secrets: Set<string>): void {
+    let contentType: string | undefined;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (name === 'content-type') contentType = value;
+      if (shown[name] !== value) addSecrets(secrets, name, value);
+    }
+    const setCookie = raw['set-cookie'];
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) addSecrets(secrets, 'set-cookie', line);
+    const cap = this.#o.recordBodies;
+    const bytes = chain.body && isTextLike(contentType) ? chain.body.peek(cap + 1) : undefined;
+    if (bytes) hop.requestBody = bodyText(bytes, cap, secrets).text;
   }
 
   /** The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones). */
@@ -393,14 +523,21 @@ export class Session {
     const dispatcher = this.#dispatcherFor(plan);
     const disarm = this.#guard(chain, hop, plan, prevHop, io, t0);
     let res: Dispatcher.ResponseData;
+    // undici restarts its headers timer on each 1xx: after the first one, hopwise keeps the deadline itself.
+    const signal = new HopSignal(io.signal);
+    let informational: NodeJS.Timeout | undefined;
+    const onInfo = (): void => {
+      informational ??= setTimeout(() => signal.abort(Object.assign(new Error('1xx responses only, past timeout.headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), Math.max(0, o.timeout.headers - (performance.now() - t0)));
+    };
     try {
-      res = await dispatcher.request({
+      res = await (io.dispatcher ?? dispatcher).request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: chain.method as Dispatcher.HttpMethod,
         headers,
         body: chain.body?.forSend() as never,
-        signal: io.signal,
+        signal: signal as unknown as AbortSignal,
+        onInfo,
         headersTimeout: o.timeout.headers,
         bodyTimeout: o.timeout.body,
         // hopwise decides every hop: a redirect interceptor in a caller's dispatcher stays off.
@@ -411,13 +548,14 @@ export class Session {
       throw this.#failed(err, chain, hop, io, t0, plan);
     } finally {
       disarm?.();
+      clearTimeout(informational);
     }
     hop.timings.firstByte = performance.now() - t0;
     hop.status = res.statusCode;
     hop.statusText = (res as { statusText?: string }).statusText ?? '';
     if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
     const transport = this.#transport;
-    if (plan.route.kind === 'direct' && transport && (o.dispatcher === undefined || typeof o.dispatcher === 'function')) {
+    if (plan.route.kind === 'direct' && transport && !io.dispatcher && (o.dispatcher === undefined || typeof o.dispatcher === 'function')) {
       const key = hostPortKey(url);
       const conn = transport.unclaimed > 0 ? transport.claimConnection(key, t0) : undefined;
       if (conn) {
@@ -436,8 +574,8 @@ export class Session {
     return res;
   }
 
-  #failed(err: unknown, chain: Chain, hop: Hop, io: Io, t0: number, plan?: RoutePlan): HopwiseError {
-    const error = transportError(err, chain.url, chain.hops, io, this.#o.timeout, plan);
+  #failed(err: unknown, chain: Chain, hop: Hop, io: Io, t0: number, plan?: RoutePlan, reading = false): HopwiseError {
+    const error = reading ? bodyError(err, chain.url, chain.hops, io, this.#o.timeout) : transportError(err, chain.url, chain.hops, io, this.#o.timeout, { via: plan });
     hop.error = { code: error.code, message: error.message };
     hop.timings.end = performance.now() - t0;
     published(hop, chain.hops);
@@ -445,11 +583,12 @@ export class Session {
   }
 
   /** Read the start of a 200 HTML page for planNext; a stall or abort is a transport failure of this hop. */
-  async #readPage(stream: Dispatcher.ResponseData['body'], chain: Chain, hop: Hop, io: Io, t0: number): Promise<{ bytes: Buffer; body: ResponseBody }> {
+  async #readPage(stream: Readable, chain: Chain, hop: Hop, io: Io, t0: number): Promise<{ bytes: Buffer; body: ResponseBody }> {
     try {
-      return await readPageStart(stream as unknown as AsyncIterable<Buffer>, HTML_SNIFF_LIMIT);
+      // Bounded in time: a page dripped slowly is sniffed for what arrived within timeout.body.
+      return await readPageStart(stream, HTML_SNIFF_LIMIT, this.#o.timeout.body);
     } catch (err) {
-      throw this.#failed(err, chain, hop, io, t0);
+      throw this.#failed(err, chain, hop, io, t0, undefined, true);
     }
   }
 
@@ -469,7 +608,16 @@ export class Session {
     const proposed: Record<string, string> = {};
     for (const h of preview.send) proposed[h.name] = h.value;
     const state: RedirectState = { hop, hops: chain.hops, next: { url: plan.url.href, method: plan.method, headers: { ...proposed } }, decisions: plan.decisions };
-    await hook(state);
+    try {
+      await hook(state);
+    } catch (err) {
+      if (err instanceof HopwiseError) {
+        if (err.hops.length === 0) err.hops = chain.hops;
+        throw err;
+      }
+      // The hook's own message may quote a header value; keep it in `cause`, out of the message.
+      throw new HopwiseOptionError('ERR_HOOK', `The beforeRedirect hook threw while planning hop ${hop.index + 1} (${redactUrl(plan.url)}); see err.cause.`, { hops: chain.hops, cause: err });
+    }
     const next = state.next;
 
     if (typeof next.url !== 'string' || next.url !== plan.url.href) {

@@ -176,7 +176,8 @@ export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream, ru
   if (body && !given('content-type')) initHeaders['content-type'] = body.contentType;
   if (body?.accept && !given('accept')) initHeaders['accept'] = body.accept;
 
-  const session = new Session(options);
+  // A HAR keeps the bodies too (text-like types, capped, secrets redacted even with --show-secrets).
+  const session = new Session(r.har ? { ...options, recordBodies: true } : options);
   let hops: Hop[] = [];
   let error: ChainResult['error'];
   let errorCause: unknown;

@@ -6,6 +6,10 @@
  * redacted, so the HAR is safe to share by default. `showSecrets` uses raw header values only when
  * the caller hands them in (`rawRequestHeaders`, per hop); without them the HAR stays redacted and
  * says so in `log.comment`.
+ *
+ * Bodies: a session with `recordBodies` keeps text-like request and response bodies on the hops
+ * (decoded, capped, every secret value the chain sent or received already replaced by `‹redacted›`);
+ * they become `request.postData.text` and `response.content.text`. Without it no body is in the HAR.
  */
 import { createRequire } from 'node:module';
 import type { Hop } from './types.js';
@@ -42,7 +46,7 @@ export interface HarEntry {
     httpVersion: string;
     cookies: HarCookie[];
     headers: HarHeader[];
-    content: { size: number; mimeType: string; text?: string };
+    content: { size: number; mimeType: string; text?: string; comment?: string };
     redirectURL: string;
     headersSize: number;
     bodySize: number;
@@ -163,6 +167,7 @@ export function toHar(hops: readonly Hop[], opts: ToHarOptions = {}): Har {
   const entries = hops.map((h, i): HarEntry => {
     const raw = canShow ? opts.rawRequestHeaders?.[i] : undefined;
     const reqHeaders = raw ?? h.requestHeaders ?? {};
+    const requestType = first(h.requestHeaders, 'content-type') ?? '';
     const t = h.timings ?? ({ start: Date.now() } as Hop['timings']);
     const contentType = first(h.responseHeaders, 'content-type') ?? '';
     const contentLength = Number(first(h.responseHeaders, 'content-length'));
@@ -201,6 +206,14 @@ export function toHar(hops: readonly Hop[], opts: ToHarOptions = {}): Har {
         timings: h.timings,
       },
     };
+    if (h.requestBody !== undefined) entry.request.postData = { mimeType: requestType, text: h.requestBody };
+    if (h.responseBody !== undefined) {
+      const c = entry.response.content;
+      c.text = h.responseBody;
+      // content.size is the decoded size (HAR 1.2), known when the whole body was seen.
+      if (h.responseBodySize !== undefined) c.size = h.responseBodySize;
+      else c.comment = 'text truncated (recordBodies cap)';
+    }
     if (h.location) entry._hopwise.location = h.location;
     if (h.error) {
       entry._hopwise.error = h.error;

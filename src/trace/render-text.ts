@@ -125,8 +125,8 @@ function timing(h: Hop): string {
     if (t.connect !== undefined) c.push(`tcp ${ms(t.connect)}`);
     if (t.tls !== undefined) c.push(`tls ${ms(t.tls)}`);
     parts.push(c.length ? `new connection (${c.join(', ')})` : 'new connection');
-  } else {
-    parts.push('reused connection');
+  } else if (t.firstByte !== undefined) {
+    parts.push('reused connection'); // a hop that got no response may never have had a connection
   }
   return parts.join(' · ');
 }

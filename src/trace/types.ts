@@ -259,6 +259,12 @@ export interface Hop {
   location?: string;
   /** Bytes of the request body sent on this hop, when there was one. */
   requestBodySize?: number;
+  /** The request body as text, capped, secret values redacted: only with `recordBodies`, for text-like content types. */
+  requestBody?: string;
+  /** The response body as text (decoded), capped, secret values redacted: only with `recordBodies`, text-like types, once read. */
+  responseBody?: string;
+  /** Decoded size of the response body, when `recordBodies` saw all of it. */
+  responseBodySize?: number;
   newConnection: boolean;
   timings: HopTimings;
   decisions: Decision[];

@@ -27,6 +27,8 @@ export interface TransportOptions {
   connectTo: readonly ConnectToRule[];
   ca: readonly (string | Buffer)[];
   connectTimeout: number;
+  /** Most connections to one origin. */
+  connections?: number;
   /** The private-network guard: refuse every private address ('all'), or only while a hop is armed. */
   guard?: { refuseAll: boolean; classifier: AddressClassifier };
 }
@@ -145,7 +147,7 @@ export class Transport {
         open(allowed.address);
       });
     };
-    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000 });
+    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000, ...(options.connections ? { connections: options.connections } : {}) });
   }
 
   /**
