@@ -12,7 +12,7 @@ import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
 import type { AuthProvider } from './credentials/auth.js';
 import { planHeaders, type UserHeader } from './credentials/policy.js';
-import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
+import { isSensitiveName, redactUrl, traceUrl } from './credentials/sensitive.js';
 import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
 import { readFetchInput, type FetchInit, type FetchInput } from './fetch-input.js';
@@ -325,7 +325,7 @@ export class Session {
       const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
       withoutProxyAuthorization(req, plan);
       const prevHop = chain.hops[chain.hops.length - 1];
-      const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
+      const hop: Hop = { index: chain.hops.length, url: traceUrl(url), method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
       chain.hops.push(hop);
 
       // ---- send: one exchange, no redirect following inside undici ----
@@ -361,7 +361,7 @@ export class Session {
       if (next.action === 'read-page') throw new Error('unreachable: a page is read once');
       if (next.decisions.length) hop.decisions.push(...next.decisions);
       const location = next.action === 'follow' ? next.url : next.location;
-      if (location) hop.location = location.href;
+      if (location) hop.location = traceUrl(location);
 
       if (next.action === 'return') {
         hop.timings.end = hop.timings.firstByte;
@@ -625,7 +625,7 @@ export class Session {
       hop.decisions.push(...again.decisions);
       if (again.action !== 'follow') throw new HopwiseRedirectError(again.action === 'error' ? again.code : 'ERR_INVALID_REDIRECT', again.action === 'error' ? again.message : 'The beforeRedirect hook set a URL that cannot be followed.', { hops: chain.hops });
       chain.url = again.url;
-      hop.location = again.url.href;
+      hop.location = traceUrl(again.url);
     }
     if (typeof next.method === 'string' && next.method !== plan.method) {
       chain.method = normaliseMethod(next.method);

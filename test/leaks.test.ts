@@ -15,6 +15,7 @@ before(
     (srv = await startServers((req, res) => {
       // Two Location headers that disagree, and a Location with bare userinfo (no //).
       if (req.url === '/two-locations') return void (res.writeHead(302, [['location', 'https://a.test/echo'], ['location', 'https://b.test/echo']] as never), res.end());
+      if (req.url?.startsWith('/to-code')) return void (res.writeHead(302, { location: 'https://b.test/echo?code=C0DE&state=ok' }), res.end());
       if (req.url === '/bare-userinfo') return void (res.writeHead(302, { location: 'https:bob:PASS@b.test/echo' }), res.end());
       return router(req, res);
     })),
@@ -74,5 +75,20 @@ describe('what a redirect cannot smuggle', () => {
     assert.equal(got[2]!.headers.host, 'b.test', 'Host is the hop’s own');
     const d = hops[2]!.decisions.find((x) => x.subject === 'header' && x.name === 'referer');
     assert.equal(d?.reason, 'origin-bound');
+  });
+});
+
+describe('secret query values in everything hopwise writes', () => {
+  it('redacts secret query values in hops, the HAR and the doctor, and keeps the real URL on the response', async () => {
+    const { toHar } = await import('../src/trace/har.ts');
+    const { diagnose } = await import('../src/index.ts');
+    const target = 'https://b.test/echo?code=C0DE&state=ok';
+    const { res, got, hops } = await run('https://a.test/to-code?access_token=T0KEN', { headers: { authorization: 'Bearer x', referer: 'https://a.test/?api_key=R3F' } });
+    assert.equal(got[0]!.path.includes('access_token=T0KEN'), true, 'the server still receives the URL as given');
+    assert.equal(res.url, target, 'the response keeps the real URL');
+    const everything = JSON.stringify([hops, toHar(hops), diagnose(hops)]);
+    for (const secret of ['T0KEN', 'C0DE', 'R3F']) assert.ok(!everything.includes(secret), `${secret} is redacted`);
+    assert.match(hops[0]!.url, /access_token=redacted/);
+    assert.equal(hops[1]!.url, 'https://b.test/echo?code=redacted&state=ok');
   });
 });

@@ -59,6 +59,38 @@ export function redactSetCookie(line: string): string {
   return semi < 0 ? head : head + line.slice(semi);
 }
 
+/**
+ * A URL or URL-like string (absolute or relative, as a Location or a page's refresh target writes it)
+ * with the values of secret-looking query parameters replaced by `redacted`. The rest is kept as
+ * written (no re-encoding), so a trace still shows the URL the server sent.
+ */
+export function redactQuery(s: string): string {
+  const q = s.indexOf('?');
+  if (q < 0) return s;
+  const hash = s.indexOf('#', q);
+  const end = hash < 0 ? s.length : hash;
+  let changed = false;
+  const parts = s.slice(q + 1, end).split('&').map((part) => {
+    const eq = part.indexOf('=');
+    if (eq < 0) return part;
+    let name = part.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      /* judge the name as written */
+    }
+    if (!isSecretQueryName(name)) return part;
+    changed = true;
+    return `${part.slice(0, eq)}=redacted`;
+  });
+  return changed ? `${s.slice(0, q + 1)}${parts.join('&')}${s.slice(end)}` : s;
+}
+
+/** A URL as the trace records it (`hop.url`, `hop.location`, decision details): secret query values redacted. */
+export function traceUrl(url: URL): string {
+  return url.search ? redactQuery(url.href) : url.href;
+}
+
 /** URLs in error messages: userinfo never, secret-looking query values never. */
 export function redactUrl(url: URL | string): string {
   let u: URL;
@@ -69,8 +101,5 @@ export function redactUrl(url: URL | string): string {
   }
   u.username = '';
   u.password = '';
-  if (u.search) {
-    for (const key of [...u.searchParams.keys()]) if (isSecretQueryName(key)) u.searchParams.set(key, 'redacted');
-  }
-  return u.href;
+  return traceUrl(u);
 }

@@ -5,7 +5,7 @@
  * their secrets removed. Pure over plain records plus the jar.
  */
 import type { CookieStore } from '../cookies/types.js';
-import { redactSetCookie } from '../credentials/sensitive.js';
+import { redactQuery, redactSetCookie } from '../credentials/sensitive.js';
 import { withoutBareUserinfo } from '../redirect/plan.js';
 import * as decide from '../trace/decisions.js';
 import type { Hop, SetCookieDecision } from '../trace/types.js';
@@ -35,9 +35,11 @@ export function absorb(url: URL, raw: RawHeaders, jar: CookieStore | undefined, 
     shown = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];
   }
   const location = raw.location;
-  if (typeof location === 'string' && location.includes('@')) {
-    // user:password@ in a Location is a secret too: the trace keeps the header without it.
-    shown = { ...shown, location: redactLocation(location, url) };
+  if (typeof location === 'string' && (location.includes('@') || location.includes('?'))) {
+    // user:password@ and secret-looking query values in a Location are secrets too: the trace keeps
+    // the header without them.
+    const safe = redactQuery(location.includes('@') ? redactLocation(location, url) : location);
+    if (safe !== location) shown = { ...shown, location: safe };
   }
   return { decisions, responseHeaders: shown };
 }

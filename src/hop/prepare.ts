@@ -8,7 +8,7 @@ import { siteInfo } from '../cookies/domain.js';
 import type { CookieStore } from '../cookies/types.js';
 import type { AuthProvider } from '../credentials/auth.js';
 import type { HeaderPolicyResult } from '../credentials/policy.js';
-import { isSensitiveName, redactValue } from '../credentials/sensitive.js';
+import { isSensitiveName, redactQuery, redactValue } from '../credentials/sensitive.js';
 import * as decide from '../trace/decisions.js';
 import type { Decision } from '../trace/types.js';
 import type { HookHeaders } from './chain.js';
@@ -49,7 +49,8 @@ export function prepare(input: PrepareInput): PreparedRequest {
   let callerCookie: string | undefined;
   const put = (name: string, value: string, sensitive: boolean): void => {
     headers.push(name, value);
-    shown[name] = sensitive ? redactValue(name, value) : value;
+    // A Referer is a URL: its secret-looking query values stay out of the trace.
+    shown[name] = sensitive ? redactValue(name, value) : name === 'referer' ? redactQuery(value) : value;
   };
 
   for (const h of policy.send) {

@@ -3,6 +3,7 @@
  * records the facts a reader needs, once, when the decision is made; the phases call them and never
  * write a decision literal, so the trace text, the HAR, the CLI and the doctor cannot drift apart.
  */
+import { redactQuery, traceUrl } from '../credentials/sensitive.js';
 import type { CookieSendReason, CookieVerdict, SetCookieResult } from '../cookies/types.js';
 import type {
   AuthDecision,
@@ -191,12 +192,12 @@ export interface ClientRedirectFacts {
 }
 
 export const redirect = {
-  followed: (status: number, from: string, target: URL, to: string): RedirectDecision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${target.href}`, facts: { status, from, to } }),
+  followed: (status: number, from: string, target: URL, to: string): RedirectDecision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${traceUrl(target)}`, facts: { status, from, to } }),
   notRedirectStatus: (status: number) => stop('not-redirect-status', `status ${status} is returned as it is; only 301, 302, 303, 307 and 308 are followed`, { status }),
   errorMode: (status: number) => stop('error-mode', `status ${status} refused because redirect is "error"`, { status }),
   noLocation: (status: number) => stop('no-location', `status ${status} has no Location header, so there is nothing to follow`, { status }),
   manualMode: (status: number) => stop('manual-mode', `status ${status} returned as it is because redirect is "manual"`, { status }),
-  unsafeScheme: (status: number, target: URL) => stop('unsafe-scheme', `refused to follow to a ${target.protocol} URL; only http: and https: are followed`, { status, url: target.href }),
+  unsafeScheme: (status: number, target: URL) => stop('unsafe-scheme', `refused to follow to a ${target.protocol} URL; only http: and https: are followed`, { status, url: traceUrl(target) }),
   limit: (count: number, maxRedirects: number) => stop('limit', `redirect ${count} exceeds maxRedirects ${maxRedirects}`, { maxRedirects }),
   downgradeRefused: (status: number, from: string, to: string) => stop('downgrade-refused', `refused https: → http: (${from} → ${to})`, { status, from, to }),
   downgradeAllowed: (status: number, from: string, to: string): RedirectDecision => ({
@@ -206,22 +207,22 @@ export const redirect = {
     detail: `https: → http: followed because allowDowngrade is true; sensitive headers and Secure cookies stay behind`,
     facts: { status, from, to },
   }),
-  loop: (methodName: string, url: URL) => stop('loop', `${methodName} ${url.href} with the same cookies was already requested at an earlier hop`, { url: url.href }),
+  loop: (methodName: string, url: URL) => stop('loop', `${methodName} ${traceUrl(url)} with the same cookies was already requested at an earlier hop`, { url: traceUrl(url) }),
   clientFollowed: (cr: ClientRedirectFacts): RedirectDecision => ({
     subject: 'redirect',
     name: cr.kind,
     action: 'followed',
     reason: 'meta-refresh',
-    detail: `the page redirects to ${cr.target} after ${cr.delaySeconds}s (${cr.kind}); followed now`,
-    facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
+    detail: `the page redirects to ${redactQuery(cr.target)} after ${cr.delaySeconds}s (${cr.kind}); followed now`,
+    facts: { kind: cr.kind, target: redactQuery(cr.target), delaySeconds: cr.delaySeconds },
   }),
   clientNotFollowed: (cr: ClientRedirectFacts): RedirectDecision => ({
     subject: 'redirect',
     name: cr.kind,
     action: 'stopped',
     reason: cr.kind === 'script' ? 'script-redirect-not-followed' : 'meta-refresh-not-followed',
-    detail: `the 200 page redirects to ${cr.target} in the browser (${cr.kind}); an HTTP client stops here`,
-    facts: { kind: cr.kind, target: cr.target, delaySeconds: cr.delaySeconds },
+    detail: `the 200 page redirects to ${redactQuery(cr.target)} in the browser (${cr.kind}); an HTTP client stops here`,
+    facts: { kind: cr.kind, target: redactQuery(cr.target), delaySeconds: cr.delaySeconds },
   }),
   hookChanged: (url: string): RedirectDecision => ({ subject: 'redirect', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the next URL to ${url}; the policy ran again on it`, facts: {} }),
 };
