@@ -12,7 +12,7 @@ import { parseConnectTo, type ConnectToRule } from './transport/connect-to.js';
 import { AddressClassifier } from './transport/addresses.js';
 import { parseNoProxy, parseProxyUrl, proxyFromEnv, type Env, type ProxySettings } from './transport/proxy.js';
 import type { Decision, Hop } from './trace/types.js';
-import { isToken } from './syntax.js';
+import { headerValueProblem, isToken } from './syntax.js';
 import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
@@ -259,7 +259,8 @@ export function validateHeaderRecord(name: string, headers: unknown): [string, s
   for (const [k, v] of entries) {
     if (!isToken(k)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: '${k}' is not a valid header name (RFC 9110 §5.1)`);
     // A CR or LF would let a value smuggle a second header (request splitting).
-    if (/[\r\n\0]/.test(v)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: the value of '${k}' contains CR, LF or NUL`);
+    const problem = headerValueProblem(v);
+    if (problem) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: the value of '${k}' contains ${problem}`);
   }
   return entries;
 }

@@ -25,7 +25,7 @@ import { resolveOptions, validateHeaderRecord, type RedirectState, type Resolved
 import type { Plan, RedirectMode } from './redirect/plan.js';
 import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
 import { HopwiseResponse, type ResponseBody } from './response.js';
-import { isToken } from './syntax.js';
+import { headerValueProblem, isToken } from './syntax.js';
 import * as decide from './trace/decisions.js';
 import { renderHop } from './trace/render-text.js';
 import type { Decision, Hop } from './trace/types.js';
@@ -471,8 +471,9 @@ export class Session {
         // The provider's own message may quote the credential; keep it in `cause`, out of the message.
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${chain.url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
       }
-      if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
-        throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? 'a value with CR, LF or NUL' : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
+      const problem = typeof value === 'string' ? headerValueProblem(value) : undefined;
+      if (typeof value !== 'string' || problem) {
+        throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? `a value with ${problem}` : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
       }
       out.push({ provider: p, value, refreshed: refresh });
     }

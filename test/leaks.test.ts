@@ -4,6 +4,8 @@
  * headers must not be.
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { HopwiseError as HopwiseErrorClass, Session } from '../src/index.ts';
 import { after, before, describe, it } from 'node:test';
 import { isSecretQueryName, isSensitiveName, redactUrl } from '../src/credentials/sensitive.ts';
 import { r, router, startServers, chainRunner, type TestServers } from './helpers/servers.ts';
@@ -16,6 +18,16 @@ before(
       // Two Location headers that disagree, and a Location with bare userinfo (no //).
       if (req.url === '/two-locations') return void (res.writeHead(302, [['location', 'https://a.test/echo'], ['location', 'https://b.test/echo']] as never), res.end());
       if (req.url?.startsWith('/to-code')) return void (res.writeHead(302, { location: 'https://b.test/echo?code=C0DE&state=ok' }), res.end());
+      if (req.url?.startsWith('/loc?l=')) {
+        // A Location chosen by the property test, sent as raw bytes (latin1), whatever it contains.
+        const loc = Buffer.from(decodeURIComponent(req.url.slice(7)), 'base64').toString('latin1');
+        try {
+          res.writeHead(302, { location: loc });
+        } catch {
+          res.writeHead(302, { location: '/echo' });
+        }
+        return void res.end();
+      }
       if (req.url === '/bare-userinfo') return void (res.writeHead(302, { location: 'https:bob:PASS@b.test/echo' }), res.end());
       return router(req, res);
     })),
@@ -90,5 +102,62 @@ describe('secret query values in everything hopwise writes', () => {
     for (const secret of ['T0KEN', 'C0DE', 'R3F']) assert.ok(!everything.includes(secret), `${secret} is redacted`);
     assert.match(hops[0]!.url, /access_token=redacted/);
     assert.equal(hops[1]!.url, 'https://b.test/echo?code=redacted&state=ok');
+  });
+});
+
+describe('properties (fast-check, bounded, fixed seeds)', () => {
+  it('refuses up front, naming the header, any value the wire cannot carry, and sends the rest as given', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 12 }), async (v) => {
+        let s: Session;
+        try {
+          s = new Session({ connectTo: srv.connectTo, ca: srv.ca, headers: { 'x-v': v } });
+        } catch (err) {
+          assert.ok(err instanceof HopwiseErrorClass && err.code === 'ERR_INVALID_OPTION' && err.message.includes("'x-v'"), String(err));
+          assert.ok(/[^\t\x20-\x7e\x80-\xff]/.test(v), `refused a value the wire can carry: ${JSON.stringify(v)}`);
+          return;
+        }
+        const n = srv.received.length;
+        const res = await s.fetch('https://a.test/echo');
+        await res.text();
+        await s.close();
+        const got = srv.received[n]!.headers['x-v'];
+        assert.equal(Buffer.from(String(got ?? ''), 'latin1').toString('latin1'), v.replace(/^[\t ]+|[\t ]+$/g, ''));
+      }),
+      { numRuns: 60, seed: 9110 },
+    );
+  });
+
+  it('ends any Location a server sends in bounded time, with a response or a typed error carrying the trace, and no credential to another origin', async () => {
+    const s = new Session({ connectTo: srv.connectTo, ca: srv.ca, headers: { authorization: 'Bearer p', 'x-api-key': 'k' }, timeout: { total: 5000 }, maxRedirects: 3 });
+    const hosts = fc.constantFrom('a.test', 'b.test', 'A.TEST', 'a.test.', 'x.example.com', '127.0.0.1', '[::1]', 'bob:S3CRETPW@b.test', 'a.test:8443');
+    const location = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.tuple(fc.constantFrom('https://', 'http://', '//', 'https:', 'HTTPS://', 'https:\\\\', 'javascript:', 'file://'), hosts, fc.constantFrom('', '/echo', '/echo?token=t#f', '/%2e%2e/echo', '/../echo')).map((p) => p.join('')),
+    );
+    await fc.assert(
+      fc.asyncProperty(location, async (loc) => {
+        const n = srv.received.length;
+        const t0 = Date.now();
+        try {
+          const res = await s.fetch(`https://a.test/loc?l=${encodeURIComponent(Buffer.from(loc, 'latin1').toString('base64'))}`);
+          await res.text();
+          assert.ok(res.hops.length >= 1);
+        } catch (err) {
+          assert.ok(err instanceof HopwiseErrorClass, String(err));
+          assert.ok(err.hops.length >= 1, 'the trace comes with the error');
+        }
+        assert.ok(Date.now() - t0 < 6000, 'bounded time');
+        for (const g of srv.received.slice(n)) {
+          if (g.host !== 'a.test' || g.scheme !== 'https') {
+            assert.equal(g.headers.authorization, undefined, `no Authorization to ${g.scheme}://${g.host}`);
+            assert.equal(g.headers['x-api-key'], undefined);
+          }
+          assert.ok(!JSON.stringify(g.headers).includes('S3CRETPW'), 'userinfo never became a credential');
+        }
+      }),
+      { numRuns: 80, seed: 7231 },
+    );
+    await s.close();
   });
 });
