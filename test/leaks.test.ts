@@ -161,3 +161,26 @@ describe('properties (fast-check, bounded, fixed seeds)', () => {
     await s.close();
   });
 });
+
+describe('CLI argument errors', () => {
+  it('never repeat a value that may be a secret', async () => {
+    const { parseArgs } = await import('../src/cli/args.ts');
+    for (const argv of [
+      ['-H', 'Authorization Bearer S3CRET', 'https://a.test/'],
+      ['-F', 'S3CRET', 'https://a.test/'],
+      ['-u', 'S3CRET', 'https://a.test/'],
+      ['--proxy-user', 'S3CRET', 'https://a.test/'],
+    ]) {
+      assert.throws(
+        () => parseArgs(argv),
+        (err: Error) => !err.message.includes('S3CRET'),
+        argv[0],
+      );
+    }
+    const { optionsFromArgs } = await import('../src/cli/args.ts');
+    const { basic, bearer, CookieJar } = await import('../src/index.ts');
+    const parsed = parseArgs(['-b', 'sid=S3CRET; broken', 'https://a.test/']);
+    assert.ok(parsed.command === 'fetch');
+    await assert.rejects(optionsFromArgs(parsed.request, { read: async () => Buffer.from(''), basic, bearer, CookieJar }), (err: Error) => /-b/.test(err.message) && !err.message.includes('S3CRET'));
+  });
+});

@@ -239,7 +239,7 @@ async function cookieJar(r: RequestArgs, ctx: OptionContext): Promise<CookieJar>
     for (const part of s.split(';')) {
       const pair = part.trim();
       if (!pair) continue;
-      if (!pair.includes('=')) throw new ArgError(`-b '${s}': '${pair}' is not name=value`, '-b');
+      if (!pair.includes('=')) throw new ArgError(`-b: one of its ${s.split(';').length} parts is not name=value (values are not repeated here: they may be secrets)`, '-b');
       // like a cookie the first host set itself: host-only, Path=/ (it does not follow to other hosts)
       const res = jar.setCookie(`${pair}; Path=/`, r.url);
       if (!res.stored) throw new ArgError(`-b '${pair}': the jar refused it (${res.reason}: ${res.detail})`, '-b');
@@ -311,7 +311,7 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'send',
     apply: (st, v, f) => {
       const colon = v.indexOf(':');
-      if (colon <= 0) throw new ArgError(`${f} needs 'Name: value', got '${v}'`, f, st.command);
+      if (colon <= 0) throw new ArgError(`${f} needs 'Name: value'; got ${v.length} characters without a colon after a name (not repeated here: a header value may be a secret)`, f, st.command);
       const name = v.slice(0, colon).trim();
       if (!isToken(name)) throw new ArgError(`${f}: '${name}' is not a valid header name`, f, st.command);
       st.req.headers.push([name, v.slice(colon + 1).trim()]);
@@ -534,7 +534,7 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: REQ,
     group: 'data',
     apply: (st, v, f) => {
-      if (!/^[^=]+=/.test(v)) throw new ArgError(`${f} needs NAME=VALUE or NAME=@FILE, got '${v}'`, f, st.command);
+      if (!/^[^=]+=/.test(v)) throw new ArgError(`${f} needs NAME=VALUE or NAME=@FILE; got ${v.length} characters without NAME= (not repeated here: a field may be a secret)`, f, st.command);
       st.req.form.push(v);
     },
   },
