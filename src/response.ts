@@ -198,6 +198,7 @@ export class HopwiseResponse extends Response {
       (b) => b.toString('utf8'),
     );
   }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Response.json() is declared Promise<any>; the drop-in type must match it
   override json(): Promise<any> {
     return this.#read(
       (s) => s.json?.(),

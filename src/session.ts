@@ -22,7 +22,7 @@ import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
 import { resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
-import type { Plan, RedirectMode } from './redirect/plan.js';
+import type { Plan } from './redirect/plan.js';
 import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
 import { HopwiseResponse, type ResponseBody } from './response.js';
 import { headerValueProblem, isToken } from './syntax.js';

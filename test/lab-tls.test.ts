@@ -24,7 +24,8 @@ function handshake(servername: string, ca?: string): Promise<X509Certificate> {
     const socket = tls.connect({ host: '127.0.0.1', port: lab.ports.https, servername, ...(ca ? { ca } : {}) }, () => {
       const cert = socket.getPeerX509Certificate();
       socket.destroy();
-      cert ? resolve(cert) : reject(new Error('no peer certificate'));
+      if (cert) resolve(cert);
+      else reject(new Error('no peer certificate'));
     });
     socket.on('error', reject);
   });

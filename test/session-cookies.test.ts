@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CookieJar, Session, type Hop } from '../src/index.ts';
+import { CookieJar, type Hop } from '../src/index.ts';
 import { chainRunner, r, router, startServers, type TestServers } from './helpers/servers.ts';
 
 let srv: TestServers;

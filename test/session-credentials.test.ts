@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Session, bearer, basic, header, type Hop } from '../src/index.ts';
+import { Session, bearer, basic, header, type Hop, type HopwiseError } from '../src/index.ts';
 import { chainRunner, r, router, startServers, type TestServers } from './helpers/servers.ts';
 
 let srv: TestServers;
@@ -44,10 +44,10 @@ describe('sensitive headers across origins', () => {
   it('refuses an https to http downgrade by default with ERR_INSECURE_REDIRECT and sends nothing to http', async () => {
     const before = srv.received.length;
     const s = session({ headers: TOKEN });
-    await assert.rejects(s.fetch(r('https://a.test', 302, 'http://a.test/echo')), (err: any) => {
+    await assert.rejects(s.fetch(r('https://a.test', 302, 'http://a.test/echo')), (err: HopwiseError) => {
       assert.equal(err.code, 'ERR_INSECURE_REDIRECT');
       assert.equal(err.hops.length, 1);
-      assert.equal(err.hops[0].decisions.at(-1).reason, 'downgrade-refused');
+      assert.equal(err.hops[0]!.decisions.at(-1)?.reason, 'downgrade-refused');
       assert.ok(!err.message.includes('s3cret'));
       return true;
     });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { Session, bearer, header, type AuthProvider, type HopwiseError, type Hop } from '../src/index.ts';
+import { bearer, header, type AuthProvider, type HopwiseError, type Hop } from '../src/index.ts';
 import { chainRunner, r, router, startServers, type Handler, type TestServers } from './helpers/servers.ts';
 
 /** The shared router, plus a POST-able 200 HTML page with a meta refresh to /echo. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { Session } from '../src/index.ts';
+import { Session, type HopwiseError } from '../src/index.ts';
 import { r, router, startServers, type TestServers } from './helpers/servers.ts';
 
 let srv: TestServers;
@@ -25,11 +25,11 @@ async function run(url: string, init: Parameters<Session['fetch']>[1] = {}, opts
 async function fails(url: string, code: string, init: Parameters<Session['fetch']>[1] = {}, opts: ConstructorParameters<typeof Session>[0] = {}) {
   const s = session(opts);
   const before = srv.received.length;
-  let error: any;
+  let error: HopwiseError | undefined;
   try {
     await s.fetch(url, init);
   } catch (err) {
-    error = err;
+    error = err as HopwiseError;
   } finally {
     await s.close();
   }
@@ -119,7 +119,7 @@ describe('request bodies', () => {
   it('refuses to resend a body to another origin on a 307 with ERR_CROSS_ORIGIN_BODY', async () => {
     const { error, got } = await fails(r('https://a.test', 307, 'https://b.test/echo'), 'ERR_CROSS_ORIGIN_BODY', { method: 'PUT', body: 'upload' });
     assert.deepEqual(got.map((g) => g.host), ['a.test']);
-    assert.equal(error.hops[0].decisions.find((d: any) => d.subject === 'body').reason, 'cross-origin-body-refused');
+    assert.equal(error!.hops[0]!.decisions.find((d) => d.subject === 'body')?.reason, 'cross-origin-body-refused');
   });
 
   it('resends the body to another origin on a 307 when crossOriginBody is "send", without credentials', async () => {
@@ -139,7 +139,7 @@ describe('which redirects are followed', () => {
     it(`refuses a redirect to ${scheme.split(':')[0]}: with ERR_UNSAFE_REDIRECT`, async () => {
       const { error, got } = await fails(r('https://a.test', 302, scheme), 'ERR_UNSAFE_REDIRECT');
       assert.equal(got.length, 1);
-      assert.equal(error.hops[0].decisions.at(-1).reason, 'unsafe-scheme');
+      assert.equal(error!.hops[0]!.decisions.at(-1)?.reason, 'unsafe-scheme');
     });
   }
 
@@ -173,7 +173,7 @@ describe('which redirects are followed', () => {
     const { error, got } = await fails('https://a.test/chain/25', 'ERR_TOO_MANY_REDIRECTS');
     assert.equal(got.length, 21);
     assert.equal(error.hops.length, 21);
-    assert.equal(error.hops.at(-1).decisions.at(-1).reason, 'limit');
+    assert.equal(error!.hops.at(-1)!.decisions.at(-1)?.reason, 'limit');
     const small = await fails('https://a.test/chain/3', 'ERR_TOO_MANY_REDIRECTS', {}, { maxRedirects: 2 });
     assert.equal(small.got.length, 3);
   });
@@ -188,7 +188,7 @@ describe('which redirects are followed', () => {
     const { error, got } = await fails('https://a.test/loop', 'ERR_REDIRECT_LOOP');
     assert.equal(got.length, 1);
     assert.equal(error.hops.length, 1);
-    assert.equal(error.hops[0].decisions.at(-1).reason, 'loop');
+    assert.equal(error!.hops[0]!.decisions.at(-1)?.reason, 'loop');
   });
 
   it('detects a two-step loop a → b → a', async () => {

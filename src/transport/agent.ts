@@ -76,7 +76,6 @@ export class Transport {
     const fresh = this.#fresh;
     const live = this.#live;
     const guard = options.guard;
-    const self = this;
     const connector: buildConnector.connector = (opts, callback) => {
       const logicalPort = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       const target = route(rules, opts.hostname, logicalPort);
@@ -104,7 +103,7 @@ export class Transport {
               timing.addressClass = addressClass;
               // The guard judged a literal or a looked-up address before connecting; judge the
               // socket's own address too (the only check when Node resolved the name itself).
-              if (addressClass === 'private' && guard && (guard.refuseAll || self.#armed.has(key))) {
+              if (addressClass === 'private' && guard && (guard.refuseAll || this.#armed.has(key))) {
                 s.destroy();
                 callback(new PrivateAddressRefusal(logicalHost, address), null);
                 return;
@@ -120,10 +119,10 @@ export class Transport {
               let list = fresh.get(key);
               if (!list) fresh.set(key, (list = []));
               list.push(timing);
-              self.unclaimed++;
+              this.unclaimed++;
               if (list.length > 16) {
                 list.shift(); // unclaimed records of abandoned requests must not pile up
-                self.unclaimed--;
+                this.unclaimed--;
               }
             }
             callback(err as Error, sock as never);
@@ -133,7 +132,7 @@ export class Transport {
           socket.once('connect', () => (timing.connected = performance.now()));
         }
       };
-      if (!guard || !(guard.refuseAll || self.#armed.has(key))) return open(target.host);
+      if (!guard || !(guard.refuseAll || this.#armed.has(key))) return open(target.host);
       // Guarded: judge the address before a single byte goes to it, then connect to exactly that
       // address (no second lookup, so DNS rebinding between check and connect is impossible).
       if (isIP(target.host) !== 0) {
