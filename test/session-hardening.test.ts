@@ -98,7 +98,7 @@ describe('edge cases the review found broken, now fixed', () => {
     assert.equal(final.headers.authorization, undefined, 'the credential went out on the downgrade hop');
   });
 
-  // README "Security model": userinfo in a Location is dropped, and secrets never reach the trace or
+  // docs/security.md: userinfo in a Location is dropped, and secrets never reach the trace or
   // the CLI output unredacted. Defect: when the plan refuses the redirect (downgrade, limit, unsafe
   // scheme, cross-origin body, non-replayable body) or redirect is 'manual', planRedirect returns the
   // target before removing userinfo, and session.ts stores it as hop.location (printed by render-text).
