@@ -11,7 +11,7 @@ import type { Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdic
 import { Verdict } from './verdict.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
-import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
+import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
 import { cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
 import type { CookieStorage, StoredCookie } from './store.js';
@@ -186,6 +186,24 @@ export class CookieJar implements CookieStore {
     this.#store = store ?? new FastStore();
   }
 
+  /** The URL last given to a call, as its href, and its request facts (read-only, so shareable). */
+  #lastHref = '';
+  #lastFacts: RequestFacts | undefined;
+
+  /**
+   * The request facts of `u`. A session gives the jar one URL object per hop and calls it for the
+   * Cookie header and then for each Set-Cookie line of the response: the facts of the last URL are
+   * kept, so the URL's getters (each slices a new string out of its href) run once per hop.
+   */
+  #facts(u: URL): RequestFacts {
+    const href = u.href;
+    if (href === this.#lastHref && this.#lastFacts !== undefined) return this.#lastFacts;
+    const req = factsFromUrl(u);
+    this.#lastHref = href;
+    this.#lastFacts = req;
+    return req;
+  }
+
   /** Number of cookies stored (expired ones not yet swept included). */
   get size(): number {
     return this.#store.size;
@@ -204,7 +222,7 @@ export class CookieJar implements CookieStore {
    * that is not a URL throws (`ERR_INVALID_URL`).
    */
   setCookie(setCookieLine: string, url: string | URL): SetCookieResult {
-    const req = requestFacts(url, 'setCookie');
+    const req = this.#facts(toUrl(url, 'setCookie'));
     if (req.host === '') return { stored: false, reason: 'invalid-domain', detail: `${req.scheme}//${req.host} has no host to set cookies for` };
     const parsed = parseSetCookie(setCookieLine);
     if (!parsed.ok) return { stored: false, reason: parsed.reason, detail: parsed.detail };
@@ -270,7 +288,7 @@ export class CookieJar implements CookieStore {
 
   /** The Cookie header value for a request to `url` (§5.8.3), '' when no cookie goes. Updates last-access. */
   getCookieString(url: string | URL): string {
-    const req = requestFacts(url, 'getCookieString');
+    const req = this.#facts(toUrl(url, 'getCookieString'));
     const now = this.#now();
     const store = this.#store;
     // §5.8.3 step 1: only cookies whose domain is on the host's chain can match (§5.1.3).
@@ -302,7 +320,7 @@ export class CookieJar implements CookieStore {
   evaluate(url: URL, context: CookieContext = {}): { header: string; verdicts: CookieVerdict[]; omitted?: number } {
     const u = toUrl(url, 'evaluate');
     const now = this.#now();
-    const req = factsFromUrl(u);
+    const req = this.#facts(u);
     const store = this.#store;
     const host = req.host;
     const chain = domainChain(host);
@@ -415,7 +433,7 @@ export class CookieJar implements CookieStore {
    */
   explain(url: string | URL, context: CookieContext = {}): CookieVerdict[] {
     const u = toUrl(url, 'explain');
-    const req = factsFromUrl(u);
+    const req = this.#facts(u);
     const now = this.#now();
     const all = this.#store.all();
     const { sent, withheld, reasons } = this.#judge(all, all.length, req, now);
