@@ -13,10 +13,10 @@ import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
-import { cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
+import { cookieFromFile, cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
 import type { CookieStorage, StoredCookie } from './store.js';
 import { FastStore } from './fast-store.js';
-import { cookiesFromJSON, cookiesFromNetscape, cookiesToJSON, cookiesToNetscape, detectFormat, type CookieJarJSON } from './formats.js';
+import { cookiesFromJSON, cookiesFromNetscape, cookiesToJSON, cookiesToNetscape, detectFormat, type CookieJarJSON, type LoadedCookie, type OnRefused } from './formats.js';
 import { writeFileAtomic } from './file.js';
 import { readFile } from 'node:fs/promises';
 
@@ -45,6 +45,15 @@ export interface CookieJarOptions {
 }
 
 export type CookieFileFormat = 'json' | 'netscape';
+
+/** The options of a jar loaded from a file: the jar's own, plus where to report what was refused. */
+export interface CookieLoadOptions extends CookieJarOptions {
+  /**
+   * Called once for each entry that was not loaded, in file order: a line that is not a cookie, a
+   * cookie the Set-Cookie rules refuse, an expired one. Without it they are skipped silently.
+   */
+  onRefused?: OnRefused;
+}
 
 export const DEFAULT_MAX_COOKIES_PER_DOMAIN = 180;
 export const DEFAULT_MAX_COOKIES = 50_000;
@@ -461,36 +470,59 @@ export class CookieJar implements CookieStore {
     return cookiesToJSON(this.cookies());
   }
 
-  /** curl's cookies.txt format. SameSite and creation/last-access times are not part of it. */
-  toNetscape(): string {
-    return cookiesToNetscape(this.cookies());
+  /**
+   * curl's cookies.txt format. SameSite and creation/last-access times are not part of it. A cookie
+   * the format cannot hold as it is (a TAB or line break in its name or path, a line break in its
+   * value: see `netscapeProblem`) is left out, and given to `onRefused` as `unrepresentable`.
+   */
+  toNetscape(options: { onRefused?: OnRefused } = {}): string {
+    return cookiesToNetscape(this.cookies(), options.onRefused);
   }
 
   /**
-   * A jar from `toJSON()` output (the object or its JSON text). Invalid data throws
-   * `ERR_INVALID_OPTION` naming the bad entry; expired cookies are dropped; limits apply.
+   * A jar from `toJSON()` output (the object or its JSON text). Data that is not a cookie list
+   * throws `ERR_INVALID_OPTION` naming the bad entry. Each cookie then goes through the rules of a
+   * Set-Cookie line (`cookieFromFile`); one they refuse, or one that has expired, is not loaded and
+   * is given to `options.onRefused` with its reason. Limits apply.
    */
-  static fromJSON(data: unknown, options: CookieJarOptions = {}): CookieJar {
-    const jar = new CookieJar(options);
-    jar.#load(cookiesFromJSON(data, jar.#now()));
+  static fromJSON(data: unknown, options: CookieLoadOptions = {}): CookieJar {
+    const { onRefused, ...jarOptions } = options;
+    const jar = new CookieJar(jarOptions);
+    jar.#load(cookiesFromJSON(data, jar.#now()), onRefused);
     return jar;
   }
 
-  /** A jar from cookies.txt text (curl `-c`, `#HttpOnly_` lines included). Malformed lines are skipped, as curl does. */
-  static fromNetscape(text: string, options: CookieJarOptions = {}): CookieJar {
+  /**
+   * A jar from cookies.txt text (curl `-c`, `#HttpOnly_` lines included). A line that is not a
+   * cookie is skipped, as curl does, and given to `options.onRefused` as `malformed`; the cookies
+   * go through the Set-Cookie rules as in `fromJSON`.
+   */
+  static fromNetscape(text: string, options: CookieLoadOptions = {}): CookieJar {
     if (typeof text !== 'string') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'CookieJar.fromNetscape expects a string');
-    const jar = new CookieJar(options);
-    jar.#load(cookiesFromNetscape(text, jar.#now()));
+    const { onRefused, ...jarOptions } = options;
+    const jar = new CookieJar(jarOptions);
+    jar.#load(cookiesFromNetscape(text, jar.#now()), onRefused);
     return jar;
   }
 
-  #load(cookies: Cookie[]): void {
+  #load(loaded: LoadedCookie[], onRefused: OnRefused | undefined): void {
     const now = this.#now();
     const store = this.#store;
+    const cookies: { c: Cookie; i: number }[] = [];
+    for (let i = 0; i < loaded.length; i++) {
+      const entry = loaded[i]!;
+      if (entry.refusal !== undefined) {
+        onRefused?.(entry.refusal);
+        continue;
+      }
+      const { cookie, where } = entry;
+      const c = cookieFromFile(cookie, now);
+      if (isRejection(c)) onRefused?.({ where, name: cookie.name, domain: cookie.domain, reason: c.reason, detail: c.detail });
+      else cookies.push({ c, i });
+    }
     // Creation order decides header order among equal paths, so load oldest first (stable for ties).
-    const ordered = cookies.map((c, i) => ({ c, i })).sort((a, b) => a.c.creation - b.c.creation || a.i - b.i);
-    for (const { c } of ordered) {
-      if (isExpired(c, now)) continue;
+    cookies.sort((a, b) => a.c.creation - b.c.creation || a.i - b.i);
+    for (const { c } of cookies) {
       const old = store.find(c.domain, c.name, c.path, c.hostOnly);
       if (old !== undefined) store.remove(old);
       this.#enforceLimits(store.put(c, ++this.#seq, this.#siteOf(c.domain)), now);
@@ -501,17 +533,20 @@ export class CookieJar implements CookieStore {
    * Write the jar to `path` atomically (a temp file in the same directory, then rename), mode 0600.
    * `format` defaults to `'json'`, which keeps everything; `'netscape'` is what curl reads with `-b`.
    */
-  async saveToFile(path: string, options: { format?: CookieFileFormat } = {}): Promise<void> {
+  async saveToFile(path: string, options: { format?: CookieFileFormat; onRefused?: OnRefused } = {}): Promise<void> {
     const format = options.format ?? 'json';
     if (format !== 'json' && format !== 'netscape') {
       throw new HopwiseOptionError('ERR_INVALID_OPTION', `saveToFile format must be "json" or "netscape"`);
     }
-    const text = format === 'json' ? `${JSON.stringify(this.toJSON(), null, 2)}\n` : this.toNetscape();
+    const text = format === 'json' ? `${JSON.stringify(this.toJSON(), null, 2)}\n` : this.toNetscape({ onRefused: options.onRefused });
     await writeFileAtomic(path, text);
   }
 
-  /** Load a file written by `saveToFile` or by `curl -c`; the format is detected from the content. */
-  static async loadFromFile(path: string, options: CookieJarOptions = {}): Promise<CookieJar> {
+  /**
+   * Load a file written by `saveToFile` or by `curl -c`; the format is detected from the content.
+   * What is refused is given to `options.onRefused`, as for `fromJSON` and `fromNetscape`.
+   */
+  static async loadFromFile(path: string, options: CookieLoadOptions = {}): Promise<CookieJar> {
     const text = await readFile(path, 'utf8');
     return detectFormat(text) === 'json' ? CookieJar.fromJSON(text, options) : CookieJar.fromNetscape(text, options);
   }
