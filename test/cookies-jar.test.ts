@@ -342,6 +342,23 @@ test('evaluate bounds the withheld cookies of other hosts of the site and says h
   assert.equal(r.omitted, 10);
 });
 
+test('a verdict shows the cookie as it was when judged, whenever it is read, and serialises in full', () => {
+  const { jar, clock } = clockJar();
+  jar.setCookie('a=1; Path=/', 'http://www.example.com/');
+  jar.setCookie('b=1', 'http://api.example.com/');
+  const { verdicts } = jar.evaluate(new URL('http://www.example.com/'));
+  clock.t += 1000;
+  jar.setCookie('a=2; Path=/; Secure', 'https://www.example.com/');
+  jar.setCookie('b=; Max-Age=0', 'http://api.example.com/');
+  jar.evaluate(new URL('http://www.example.com/'));
+  assert.deepEqual(verdicts[0]!.cookie, { name: 'a', value: '1', domain: 'www.example.com', path: '/', hostOnly: true, secure: false, httpOnly: false, expires: null, creation: T0, lastAccess: T0 });
+  assert.equal(verdicts[1]!.cookie.value, '1');
+  assert.equal(verdicts[1]!.detail, 'host-only cookie for api.example.com does not go to request host www.example.com');
+  const plain = JSON.parse(JSON.stringify(verdicts[1])) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(plain), ['cookie', 'sent', 'reason', 'detail']);
+  assert.equal(plain.detail, verdicts[1]!.detail);
+});
+
 test('explain gives a verdict for every cookie in the jar and sends nothing', () => {
   const { jar } = clockJar();
   jar.setCookie('a=1', 'http://example.com/');

@@ -186,3 +186,28 @@ test('both stores pick the same 50 most recently used siblings of a big site and
   assert.equal(results[0]![0]!.omitted, 40);
   assert.deepStrictEqual(results[1], results[0]);
 });
+
+test('the two stores give the same verdicts read in full (cookie and detail), even when read after later changes', () => {
+  // Verdicts build `cookie` and `detail` when first read; deepStrictEqual compares own fields only,
+  // so this compares their JSON (every field), read only at the end, after the jar moved on.
+  const json = (x: unknown) => JSON.parse(JSON.stringify(x ?? null)) as unknown;
+  fc.assert(
+    fc.property(
+      fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }),
+      fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) }),
+      (commands, limits) => {
+        let t = T0;
+        const now = () => t;
+        const reference = new CookieJar({ ...limits, now, store: new ReferenceStore() });
+        const fast = new CookieJar({ ...limits, now, store: new FastStore() });
+        const late: [unknown, unknown][] = [];
+        for (const c of commands) {
+          if (c.kind === 'tick') t += c.ms;
+          late.push([run(fast, c), json(run(reference, c))]);
+        }
+        for (const [i, [f, r]] of late.entries()) assert.deepStrictEqual(json(f), r, `command ${i}`);
+      },
+    ),
+    { numRuns: 200, seed: 6265 },
+  );
+});

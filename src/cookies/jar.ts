@@ -7,12 +7,14 @@
  * (§5.8.3). The jar only sequences the two: the rules are in `rules.ts`, the data in a
  * `CookieStorage` (`FastStore` unless the `store` option gives another).
  */
-import type { Cookie, CookieContext, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
+import type { Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
+import { Verdict } from './verdict.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
-import { factsFromUrl, requestFacts, toUrl, type RequestFacts } from './url.js';
+import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
 import {
+  cookieFromFile,
   cookieFromLine,
   describeStored,
   expiredOutcome,
@@ -22,7 +24,6 @@ import {
   leaveSecureAlone,
   sameSiteNote,
   schemefulSite,
-  sendDetail,
   sendReason,
   serialize,
 } from './rules.js';
@@ -35,6 +36,8 @@ import {
   cookiesToNetscape,
   detectFormat,
   type CookieJarJSON,
+  type LoadedCookie,
+  type OnRefused,
 } from './formats.js';
 import { writeFileAtomic } from './file.js';
 import { readFile } from 'node:fs/promises';
@@ -64,6 +67,15 @@ export interface CookieJarOptions {
 }
 
 export type CookieFileFormat = 'json' | 'netscape';
+
+/** The options of a jar loaded from a file: the jar's own, plus where to report what was refused. */
+export interface CookieLoadOptions extends CookieJarOptions {
+  /**
+   * Called once for each entry that was not loaded, in file order: a line that is not a cookie, a
+   * cookie the Set-Cookie rules refuse, an expired one. Without it they are skipped silently.
+   */
+  onRefused?: OnRefused;
+}
 
 export const DEFAULT_MAX_COOKIES_PER_DOMAIN = 180;
 export const DEFAULT_MAX_COOKIES = 50_000;
@@ -100,24 +112,83 @@ function snapshot(c: StoredCookie): Cookie {
 const bySeq = (a: StoredCookie, b: StoredCookie): number => a.seq - b.seq;
 
 /**
- * `list` sorted in place by `order`. The lists `evaluate` sorts are short (one request's cookies,
- * at most 50 siblings): an insertion sort with the comparison inlined measured ~2 µs faster per
- * `evaluate` (of ~17) than `Array.prototype.sort` calling a comparator. Long lists (`explain`,
- * `cookies()`) take `Array.prototype.sort`.
+ * `list` sorted in place by §5.8.3 step 2 (`headerOrder`). The lists are short (one request's
+ * cookies): an insertion sort with the comparison written out, not `Array.prototype.sort` calling a
+ * comparator. Long lists (`explain`) take `Array.prototype.sort`.
  */
-function sortShort(list: StoredCookie[], order: (a: StoredCookie, b: StoredCookie) => number): void {
+function sortByHeaderOrder(list: StoredCookie[]): void {
   if (list.length > 64) {
-    list.sort(order);
+    list.sort(headerOrder);
     return;
   }
   for (let i = 1; i < list.length; i++) {
     const c = list[i]!;
+    const len = c.path.length;
+    const seq = c.seq;
     let k = i - 1;
-    while (k >= 0 && order(list[k]!, c) > 0) {
-      list[k + 1] = list[k]!;
-      k--;
+    for (; k >= 0; k--) {
+      const o = list[k]!;
+      const d = len - o.path.length;
+      if (d < 0 || (d === 0 && o.seq < seq)) break;
+      list[k + 1] = o;
     }
     list[k + 1] = c;
+  }
+}
+
+/**
+ * `list` (and `reasons` alongside) sorted by creation order (`seq`, distinct for every cookie). The
+ * withheld cookies of `evaluate` are ~60, mostly siblings in use order: a merge sort with the
+ * comparison written out (insertion sort for runs of 8) measured ~8 µs less per `evaluate` than an
+ * insertion sort calling a comparator.
+ */
+function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[]): void {
+  const n = list.length;
+  const RUN = 8;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const c = list[i]!;
+      const r = reasons[i]!;
+      const seq = c.seq;
+      let k = i - 1;
+      for (; k >= lo && list[k]!.seq > seq; k--) {
+        list[k + 1] = list[k]!;
+        reasons[k + 1] = reasons[k]!;
+      }
+      list[k + 1] = c;
+      reasons[k + 1] = r;
+    }
+  }
+  if (n <= RUN) return;
+  let src = list;
+  let srcR = reasons;
+  let dst: StoredCookie[] = list.slice();
+  let dstR: CookieSendReason[] = reasons.slice();
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let a = lo;
+      let b = mid;
+      for (let k = lo; k < hi; k++) {
+        if (a < mid && (b >= hi || src[a]!.seq < src[b]!.seq)) {
+          dst[k] = src[a]!;
+          dstR[k] = srcR[a++]!;
+        } else {
+          dst[k] = src[b]!;
+          dstR[k] = srcR[b++]!;
+        }
+      }
+    }
+    [src, dst] = [dst, src];
+    [srcR, dstR] = [dstR, srcR];
+  }
+  if (src !== list) {
+    for (let i = 0; i < n; i++) {
+      list[i] = src[i]!;
+      reasons[i] = srcR[i]!;
+    }
   }
 }
 
@@ -146,6 +217,24 @@ export class CookieJar implements CookieStore {
     this.#store = store ?? new FastStore();
   }
 
+  /** The URL last given to a call, as its href, and its request facts (read-only, so shareable). */
+  #lastHref = '';
+  #lastFacts: RequestFacts | undefined;
+
+  /**
+   * The request facts of `u`. A session gives the jar one URL object per hop and calls it for the
+   * Cookie header and then for each Set-Cookie line of the response: the facts of the last URL are
+   * kept, so the URL's getters (each slices a new string out of its href) run once per hop.
+   */
+  #facts(u: URL): RequestFacts {
+    const href = u.href;
+    if (href === this.#lastHref && this.#lastFacts !== undefined) return this.#lastFacts;
+    const req = factsFromUrl(u);
+    this.#lastHref = href;
+    this.#lastFacts = req;
+    return req;
+  }
+
   /** Number of cookies stored (expired ones not yet swept included). */
   get size(): number {
     return this.#store.size;
@@ -164,7 +253,7 @@ export class CookieJar implements CookieStore {
    * that is not a URL throws (`ERR_INVALID_URL`).
    */
   setCookie(setCookieLine: string, url: string | URL): SetCookieResult {
-    const req = requestFacts(url, 'setCookie');
+    const req = this.#facts(toUrl(url, 'setCookie'));
     if (req.host === '') return { stored: false, reason: 'invalid-domain', detail: `${req.scheme}//${req.host} has no host to set cookies for` };
     const parsed = parseSetCookie(setCookieLine);
     if (!parsed.ok) return { stored: false, reason: parsed.reason, detail: parsed.detail };
@@ -230,7 +319,7 @@ export class CookieJar implements CookieStore {
 
   /** The Cookie header value for a request to `url` (§5.8.3), '' when no cookie goes. Updates last-access. */
   getCookieString(url: string | URL): string {
-    const req = requestFacts(url, 'getCookieString');
+    const req = this.#facts(toUrl(url, 'getCookieString'));
     const now = this.#now();
     const store = this.#store;
     // §5.8.3 step 1: only cookies whose domain is on the host's chain can match (§5.1.3).
@@ -262,12 +351,13 @@ export class CookieJar implements CookieStore {
   evaluate(url: URL, context: CookieContext = {}): { header: string; verdicts: CookieVerdict[]; omitted?: number } {
     const u = toUrl(url, 'evaluate');
     const now = this.#now();
-    const req = factsFromUrl(u);
+    const req = this.#facts(u);
     const store = this.#store;
     const host = req.host;
     const chain = domainChain(host);
     // Every cookie whose domain is on the host's chain: all that could match, sent or not.
     const candidates = store.inDomains(chain);
+    const chainCount = candidates.length;
     // Plus the rest of the site (siblings such as a host-only cookie of api.example.com seen from
     // www.example.com), the most recently used first, bounded so a trace stays readable. The
     // host's site is one of its chain's domains (or its name without a trailing dot): when the
@@ -280,7 +370,10 @@ export class CookieJar implements CookieStore {
       for (const c of siblings.cookies) candidates.push(c);
       omitted = siblings.more;
     }
-    const { sent, withheld } = this.#judge(candidates, req, now);
+    // Siblings are cookies of domains off the host's chain: whatever their path or flags, they go
+    // only if expired is not the first reason, and then for their domain (§5.8.3 step 1 as
+    // `sendReason` writes it: expiry first, then the domain, which no domain off the chain matches).
+    const { sent, withheld, reasons } = this.#judge(candidates, chainCount, req, now);
     // Sent cookies are used now (last access, and least-recently-used order).
     let header = '';
     for (let i = 0; i < sent.length; i++) {
@@ -288,29 +381,57 @@ export class CookieJar implements CookieStore {
       header += (i === 0 ? '' : '; ') + serialize(c);
       store.touch(c, now);
     }
-    const verdicts = this.#verdicts(sent, withheld, u, req, now, context);
+    const verdicts = this.#verdicts(sent, withheld, reasons, u, req, now, context, true);
     // An expired cookie is reported once, then removed.
-    for (const c of withheld) if (isExpired(c, now)) store.remove(c);
+    for (let i = 0; i < withheld.length; i++) if (reasons[i] === 'expired') store.remove(withheld[i]!);
     const result: { header: string; verdicts: CookieVerdict[]; omitted?: number } = { header, verdicts };
     if (omitted > 0) result.omitted = omitted;
     return result;
   }
 
-  /** `candidates` split by §5.8.3: the sent ones in header order (step 2), the withheld ones in creation order. */
-  #judge(candidates: readonly StoredCookie[], req: RequestFacts, now: number): { sent: StoredCookie[]; withheld: StoredCookie[] } {
+  /**
+   * `candidates` split by §5.8.3: the sent ones in header order (step 2), the withheld ones in
+   * creation order with their reasons. The first `chainCount` candidates are of the host's domain
+   * chain and judged by `sendReason`; the rest are of domains off the chain, which never
+   * domain-match the host, so their reason is `expired` or `domain-mismatch` without asking.
+   */
+  #judge(candidates: readonly StoredCookie[], chainCount: number, req: RequestFacts, now: number): { sent: StoredCookie[]; withheld: StoredCookie[]; reasons: CookieSendReason[] } {
     const sent: StoredCookie[] = [];
     const withheld: StoredCookie[] = [];
+    const reasons: CookieSendReason[] = [];
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
-      (sendReason(c, req, now) === 'match' ? sent : withheld).push(c);
+      if (i < chainCount) {
+        const reason = sendReason(c, req, now);
+        if (reason === 'match') sent.push(c);
+        else {
+          withheld.push(c);
+          reasons.push(reason);
+        }
+      } else {
+        withheld.push(c);
+        reasons.push(c.expires !== null && c.expires <= now ? 'expired' : 'domain-mismatch');
+      }
     }
-    sortShort(sent, headerOrder);
-    sortShort(withheld, bySeq);
-    return { sent, withheld };
+    sortByHeaderOrder(sent);
+    sortBySeq(withheld, reasons);
+    return { sent, withheld, reasons };
   }
 
-  /** A verdict for each cookie judged by `#judge`, sent first; each with the facts for a person. */
-  #verdicts(sent: readonly StoredCookie[], withheld: readonly StoredCookie[], u: URL, req: RequestFacts, now: number, context: CookieContext): CookieVerdict[] {
+  /**
+   * A verdict for each cookie judged by `#judge`, sent first; each with the facts for a person,
+   * built when read (`Verdict`). `touched`: the sent cookies were just used at `now`.
+   */
+  #verdicts(
+    sent: readonly StoredCookie[],
+    withheld: readonly StoredCookie[],
+    reasons: readonly CookieSendReason[],
+    u: URL,
+    req: RequestFacts,
+    now: number,
+    context: CookieContext,
+    touched: boolean,
+  ): CookieVerdict[] {
     let initiatorSite: string | undefined;
     let targetSite: string | undefined;
     if (context.initiator !== undefined) {
@@ -319,16 +440,19 @@ export class CookieJar implements CookieStore {
     }
     const method = context.method?.toUpperCase();
     const verdicts: CookieVerdict[] = [];
-    for (let k = 0; k < 2; k++) {
-      const list = k === 0 ? sent : withheld;
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i]!;
-        const reason = k === 0 ? 'match' : sendReason(c, req, now);
-        const verdict: CookieVerdict = { cookie: snapshot(c), sent: k === 0, reason, detail: sendDetail(c, reason, req, now) };
-        const note = sameSiteNote(c, targetSite, initiatorSite, method);
-        if (note !== undefined) verdict.sameSiteNote = note;
-        verdicts.push(verdict);
-      }
+    for (let i = 0; i < sent.length; i++) {
+      const c = sent[i]!;
+      const v = new Verdict(c, true, 'match', req, now, touched ? now : c.lastAccess);
+      const note = sameSiteNote(c, targetSite, initiatorSite, method);
+      if (note !== undefined) v.sameSiteNote = note;
+      verdicts.push(v);
+    }
+    for (let i = 0; i < withheld.length; i++) {
+      const c = withheld[i]!;
+      const v = new Verdict(c, false, reasons[i]!, req, now, c.lastAccess);
+      const note = sameSiteNote(c, targetSite, initiatorSite, method);
+      if (note !== undefined) v.sameSiteNote = note;
+      verdicts.push(v);
     }
     return verdicts;
   }
@@ -340,10 +464,11 @@ export class CookieJar implements CookieStore {
    */
   explain(url: string | URL, context: CookieContext = {}): CookieVerdict[] {
     const u = toUrl(url, 'explain');
-    const req = factsFromUrl(u);
+    const req = this.#facts(u);
     const now = this.#now();
-    const { sent, withheld } = this.#judge(this.#store.all(), req, now);
-    return this.#verdicts(sent, withheld, u, req, now, context);
+    const all = this.#store.all();
+    const { sent, withheld, reasons } = this.#judge(all, all.length, req, now);
+    return this.#verdicts(sent, withheld, reasons, u, req, now, context, false);
   }
 
   // ---- tooling and persistence -------------------------------------------------------------
@@ -367,36 +492,59 @@ export class CookieJar implements CookieStore {
     return cookiesToJSON(this.cookies());
   }
 
-  /** curl's cookies.txt format. SameSite and creation/last-access times are not part of it. */
-  toNetscape(): string {
-    return cookiesToNetscape(this.cookies());
+  /**
+   * curl's cookies.txt format. SameSite and creation/last-access times are not part of it. A cookie
+   * the format cannot hold as it is (a TAB or line break in its name or path, a line break in its
+   * value: see `netscapeProblem`) is left out, and given to `onRefused` as `unrepresentable`.
+   */
+  toNetscape(options: { onRefused?: OnRefused } = {}): string {
+    return cookiesToNetscape(this.cookies(), options.onRefused);
   }
 
   /**
-   * A jar from `toJSON()` output (the object or its JSON text). Invalid data throws
-   * `ERR_INVALID_OPTION` naming the bad entry; expired cookies are dropped; limits apply.
+   * A jar from `toJSON()` output (the object or its JSON text). Data that is not a cookie list
+   * throws `ERR_INVALID_OPTION` naming the bad entry. Each cookie then goes through the rules of a
+   * Set-Cookie line (`cookieFromFile`); one they refuse, or one that has expired, is not loaded and
+   * is given to `options.onRefused` with its reason. Limits apply.
    */
-  static fromJSON(data: unknown, options: CookieJarOptions = {}): CookieJar {
-    const jar = new CookieJar(options);
-    jar.#load(cookiesFromJSON(data, jar.#now()));
+  static fromJSON(data: unknown, options: CookieLoadOptions = {}): CookieJar {
+    const { onRefused, ...jarOptions } = options;
+    const jar = new CookieJar(jarOptions);
+    jar.#load(cookiesFromJSON(data, jar.#now()), onRefused);
     return jar;
   }
 
-  /** A jar from cookies.txt text (curl `-c`, `#HttpOnly_` lines included). Malformed lines are skipped, as curl does. */
-  static fromNetscape(text: string, options: CookieJarOptions = {}): CookieJar {
+  /**
+   * A jar from cookies.txt text (curl `-c`, `#HttpOnly_` lines included). A line that is not a
+   * cookie is skipped, as curl does, and given to `options.onRefused` as `malformed`; the cookies
+   * go through the Set-Cookie rules as in `fromJSON`.
+   */
+  static fromNetscape(text: string, options: CookieLoadOptions = {}): CookieJar {
     if (typeof text !== 'string') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'CookieJar.fromNetscape expects a string');
-    const jar = new CookieJar(options);
-    jar.#load(cookiesFromNetscape(text, jar.#now()));
+    const { onRefused, ...jarOptions } = options;
+    const jar = new CookieJar(jarOptions);
+    jar.#load(cookiesFromNetscape(text, jar.#now()), onRefused);
     return jar;
   }
 
-  #load(cookies: Cookie[]): void {
+  #load(loaded: LoadedCookie[], onRefused: OnRefused | undefined): void {
     const now = this.#now();
     const store = this.#store;
+    const cookies: { c: Cookie; i: number }[] = [];
+    for (let i = 0; i < loaded.length; i++) {
+      const entry = loaded[i]!;
+      if (entry.refusal !== undefined) {
+        onRefused?.(entry.refusal);
+        continue;
+      }
+      const { cookie, where } = entry;
+      const c = cookieFromFile(cookie, now);
+      if (isRejection(c)) onRefused?.({ where, name: cookie.name, domain: cookie.domain, reason: c.reason, detail: c.detail });
+      else cookies.push({ c, i });
+    }
     // Creation order decides header order among equal paths, so load oldest first (stable for ties).
-    const ordered = cookies.map((c, i) => ({ c, i })).sort((a, b) => a.c.creation - b.c.creation || a.i - b.i);
-    for (const { c } of ordered) {
-      if (isExpired(c, now)) continue;
+    cookies.sort((a, b) => a.c.creation - b.c.creation || a.i - b.i);
+    for (const { c } of cookies) {
       const old = store.find(c.domain, c.name, c.path, c.hostOnly);
       if (old !== undefined) store.remove(old);
       this.#enforceLimits(store.put(c, ++this.#seq, this.#siteOf(c.domain)), now);
@@ -407,17 +555,20 @@ export class CookieJar implements CookieStore {
    * Write the jar to `path` atomically (a temp file in the same directory, then rename), mode 0600.
    * `format` defaults to `'json'`, which keeps everything; `'netscape'` is what curl reads with `-b`.
    */
-  async saveToFile(path: string, options: { format?: CookieFileFormat } = {}): Promise<void> {
+  async saveToFile(path: string, options: { format?: CookieFileFormat; onRefused?: OnRefused } = {}): Promise<void> {
     const format = options.format ?? 'json';
     if (format !== 'json' && format !== 'netscape') {
       throw new HopwiseOptionError('ERR_INVALID_OPTION', `saveToFile format must be "json" or "netscape"`);
     }
-    const text = format === 'json' ? `${JSON.stringify(this.toJSON(), null, 2)}\n` : this.toNetscape();
+    const text = format === 'json' ? `${JSON.stringify(this.toJSON(), null, 2)}\n` : this.toNetscape({ onRefused: options.onRefused });
     await writeFileAtomic(path, text);
   }
 
-  /** Load a file written by `saveToFile` or by `curl -c`; the format is detected from the content. */
-  static async loadFromFile(path: string, options: CookieJarOptions = {}): Promise<CookieJar> {
+  /**
+   * Load a file written by `saveToFile` or by `curl -c`; the format is detected from the content.
+   * What is refused is given to `options.onRefused`, as for `fromJSON` and `fromNetscape`.
+   */
+  static async loadFromFile(path: string, options: CookieLoadOptions = {}): Promise<CookieJar> {
     const text = await readFile(path, 'utf8');
     return detectFormat(text) === 'json' ? CookieJar.fromJSON(text, options) : CookieJar.fromNetscape(text, options);
   }

@@ -12,6 +12,7 @@ import type { ParsedSetCookie } from './parse.js';
 import type { RequestFacts } from './url.js';
 import { domainMatch, isIpHost, isPublicSuffix, siteOf as siteOfHost } from './domain.js';
 import { defaultPath, pathMatch } from './path.js';
+import { MAX_ATTRIBUTE_OCTETS, MAX_NAME_VALUE_OCTETS } from './parse.js';
 
 /** §5.5 / §5.6.1-2: no cookie lives longer than 400 days, whatever Max-Age or Expires say. */
 export const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60 * 1000;
@@ -130,6 +131,55 @@ export function cookieFromLine(p: ParsedSetCookie, req: RequestFacts, now: numbe
   return cookie;
 }
 
+/**
+ * A cookie read from a file (JSON or cookies.txt), through the rules a Set-Cookie line goes through
+ * (`cookieFromLine`), as if a secure request to its own domain had set it with that Domain (for a
+ * domain cookie), Path, expiry and flags: so a file cannot give the jar what a server could not —
+ * a domain cookie on a public suffix or an IP address, a `__Host-`/`__Secure-` cookie without its
+ * conditions, an expiry past 400 days from now (capped, as Set-Cookie's are), a name and value over
+ * 4096 octets, a Domain over 1024 octets, or a domain that is not a host as the URL parser writes
+ * it. The creation and last-access times are the file's; an expired cookie is refused as `expired`.
+ */
+export function cookieFromFile(c: Readonly<Cookie>, now: number): Cookie | Rejection {
+  const domain = c.domain;
+  let canonical = '';
+  try {
+    canonical = new URL(`http://${domain}/`).hostname;
+  } catch {
+    // not a host: refused below
+  }
+  if (canonical !== domain || domain === '') return { ok: false, reason: 'invalid-domain', detail: `${domain} is not a host name as a URL gives it` };
+  const size = Buffer.byteLength(c.name, 'utf8') + Buffer.byteLength(c.value, 'utf8');
+  if (size > MAX_NAME_VALUE_OCTETS) return { ok: false, reason: 'too-large', detail: `name and value are ${size} octets; the limit is ${MAX_NAME_VALUE_OCTETS}` };
+  if (!c.hostOnly) {
+    if (Buffer.byteLength(domain, 'utf8') > MAX_ATTRIBUTE_OCTETS) return { ok: false, reason: 'too-large', detail: `Domain=${domain.slice(0, 40)}… is over ${MAX_ATTRIBUTE_OCTETS} octets` };
+    if (isIpHost(domain)) return { ok: false, reason: 'invalid-domain', detail: `a cookie for the IP address ${domain} can only be host-only` };
+    if (isPublicSuffix(domain)) return { ok: false, reason: 'public-suffix', detail: `Domain=${domain} is a public suffix` };
+  }
+  if (c.expires !== null && c.expires <= now) {
+    return { ok: false, reason: 'expired', detail: `expiry ${iso(c.expires)} is in the past` };
+  }
+  const parsed: ParsedSetCookie = {
+    ok: true,
+    name: c.name,
+    value: c.value,
+    expires: c.expires ?? undefined,
+    maxAge: undefined,
+    domain: c.hostOnly ? undefined : domain,
+    path: c.path,
+    hasPath: true,
+    secure: c.secure,
+    httpOnly: c.httpOnly,
+    sameSite: c.sameSite,
+    ignored: undefined,
+  };
+  const out = cookieFromLine(parsed, { host: domain, path: c.path, secure: true, scheme: 'https:' }, now);
+  if (isRejection(out)) return out;
+  out.creation = c.creation;
+  out.lastAccess = c.lastAccess;
+  return out;
+}
+
 export function isRejection(r: Cookie | Rejection): r is Rejection {
   return (r as Rejection).ok === false;
 }
@@ -210,9 +260,7 @@ export function sendDetail(c: Readonly<Cookie>, reason: 'match' | CookieSendReas
     case 'host-only':
       return `host-only cookie for ${c.domain} (set without Domain=) does not go to ${req.host}`;
     case 'domain-mismatch':
-      return c.hostOnly
-        ? `host-only cookie for ${c.domain} does not go to request host ${req.host}`
-        : `cookie Domain=${c.domain} does not cover request host ${req.host}`;
+      return c.hostOnly ? `host-only cookie for ${c.domain} does not go to request host ${req.host}` : `cookie Domain=${c.domain} does not cover request host ${req.host}`;
     case 'path-mismatch':
       return `cookie Path=${c.path} does not cover request path ${req.path}`;
     case 'secure-only':
