@@ -2,7 +2,18 @@
  * Hosts and domains for cookies: canonical hosts, domain-match (RFC 6265bis §5.1.3), public
  * suffixes (§5.7 step 9, via the Public Suffix List in `tldts`), IP literals and localhost.
  */
-import { parse as parseDomain } from 'tldts';
+import { createRequire } from 'node:module';
+
+/**
+ * tldts (the Public Suffix List, ~200 KB of code) is loaded on first use, not at import: a session
+ * that never stores a cookie or compares two sites never pays for it (`import('hopwise')` was 1.5×
+ * `import('undici')` with it loaded eagerly).
+ */
+let psl: typeof import('tldts') | undefined;
+function parseDomain(host: string, options: Parameters<typeof import('tldts').parse>[1]): ReturnType<typeof import('tldts').parse> {
+  psl ??= createRequire(import.meta.url)('tldts') as typeof import('tldts');
+  return psl.parse(host, options);
+}
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
