@@ -3,6 +3,8 @@ export { Session, type FetchInit, type FetchInput } from './session.js';
 export { HopwiseResponse } from './response.js';
 export type { SessionOptions, TimeoutOptions, RedirectState } from './options.js';
 export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';
+export { digest, digestResponse, type DigestOptions, type DigestInput } from './credentials/digest.js';
+export { parseChallenges, type Challenge } from './credentials/challenge.js';
 export { HopwiseError, HopwiseOptionError, HopwiseRedirectError, HopwiseNetworkError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { REASONS, describeReason, type ReasonCode } from './trace/reasons.js';
 export type {

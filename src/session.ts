@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { prepareBody } from './body.js';
 import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
-import type { AuthProvider } from './credentials/auth.js';
+import type { AuthProvider, Challenge } from './credentials/auth.js';
 import { planHeaders, type UserHeader } from './credentials/policy.js';
 import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
 import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
@@ -307,6 +307,7 @@ export class Session {
     for (;;) {
       const { url } = chain;
       const isRetry = chain.refreshAuth;
+      const repeat = chain.repeat || isRetry;
 
       // ---- prepare: caller headers through the policy, scoped auth, jar cookies ----
       const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
@@ -315,8 +316,9 @@ export class Session {
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
       chain.refreshAuth = false;
+      chain.repeat = false;
 
-      if (!isRetry && seenBefore(chain, req.cookieHeader)) {
+      if (!repeat && seenBefore(chain, req.cookieHeader)) {
         const last = chain.hops[chain.hops.length - 1];
         last?.decisions.push(decide.redirect.loop(chain.method, url));
         throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
@@ -340,7 +342,7 @@ export class Session {
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----
-      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh) };
+      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh), auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })) };
       let next = planNext(planInput);
       let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
@@ -353,8 +355,19 @@ export class Session {
       if (next.action === 'retry') {
         await res.body.dump().catch(() => {});
         hop.timings.end = performance.now() - t0;
-        chain.refreshedOnce = true;
-        chain.refreshAuth = true;
+        if (next.decisions?.length) hop.decisions.push(...next.decisions);
+        if (next.why === 'challenge') {
+          // The provider answers this challenge on the repeated hop, and on later hops to this origin.
+          const byOrigin = (chain.challenges ??= new Map());
+          const m = byOrigin.get(url.origin) ?? new Map<AuthProvider, Challenge>();
+          m.set(next.provider, next.challenge);
+          byOrigin.set(url.origin, m);
+          if (next.stale) chain.staleAnswered = true;
+          chain.repeat = true;
+        } else {
+          chain.refreshedOnce = true;
+          chain.refreshAuth = true;
+        }
         published(hop, chain.hops);
         continue;
       }
@@ -458,23 +471,42 @@ export class Session {
     if (bytes) hop.requestBody = bodyText(bytes, cap, secrets).text;
   }
 
-  /** The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones). */
+  /**
+   * The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones).
+   * A provider answering this origin's challenge is given it; another provider of the same header
+   * then sends nothing (the challenge's scheme picked the one that answers).
+   */
   async #credentials(providers: readonly AuthProvider[], chain: Chain, isRetry: boolean): Promise<Credential[]> {
     const out: Credential[] = [];
+    const challenged = providers.length ? chain.challenges?.get(chain.url.origin) : undefined;
+    const body = chain.body;
+    const bodyBytes = (): Buffer | undefined => (body === undefined ? Buffer.alloc(0) : body.size === undefined ? undefined : body.peek(body.size));
     for (const p of providers) {
       const refresh = isRetry && p.canRefresh;
+      const challenge = challenged?.get(p);
+      if (!challenge && challenged) {
+        const other = [...challenged].find(([q]) => q !== p && q.header === p.header && providers.includes(q));
+        if (other) {
+          out.push({ provider: p, value: undefined, otherScheme: other[1].scheme, refreshed: false });
+          continue;
+        }
+      }
       let value: unknown;
       try {
-        const v = p.value({ url: chain.url, method: chain.method, refresh });
-        value = typeof v === 'string' ? v : await v;
+        const v = p.value({ url: chain.url, method: chain.method, refresh, challenge, body: bodyBytes });
+        value = typeof v === 'string' || v === undefined ? v : await v;
       } catch (err) {
         // The provider's own message may quote the credential; keep it in `cause`, out of the message.
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${chain.url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
       }
+      if (value === undefined) {
+        out.push({ provider: p, value: undefined, challenge, refreshed: false });
+        continue;
+      }
       if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? 'a value with CR, LF or NUL' : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
       }
-      out.push({ provider: p, value, refreshed: refresh });
+      out.push({ provider: p, value, challenge, refreshed: refresh });
     }
     return out;
   }

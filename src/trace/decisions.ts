@@ -107,7 +107,68 @@ export const auth = {
     detail: `the ${p.kind} provider was asked for a fresh credential after a 401 and the request retried once`,
     facts: authFacts(p),
   }),
+  awaitingChallenge: (p: ProviderFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'awaiting-challenge',
+    detail: `${p.kind} credential not sent: the provider answers only a challenge, and ${p.to} has not sent one`,
+    facts: authFacts(p),
+  }),
+  otherScheme: (p: ProviderFacts, scheme: string): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'other-scheme',
+    detail: `${p.kind} credential not sent: ${p.to} asked for ${schemeName(scheme)}, which another provider in scope answers`,
+    facts: { ...authFacts(p), scheme },
+  }),
+  answered: (p: ProviderFacts, c: ChallengeFacts, stale: boolean): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'retried',
+    reason: stale ? 'stale-nonce' : 'answered-challenge',
+    detail: stale
+      ? `the server said the ${schemeName(c.scheme)} nonce is stale${realmText(c)}; the ${p.kind} provider answers once more with the new nonce`
+      : `the server asked for ${schemeName(c.scheme)}${realmText(c)}; the ${p.kind} provider answers it on the repeated request`,
+    facts: challengeFacts(p, c),
+  }),
+  rejected: (p: ProviderFacts, c: ChallengeFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'stopped',
+    reason: 'challenge-rejected',
+    detail: `the server rejected the ${p.kind} credential${realmText(c)} with another 401; hopwise does not ask again (check the user name and password)`,
+    facts: challengeFacts(p, c),
+  }),
+  unanswered: (to: string, offered: readonly ChallengeFacts[], inScope: readonly string[]): AuthDecision => ({
+    subject: 'auth',
+    name: 'www-authenticate',
+    action: 'stopped',
+    reason: 'unanswered-challenge',
+    detail: `the server asked for ${offered.map((c) => schemeName(c.scheme)).join(' or ')}${offered[0] ? realmText(offered[0]) : ''}; no provider in scope answers it${inScope.length ? ` (in scope: ${inScope.join(', ')})` : ''}`,
+    facts: { provider: inScope.join(', ') || 'none', scope: '', to, offered: offered.map((c) => c.scheme), ...(offered[0]?.realm !== undefined ? { realm: offered[0].realm } : {}) },
+  }),
 };
+
+export interface ChallengeFacts {
+  scheme: string;
+  realm: string | undefined;
+}
+
+/** 'digest' → 'Digest': the scheme as people write it. */
+function schemeName(scheme: string): string {
+  const known: Record<string, string> = { digest: 'Digest', basic: 'Basic', bearer: 'Bearer', negotiate: 'Negotiate', ntlm: 'NTLM', hoba: 'HOBA', mutual: 'Mutual' };
+  return known[scheme] ?? scheme;
+}
+
+function realmText(c: ChallengeFacts): string {
+  return c.realm !== undefined ? ` (realm "${c.realm}")` : '';
+}
+
+function challengeFacts(p: ProviderFacts, c: ChallengeFacts): AuthDecision['facts'] {
+  return { ...authFacts(p), scheme: c.scheme, ...(c.realm !== undefined ? { realm: c.realm } : {}) };
+}
 
 // ---- cookies --------------------------------------------------------------------------------
 

@@ -21,6 +21,12 @@ export const REASONS = {
   'out-of-scope': "the hop's URL is outside the provider's scope, so its credential is not applied",
   'refreshed-after-401': 'a 401 asked the provider for a fresh credential and the hop was retried once',
   'overrides-header': 'an auth provider in scope replaced a header of the same name the caller set',
+  'awaiting-challenge': 'the provider sends nothing until the server challenges it (WWW-Authenticate on a 401)',
+  'other-scheme': "the server's challenge asked for another scheme, answered by another provider in scope",
+  'answered-challenge': 'a 401 challenged with a scheme a provider in scope answers; the request was repeated with its answer (RFC 9110 §11.6.1)',
+  'stale-nonce': 'the server said stale=true: the answer was right but the nonce expired, so it was answered once more with the new nonce (RFC 7616 §3.3)',
+  'challenge-rejected': 'a 401 answered an answer: the credential is wrong, and hopwise does not ask twice (a wrong password never loops)',
+  'unanswered-challenge': 'the server challenged with a scheme no provider in scope answers',
 
   // --- method and body ---
   'method-rewrite-301': 'a 301 answer to POST is followed with GET (Fetch, RFC 9110 §15.4.2)',

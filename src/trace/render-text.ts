@@ -68,6 +68,7 @@ const GROUP_OF: Record<DecisionAction, DecisionGroup> = {
   kept: 'next',
   followed: 'next',
   stopped: 'next',
+  retried: 'next',
   direct: 'next',
   proxied: 'next',
   refused: 'rejected',

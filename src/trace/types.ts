@@ -36,8 +36,8 @@ export interface HeaderDecision {
 export interface AuthDecision {
   subject: 'auth';
   name: string;
-  action: 'sent' | 're-applied' | 'withheld' | 'refreshed';
-  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401';
+  action: 'sent' | 're-applied' | 'withheld' | 'refreshed' | 'retried' | 'stopped';
+  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401' | 'awaiting-challenge' | 'other-scheme' | 'answered-challenge' | 'stale-nonce' | 'challenge-rejected' | 'unanswered-challenge';
   detail: string;
   facts: {
     provider: string;
@@ -48,6 +48,11 @@ export interface AuthDecision {
     /** The previous hop's origin and whether it shares a site with `to`; absent on the first request. */
     from?: string;
     sameSite?: boolean;
+    /** The challenge's scheme (lower-case) and realm, for decisions about a `WWW-Authenticate` challenge. */
+    scheme?: string;
+    realm?: string;
+    /** Every scheme the 401 offered, in order (an unanswered challenge). */
+    offered?: string[];
   };
 }
 
