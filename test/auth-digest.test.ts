@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../src/cli/main.ts';
 import { Session, basic, digest, digestResponse, parseChallenges, type AuthProvider, type Challenge, type Hop } from '../src/index.ts';
 import { echo, redirect, startServers, type Handler, type TestServers } from './helpers/servers.ts';
 
@@ -216,3 +221,39 @@ describe('challenge-aware providers', () => {
     await s.close();
   });
 });
+
+describe('the CLI', () => {
+  class Capture extends Writable {
+    text = '';
+    override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+      this.text += String(chunk);
+      cb();
+    }
+  }
+  const cli = async (args: string[]) => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(args, { stdout, stderr, env: { ...process.env, NO_COLOR: '1' } });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  };
+  const conn = () => srv.connectTo.flatMap((c) => ['--connect-to', c]);
+
+  it('answers a Digest challenge with --digest -u user:pass', async () => {
+    const res = await cli(['--digest', '-u', 'Mufasa:Circle of Life', '--cacert', caFile(), ...conn(), 'https://a.test/md5']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(JSON.parse(res.stdout).headers.authorization.startsWith('Digest username="Mufasa"'), true);
+  });
+
+  it('refuses --digest without -u', async () => {
+    const res = await cli(['--digest', 'https://a.test/md5']);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /--digest needs -u/);
+  });
+});
+
+function caFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hopwise-digest-'));
+  const f = join(dir, 'ca.pem');
+  writeFileSync(f, srv.ca);
+  return f;
+}

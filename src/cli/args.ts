@@ -21,7 +21,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
-import type { basic, bearer, CookieJar, SessionOptions } from '../index.js';
+import type { basic, bearer, CookieJar, digest, SessionOptions } from '../index.js';
 
 /** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
 export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo';
@@ -48,6 +48,8 @@ export interface RequestArgs {
   data: DataPart[];
   /** -u user:password (basic auth, scoped to the first request's origin). */
   user?: { name: string; password: string };
+  /** --digest: -u answers a Digest challenge (RFC 7616) instead of sending Basic. */
+  digest: boolean;
   /** --oauth2-bearer TOKEN (bearer auth, scoped to the first request's origin unless --auth-scope). */
   bearer?: string;
   /** --auth-scope PATTERN: where -u / --oauth2-bearer apply (default: the first request's origin). */
@@ -150,6 +152,8 @@ export interface OptionContext {
   read(path: string): Promise<Buffer>;
   basic: typeof basic;
   bearer: typeof bearer;
+  /** Needed only for --digest. */
+  digest?: typeof digest;
   CookieJar: typeof CookieJar;
 }
 
@@ -366,10 +370,26 @@ export const FLAGS: readonly FlagSpec[] = [
     },
     option: link({
       option: 'auth',
-      toOption: (r, ctx) => (r.user ? [ctx.basic(r.user.name, r.user.password, authScope(r))] : undefined),
+      toOption: (r, ctx) => (r.user && !r.digest ? [ctx.basic(r.user.name, r.user.password, authScope(r))] : undefined),
       toArgv: (v, f) => {
         const a = authArgs(v, 'basic');
         return a?.kind === 'basic' ? [f, `${a.user}:${a.password}`, ...scopeArgv(a)] : undefined;
+      },
+    }),
+  },
+  {
+    names: ['--digest'],
+    help: '-u answers a Digest challenge (RFC 7616) instead of sending Basic; nothing is sent before the server asks',
+    commands: REQ,
+    group: 'auth',
+    apply: (st) => (st.req.digest = true),
+    option: link({
+      option: 'auth',
+      toOption: (r, ctx) => {
+        if (!r.digest) return undefined;
+        if (!r.user) throw new ArgError('--digest needs -u USER:PASSWORD', '--digest');
+        if (!ctx.digest) throw new ArgError('--digest is not available here', '--digest');
+        return [ctx.digest(r.user.name, r.user.password, authScope(r))];
       },
     }),
   },
@@ -923,6 +943,7 @@ function emptyRequest(): RequestArgs {
     sensitiveHeaders: [],
     allowDowngrade: false,
     followMetaRefresh: false,
+    digest: false,
     json: false,
     showSecrets: false,
     verbose: false,
