@@ -13,6 +13,7 @@ import { AddressClassifier } from './transport/addresses.js';
 import { parseNoProxy, parseProxyUrl, proxyFromEnv, type Env, type ProxySettings } from './transport/proxy.js';
 import type { Decision, Hop } from './trace/types.js';
 import { isToken } from './syntax.js';
+import type { RetryPolicy } from './hop/retry.js';
 import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
@@ -35,6 +36,22 @@ export interface RedirectState {
   next: { url: string; method: string; headers: Record<string, string> };
   /** Decisions that planned this redirect. */
   readonly decisions: readonly Decision[];
+}
+
+/** `retry` as an object: every field optional. */
+export interface RetryOptions {
+  /** Retries per chain. Default 2. */
+  limit?: number;
+  /** Methods that may be sent again. Default GET, HEAD, OPTIONS, PUT, DELETE (the idempotent ones); list POST or PATCH to retry them too. */
+  methods?: string[];
+  /** Statuses that are retried. Default 408, 429, 500, 502, 503, 504. */
+  statuses?: number[];
+  /** Longest Retry-After honoured, ms; a longer one returns the answer as it is. Default 60 000. */
+  maxRetryAfter?: number;
+  /** The first backoff step without Retry-After, ms, doubled per retry with jitter. Default 500. */
+  backoff?: number;
+  /** No retry starts more than this many ms after the chain's first request (curl --retry-max-time). Default: none. */
+  maxTime?: number;
 }
 
 export interface SessionOptions {
@@ -98,6 +115,12 @@ export interface SessionOptions {
   recordBodies?: boolean | number;
   /** Most connections hopwise's own agent opens to one origin. Default 128. */
   connections?: number;
+  /**
+   * Send a request again after 408, 429, 500, 502, 503, 504 or a connection reset before any answer:
+   * a number of retries (default 2), `false` or `0` for none, or `{ limit, methods, statuses,
+   * maxRetryAfter, backoff }`. Idempotent methods only unless `methods` lists more.
+   */
+  retry?: number | false | RetryOptions;
 }
 
 export interface PrivateNetworkPolicy {
@@ -131,6 +154,7 @@ export interface ResolvedOptions {
   /** Bytes of each body kept on the hops; 0 when bodies are not recorded. */
   recordBodies: number;
   connections: number;
+  retry: RetryPolicy;
 }
 
 export const DEFAULTS = {
@@ -146,7 +170,36 @@ export const DEFAULTS = {
   maxBodySize: 64 * 1024 * 1024,
   recordBodies: 4096,
   connections: 128,
+  retry: { limit: 2, methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'], statuses: [408, 429, 500, 502, 503, 504], maxRetryAfter: 60_000, backoff: 500 },
 };
+
+function resolveRetry(v: unknown): RetryPolicy {
+  const d = DEFAULTS.retry;
+  const policy = (o: RetryOptions = {}): RetryPolicy => ({
+    limit: o.limit ?? d.limit,
+    methods: new Set((o.methods ?? d.methods).map((m) => m.toUpperCase())),
+    statuses: new Set(o.statuses ?? d.statuses),
+    maxRetryAfter: o.maxRetryAfter ?? d.maxRetryAfter,
+    backoff: o.backoff ?? d.backoff,
+    maxTime: o.maxTime,
+  });
+  if (v === undefined || v === true) return policy();
+  if (v === false) return policy({ limit: 0 });
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) bad('retry', 'a whole number of retries >= 0, false, or { limit, methods, statuses, maxRetryAfter, backoff }', v);
+    return policy({ limit: v });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('retry', 'a whole number of retries, false, or { limit, methods, statuses, maxRetryAfter, backoff }', v);
+  rejectUnknown(v, ['limit', 'methods', 'statuses', 'maxRetryAfter', 'backoff', 'maxTime'], 'retry');
+  const o = v as RetryOptions;
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) bad('retry.limit', 'a whole number >= 0', o.limit);
+  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => typeof m === 'string' && isToken(m)))) bad('retry.methods', "an array of methods such as ['GET', 'POST']", o.methods);
+  if (o.statuses !== undefined && !(Array.isArray(o.statuses) && o.statuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599))) bad('retry.statuses', 'an array of 4xx/5xx statuses', o.statuses);
+  if (o.maxRetryAfter !== undefined && !(typeof o.maxRetryAfter === 'number' && o.maxRetryAfter >= 0)) bad('retry.maxRetryAfter', 'a number of milliseconds >= 0', o.maxRetryAfter);
+  if (o.backoff !== undefined && !(typeof o.backoff === 'number' && o.backoff >= 0)) bad('retry.backoff', 'a number of milliseconds >= 0', o.backoff);
+  if (o.maxTime !== undefined && !(typeof o.maxTime === 'number' && o.maxTime > 0)) bad('retry.maxTime', 'a number of milliseconds > 0', o.maxTime);
+  return policy(o);
+}
 
 let builtInClassifier: AddressClassifier | undefined;
 
@@ -191,7 +244,7 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 /** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
@@ -345,5 +398,6 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     maxBodySize: o.maxBodySize ?? DEFAULTS.maxBodySize,
     recordBodies: o.recordBodies === true ? DEFAULTS.recordBodies : typeof o.recordBodies === 'number' ? o.recordBodies : 0,
     connections: o.connections ?? DEFAULTS.connections,
+    retry: resolveRetry(o.retry),
   };
 }

@@ -5,6 +5,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { pipeline, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { prepareBody } from './body.js';
@@ -21,6 +22,7 @@ import { absorb, type RawHeaders } from './hop/absorb.js';
 import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
+import { planRetry } from './hop/retry.js';
 import { resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
 import type { Plan, RedirectMode } from './redirect/plan.js';
 import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
@@ -63,6 +65,8 @@ interface Io {
   /** This call's own dispatcher (init.dispatcher), used instead of the session's. */
   dispatcher: Dispatcher | undefined;
   decompress: boolean;
+  /** performance.now() when timeout.total ends, if there is one (a retry never waits past it). */
+  deadline?: number | undefined;
 }
 
 function hostPortKey(url: URL): string {
@@ -284,7 +288,7 @@ export class Session {
     }
 
     try {
-      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress };
+      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress, deadline: o.timeout.total !== undefined ? performance.now() + o.timeout.total : undefined };
       const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
       if (timer) {
         const t = timer;
@@ -304,6 +308,7 @@ export class Session {
     const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
     /** Every secret value the chain sent or received, kept only when bodies are recorded (they are redacted from them). */
     const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
+    let repeatedFrom: Hop | undefined;
     for (;;) {
       const { url } = chain;
       const isRetry = chain.refreshAuth;
@@ -326,13 +331,27 @@ export class Session {
       // ---- route: direct or via a proxy, and the proxy credential (judged by route, not origin) ----
       const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
       withoutProxyAuthorization(req, plan);
-      const prevHop = chain.hops[chain.hops.length - 1];
+      // A repeated request (a retry, an answered challenge) comes from where the hop it repeats came from.
+      const prevHop = repeat ? repeatedFrom : chain.hops[chain.hops.length - 1];
+      repeatedFrom = prevHop;
       const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
       chain.hops.push(hop);
 
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
-      const res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
+      } catch (err) {
+        // A connection reset before any answer may be retried like a 503 (the retry option).
+        const cause = err instanceof HopwiseNetworkError && err.code === 'ERR_NETWORK' ? (err.cause as { code?: string } | undefined)?.code : undefined;
+        const again = cause === undefined ? undefined : planRetry({ policy: o.retry, method: chain.method, body: chain.body, retries: chain.retries, status: undefined, error: cause, retryAfter: undefined, ...this.#clock(io, chain) });
+        if (!again) throw err;
+        hop.decisions.push(...again.decisions);
+        if (!again.retry) throw err;
+        await this.#wait(again.waitMs, chain, io);
+        continue;
+      }
       const raw = res.headers as RawHeaders;
       if (secrets) this.#recordRequest(chain, hop, req.headers, req.shown, raw, secrets);
 
@@ -342,7 +361,7 @@ export class Session {
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----
-      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh), auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })) };
+      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh), auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })), clock: this.#clock(io, chain) };
       let next = planNext(planInput);
       let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
@@ -364,11 +383,12 @@ export class Session {
           byOrigin.set(url.origin, m);
           if (next.stale) chain.staleAnswered = true;
           chain.repeat = true;
-        } else {
+        } else if (next.why !== 'status') {
           chain.refreshedOnce = true;
           chain.refreshAuth = true;
         }
         published(hop, chain.hops);
+        if (next.why === 'status') await this.#wait(next.waitMs, chain, io);
         continue;
       }
       if (next.action === 'read-page') throw new Error('unreachable: a page is read once');
@@ -421,6 +441,28 @@ export class Session {
       } finally {
         published(hop, chain.hops);
       }
+    }
+  }
+
+  /** What a retry plan reads of time: now, what is left of timeout.total, and a jitter. */
+  #clock(io: Io, chain: Chain): { now: number; remaining: number | undefined; random: number } {
+    const now = Date.now();
+    const total = io.deadline === undefined ? Infinity : io.deadline - performance.now();
+    const maxTime = this.#o.retry.maxTime;
+    const started = chain.hops[0]?.timings.start ?? now;
+    const remaining = Math.min(total, maxTime === undefined ? Infinity : started + maxTime - now);
+    return { now, remaining: remaining === Infinity ? undefined : remaining, random: Math.random() };
+  }
+
+  /** Sleep before a retry (the plan chose how long); the caller's signal and timeout.total end it. */
+  async #wait(ms: number, chain: Chain, io: Io): Promise<void> {
+    chain.retries++;
+    chain.waited += ms;
+    chain.repeat = true;
+    try {
+      await sleep(ms, undefined, io.signal ? { signal: io.signal } : undefined);
+    } catch (err) {
+      throw transportError(err, chain.url, chain.hops, io, this.#o.timeout);
     }
   }
 

@@ -63,6 +63,9 @@ export interface RequestArgs {
   maxRedirs?: number;
   /** --max-time SECONDS (the whole chain) and --connect-timeout SECONDS. */
   maxTime?: number;
+  /** --retry N (retries per chain, 0 = none) and --retry-max-time SECONDS (no retry starts later). */
+  retry?: number;
+  retryMaxTime?: number;
   connectTimeout?: number;
   trust: string[];
   sensitiveHeaders: string[];
@@ -497,6 +500,35 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'redirects',
     apply: (st, v, f) => (st.req.maxRedirs = nonNegativeInt(f, v, st.command)),
     option: link({ option: 'maxRedirects', toOption: (r) => r.maxRedirs, toArgv: single }),
+  },
+  {
+    names: ['--retry'],
+    value: 'N',
+    help: 'retries after 408, 429, 500, 502, 503, 504 or a connection reset, idempotent methods only (default 2; 0 for none)',
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => {
+      if (!/^\d+$/.test(v)) throw new ArgError(`${f} needs a whole number of retries, got '${v}'`, f, st.command);
+      st.req.retry = Number(v);
+    },
+    option: link({
+      option: 'retry',
+      toOption: (r) => (r.retry !== undefined ? { limit: r.retry } : undefined),
+      toArgv: (v, f) => (typeof v === 'number' ? [f, String(v)] : v === false ? [f, '0'] : isPlainObject(v) ? (typeof v.limit === 'number' ? [f, String(v.limit)] : []) : undefined),
+    }),
+  },
+  {
+    names: ['--retry-max-time'],
+    value: 'SECONDS',
+    help: 'no retry starts later than this after the first request',
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => (st.req.retryMaxTime = seconds(f, v, st.command)),
+    option: link({
+      option: 'retry',
+      toOption: (r) => (r.retryMaxTime !== undefined ? { maxTime: Math.round(r.retryMaxTime * 1000) } : undefined),
+      toArgv: (v, f) => (isPlainObject(v) ? (typeof v.maxTime === 'number' ? [f, String(v.maxTime / 1000)] : []) : typeof v === 'number' || v === false ? [] : undefined),
+    }),
   },
   {
     names: ['--max-time', '-m'],

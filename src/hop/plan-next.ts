@@ -15,12 +15,13 @@ import { originOf } from '../credentials/origin.js';
 import { scopeText } from '../credentials/policy.js';
 import type { Decision } from '../trace/types.js';
 import type { RawHeaders } from './absorb.js';
+import { planRetry } from './retry.js';
 import type { Chain } from './chain.js';
 
-type PlanOptions = Pick<ResolvedOptions, 'maxRedirects' | 'allowDowngrade' | 'crossOriginBody' | 'trust' | 'followMetaRefresh'>;
+type PlanOptions = Pick<ResolvedOptions, 'maxRedirects' | 'allowDowngrade' | 'crossOriginBody' | 'trust' | 'followMetaRefresh'> & Partial<Pick<ResolvedOptions, 'retry'>>;
 
 export interface NextInput {
-  chain: Pick<Chain, 'url' | 'method' | 'body' | 'mode' | 'redirects' | 'refreshedOnce'> & Partial<Pick<Chain, 'first' | 'staleAnswered'>>;
+  chain: Pick<Chain, 'url' | 'method' | 'body' | 'mode' | 'redirects' | 'refreshedOnce'> & Partial<Pick<Chain, 'first' | 'staleAnswered' | 'retries'>>;
   status: number;
   headers: RawHeaders;
   hopIndex: number;
@@ -29,6 +30,8 @@ export interface NextInput {
   refreshableAuth: boolean;
   /** The providers in scope on this hop: whether each sent a credential, and the challenge it was given. */
   auth?: readonly AppliedAuth[];
+  /** The clock for a retry: now (ms since epoch), ms left of timeout.total, and a jitter in [0, 1). */
+  clock?: { now: number; remaining: number | undefined; random: number };
   /** The page's client-side redirect once the page was read: `null` when it has none. */
   page?: ClientRedirect | null;
 }
@@ -45,6 +48,8 @@ export type Next =
   | Plan
   /** Repeat the hop once, asking refreshable providers for a fresh credential (a 401). */
   | { action: 'retry'; why?: 'refresh'; decisions?: readonly Decision[] }
+  /** Send the same request again after `waitMs` (a retryable status: the `retry` option). */
+  | { action: 'retry'; why: 'status'; waitMs: number; decisions: readonly Decision[] }
   /** Repeat the hop with `provider` answering `challenge` (a 401 with WWW-Authenticate). */
   | { action: 'retry'; why: 'challenge'; provider: AuthProvider; challenge: Challenge; stale: boolean; decisions: readonly Decision[] }
   /** Read the start of the page (a 200 HTML answer) and plan again with `page` set. */
@@ -117,14 +122,22 @@ function planChallenge(input: NextInput): Extract<Next, { action: 'retry' }> | {
 }
 
 export function planNext(input: NextInput): Next {
-  const { chain, status, headers, options, hopIndex } = input;
   // A 401: a provider in scope answers the server's challenge, or a refreshable provider is asked
   // for a new credential (once per chain), and the hop is repeated if the body can be sent again.
+  const { status } = input;
   let authStop: Decision[] | undefined;
   if (status === 401) {
     const c = planChallenge(input);
     if (c?.action === 'retry') return c;
     if (c?.action === 'stop') authStop = c.decisions;
+  }
+  // A retryable answer (408, 429, 5xx) to a method that may be sent twice: the same request again.
+  const policy = input.options.retry;
+  if (policy && policy.statuses.has(status) && policy.limit > 0) {
+    const clock = input.clock ?? { now: Date.now(), remaining: undefined, random: 0.5 };
+    const r = planRetry({ policy, method: input.chain.method, body: input.chain.body, retries: input.chain.retries ?? 0, status, retryAfter: input.headers['retry-after'], ...clock });
+    if (r.retry) return { action: 'retry', why: 'status', waitMs: r.waitMs, decisions: r.decisions };
+    if (r.decisions.length) authStop = [...(authStop ?? []), ...r.decisions];
   }
   const next = planResponse(input);
   return authStop && 'decisions' in next && next.action !== 'retry' ? { ...next, decisions: [...authStop, ...next.decisions] } : next;

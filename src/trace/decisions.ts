@@ -16,6 +16,7 @@ import type {
   AddressDecision,
   ProxyAuthDecision,
   RedirectDecision,
+  RetryDecision,
   RouteDecision,
   SetCookieDecision,
 } from './types.js';
@@ -366,4 +367,31 @@ export const address = {
         : `${f.host} is at ${f.address}, a private address, and the redirect came from a ${f.fromClass === 'unknown' ? 'hop whose address hopwise could not see (treated as public)' : `${f.fromClass ?? 'public'} address`}; nothing was sent`,
     facts: f,
   }),
+};
+
+// ---- retries --------------------------------------------------------------------------------
+
+type RetryFacts = RetryDecision['facts'];
+const retryWhat = (f: RetryFacts): string => (f.status !== undefined ? `the answer ${f.status}` : `the connection reset (${f.error ?? 'reset'})`);
+const secs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`);
+
+export const retry = {
+  retried: (f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'retried',
+    reason: f.status !== undefined ? 'retry-status' : 'retry-reset',
+    detail: `retry ${f.attempt} of ${f.limit} after ${retryWhat(f)}: waited ${secs(f.waitMs ?? 0)} (${f.source === 'retry-after' ? 'Retry-After' : 'backoff with jitter'})`,
+    facts: f,
+  }),
+  notIdempotent: (method: string, f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'not-idempotent',
+    detail: `${retryWhat(f)} is retryable, but ${method} is not idempotent and not in retry.methods: not sent twice`,
+    facts: f,
+  }),
+  exhausted: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retries-exhausted', detail: `${retryWhat(f)} after ${f.limit} ${f.limit === 1 ? 'retry' : 'retries'}: the limit is used up`, facts: f }),
+  notReplayable: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'body-not-replayable', detail: `${retryWhat(f)} is retryable, but the request body was a stream larger than replayBufferSize and cannot be sent again`, facts: f }),
+  afterTooLong: (f: RetryFacts, max: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-after-too-long', detail: `Retry-After ${f.retryAfter ?? ''} asks for ${secs(f.waitMs ?? 0)}, more than retry.maxRetryAfter (${secs(max)}): returned as it is`, facts: f }),
+  pastTotal: (f: RetryFacts, remaining: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-past-total', detail: `waiting ${secs(f.waitMs ?? 0)} would pass timeout.total or retry.maxTime (${secs(Math.max(0, Math.round(remaining)))} left): returned as it is`, facts: f }),
 };

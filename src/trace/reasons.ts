@@ -94,6 +94,14 @@ export const REASONS = {
   'route-changed': 'the route changed (another proxy, or direct), so the proxy credential of the earlier route is dropped',
   'direct-route': 'the hop goes direct, so a Proxy-Authorization header is not sent to the origin',
 
+  // --- retries (subject 'retry') ---
+  'retry-status': 'the answer is retryable (408, 429, 500, 502, 503, 504) and the method idempotent: the request was sent again after the wait',
+  'retry-reset': 'the connection was closed before any answer: the request was sent again after the wait',
+  'retry-after-too-long': "the server's Retry-After is longer than retry.maxRetryAfter, so the answer is returned as it is",
+  'retry-past-total': 'the wait would end past timeout.total (or retry.maxTime), so the answer is returned as it is',
+  'retries-exhausted': 'the retry limit of the chain is used up',
+  'not-idempotent': 'the method is not idempotent (RFC 9110 §9.2.2) and not listed in retry.methods, so it is not sent twice',
+
   // --- the private-network guard (subject 'address') ---
   'private-address': 'the address connected to is private (loopback, RFC 1918, link-local, ...) and the privateNetworks policy refuses it for this hop',
 } as const;

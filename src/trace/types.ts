@@ -224,7 +224,30 @@ export interface AddressDecision {
   };
 }
 
-export type Decision = HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
+/** The same request sent again after a retryable answer or a connection reset (the `retry` option). */
+export interface RetryDecision {
+  subject: 'retry';
+  name?: undefined;
+  action: 'retried' | 'stopped';
+  reason: 'retry-status' | 'retry-reset' | 'retry-after-too-long' | 'retry-past-total' | 'retries-exhausted' | 'not-idempotent' | 'body-not-replayable';
+  detail: string;
+  facts: {
+    /** The status that asked for the retry, or the transport error of a reset. */
+    status?: number;
+    error?: string;
+    /** This retry's number (1 = the first retry) and the limit. */
+    attempt: number;
+    limit: number;
+    /** How long hopwise waited before the retry (or would have had to), ms. */
+    waitMs?: number;
+    /** Where the wait came from. */
+    source?: 'retry-after' | 'backoff';
+    /** The Retry-After value as the server sent it. */
+    retryAfter?: string;
+  };
+}
+
+export type Decision = RetryDecision | HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
 
 export type DecisionSubject = Decision['subject'];
 export type DecisionAction = Decision['action'];
