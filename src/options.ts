@@ -14,6 +14,7 @@ import { parseNoProxy, parseProxyUrl, proxyFromEnv, type Env, type ProxySettings
 import type { Decision, Hop } from './trace/types.js';
 import { isToken } from './syntax.js';
 import type { RetryPolicy } from './hop/retry.js';
+import { loadNetrc, type Netrc } from './credentials/netrc.js';
 import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
@@ -121,6 +122,13 @@ export interface SessionOptions {
    * maxRetryAfter, backoff }`. Idempotent methods only unless `methods` lists more.
    */
   retry?: number | false | RetryOptions;
+  /**
+   * Credentials from a `.netrc` file: `true` reads `$NETRC`, else `~/.netrc`; a path reads that
+   * file; `{ path?, default: true }` also uses the file's `default` entry. An entry is sent as Basic
+   * only to its exact host, and only when no auth provider or caller Authorization is in scope. The
+   * file is read when the session is created and refused if others can read it. Default: not read.
+   */
+  netrc?: boolean | string | { path?: string; default?: boolean };
 }
 
 export interface PrivateNetworkPolicy {
@@ -155,6 +163,7 @@ export interface ResolvedOptions {
   recordBodies: number;
   connections: number;
   retry: RetryPolicy;
+  netrc: Netrc | undefined;
 }
 
 export const DEFAULTS = {
@@ -244,7 +253,7 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry', 'netrc'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 /** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
@@ -399,5 +408,19 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     recordBodies: o.recordBodies === true ? DEFAULTS.recordBodies : typeof o.recordBodies === 'number' ? o.recordBodies : 0,
     connections: o.connections ?? DEFAULTS.connections,
     retry: resolveRetry(o.retry),
+    netrc: resolveNetrc(o.netrc, env),
   };
+}
+
+function resolveNetrc(v: unknown, env: Env): Netrc | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true || (typeof v === 'string' && v !== '')) return loadNetrc(v, env);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    rejectUnknown(v, ['path', 'default'], 'netrc');
+    const o = v as { path?: unknown; default?: unknown };
+    if (o.path !== undefined && (typeof o.path !== 'string' || o.path === '')) bad('netrc.path', 'a file path', o.path);
+    if (o.default !== undefined && typeof o.default !== 'boolean') bad('netrc.default', 'a boolean', o.default);
+    return loadNetrc(o as { path?: string; default?: boolean }, env);
+  }
+  return bad('netrc', "true, a file path, or { path?, default?: boolean }", v);
 }

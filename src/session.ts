@@ -12,7 +12,8 @@ import { prepareBody } from './body.js';
 import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
 import type { AuthProvider, Challenge } from './credentials/auth.js';
-import { planHeaders, type UserHeader } from './credentials/policy.js';
+import { netrcEntry, type Netrc } from './credentials/netrc.js';
+import { planHeaders, type HeaderPolicyResult, type UserHeader } from './credentials/policy.js';
 import { isSensitiveName, redactUrl } from './credentials/sensitive.js';
 import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
@@ -318,8 +319,10 @@ export class Session {
       const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
       for (const name of policy.newlyStripped) chain.stripped.add(name);
       const credentials = await this.#credentials(policy.providers, chain, isRetry);
+      const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
+      if (netrcDecision) req.decisions.unshift(netrcDecision);
       chain.refreshAuth = false;
       chain.repeat = false;
 
@@ -442,6 +445,23 @@ export class Session {
         published(hop, chain.hops);
       }
     }
+  }
+
+  /**
+   * The .netrc entry of this hop's exact host, as a Basic credential added to `credentials`, unless an
+   * auth provider or the caller's (or the hook's) Authorization is in scope: those win (curl, requests).
+   */
+  #netrc(netrc: Netrc, url: URL, policy: HeaderPolicyResult, chain: Chain, credentials: Credential[]): Decision | undefined {
+    const entry = netrcEntry(netrc, url);
+    if (!entry) return undefined;
+    const to = url.origin;
+    const host = url.hostname.toLowerCase();
+    const provider = credentials.find((c) => c.provider.header === 'authorization');
+    if (provider) return decide.netrc.overridden(host, `the ${provider.provider.kind} provider`, to);
+    if (policy.send.some((h) => h.name === 'authorization') || chain.hookHeaders?.add.some(([k]) => k === 'authorization')) return decide.netrc.overridden(host, "the caller's Authorization header", to);
+    const value = `Basic ${Buffer.from(`${entry.login}:${entry.password}`, 'utf8').toString('base64')}`;
+    credentials.push({ provider: { kind: 'netrc', header: 'authorization', canRefresh: false, schemes: ['basic'], value: () => value }, value, refreshed: false });
+    return decide.netrc.sent(host, entry.machine === undefined, to, netrc.path);
   }
 
   /** What a retry plan reads of time: now, what is left of timeout.total, and a jitter. */

@@ -48,6 +48,8 @@ export interface RequestArgs {
   data: DataPart[];
   /** -u user:password (basic auth, scoped to the first request's origin). */
   user?: { name: string; password: string };
+  /** -n / --netrc (true: $NETRC or ~/.netrc), --netrc-file FILE. */
+  netrc?: true | string;
   /** --digest: -u answers a Digest challenge (RFC 7616) instead of sending Basic. */
   digest: boolean;
   /** --oauth2-bearer TOKEN (bearer auth, scoped to the first request's origin unless --auth-scope). */
@@ -395,6 +397,26 @@ export const FLAGS: readonly FlagSpec[] = [
         return [ctx.digest(r.user.name, r.user.password, authScope(r))];
       },
     }),
+  },
+  {
+    names: ['-n', '--netrc'],
+    help: "Basic credentials from $NETRC or ~/.netrc, each sent only to its exact machine; -u, --oauth2-bearer or -H Authorization win",
+    commands: REQ,
+    group: 'auth',
+    apply: (st) => (st.req.netrc ??= true),
+    option: link({ option: 'netrc', toOption: (r) => (r.netrc === true ? true : undefined), toArgv: (v, f) => (v === true ? [f] : undefined) }),
+  },
+  {
+    names: ['--netrc-file'],
+    value: 'FILE',
+    help: 'like --netrc, from FILE (refused if other users can read it)',
+    commands: REQ,
+    group: 'auth',
+    apply: (st, v, f) => {
+      if (!v) throw new ArgError(`${f} needs a file`, f, st.command);
+      st.req.netrc = v;
+    },
+    option: link({ option: 'netrc', toOption: (r) => (typeof r.netrc === 'string' ? r.netrc : undefined), toArgv: (v, f) => (typeof v === 'string' ? [f, v] : undefined) }),
   },
   {
     names: ['--oauth2-bearer'],

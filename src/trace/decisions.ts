@@ -152,6 +152,25 @@ export const auth = {
   }),
 };
 
+export const netrc = {
+  sent: (machine: string, fallback: boolean, to: string, path: string): AuthDecision => ({
+    subject: 'auth',
+    name: 'authorization',
+    action: 'sent',
+    reason: 'netrc',
+    detail: fallback ? `Basic from the default entry of ${path} (opted in): no machine entry for ${machine}` : `Basic from ${path}: the entry for machine ${machine}`,
+    facts: { provider: 'netrc', scope: fallback ? 'default' : `machine ${machine}`, to },
+  }),
+  overridden: (machine: string, by: string, to: string): AuthDecision => ({
+    subject: 'auth',
+    name: 'authorization',
+    action: 'withheld',
+    reason: 'netrc-overridden',
+    detail: `the .netrc entry for ${machine} is not sent: ${by} is in scope and wins`,
+    facts: { provider: 'netrc', scope: `machine ${machine}`, to },
+  }),
+};
+
 export interface ChallengeFacts {
   scheme: string;
   realm: string | undefined;

@@ -27,6 +27,8 @@ export const REASONS = {
   'stale-nonce': 'the server said stale=true: the answer was right but the nonce expired, so it was answered once more with the new nonce (RFC 7616 §3.3)',
   'challenge-rejected': 'a 401 answered an answer: the credential is wrong, and hopwise does not ask twice (a wrong password never loops)',
   'unanswered-challenge': 'the server challenged with a scheme no provider in scope answers',
+  netrc: "the .netrc entry for this hop's exact host (machine) is sent as Basic",
+  'netrc-overridden': "the .netrc has an entry for this host, but an auth provider or the caller's Authorization is in scope and wins",
 
   // --- method and body ---
   'method-rewrite-301': 'a 301 answer to POST is followed with GET (Fetch, RFC 9110 §15.4.2)',

@@ -37,7 +37,7 @@ export interface AuthDecision {
   subject: 'auth';
   name: string;
   action: 'sent' | 're-applied' | 'withheld' | 'refreshed' | 'retried' | 'stopped';
-  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401' | 'awaiting-challenge' | 'other-scheme' | 'answered-challenge' | 'stale-nonce' | 'challenge-rejected' | 'unanswered-challenge';
+  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401' | 'awaiting-challenge' | 'other-scheme' | 'answered-challenge' | 'stale-nonce' | 'challenge-rejected' | 'unanswered-challenge' | 'netrc' | 'netrc-overridden';
   detail: string;
   facts: {
     provider: string;
