@@ -12,7 +12,9 @@ import { echo, redirect, startServers, type Handler, type TestServers } from './
 
 const require = createRequire(import.meta.url);
 // A server-side Digest implementation nobody here wrote (npm http-auth: MD5 and MD5-sess, qop=auth or none).
-const httpAuth = require('http-auth') as { digest: (o: Record<string, unknown>, checker: (user: string, cb: (hash: string) => void) => void) => { check: (next: Handler) => Handler; nonces: unknown[] } };
+const httpAuth = require('http-auth') as {
+  digest: (o: Record<string, unknown>, checker: (user: string, cb: (hash: string) => void) => void) => { check: (next: Handler) => Handler; nonces: unknown[] };
+};
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const REALM = 'hopwise-test';
@@ -61,7 +63,17 @@ after(() => srv.close());
 const session = (o: ConstructorParameters<typeof Session>[0] = {}) => new Session({ connectTo: srv.connectTo, ca: srv.ca, ...o });
 
 describe('RFC 7616 example values', () => {
-  const base = { username: 'Mufasa', password: 'Circle of Life', realm: 'http-auth@example.org', method: 'GET', uri: '/dir/index.html', nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', nc: '00000001', cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ', qop: 'auth' as const };
+  const base = {
+    username: 'Mufasa',
+    password: 'Circle of Life',
+    realm: 'http-auth@example.org',
+    method: 'GET',
+    uri: '/dir/index.html',
+    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+    nc: '00000001',
+    cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+    qop: 'auth' as const,
+  };
 
   it('computes the §3.9.1 MD5 response', () => {
     assert.equal(digestResponse({ ...base, algorithm: 'MD5' }).response, '8ca523f5e9506fed4657c9700eebdbec');
@@ -72,17 +84,45 @@ describe('RFC 7616 example values', () => {
   });
 
   it('hashes the user name as §3.4.4 says when the challenge asks for userhash (§3.9.2 example)', () => {
-    const { username } = digestResponse({ username: 'J\u00e4s\u00f8n Doe', password: 'Secret, or not?', realm: 'api@example.org', method: 'GET', uri: '/doe.json', nonce: '5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK', algorithm: 'SHA-512-256', qop: 'auth', nc: '00000001', cnonce: 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v', userhash: true });
+    const { username } = digestResponse({
+      username: 'J\u00e4s\u00f8n Doe',
+      password: 'Secret, or not?',
+      realm: 'api@example.org',
+      method: 'GET',
+      uri: '/doe.json',
+      nonce: '5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK',
+      algorithm: 'SHA-512-256',
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v',
+      userhash: true,
+    });
     assert.equal(username, createHash('sha512-256').update('J\u00e4s\u00f8n Doe:api@example.org').digest('hex'));
   });
 
   it('answers the §3.9.1 challenge with the §3.9.1 Authorization, field by field', async () => {
     const p = digest('Mufasa', 'Circle of Life', { cnonce: () => base.cnonce });
-    const [challenge] = parseChallenges('Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"');
+    const [challenge] = parseChallenges(
+      'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+    );
     const v = await p.value({ url: new URL('http://www.example.org/dir/index.html'), method: 'GET', refresh: false, challenge });
     const [sent] = parseChallenges(v);
     assert.equal(sent?.scheme, 'digest');
-    assert.deepEqual({ ...sent?.params }, { username: 'Mufasa', realm: 'http-auth@example.org', uri: '/dir/index.html', algorithm: 'SHA-256', nonce: base.nonce, nc: '00000001', cnonce: base.cnonce, qop: 'auth', response: '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1', opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS' });
+    assert.deepEqual(
+      { ...sent?.params },
+      {
+        username: 'Mufasa',
+        realm: 'http-auth@example.org',
+        uri: '/dir/index.html',
+        algorithm: 'SHA-256',
+        nonce: base.nonce,
+        nc: '00000001',
+        cnonce: base.cnonce,
+        qop: 'auth',
+        response: '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
+        opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
+      },
+    );
   });
 
   it('hashes the body for qop=auth-int when it is the only qop offered', async () => {
@@ -109,7 +149,10 @@ describe('RFC 7616 example values', () => {
 describe('WWW-Authenticate parsing (RFC 9110 §11.6.1)', () => {
   it('reads several challenges in one field, quoted strings with escapes and token68', () => {
     const cs = parseChallenges('Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple", Negotiate YIIGhgYGKwYB==');
-    assert.deepEqual(cs.map((c: Challenge) => c.scheme), ['newauth', 'basic', 'negotiate']);
+    assert.deepEqual(
+      cs.map((c: Challenge) => c.scheme),
+      ['newauth', 'basic', 'negotiate'],
+    );
     assert.deepEqual({ ...cs[0]?.params }, { realm: 'apps', type: '1', title: 'Login to "apps"' });
     assert.equal(cs[1]?.params.realm, 'simple');
     assert.equal(cs[2]?.token68, 'YIIGhgYGKwYB==');
@@ -118,7 +161,10 @@ describe('WWW-Authenticate parsing (RFC 9110 §11.6.1)', () => {
 
   it('reads challenges from several header fields, commas inside quotes kept', () => {
     const cs = parseChallenges(['Digest realm="a, b", qop="auth,auth-int", nonce=xyz', 'Bearer']);
-    assert.deepEqual(cs.map((c) => c.scheme), ['digest', 'bearer']);
+    assert.deepEqual(
+      cs.map((c) => c.scheme),
+      ['digest', 'bearer'],
+    );
     assert.equal(cs[0]?.params.realm, 'a, b');
     assert.equal(cs[0]?.params.qop, 'auth,auth-int');
     assert.equal(cs[0]?.params.nonce, 'xyz');
@@ -135,7 +181,10 @@ describe('digest() against http-auth (a server-side implementation nobody here w
       assert.equal(got[0]?.headers.authorization, undefined);
       assert.match(String(got[1]?.headers.authorization), /^Digest username="Mufasa"/);
       assert.equal(res.hops.length, 2);
-      assert.deepEqual(auths(res.hops).map((d) => d.reason), ['awaiting-challenge', 'answered-challenge', 'in-scope']);
+      assert.deepEqual(
+        auths(res.hops).map((d) => d.reason),
+        ['awaiting-challenge', 'answered-challenge', 'in-scope'],
+      );
       await s.close();
     });
   }
@@ -154,7 +203,10 @@ describe('digest() against http-auth (a server-side implementation nobody here w
     const res = await s.fetch('https://a.test/md5-then-expire');
     assert.equal(res.status, 200);
     // 401, answered 302, the stored challenge answered stale 401, answered again 200.
-    assert.deepEqual(res.hops.map((h) => h.status), [401, 302, 401, 200]);
+    assert.deepEqual(
+      res.hops.map((h) => h.status),
+      [401, 302, 401, 200],
+    );
     assert.ok(auths(res.hops).some((d) => d.reason === 'stale-nonce'));
     await s.close();
   });
@@ -173,7 +225,10 @@ describe('digest() against http-auth (a server-side implementation nobody here w
   it('answers again on a later same-origin hop with the challenge it already has', async () => {
     const s = session({ auth: digest('Mufasa', 'Circle of Life') });
     const res = await s.fetch('https://a.test/md5-then-redirect?u=/md5');
-    assert.deepEqual(res.hops.map((h) => h.status), [401, 302, 200]);
+    assert.deepEqual(
+      res.hops.map((h) => h.status),
+      [401, 302, 200],
+    );
     // The same nonce, counted: the second request sent with it.
     assert.match(String(srv.received.at(-1)?.headers.authorization), /nc=00000002/);
     await s.close();

@@ -40,7 +40,10 @@ describe('netrc in the session', () => {
     const res = await s.fetch(r('https://a.test', 302, 'https://b.test/echo'));
     assert.equal(srv.at('a.test').at(-1)?.headers.authorization, basicOf('alice', 's3cret pass'));
     assert.equal(srv.at('b.test').at(-1)?.headers.authorization, undefined);
-    assert.deepEqual(netrcDecisions(res.hops).map((d) => [d.reason, d.subject === 'auth' ? d.facts.scope : '']), [['netrc', 'machine a.test']]);
+    assert.deepEqual(
+      netrcDecisions(res.hops).map((d) => [d.reason, d.subject === 'auth' ? d.facts.scope : '']),
+      [['netrc', 'machine a.test']],
+    );
     await s.close();
   });
 
@@ -83,7 +86,10 @@ describe('netrc in the session', () => {
 
   it('refuses a file other users can read, with the reason and the fix', { skip: process.platform === 'win32' }, () => {
     const f = netrcFile(FILE, 0o644);
-    assert.throws(() => session({ netrc: f }), (e: HopwiseError) => e.code === 'ERR_NETRC_PERMISSIONS' && /mode 644/.test(e.message) && /chmod 600/.test(e.message));
+    assert.throws(
+      () => session({ netrc: f }),
+      (e: HopwiseError) => e.code === 'ERR_NETRC_PERMISSIONS' && /mode 644/.test(e.message) && /chmod 600/.test(e.message),
+    );
   });
 });
 
@@ -98,7 +104,11 @@ describe('the CLI', () => {
   it('--netrc-file FILE sends the entry to its machine only', async () => {
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await main(['--netrc-file', netrcFile(FILE), ...srv.connectTo.flatMap((c) => ['--connect-to', c]), r('http://a.test', 302, 'http://b.test/echo')], { stdout, stderr, env: { ...process.env, NO_COLOR: '1' } });
+    const code = await main(['--netrc-file', netrcFile(FILE), ...srv.connectTo.flatMap((c) => ['--connect-to', c]), r('http://a.test', 302, 'http://b.test/echo')], {
+      stdout,
+      stderr,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     assert.equal(code, 0, stderr.text);
     assert.equal(JSON.parse(stdout.text).headers.authorization, undefined);
     assert.equal(srv.at('a.test').at(-1)?.headers.authorization, basicOf('alice', 's3cret pass'));

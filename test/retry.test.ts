@@ -39,9 +39,18 @@ describe('retries', () => {
     const t0 = Date.now();
     const res = await s.fetch(`https://a.test/flaky?id=${id()}&fail=2&s=503&ra=1`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.hops.map((h) => h.status), [503, 503, 200]);
+    assert.deepEqual(
+      res.hops.map((h) => h.status),
+      [503, 503, 200],
+    );
     const d = retries(res.hops);
-    assert.deepEqual(d.map((x) => [x.reason, x.facts.waitMs, x.facts.source]), [['retry-status', 1000, 'retry-after'], ['retry-status', 1000, 'retry-after']]);
+    assert.deepEqual(
+      d.map((x) => [x.reason, x.facts.waitMs, x.facts.source]),
+      [
+        ['retry-status', 1000, 'retry-after'],
+        ['retry-status', 1000, 'retry-after'],
+      ],
+    );
     assert.ok(Date.now() - t0 >= 1900, 'waited for Retry-After twice');
     await s.close();
   });
@@ -64,7 +73,10 @@ describe('retries', () => {
     assert.equal(res.status, 200);
     assert.deepEqual((await res.json()).body, 'payload');
     const got = srv.received.filter((r) => r.path.includes(`id=${tag}&`));
-    assert.deepEqual(got.map((r) => r.body.toString()), ['payload', 'payload']);
+    assert.deepEqual(
+      got.map((r) => r.body.toString()),
+      ['payload', 'payload'],
+    );
     assert.equal(retries(res.hops)[0]?.facts.source, 'backoff');
     await s.close();
   });
@@ -117,7 +129,10 @@ describe('retries', () => {
 
   it('fails with the reset when the method is not retried', async () => {
     const s = session({ retry: { backoff: 5 } });
-    await assert.rejects(s.fetch(`https://a.test/reset?id=${id()}&fail=1`, { method: 'POST', body: 'x' }), (e: HopwiseError) => e.code === 'ERR_NETWORK' && retries(e.hops)[0]?.reason === 'not-idempotent');
+    await assert.rejects(
+      s.fetch(`https://a.test/reset?id=${id()}&fail=1`, { method: 'POST', body: 'x' }),
+      (e: HopwiseError) => e.code === 'ERR_NETWORK' && retries(e.hops)[0]?.reason === 'not-idempotent',
+    );
     await s.close();
   });
 
@@ -140,7 +155,10 @@ describe('planRetry (pure)', () => {
   });
 
   it('backs off exponentially with jitter: between half and all of backoff × 2^n', () => {
-    for (const [retries, lo, hi] of [[0, 500, 1000], [1, 1000, 2000]] as const) {
+    for (const [retries, lo, hi] of [
+      [0, 500, 1000],
+      [1, 1000, 2000],
+    ] as const) {
       const a = planRetry({ ...base, retries, random: 0 });
       const b = planRetry({ ...base, retries, random: 0.999 });
       assert.ok(a.retry && b.retry);

@@ -92,7 +92,10 @@ export function digest(user: string, pass: string, options?: DigestOptions): Aut
       const nonce = p.nonce;
       if (nonce === undefined) return undefined;
       const algorithm = p.algorithm ?? 'MD5';
-      const offered = (p.qop ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+      const offered = (p.qop ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean);
       const body = ctx.body?.();
       // auth is preferred when offered (it does not need the body); auth-int when it is the only one offered.
       let qop: 'auth' | 'auth-int' | undefined;
@@ -108,7 +111,20 @@ export function digest(user: string, pass: string, options?: DigestOptions): Aut
       const nc = n.toString(16).padStart(8, '0');
       const cnonce = qop || algorithm.toLowerCase().endsWith('-sess') ? makeCnonce() : undefined;
       const userhash = p.userhash?.toLowerCase() === 'true';
-      const { response, username } = digestResponse({ username: user, password: pass, realm, method: ctx.method, uri, nonce, algorithm, qop, nc, ...(cnonce !== undefined ? { cnonce } : {}), ...(body !== undefined ? { body } : {}), userhash });
+      const { response, username } = digestResponse({
+        username: user,
+        password: pass,
+        realm,
+        method: ctx.method,
+        uri,
+        nonce,
+        algorithm,
+        qop,
+        nc,
+        ...(cnonce !== undefined ? { cnonce } : {}),
+        ...(body !== undefined ? { body } : {}),
+        userhash,
+      });
       const parts: string[] = [];
       // RFC 7616 §3.4.4: a username that cannot be a quoted-string in ASCII goes as username*.
       if (!userhash && /[^\x20-\x7e]/.test(username)) parts.push(`username*=${extValue(username)}`);

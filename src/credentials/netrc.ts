@@ -107,7 +107,10 @@ export function loadNetrc(option: boolean | string | { path?: string; default?: 
   }
   // curl warns about a .netrc others can read; hopwise refuses it: the passwords in it are not private.
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new HopwiseOptionError('ERR_NETRC_PERMISSIONS', `netrc: ${path} can be read or written by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); its passwords are not private, so hopwise does not use it. Run: chmod 600 ${path}`);
+    throw new HopwiseOptionError(
+      'ERR_NETRC_PERMISSIONS',
+      `netrc: ${path} can be read or written by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); its passwords are not private, so hopwise does not use it. Run: chmod 600 ${path}`,
+    );
   }
   const { machines, fallback } = parseNetrc(readFileSync(path, 'utf8'));
   return { path, machines, fallback: o.default === true ? fallback : undefined };
