@@ -201,3 +201,13 @@ describe('the CLI', () => {
     assert.match(res.stdout, /retry-past-total/);
   });
 });
+
+describe('retries are not redirects', () => {
+  it('keeps res.redirected false and counts no redirect for a retried exchange', async () => {
+    const s = session({ retry: { backoff: 5 } });
+    const res = await s.fetch(`https://a.test/flaky?id=${id()}&fail=1&s=500`);
+    assert.equal(res.hops.length, 2);
+    assert.equal(res.redirected, false);
+    await s.close();
+  });
+});

@@ -259,6 +259,16 @@ export type DecisionOf<S extends DecisionSubject> = Extract<Decision, { subject:
 type _ReasonCheck = Decision['reason'] extends ReasonCode ? true : never;
 export const _decisionReasonCheck: _ReasonCheck = true;
 
+/**
+ * How many redirects a chain followed: hops repeated in place (a retry, an answered challenge, a
+ * refreshed credential) are hops but not redirects.
+ */
+export function redirectsIn(hops: readonly Hop[]): number {
+  let n = 0;
+  for (const h of hops) if (h.decisions.some((d) => d.subject === 'redirect' && d.action === 'followed')) n++;
+  return n;
+}
+
 export interface HopTimings {
   /** ms since epoch when the request started. */
   start: number;
