@@ -5,6 +5,7 @@ export type { SessionOptions, TimeoutOptions, RedirectState, RetryOptions } from
 export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';
 export { digest, digestResponse, type DigestOptions, type DigestInput } from './credentials/digest.js';
 export { parseChallenges, type Challenge } from './credentials/challenge.js';
+export { HstsStore, type HstsEntry } from './hop/hsts.js';
 export { HopwiseError, HopwiseOptionError, HopwiseRedirectError, HopwiseNetworkError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { REASONS, describeReason, type ReasonCode } from './trace/reasons.js';
 export type {
@@ -26,6 +27,7 @@ export type {
   ProxyAuthDecision,
   AddressDecision,
   RetryDecision,
+  HstsDecision,
   OriginPair,
   ClientRedirectKind,
   HopTimings,

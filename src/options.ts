@@ -15,6 +15,7 @@ import type { Decision, Hop } from './trace/types.js';
 import { isToken } from './syntax.js';
 import type { RetryPolicy } from './hop/retry.js';
 import { loadNetrc, type Netrc } from './credentials/netrc.js';
+import { HstsStore } from './hop/hsts.js';
 import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
@@ -129,6 +130,12 @@ export interface SessionOptions {
    * file is read when the session is created and refused if others can read it. Default: not read.
    */
   netrc?: boolean | string | { path?: string; default?: boolean };
+  /**
+   * HSTS (RFC 6797): `Strict-Transport-Security` from an https answer makes later http: requests to
+   * that host (and subdomains with includeSubDomains) go over https before anything is sent. Default
+   * true (in memory, per session); `false` turns it off; an `HstsStore` shares or persists it.
+   */
+  hsts?: boolean | HstsStore;
 }
 
 export interface PrivateNetworkPolicy {
@@ -164,6 +171,7 @@ export interface ResolvedOptions {
   connections: number;
   retry: RetryPolicy;
   netrc: Netrc | undefined;
+  hsts: HstsStore | undefined;
 }
 
 export const DEFAULTS = {
@@ -253,7 +261,7 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry', 'netrc'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry', 'netrc', 'hsts'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 /** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
@@ -409,6 +417,7 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     connections: o.connections ?? DEFAULTS.connections,
     retry: resolveRetry(o.retry),
     netrc: resolveNetrc(o.netrc, env),
+    hsts: o.hsts === false ? undefined : o.hsts === undefined || o.hsts === true ? new HstsStore() : o.hsts instanceof HstsStore ? o.hsts : bad('hsts', 'a boolean or an HstsStore', o.hsts),
   };
 }
 

@@ -24,6 +24,7 @@ import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
 import { planRetry } from './hop/retry.js';
+import { hstsUpgrade } from './hop/hsts.js';
 import { resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
 import type { Plan, RedirectMode } from './redirect/plan.js';
 import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
@@ -311,6 +312,14 @@ export class Session {
     const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
     let repeatedFrom: Hop | undefined;
     for (;;) {
+      // HSTS (RFC 6797 §8.3): a Known HSTS Host is asked over https, before anything is sent.
+      const known = o.hsts && chain.url.protocol === 'http:' ? o.hsts.match(chain.url.hostname) : undefined;
+      let hstsDecision: Decision | undefined;
+      if (known) {
+        const to = hstsUpgrade(chain.url);
+        hstsDecision = decide.hsts.upgraded(redactUrl(chain.url), redactUrl(to), known.host, known.includeSubDomains, chain.url.hostname);
+        chain.url = to;
+      }
       const { url } = chain;
       const isRetry = chain.refreshAuth;
       const repeat = chain.repeat || isRetry;
@@ -338,6 +347,7 @@ export class Session {
       const prevHop = repeat ? repeatedFrom : chain.hops[chain.hops.length - 1];
       repeatedFrom = prevHop;
       const hop: Hop = { index: chain.hops.length, url: url.href, method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
+      if (hstsDecision) hop.decisions.unshift(hstsDecision);
       chain.hops.push(hop);
 
       // ---- send: one exchange, no redirect following inside undici ----
@@ -360,6 +370,7 @@ export class Session {
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
       const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
+      if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 

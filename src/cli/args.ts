@@ -21,7 +21,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
-import type { basic, bearer, CookieJar, digest, SessionOptions } from '../index.js';
+import type { basic, bearer, CookieJar, digest, HstsStore, SessionOptions } from '../index.js';
 
 /** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
 export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo';
@@ -48,6 +48,8 @@ export interface RequestArgs {
   data: DataPart[];
   /** -u user:password (basic auth, scoped to the first request's origin). */
   user?: { name: string; password: string };
+  /** --hsts FILE: the HSTS cache read before the run (if the file exists) and written after it (curl's format). */
+  hsts?: string;
   /** -n / --netrc (true: $NETRC or ~/.netrc), --netrc-file FILE. */
   netrc?: true | string;
   /** --digest: -u answers a Digest challenge (RFC 7616) instead of sending Basic. */
@@ -159,6 +161,8 @@ export interface OptionContext {
   bearer: typeof bearer;
   /** Needed only for --digest. */
   digest?: typeof digest;
+  /** Needed only for --hsts. */
+  HstsStore?: typeof HstsStore;
   CookieJar: typeof CookieJar;
 }
 
@@ -550,6 +554,31 @@ export const FLAGS: readonly FlagSpec[] = [
       option: 'retry',
       toOption: (r) => (r.retryMaxTime !== undefined ? { maxTime: Math.round(r.retryMaxTime * 1000) } : undefined),
       toArgv: (v, f) => (isPlainObject(v) ? (typeof v.maxTime === 'number' ? [f, String(v.maxTime / 1000)] : []) : typeof v === 'number' || v === false ? [] : undefined),
+    }),
+  },
+  {
+    names: ['--hsts'],
+    value: 'FILE',
+    help: "HSTS cache in curl's format: read before the run (if it exists), written after it; http: requests to known hosts go over https",
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => {
+      if (!v) throw new ArgError(`${f} needs a file`, f, st.command);
+      st.req.hsts = v;
+    },
+    option: link({
+      option: 'hsts',
+      toOption: async (r, ctx) => {
+        if (r.hsts === undefined) return undefined;
+        if (!ctx.HstsStore) throw new ArgError('--hsts is not available here', '--hsts');
+        let text = '';
+        try {
+          text = (await ctx.read(r.hsts)).toString('utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ArgError(`--hsts ${r.hsts}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '--hsts');
+        }
+        return ctx.HstsStore.parse(text);
+      },
     }),
   },
   {

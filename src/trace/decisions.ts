@@ -16,6 +16,7 @@ import type {
   AddressDecision,
   ProxyAuthDecision,
   RedirectDecision,
+  HstsDecision,
   RetryDecision,
   RouteDecision,
   SetCookieDecision,
@@ -413,4 +414,16 @@ export const retry = {
   notReplayable: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'body-not-replayable', detail: `${retryWhat(f)} is retryable, but the request body was a stream larger than replayBufferSize and cannot be sent again`, facts: f }),
   afterTooLong: (f: RetryFacts, max: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-after-too-long', detail: `Retry-After ${f.retryAfter ?? ''} asks for ${secs(f.waitMs ?? 0)}, more than retry.maxRetryAfter (${secs(max)}): returned as it is`, facts: f }),
   pastTotal: (f: RetryFacts, remaining: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-past-total', detail: `waiting ${secs(f.waitMs ?? 0)} would pass timeout.total or retry.maxTime (${secs(Math.max(0, Math.round(remaining)))} left): returned as it is`, facts: f }),
+};
+
+// ---- HSTS -----------------------------------------------------------------------------------
+
+export const hsts = {
+  upgraded: (from: string, to: string, knownHost: string, includeSubDomains: boolean, host: string): HstsDecision => ({
+    subject: 'hsts',
+    action: 'rewritten',
+    reason: 'hsts-upgrade',
+    detail: knownHost === host ? `${host} sent Strict-Transport-Security earlier: ${from} goes over https as ${to}` : `${knownHost} sent Strict-Transport-Security with includeSubDomains: ${from} goes over https as ${to}`,
+    facts: { from, to, knownHost, includeSubDomains },
+  }),
 };

@@ -104,6 +104,9 @@ export const REASONS = {
   'retries-exhausted': 'the retry limit of the chain is used up',
   'not-idempotent': 'the method is not idempotent (RFC 9110 §9.2.2) and not listed in retry.methods, so it is not sent twice',
 
+  // --- HSTS (subject 'hsts') ---
+  'hsts-upgrade': 'the host is a Known HSTS Host (Strict-Transport-Security from an earlier https answer), so the http: request goes over https before any byte is sent (RFC 6797 §8.3)',
+
   // --- the private-network guard (subject 'address') ---
   'private-address': 'the address connected to is private (loopback, RFC 1918, link-local, ...) and the privateNetworks policy refuses it for this hop',
 } as const;

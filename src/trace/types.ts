@@ -247,7 +247,24 @@ export interface RetryDecision {
   };
 }
 
-export type Decision = RetryDecision | HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
+/** HSTS (RFC 6797): an http: request sent over https because the host is a Known HSTS Host. */
+export interface HstsDecision {
+  subject: 'hsts';
+  name?: undefined;
+  action: 'rewritten';
+  reason: 'hsts-upgrade';
+  detail: string;
+  facts: {
+    /** The URL as requested (http:) and as sent (https:). */
+    from: string;
+    to: string;
+    /** The host whose Strict-Transport-Security made the upgrade (this host, or a parent with includeSubDomains). */
+    knownHost: string;
+    includeSubDomains: boolean;
+  };
+}
+
+export type Decision = HstsDecision | RetryDecision | HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
 
 export type DecisionSubject = Decision['subject'];
 export type DecisionAction = Decision['action'];
