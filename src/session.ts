@@ -190,7 +190,7 @@ export class Session {
     const d = this.#o.dispatcher;
     if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
     const pn = this.#o.privateNetworks;
-    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier } }));
+    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier }, http2: this.#o.http2 }));
     return (this.#dispatcher = d ? d(t.agent) : t.agent);
   }
 
@@ -669,11 +669,13 @@ export class Session {
         if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
         if (conn.address !== undefined) hop.remoteAddress = conn.address;
         hop.addressClass = conn.addressClass ?? 'unknown';
+        hop.protocol = conn.alpn === 'h2' ? 'h2' : 'http/1.1';
       } else {
         // A reused keep-alive connection: what it reached when it was opened.
         const reused = transport.liveAddress(key);
         if (reused?.address !== undefined) hop.remoteAddress = reused.address;
         hop.addressClass = reused?.addressClass ?? 'unknown';
+        hop.protocol = reused?.alpn === 'h2' ? 'h2' : 'http/1.1';
       }
     }
     return res;

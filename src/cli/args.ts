@@ -48,6 +48,8 @@ export interface RequestArgs {
   data: DataPart[];
   /** -u user:password (basic auth, scoped to the first request's origin). */
   user?: { name: string; password: string };
+  /** --http2: offer HTTP/2 by ALPN on https connections. */
+  http2: boolean;
   /** --hsts FILE: the HSTS cache read before the run (if the file exists) and written after it (curl's format). */
   hsts?: string;
   /** -n / --netrc (true: $NETRC or ~/.netrc), --netrc-file FILE. */
@@ -557,6 +559,14 @@ export const FLAGS: readonly FlagSpec[] = [
     }),
   },
   {
+    names: ['--http2'],
+    help: 'offer HTTP/2 (ALPN) on https connections; each hop records the protocol it used',
+    commands: REQ,
+    group: 'conn',
+    apply: (st) => (st.req.http2 = true),
+    option: link({ option: 'http2', toOption: (r) => (r.http2 ? true : undefined), toArgv: onOff }),
+  },
+  {
     names: ['--hsts'],
     value: 'FILE',
     help: "HSTS cache in curl's format: read before the run (if it exists), written after it; http: requests to known hosts go over https",
@@ -1027,6 +1037,7 @@ function emptyRequest(): RequestArgs {
     allowDowngrade: false,
     followMetaRefresh: false,
     digest: false,
+    http2: false,
     json: false,
     showSecrets: false,
     verbose: false,

@@ -129,6 +129,7 @@ function timing(h: Hop): string {
   } else if (t.firstByte !== undefined) {
     parts.push('reused connection'); // a hop that got no response may never have had a connection
   }
+  if (h.protocol === 'h2') parts.push('HTTP/2');
   return parts.join(' · ');
 }
 

@@ -336,4 +336,9 @@ export interface Hop {
    * origin itself (a proxy resolved the name, or the caller's dispatcher connected).
    */
   addressClass?: 'public' | 'private' | 'unknown';
+  /**
+   * The HTTP version this hop used, when hopwise's own agent carried it: 'h2' when ALPN chose HTTP/2
+   * (the http2 option), else 'http/1.1'.
+   */
+  protocol?: 'http/1.1' | 'h2';
 }
