@@ -996,19 +996,19 @@ export function flagForOption(option: OptionName): string {
  * (the proxy flags, say) wins over this list.
  */
 export const UNSUPPORTED_CURL: ReadonlySet<string> = new Set([
-  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--digest', '--anyauth', '--basic', '--delegation', '--sasl-ir',
+  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--anyauth', '--basic', '--delegation', '--sasl-ir',
   '-E', '--cert', '--cert-type', '--key', '--key-type', '--pass', '--capath', '--crlfile', '--pinnedpubkey', '--ciphers', '--curves',
   '-1', '--tlsv1', '--tlsv1.0', '--tlsv1.1', '--tlsv1.2', '--tlsv1.3', '--tls-max', '-2', '--sslv2', '-3', '--sslv3', '--ssl', '--ssl-reqd', '--ssl-no-revoke',
-  '-0', '--http1.0', '--http1.1', '--http2', '--http2-prior-knowledge', '--http3', '--http3-only',
+  '-0', '--http1.0', '--http1.1', '--http2-prior-knowledge', '--http3', '--http3-only',
   '-U', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
   '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '-p', '--proxytunnel',
-  '--retry', '--retry-delay', '--retry-max-time', '--retry-all-errors', '--retry-connrefused',
+  '--retry-delay', '--retry-all-errors', '--retry-connrefused',
   '-T', '--upload-file', '-r', '--range', '-C', '--continue-at', '-Z', '--parallel', '--parallel-max', '-K', '--config', '-q', '--disable',
   '--trace', '--trace-ascii', '--trace-time', '--libcurl', '--stderr', '-#', '--progress-bar', '-N', '--no-buffer', '--limit-rate', '-Y', '--speed-limit', '-y', '--speed-time',
-  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '-n', '--netrc', '--netrc-file', '--netrc-optional',
+  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '--netrc-optional',
   '-z', '--time-cond', '--interface', '--local-port', '--keepalive-time', '--no-keepalive', '--tcp-nodelay', '--unix-socket', '--abstract-unix-socket', '--dns-servers', '--doh-url',
   '--post301', '--post302', '--post303', '--raw', '--tr-encoding', '--proto', '--proto-redir', '--proto-default', '--path-as-is', '--request-target',
-  '--aws-sigv4', '--alt-svc', '--hsts', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
+  '--aws-sigv4', '--alt-svc', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
   '-Q', '--quote', '-P', '--ftp-port', '-l', '--list-only', '-a', '--append', '-B', '--use-ascii', '--mail-from', '--mail-rcpt', '--max-filesize', '--happy-eyeballs-timeout-ms',
 ]);
 
