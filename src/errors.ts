@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_BODY_TOO_LARGE: 'the response body, once decoded, exceeded maxBodySize',
   ERR_HOOK: 'a beforeRedirect hook threw (its error is err.cause)',
   ERR_DECODE: 'the response body could not be decoded (corrupt gzip/deflate/br/zstd data)',
+  ERR_NETRC_PERMISSIONS: 'the .netrc file can be read or written by other users, so it is not used',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,11 @@
 // The public surface of hopwise. Everything a user imports comes from here; nothing else is API.
 export { Session, type FetchInit, type FetchInput } from './session.js';
 export { HopwiseResponse } from './response.js';
-export type { SessionOptions, TimeoutOptions, RedirectState } from './options.js';
+export type { SessionOptions, TimeoutOptions, RedirectState, RetryOptions } from './options.js';
 export { bearer, basic, header, type AuthProvider, type AuthContext, type CredentialSource, type ScopeOption } from './credentials/auth.js';
+export { digest, digestResponse, type DigestOptions, type DigestInput } from './credentials/digest.js';
+export { parseChallenges, type Challenge } from './credentials/challenge.js';
+export { HstsStore, type HstsEntry } from './hop/hsts.js';
 export { HopwiseError, HopwiseOptionError, HopwiseRedirectError, HopwiseNetworkError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { REASONS, describeReason, type ReasonCode } from './trace/reasons.js';
 export type {
@@ -23,6 +26,8 @@ export type {
   RouteDecision,
   ProxyAuthDecision,
   AddressDecision,
+  RetryDecision,
+  HstsDecision,
   OriginPair,
   ClientRedirectKind,
   HopTimings,

@@ -13,6 +13,9 @@ import { AddressClassifier } from './transport/addresses.js';
 import { parseNoProxy, parseProxyUrl, proxyFromEnv, type Env, type ProxySettings } from './transport/proxy.js';
 import type { Decision, Hop } from './trace/types.js';
 import { headerValueProblem, isToken } from './syntax.js';
+import type { RetryPolicy } from './hop/retry.js';
+import { loadNetrc, type Netrc } from './credentials/netrc.js';
+import { HstsStore } from './hop/hsts.js';
 import type { Dispatcher } from 'undici';
 
 export interface TimeoutOptions {
@@ -35,6 +38,22 @@ export interface RedirectState {
   next: { url: string; method: string; headers: Record<string, string> };
   /** Decisions that planned this redirect. */
   readonly decisions: readonly Decision[];
+}
+
+/** `retry` as an object: every field optional. */
+export interface RetryOptions {
+  /** Retries per chain. Default 2. */
+  limit?: number;
+  /** Methods that may be sent again. Default GET, HEAD, OPTIONS, PUT, DELETE (the idempotent ones); list POST or PATCH to retry them too. */
+  methods?: string[];
+  /** Statuses that are retried. Default 408, 429, 500, 502, 503, 504. */
+  statuses?: number[];
+  /** Longest Retry-After honoured, ms; a longer one returns the answer as it is. Default 60 000. */
+  maxRetryAfter?: number;
+  /** The first backoff step without Retry-After, ms, doubled per retry with jitter. Default 500. */
+  backoff?: number;
+  /** No retry starts more than this many ms after the chain's first request (curl --retry-max-time). Default: none. */
+  maxTime?: number;
 }
 
 export interface SessionOptions {
@@ -98,6 +117,27 @@ export interface SessionOptions {
   recordBodies?: boolean | number;
   /** Most connections hopwise's own agent opens to one origin. Default 128. */
   connections?: number;
+  /**
+   * Send a request again after 408, 429, 500, 502, 503, 504 or a connection reset before any answer:
+   * a number of retries (default 2), `false` or `0` for none, or `{ limit, methods, statuses,
+   * maxRetryAfter, backoff }`. Idempotent methods only unless `methods` lists more.
+   */
+  retry?: number | false | RetryOptions;
+  /**
+   * Credentials from a `.netrc` file: `true` reads `$NETRC`, else `~/.netrc`; a path reads that
+   * file; `{ path?, default: true }` also uses the file's `default` entry. An entry is sent as Basic
+   * only to its exact host, and only when no auth provider or caller Authorization is in scope. The
+   * file is read when the session is created and refused if others can read it. Default: not read.
+   */
+  netrc?: boolean | string | { path?: string; default?: boolean };
+  /**
+   * HSTS (RFC 6797): `Strict-Transport-Security` from an https answer makes later http: requests to
+   * that host (and subdomains with includeSubDomains) go over https before anything is sent. Default
+   * true (in memory, per session); `false` turns it off; an `HstsStore` shares or persists it.
+   */
+  hsts?: boolean | HstsStore;
+  /** Offer HTTP/2 by ALPN on https connections of hopwise's own agent (undici allowH2). Default false: HTTP/1.1. */
+  http2?: boolean;
 }
 
 export interface PrivateNetworkPolicy {
@@ -131,6 +171,10 @@ export interface ResolvedOptions {
   /** Bytes of each body kept on the hops; 0 when bodies are not recorded. */
   recordBodies: number;
   connections: number;
+  retry: RetryPolicy;
+  netrc: Netrc | undefined;
+  hsts: HstsStore | undefined;
+  http2: boolean;
 }
 
 export const DEFAULTS = {
@@ -146,7 +190,36 @@ export const DEFAULTS = {
   maxBodySize: 64 * 1024 * 1024,
   recordBodies: 4096,
   connections: 128,
+  retry: { limit: 2, methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'], statuses: [408, 429, 500, 502, 503, 504], maxRetryAfter: 60_000, backoff: 500 },
 };
+
+function resolveRetry(v: unknown): RetryPolicy {
+  const d = DEFAULTS.retry;
+  const policy = (o: RetryOptions = {}): RetryPolicy => ({
+    limit: o.limit ?? d.limit,
+    methods: new Set((o.methods ?? d.methods).map((m) => m.toUpperCase())),
+    statuses: new Set(o.statuses ?? d.statuses),
+    maxRetryAfter: o.maxRetryAfter ?? d.maxRetryAfter,
+    backoff: o.backoff ?? d.backoff,
+    maxTime: o.maxTime,
+  });
+  if (v === undefined || v === true) return policy();
+  if (v === false) return policy({ limit: 0 });
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) bad('retry', 'a whole number of retries >= 0, false, or { limit, methods, statuses, maxRetryAfter, backoff }', v);
+    return policy({ limit: v });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('retry', 'a whole number of retries, false, or { limit, methods, statuses, maxRetryAfter, backoff }', v);
+  rejectUnknown(v, ['limit', 'methods', 'statuses', 'maxRetryAfter', 'backoff', 'maxTime'], 'retry');
+  const o = v as RetryOptions;
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) bad('retry.limit', 'a whole number >= 0', o.limit);
+  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => typeof m === 'string' && isToken(m)))) bad('retry.methods', "an array of methods such as ['GET', 'POST']", o.methods);
+  if (o.statuses !== undefined && !(Array.isArray(o.statuses) && o.statuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599))) bad('retry.statuses', 'an array of 4xx/5xx statuses', o.statuses);
+  if (o.maxRetryAfter !== undefined && !(typeof o.maxRetryAfter === 'number' && o.maxRetryAfter >= 0)) bad('retry.maxRetryAfter', 'a number of milliseconds >= 0', o.maxRetryAfter);
+  if (o.backoff !== undefined && !(typeof o.backoff === 'number' && o.backoff >= 0)) bad('retry.backoff', 'a number of milliseconds >= 0', o.backoff);
+  if (o.maxTime !== undefined && !(typeof o.maxTime === 'number' && o.maxTime > 0)) bad('retry.maxTime', 'a number of milliseconds > 0', o.maxTime);
+  return policy(o);
+}
 
 let builtInClassifier: AddressClassifier | undefined;
 
@@ -191,7 +264,7 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections'] as const;
+const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry', 'netrc', 'hsts', 'http2'] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 /** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
@@ -318,6 +391,7 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
   if (o.decompress !== undefined && typeof o.decompress !== 'boolean') bad('decompress', 'a boolean', o.decompress);
   if (o.maxBodySize !== undefined && !(o.maxBodySize === Infinity || (Number.isInteger(o.maxBodySize) && o.maxBodySize > 0))) bad('maxBodySize', 'a whole number of bytes > 0, or Infinity', o.maxBodySize);
   if (o.recordBodies !== undefined && typeof o.recordBodies !== 'boolean' && !(Number.isInteger(o.recordBodies) && o.recordBodies >= 0)) bad('recordBodies', 'a boolean or a whole number of bytes', o.recordBodies);
+  if (o.http2 !== undefined && typeof o.http2 !== 'boolean') bad('http2', 'a boolean', o.http2);
   if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections > 0)) bad('connections', 'a whole number > 0', o.connections);
   if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
 
@@ -346,5 +420,22 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     maxBodySize: o.maxBodySize ?? DEFAULTS.maxBodySize,
     recordBodies: o.recordBodies === true ? DEFAULTS.recordBodies : typeof o.recordBodies === 'number' ? o.recordBodies : 0,
     connections: o.connections ?? DEFAULTS.connections,
+    retry: resolveRetry(o.retry),
+    netrc: resolveNetrc(o.netrc, env),
+    http2: o.http2 ?? false,
+    hsts: o.hsts === false ? undefined : o.hsts === undefined || o.hsts === true ? new HstsStore() : o.hsts instanceof HstsStore ? o.hsts : bad('hsts', 'a boolean or an HstsStore', o.hsts),
   };
+}
+
+function resolveNetrc(v: unknown, env: Env): Netrc | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true || (typeof v === 'string' && v !== '')) return loadNetrc(v, env);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    rejectUnknown(v, ['path', 'default'], 'netrc');
+    const o = v as { path?: unknown; default?: unknown };
+    if (o.path !== undefined && (typeof o.path !== 'string' || o.path === '')) bad('netrc.path', 'a file path', o.path);
+    if (o.default !== undefined && typeof o.default !== 'boolean') bad('netrc.default', 'a boolean', o.default);
+    return loadNetrc(o as { path?: string; default?: boolean }, env);
+  }
+  return bad('netrc', "true, a file path, or { path?, default?: boolean }", v);
 }

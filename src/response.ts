@@ -15,7 +15,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import consumers from 'node:stream/consumers';
-import type { Hop } from './trace/types.js';
+import { redirectsIn, type Hop } from './trace/types.js';
 
 type RawHeaders = Record<string, string | string[] | undefined>;
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -128,7 +128,7 @@ export class HopwiseResponse extends Response {
     return this.#url;
   }
   override get redirected(): boolean {
-    return this.hops.length > 1;
+    return redirectsIn(this.hops) > 0;
   }
   override get type(): ResponseType {
     return 'basic';

@@ -5,13 +5,15 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { pipeline, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { prepareBody } from './body.js';
 import { CookieJar } from './cookies/jar.js';
 import type { CookieStore } from './cookies/types.js';
-import type { AuthProvider } from './credentials/auth.js';
-import { planHeaders, type UserHeader } from './credentials/policy.js';
+import type { AuthProvider, Challenge } from './credentials/auth.js';
+import { netrcEntry, type Netrc } from './credentials/netrc.js';
+import { planHeaders, type HeaderPolicyResult, type UserHeader } from './credentials/policy.js';
 import { isSensitiveName, redactUrl, traceUrl } from './credentials/sensitive.js';
 import { codingsToUndo, ACCEPT_ENCODING, DECODE_FAILED, decodedBody } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError, type ErrorCode } from './errors.js';
@@ -21,6 +23,8 @@ import { absorb, type RawHeaders } from './hop/absorb.js';
 import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
+import { planRetry } from './hop/retry.js';
+import { hstsUpgrade } from './hop/hsts.js';
 import { resolveOptions, validateHeaderRecord, type RedirectState, type ResolvedOptions, type SessionOptions } from './options.js';
 import type { Plan } from './redirect/plan.js';
 import { addSecrets, BodyTap, bodyText, isTextLike } from './record-body.js';
@@ -63,6 +67,8 @@ interface Io {
   /** This call's own dispatcher (init.dispatcher), used instead of the session's. */
   dispatcher: Dispatcher | undefined;
   decompress: boolean;
+  /** performance.now() when timeout.total ends, if there is one (a retry never waits past it). */
+  deadline?: number | undefined;
 }
 
 function hostPortKey(url: URL): string {
@@ -184,7 +190,7 @@ export class Session {
     const d = this.#o.dispatcher;
     if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
     const pn = this.#o.privateNetworks;
-    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier } }));
+    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier }, http2: this.#o.http2 }));
     return (this.#dispatcher = d ? d(t.agent) : t.agent);
   }
 
@@ -284,7 +290,7 @@ export class Session {
     }
 
     try {
-      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress };
+      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress, deadline: o.timeout.total !== undefined ? performance.now() + o.timeout.total : undefined };
       const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
       if (timer) {
         const t = timer;
@@ -304,19 +310,32 @@ export class Session {
     const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
     /** Every secret value the chain sent or received, kept only when bodies are recorded (they are redacted from them). */
     const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
+    let repeatedFrom: Hop | undefined;
     for (;;) {
+      // HSTS (RFC 6797 §8.3): a Known HSTS Host is asked over https, before anything is sent.
+      const known = o.hsts && chain.url.protocol === 'http:' ? o.hsts.match(chain.url.hostname) : undefined;
+      let hstsDecision: Decision | undefined;
+      if (known) {
+        const to = hstsUpgrade(chain.url);
+        hstsDecision = decide.hsts.upgraded(redactUrl(chain.url), redactUrl(to), known.host, known.includeSubDomains, chain.url.hostname);
+        chain.url = to;
+      }
       const { url } = chain;
       const isRetry = chain.refreshAuth;
+      const repeat = chain.repeat || isRetry;
 
       // ---- prepare: caller headers through the policy, scoped auth, jar cookies ----
       const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
       for (const name of policy.newlyStripped) chain.stripped.add(name);
       const credentials = await this.#credentials(policy.providers, chain, isRetry);
+      const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
+      if (netrcDecision) req.decisions.unshift(netrcDecision);
       chain.refreshAuth = false;
+      chain.repeat = false;
 
-      if (!isRetry && seenBefore(chain, req.cookieHeader)) {
+      if (!repeat && seenBefore(chain, req.cookieHeader)) {
         const last = chain.hops[chain.hops.length - 1];
         last?.decisions.push(decide.redirect.loop(chain.method, url));
         throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
@@ -324,23 +343,39 @@ export class Session {
       // ---- route: direct or via a proxy, and the proxy credential (judged by route, not origin) ----
       const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
       withoutProxyAuthorization(req, plan);
-      const prevHop = chain.hops[chain.hops.length - 1];
+      // A repeated request (a retry, an answered challenge) comes from where the hop it repeats came from.
+      const prevHop = repeat ? repeatedFrom : chain.hops[chain.hops.length - 1];
+      repeatedFrom = prevHop;
       const hop: Hop = { index: chain.hops.length, url: traceUrl(url), method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
+      if (hstsDecision) hop.decisions.unshift(hstsDecision);
       chain.hops.push(hop);
 
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
-      const res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
+      } catch (err) {
+        // A connection reset before any answer may be retried like a 503 (the retry option).
+        const cause = err instanceof HopwiseNetworkError && err.code === 'ERR_NETWORK' ? (err.cause as { code?: string } | undefined)?.code : undefined;
+        const again = cause === undefined ? undefined : planRetry({ policy: o.retry, method: chain.method, body: chain.body, retries: chain.retries, status: undefined, error: cause, retryAfter: undefined, ...this.#clock(io, chain) });
+        if (!again) throw err;
+        hop.decisions.push(...again.decisions);
+        if (!again.retry) throw err;
+        await this.#wait(again.waitMs, chain, io);
+        continue;
+      }
       const raw = res.headers as RawHeaders;
       if (secrets) this.#recordRequest(chain, hop, req.headers, req.shown, raw, secrets);
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
       const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
+      if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----
-      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh) };
+      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh), auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })), clock: this.#clock(io, chain) };
       let next = planNext(planInput);
       let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
@@ -353,9 +388,21 @@ export class Session {
       if (next.action === 'retry') {
         await res.body.dump().catch(() => {});
         hop.timings.end = performance.now() - t0;
-        chain.refreshedOnce = true;
-        chain.refreshAuth = true;
+        if (next.decisions?.length) hop.decisions.push(...next.decisions);
+        if (next.why === 'challenge') {
+          // The provider answers this challenge on the repeated hop, and on later hops to this origin.
+          const byOrigin = (chain.challenges ??= new Map());
+          const m = byOrigin.get(url.origin) ?? new Map<AuthProvider, Challenge>();
+          m.set(next.provider, next.challenge);
+          byOrigin.set(url.origin, m);
+          if (next.stale) chain.staleAnswered = true;
+          chain.repeat = true;
+        } else if (next.why !== 'status') {
+          chain.refreshedOnce = true;
+          chain.refreshAuth = true;
+        }
         published(hop, chain.hops);
+        if (next.why === 'status') await this.#wait(next.waitMs, chain, io);
         continue;
       }
       if (next.action === 'read-page') throw new Error('unreachable: a page is read once');
@@ -411,6 +458,45 @@ export class Session {
     }
   }
 
+  /**
+   * The .netrc entry of this hop's exact host, as a Basic credential added to `credentials`, unless an
+   * auth provider or the caller's (or the hook's) Authorization is in scope: those win (curl, requests).
+   */
+  #netrc(netrc: Netrc, url: URL, policy: HeaderPolicyResult, chain: Chain, credentials: Credential[]): Decision | undefined {
+    const entry = netrcEntry(netrc, url);
+    if (!entry) return undefined;
+    const to = url.origin;
+    const host = url.hostname.toLowerCase();
+    const provider = credentials.find((c) => c.provider.header === 'authorization');
+    if (provider) return decide.netrc.overridden(host, `the ${provider.provider.kind} provider`, to);
+    if (policy.send.some((h) => h.name === 'authorization') || chain.hookHeaders?.add.some(([k]) => k === 'authorization')) return decide.netrc.overridden(host, "the caller's Authorization header", to);
+    const value = `Basic ${Buffer.from(`${entry.login}:${entry.password}`, 'utf8').toString('base64')}`;
+    credentials.push({ provider: { kind: 'netrc', header: 'authorization', canRefresh: false, schemes: ['basic'], value: () => value }, value, refreshed: false });
+    return decide.netrc.sent(host, entry.machine === undefined, to, netrc.path);
+  }
+
+  /** What a retry plan reads of time: now, what is left of timeout.total, and a jitter. */
+  #clock(io: Io, chain: Chain): { now: number; remaining: number | undefined; random: number } {
+    const now = Date.now();
+    const total = io.deadline === undefined ? Infinity : io.deadline - performance.now();
+    const maxTime = this.#o.retry.maxTime;
+    const started = chain.hops[0]?.timings.start ?? now;
+    const remaining = Math.min(total, maxTime === undefined ? Infinity : started + maxTime - now);
+    return { now, remaining: remaining === Infinity ? undefined : remaining, random: Math.random() };
+  }
+
+  /** Sleep before a retry (the plan chose how long); the caller's signal and timeout.total end it. */
+  async #wait(ms: number, chain: Chain, io: Io): Promise<void> {
+    chain.retries++;
+    chain.waited += ms;
+    chain.repeat = true;
+    try {
+      await sleep(ms, undefined, io.signal ? { signal: io.signal } : undefined);
+    } catch (err) {
+      throw transportError(err, chain.url, chain.hops, io, this.#o.timeout);
+    }
+  }
+
   /** Read and drop a redirect's body so the connection can be reused, for a bounded time: a body dripped slowly is cut off. */
   async #drain(body: Dispatcher.ResponseData['body']): Promise<void> {
     const timer = setTimeout(() => discard(body), Math.min(this.#o.timeout.body, REDIRECT_BODY_MS));
@@ -458,24 +544,43 @@ export class Session {
     if (bytes) hop.requestBody = bodyText(bytes, cap, secrets).text;
   }
 
-  /** The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones). */
+  /**
+   * The credentials of the providers in scope for this hop (a retry after a 401 asks for fresh ones).
+   * A provider answering this origin's challenge is given it; another provider of the same header
+   * then sends nothing (the challenge's scheme picked the one that answers).
+   */
   async #credentials(providers: readonly AuthProvider[], chain: Chain, isRetry: boolean): Promise<Credential[]> {
     const out: Credential[] = [];
+    const challenged = providers.length ? chain.challenges?.get(chain.url.origin) : undefined;
+    const body = chain.body;
+    const bodyBytes = (): Buffer | undefined => (body === undefined ? Buffer.alloc(0) : body.size === undefined ? undefined : body.peek(body.size));
     for (const p of providers) {
       const refresh = isRetry && p.canRefresh;
+      const challenge = challenged?.get(p);
+      if (!challenge && challenged) {
+        const other = [...challenged].find(([q]) => q !== p && q.header === p.header && providers.includes(q));
+        if (other) {
+          out.push({ provider: p, value: undefined, otherScheme: other[1].scheme, refreshed: false });
+          continue;
+        }
+      }
       let value: unknown;
       try {
-        const v = p.value({ url: chain.url, method: chain.method, refresh });
-        value = typeof v === 'string' ? v : await v;
+        const v = p.value({ url: chain.url, method: chain.method, refresh, challenge, body: bodyBytes });
+        value = typeof v === 'string' || v === undefined ? v : await v;
       } catch (err) {
         // The provider's own message may quote the credential; keep it in `cause`, out of the message.
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${chain.url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
+      }
+      if (value === undefined) {
+        out.push({ provider: p, value: undefined, challenge, refreshed: false });
+        continue;
       }
       const problem = typeof value === 'string' ? headerValueProblem(value) : undefined;
       if (typeof value !== 'string' || problem) {
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? `a value with ${problem}` : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
       }
-      out.push({ provider: p, value, refreshed: refresh });
+      out.push({ provider: p, value, challenge, refreshed: refresh });
     }
     return out;
   }
@@ -565,11 +670,13 @@ export class Session {
         if (conn.secured !== undefined) hop.timings.tls = conn.secured - t0;
         if (conn.address !== undefined) hop.remoteAddress = conn.address;
         hop.addressClass = conn.addressClass ?? 'unknown';
+        hop.protocol = conn.alpn === 'h2' ? 'h2' : 'http/1.1';
       } else {
         // A reused keep-alive connection: what it reached when it was opened.
         const reused = transport.liveAddress(key);
         if (reused?.address !== undefined) hop.remoteAddress = reused.address;
         hop.addressClass = reused?.addressClass ?? 'unknown';
+        hop.protocol = reused?.alpn === 'h2' ? 'h2' : 'http/1.1';
       }
     }
     return res;

@@ -412,6 +412,23 @@ describe('how the chain ended', () => {
   });
 });
 
+describe('auth challenges', () => {
+  const digestFacts = { name: 'authorization', kind: 'digest', scope: 'https://a.example.com (the first request\'s origin) and its https upgrade', to: 'https://a.example.com', pair: undefined };
+  test('a challenge no provider answers names the scheme the server asked for', () => {
+    const fs = run([hop(0, 'GET', 'https://a.example.com/', 401, [decide.auth.unanswered('https://a.example.com', [{ scheme: 'digest', realm: 'r' }], [])])]);
+    assert.deepEqual(codes(fs), ['challenge-unanswered']);
+    assert.match(fs[0]!.title, /asked for Digest \(realm "r"\); no provider in scope answers it/);
+    assert.match(fs[0]!.fix.client, /--digest/);
+  });
+  test('a second 401 after an answered challenge is credential-rejected, not a redirect problem', () => {
+    const fs = run([
+      hop(0, 'GET', 'https://a.example.com/', 401, [decide.auth.answered(digestFacts, { scheme: 'digest', realm: 'r' }, false)]),
+      hop(1, 'GET', 'https://a.example.com/', 401, [decide.auth.rejected(digestFacts, { scheme: 'digest', realm: 'r' })], { requestHeaders: { authorization: 'Digest ‹redacted›' } }),
+    ]);
+    assert.deepEqual(codes(fs), ['credential-rejected']);
+  });
+});
+
 describe('the rule table', () => {
   test('every finding code is emitted by a rule of the table, and every rule emits known codes', () => {
     const emitted = new Set(RULES.flatMap((r) => r.emits));

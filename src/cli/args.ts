@@ -21,7 +21,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
-import type { basic, bearer, CookieJar, SessionOptions } from '../index.js';
+import type { basic, bearer, CookieJar, digest, HstsStore, SessionOptions } from '../index.js';
 
 /** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
 export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo';
@@ -48,6 +48,14 @@ export interface RequestArgs {
   data: DataPart[];
   /** -u user:password (basic auth, scoped to the first request's origin). */
   user?: { name: string; password: string };
+  /** --http2: offer HTTP/2 by ALPN on https connections. */
+  http2: boolean;
+  /** --hsts FILE: the HSTS cache read before the run (if the file exists) and written after it (curl's format). */
+  hsts?: string;
+  /** -n / --netrc (true: $NETRC or ~/.netrc), --netrc-file FILE. */
+  netrc?: true | string;
+  /** --digest: -u answers a Digest challenge (RFC 7616) instead of sending Basic. */
+  digest: boolean;
   /** --oauth2-bearer TOKEN (bearer auth, scoped to the first request's origin unless --auth-scope). */
   bearer?: string;
   /** --auth-scope PATTERN: where -u / --oauth2-bearer apply (default: the first request's origin). */
@@ -61,6 +69,9 @@ export interface RequestArgs {
   maxRedirs?: number;
   /** --max-time SECONDS (the whole chain) and --connect-timeout SECONDS. */
   maxTime?: number;
+  /** --retry N (retries per chain, 0 = none) and --retry-max-time SECONDS (no retry starts later). */
+  retry?: number;
+  retryMaxTime?: number;
   connectTimeout?: number;
   trust: string[];
   sensitiveHeaders: string[];
@@ -150,6 +161,10 @@ export interface OptionContext {
   read(path: string): Promise<Buffer>;
   basic: typeof basic;
   bearer: typeof bearer;
+  /** Needed only for --digest. */
+  digest?: typeof digest;
+  /** Needed only for --hsts. */
+  HstsStore?: typeof HstsStore;
   CookieJar: typeof CookieJar;
 }
 
@@ -366,12 +381,48 @@ export const FLAGS: readonly FlagSpec[] = [
     },
     option: link({
       option: 'auth',
-      toOption: (r, ctx) => (r.user ? [ctx.basic(r.user.name, r.user.password, authScope(r))] : undefined),
+      toOption: (r, ctx) => (r.user && !r.digest ? [ctx.basic(r.user.name, r.user.password, authScope(r))] : undefined),
       toArgv: (v, f) => {
         const a = authArgs(v, 'basic');
         return a?.kind === 'basic' ? [f, `${a.user}:${a.password}`, ...scopeArgv(a)] : undefined;
       },
     }),
+  },
+  {
+    names: ['--digest'],
+    help: '-u answers a Digest challenge (RFC 7616) instead of sending Basic; nothing is sent before the server asks',
+    commands: REQ,
+    group: 'auth',
+    apply: (st) => (st.req.digest = true),
+    option: link({
+      option: 'auth',
+      toOption: (r, ctx) => {
+        if (!r.digest) return undefined;
+        if (!r.user) throw new ArgError('--digest needs -u USER:PASSWORD', '--digest');
+        if (!ctx.digest) throw new ArgError('--digest is not available here', '--digest');
+        return [ctx.digest(r.user.name, r.user.password, authScope(r))];
+      },
+    }),
+  },
+  {
+    names: ['-n', '--netrc'],
+    help: "Basic credentials from $NETRC or ~/.netrc, each sent only to its exact machine; -u, --oauth2-bearer or -H Authorization win",
+    commands: REQ,
+    group: 'auth',
+    apply: (st) => (st.req.netrc ??= true),
+    option: link({ option: 'netrc', toOption: (r) => (r.netrc === true ? true : undefined), toArgv: (v, f) => (v === true ? [f] : undefined) }),
+  },
+  {
+    names: ['--netrc-file'],
+    value: 'FILE',
+    help: 'like --netrc, from FILE (refused if other users can read it)',
+    commands: REQ,
+    group: 'auth',
+    apply: (st, v, f) => {
+      if (!v) throw new ArgError(`${f} needs a file`, f, st.command);
+      st.req.netrc = v;
+    },
+    option: link({ option: 'netrc', toOption: (r) => (typeof r.netrc === 'string' ? r.netrc : undefined), toArgv: (v, f) => (typeof v === 'string' ? [f, v] : undefined) }),
   },
   {
     names: ['--oauth2-bearer'],
@@ -477,6 +528,68 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'redirects',
     apply: (st, v, f) => (st.req.maxRedirs = nonNegativeInt(f, v, st.command)),
     option: link({ option: 'maxRedirects', toOption: (r) => r.maxRedirs, toArgv: single }),
+  },
+  {
+    names: ['--retry'],
+    value: 'N',
+    help: 'retries after 408, 429, 500, 502, 503, 504 or a connection reset, idempotent methods only (default 2; 0 for none)',
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => {
+      if (!/^\d+$/.test(v)) throw new ArgError(`${f} needs a whole number of retries, got '${v}'`, f, st.command);
+      st.req.retry = Number(v);
+    },
+    option: link({
+      option: 'retry',
+      toOption: (r) => (r.retry !== undefined ? { limit: r.retry } : undefined),
+      toArgv: (v, f) => (typeof v === 'number' ? [f, String(v)] : v === false ? [f, '0'] : isPlainObject(v) ? (typeof v.limit === 'number' ? [f, String(v.limit)] : []) : undefined),
+    }),
+  },
+  {
+    names: ['--retry-max-time'],
+    value: 'SECONDS',
+    help: 'no retry starts later than this after the first request',
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => (st.req.retryMaxTime = seconds(f, v, st.command)),
+    option: link({
+      option: 'retry',
+      toOption: (r) => (r.retryMaxTime !== undefined ? { maxTime: Math.round(r.retryMaxTime * 1000) } : undefined),
+      toArgv: (v, f) => (isPlainObject(v) ? (typeof v.maxTime === 'number' ? [f, String(v.maxTime / 1000)] : []) : typeof v === 'number' || v === false ? [] : undefined),
+    }),
+  },
+  {
+    names: ['--http2'],
+    help: 'offer HTTP/2 (ALPN) on https connections; each hop records the protocol it used',
+    commands: REQ,
+    group: 'conn',
+    apply: (st) => (st.req.http2 = true),
+    option: link({ option: 'http2', toOption: (r) => (r.http2 ? true : undefined), toArgv: onOff }),
+  },
+  {
+    names: ['--hsts'],
+    value: 'FILE',
+    help: "HSTS cache in curl's format: read before the run (if it exists), written after it; http: requests to known hosts go over https",
+    commands: REQ,
+    group: 'conn',
+    apply: (st, v, f) => {
+      if (!v) throw new ArgError(`${f} needs a file`, f, st.command);
+      st.req.hsts = v;
+    },
+    option: link({
+      option: 'hsts',
+      toOption: async (r, ctx) => {
+        if (r.hsts === undefined) return undefined;
+        if (!ctx.HstsStore) throw new ArgError('--hsts is not available here', '--hsts');
+        let text = '';
+        try {
+          text = (await ctx.read(r.hsts)).toString('utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ArgError(`--hsts ${r.hsts}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '--hsts');
+        }
+        return ctx.HstsStore.parse(text);
+      },
+    }),
   },
   {
     names: ['--max-time', '-m'],
@@ -883,19 +996,19 @@ export function flagForOption(option: OptionName): string {
  * (the proxy flags, say) wins over this list.
  */
 export const UNSUPPORTED_CURL: ReadonlySet<string> = new Set([
-  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--digest', '--anyauth', '--basic', '--delegation', '--sasl-ir',
+  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--anyauth', '--basic', '--delegation', '--sasl-ir',
   '-E', '--cert', '--cert-type', '--key', '--key-type', '--pass', '--capath', '--crlfile', '--pinnedpubkey', '--ciphers', '--curves',
   '-1', '--tlsv1', '--tlsv1.0', '--tlsv1.1', '--tlsv1.2', '--tlsv1.3', '--tls-max', '-2', '--sslv2', '-3', '--sslv3', '--ssl', '--ssl-reqd', '--ssl-no-revoke',
-  '-0', '--http1.0', '--http1.1', '--http2', '--http2-prior-knowledge', '--http3', '--http3-only',
+  '-0', '--http1.0', '--http1.1', '--http2-prior-knowledge', '--http3', '--http3-only',
   '-U', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
   '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '-p', '--proxytunnel',
-  '--retry', '--retry-delay', '--retry-max-time', '--retry-all-errors', '--retry-connrefused',
+  '--retry-delay', '--retry-all-errors', '--retry-connrefused',
   '-T', '--upload-file', '-r', '--range', '-C', '--continue-at', '-Z', '--parallel', '--parallel-max', '-K', '--config', '-q', '--disable',
   '--trace', '--trace-ascii', '--trace-time', '--libcurl', '--stderr', '-#', '--progress-bar', '-N', '--no-buffer', '--limit-rate', '-Y', '--speed-limit', '-y', '--speed-time',
-  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '-n', '--netrc', '--netrc-file', '--netrc-optional',
+  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '--netrc-optional',
   '-z', '--time-cond', '--interface', '--local-port', '--keepalive-time', '--no-keepalive', '--tcp-nodelay', '--unix-socket', '--abstract-unix-socket', '--dns-servers', '--doh-url',
   '--post301', '--post302', '--post303', '--raw', '--tr-encoding', '--proto', '--proto-redir', '--proto-default', '--path-as-is', '--request-target',
-  '--aws-sigv4', '--alt-svc', '--hsts', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
+  '--aws-sigv4', '--alt-svc', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
   '-Q', '--quote', '-P', '--ftp-port', '-l', '--list-only', '-a', '--append', '-B', '--use-ascii', '--mail-from', '--mail-rcpt', '--max-filesize', '--happy-eyeballs-timeout-ms',
 ]);
 
@@ -923,6 +1036,8 @@ function emptyRequest(): RequestArgs {
     sensitiveHeaders: [],
     allowDowngrade: false,
     followMetaRefresh: false,
+    digest: false,
+    http2: false,
     json: false,
     showSecrets: false,
     verbose: false,

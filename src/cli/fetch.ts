@@ -9,7 +9,7 @@ import { remoteName, type RequestArgs } from './args.js';
 import { exitCodeFor } from './exit.js';
 import { write, type CliIO } from './io.js';
 import type { HopMessage } from '../session.js';
-import type { Hop } from '../trace/types.js';
+import { redirectsIn, type Hop } from '../trace/types.js';
 import { runChain, SinkError, type BodySink, type ChainResult, type ResponseHead } from './run.js';
 
 /** The status line and headers of the final response, as curl writes them (CRLF, a blank line after). */
@@ -69,7 +69,7 @@ export function writeOut(format: string, result: ChainResult, exitCode: number, 
     response_code: () => String(res?.status ?? 0).padStart(3, '0'),
     url_effective: () => res?.url ?? last?.url ?? result.url,
     url: () => result.url,
-    num_redirects: () => String(Math.max(0, result.hops.length - 1)),
+    num_redirects: () => String(redirectsIn(result.hops)),
     time_total: () => (result.elapsed / 1000).toFixed(6),
     content_type: () => res?.headers['content-type'] ?? '',
     size_download: () => String(res?.bodySize ?? 0),

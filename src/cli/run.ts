@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 // The modules themselves, not '../index.js': the request path must not load the doctor or the lab.
 import { CookieJar } from '../cookies/jar.js';
 import { basic, bearer } from '../credentials/auth.js';
+import { digest } from '../credentials/digest.js';
+import { HstsStore } from '../hop/hsts.js';
 import { HopwiseError, HopwiseNetworkError } from '../errors.js';
 import type { SessionOptions } from '../options.js';
 import { Session } from '../session.js';
@@ -49,7 +51,7 @@ export interface ChainResult {
  * (`optionsFromArgs`), plus the jar that `-c` writes. Exported for tests.
  */
 export async function sessionOptions(r: RequestArgs, read: (p: string) => Promise<Buffer> = readFile): Promise<{ options: SessionOptions; jar: CookieJar }> {
-  const options = await optionsFromArgs(r, { read, basic, bearer, CookieJar });
+  const options = await optionsFromArgs(r, { read, basic, bearer, digest, HstsStore, CookieJar });
   const jar = options.cookies;
   if (!(jar instanceof CookieJar)) throw new Error('the -b option link always makes a cookie jar');
   return { options, jar };
@@ -217,6 +219,7 @@ export async function runChain(r: RequestArgs, stdin?: NodeJS.ReadableStream, ru
   }
   const elapsed = performance.now() - started;
 
+  if (r.hsts !== undefined && options.hsts instanceof HstsStore) options.hsts.saveToFile(r.hsts);
   let cookieJarWritten: string | undefined;
   if (r.cookieJar) {
     await jar.saveToFile(r.cookieJar, { format: 'netscape' });

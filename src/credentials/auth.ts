@@ -5,13 +5,23 @@
  */
 import { HopwiseOptionError } from '../errors.js';
 import { isToken } from '../syntax.js';
+import type { Challenge } from './challenge.js';
 import { parseHostPattern, type HostPattern } from './patterns.js';
+
+export type { Challenge } from './challenge.js';
 
 export interface AuthContext {
   url: URL;
   method: string;
   /** true when a 401 asked for a fresh credential (the provider may refresh a token). */
   refresh: boolean;
+  /**
+   * The `WWW-Authenticate` challenge this request answers (RFC 9110 §11.6.1), parsed: the one of the
+   * 401 that asked, or the last one of this origin later in the chain. Undefined before any challenge.
+   */
+  challenge?: Challenge | undefined;
+  /** The request body as bytes, when it can be read again (Digest qop=auth-int hashes it). */
+  body?: () => Buffer | undefined;
 }
 
 export type CredentialSource = string | ((ctx: AuthContext) => string | Promise<string>);
@@ -25,7 +35,18 @@ export interface AuthProvider {
   readonly scope?: readonly HostPattern[];
   /** true when asking again with refresh:true may give a different credential (a 401 retry makes sense). */
   readonly canRefresh: boolean;
-  value(ctx: AuthContext): string | Promise<string>;
+  /**
+   * The auth schemes (lower-case) this provider answers in a `WWW-Authenticate` challenge; default
+   * `[kind]`. When several providers are in scope, the challenge's scheme picks the one that answers.
+   */
+  readonly schemes?: readonly string[];
+  /** The header value; `undefined` sends nothing on this hop (e.g. before a challenge). */
+  value(ctx: AuthContext): string | undefined | Promise<string | undefined>;
+}
+
+/** The schemes a provider answers: its own list, or its kind. */
+export function schemesOf(p: AuthProvider): readonly string[] {
+  return p.schemes ?? [p.kind.toLowerCase()];
 }
 
 export interface ScopeOption {
@@ -38,6 +59,19 @@ function parseScope(scope: ScopeOption['scope'], what: string): readonly HostPat
   const list = Array.isArray(scope) ? scope : [scope];
   if (list.length === 0) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${what}: scope is an empty list, so the credential would never be sent; omit scope for the default`);
   return list.map((s) => parseHostPattern(s, `${what} scope`));
+}
+
+/** Validate `{ scope, ...extra }` options of a provider factory. */
+export function parseScopeOption(opts: unknown, what: string, extra: readonly string[]): { scope: readonly HostPattern[] | undefined; extra: Record<string, unknown> } {
+  if (opts === undefined) return { scope: undefined, extra: {} };
+  if (typeof opts !== 'object' || opts === null) throw new HopwiseOptionError('ERR_INVALID_OPTION', `${what}: options must be an object like { scope: 'api.example.com' }`);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(opts)) {
+    if (key === 'scope') continue;
+    if (!extra.includes(key)) throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `${what}: unknown option '${key}' (known: scope${extra.map((e) => `, ${e}`).join('')})`);
+    out[key] = v;
+  }
+  return { scope: parseScope((opts as ScopeOption).scope, what), extra: out };
 }
 
 function checkOptions(opts: unknown, what: string): ScopeOption {

@@ -43,7 +43,7 @@ export function providerInScope(p: AuthProvider, url: URL, first: URL): boolean 
   return false;
 }
 
-function scopeText(p: AuthProvider, first: URL): string {
+export function scopeText(p: AuthProvider, first: URL): string {
   return p.scope === undefined ? `${originOf(first)} (the first request's origin) and its https upgrade` : p.scope.map((s) => s.source).join(', ');
 }
 

@@ -29,6 +29,14 @@ export const FINDINGS = {
     severity: 'error',
     meaning: 'A hop after a redirect was answered 401 Unauthorized, usually because a credential did not travel.',
   },
+  'challenge-unanswered': {
+    severity: 'error',
+    meaning: 'The server answered 401 with a WWW-Authenticate challenge (Digest, Negotiate, ...) that no auth provider in scope answers.',
+  },
+  'credential-rejected': {
+    severity: 'error',
+    meaning: "An auth provider answered the server's challenge and the server answered 401 again: the credential was refused (hopwise does not ask twice).",
+  },
 
   // --- scheme ---
   'downgrade-refused': {

@@ -813,6 +813,43 @@ const unauthorizedAfterRedirect: HopRule = {
   },
 };
 
+/**
+ * A 401 whose challenge no provider in scope answers, or that refused the answer a provider gave.
+ * Keyed like unauthorized-after-redirect: after a redirect that rule's finding (what did not travel)
+ * comes first; on the first hop or right after an answered challenge, this one says what happened.
+ */
+const challengeOutcome = onDecisions({
+  emits: ['challenge-unanswered', 'credential-rejected'],
+  subject: 'auth',
+  reasons: ['unanswered-challenge', 'challenge-rejected'],
+  where: (_d, { trace, i }) => i === 0 || trace[i - 1]?.status === 401,
+  finding: (d, { hop }) => {
+    const host = hostOf(hop.url);
+    const realm = d.facts.realm !== undefined ? ` (realm "${d.facts.realm}")` : '';
+    if (d.reason === 'unanswered-challenge') {
+      const offered = d.facts.offered ?? [];
+      const names = offered.map((s) => (s === 'digest' ? 'Digest' : s === 'basic' ? 'Basic' : s === 'bearer' ? 'Bearer' : s));
+      const digestAsked = offered.includes('digest');
+      return {
+        key: `401:${hop.index}`,
+        finding: finding('challenge-unanswered', hop.index, `${hop.url} asked for ${names.join(' or ')}${realm}; no provider in scope answers it`, { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider }, {
+          client: digestAsked
+            ? `Give a Digest credential scoped to ${host}: auth: digest(user, pass) (CLI: --digest -u user:pass).`
+            : `Give a provider for ${names[0] ?? 'that scheme'} scoped to ${host}, or write one: a provider's value(ctx) receives ctx.challenge and its schemes say which it answers.`,
+          server: `Nothing to fix if the resource needs ${names.join(' or ')}; offer a scheme your clients support otherwise.`,
+        }),
+      };
+    }
+    return {
+      key: `401:${hop.index}`,
+      finding: finding('credential-rejected', hop.index, `${hop.url} refused the ${d.facts.provider} answer to its ${d.facts.scheme ?? ''} challenge${realm}`, { url: hop.url, provider: d.facts.provider, scheme: d.facts.scheme, realm: d.facts.realm }, {
+        client: `Check the user name and password (or token) for ${host}${realm}; hopwise answers a challenge once and does not retry a wrong credential.`,
+        server: `If the credential is right, check the server's realm and algorithm support, and that it accepts the answer's uri and nonce count.`,
+      }),
+    };
+  },
+});
+
 // ---- how the chain ended ----------------------------------------------------------------------
 
 function loopFinding(trace: readonly Hop[], hopIndex: number, url: string | undefined): Finding {
@@ -1114,6 +1151,7 @@ export const RULES: readonly Rule[] = [
   bodyNotReplayable,
   crossOriginBodyError,
   bodyNotReplayableError,
+  challengeOutcome,
   unauthorizedAfterRedirect,
   redirectLoop,
   tooManyRedirects,

@@ -3,6 +3,8 @@
  * Nothing here does I/O; the signal and the timers live in the session.
  */
 import type { PreparedBody } from '../body.js';
+import type { AuthProvider } from '../credentials/auth.js';
+import type { Challenge } from '../credentials/challenge.js';
 import type { UserHeader } from '../credentials/policy.js';
 import type { RedirectMode } from '../redirect/plan.js';
 import type { Hop } from '../trace/types.js';
@@ -33,6 +35,15 @@ export interface Chain {
   /** This hop repeats the previous one after a 401, asking refreshable providers for a new credential. */
   refreshAuth: boolean;
   refreshedOnce: boolean;
+  /** This hop repeats the previous request (a challenge answered, a retry): not a loop. */
+  repeat: boolean;
+  /** The last challenge each provider answered, per origin: later hops to that origin answer it again. */
+  challenges: Map<string, Map<AuthProvider, Challenge>> | undefined;
+  /** A stale=true challenge was answered once in this chain. */
+  staleAnswered: boolean;
+  /** Retries of this chain so far (status or connection reset), and the ms waited in all. */
+  retries: number;
+  waited: number;
 }
 
 export function newChain(url: URL, method: string, userHeaders: readonly UserHeader[], body: PreparedBody | undefined, mode: RedirectMode): Chain {
@@ -52,5 +63,10 @@ export function newChain(url: URL, method: string, userHeaders: readonly UserHea
     hookHeaders: undefined,
     refreshAuth: false,
     refreshedOnce: false,
+    repeat: false,
+    challenges: undefined,
+    staleAnswered: false,
+    retries: 0,
+    waited: 0,
   };
 }

@@ -9,27 +9,49 @@ import { isRedirectStatus, planRedirect, type Plan, type PlanInput } from '../re
 import type { ResolvedOptions } from '../options.js';
 import * as decide from '../trace/decisions.js';
 import { redactUrl } from '../credentials/sensitive.js';
+import { schemesOf, type AuthProvider } from '../credentials/auth.js';
+import { parseChallenges, type Challenge } from '../credentials/challenge.js';
+import { originOf } from '../credentials/origin.js';
+import { scopeText } from '../credentials/policy.js';
+import type { Decision } from '../trace/types.js';
 import type { RawHeaders } from './absorb.js';
+import { planRetry } from './retry.js';
 import type { Chain } from './chain.js';
 
-type PlanOptions = Pick<ResolvedOptions, 'maxRedirects' | 'allowDowngrade' | 'crossOriginBody' | 'trust' | 'followMetaRefresh'>;
+type PlanOptions = Pick<ResolvedOptions, 'maxRedirects' | 'allowDowngrade' | 'crossOriginBody' | 'trust' | 'followMetaRefresh'> & Partial<Pick<ResolvedOptions, 'retry'>>;
 
 export interface NextInput {
-  chain: Pick<Chain, 'url' | 'method' | 'body' | 'mode' | 'redirects' | 'refreshedOnce'>;
+  chain: Pick<Chain, 'url' | 'method' | 'body' | 'mode' | 'redirects' | 'refreshedOnce'> & Partial<Pick<Chain, 'first' | 'staleAnswered' | 'retries'>>;
   status: number;
   headers: RawHeaders;
   hopIndex: number;
   options: PlanOptions;
   /** A provider that can refresh its credential was applied on this hop. */
   refreshableAuth: boolean;
+  /** The providers in scope on this hop: whether each sent a credential, and the challenge it was given. */
+  auth?: readonly AppliedAuth[];
+  /** The clock for a retry: now (ms since epoch), ms left of timeout.total, and a jitter in [0, 1). */
+  clock?: { now: number; remaining: number | undefined; random: number };
   /** The page's client-side redirect once the page was read: `null` when it has none. */
   page?: ClientRedirect | null;
+}
+
+export interface AppliedAuth {
+  provider: AuthProvider;
+  /** The provider produced a credential on this hop. */
+  sent: boolean;
+  /** The challenge it was asked to answer on this hop (ctx.challenge). */
+  challenge: Challenge | undefined;
 }
 
 export type Next =
   | Plan
   /** Repeat the hop once, asking refreshable providers for a fresh credential (a 401). */
-  | { action: 'retry' }
+  | { action: 'retry'; why?: 'refresh'; decisions?: readonly Decision[] }
+  /** Send the same request again after `waitMs` (a retryable status: the `retry` option). */
+  | { action: 'retry'; why: 'status'; waitMs: number; decisions: readonly Decision[] }
+  /** Repeat the hop with `provider` answering `challenge` (a 401 with WWW-Authenticate). */
+  | { action: 'retry'; why: 'challenge'; provider: AuthProvider; challenge: Challenge; stale: boolean; decisions: readonly Decision[] }
   /** Read the start of the page (a 200 HTML answer) and plan again with `page` set. */
   | { action: 'read-page' };
 
@@ -60,11 +82,70 @@ function isHtml(raw: RawHeaders): boolean {
   return typeof ct === 'string' && /^\s*(?:text\/html|application\/xhtml\+xml)/i.test(ct);
 }
 
+/**
+ * A 401's challenges (RFC 9110 §11.6.1) against the providers in scope: the first challenge whose
+ * scheme a provider answers picks that provider. It answers once (a second plain 401 after an
+ * answer stops: a wrong password never loops); a `stale=true` challenge is answered once more per
+ * chain (RFC 7616 §3.3). Returns the retry, or the decisions of a 401 that is returned as it is.
+ */
+function planChallenge(input: NextInput): Extract<Next, { action: 'retry' }> | { action: 'stop'; decisions: Decision[] } | undefined {
+  const { chain, headers } = input;
+  const challenges = parseChallenges(headers['www-authenticate']);
+  const applied = input.auth ?? [];
+  const replayable = !chain.body || chain.body.replayable;
+  const first = chain.first ?? chain.url;
+  const to = originOf(chain.url);
+  const facts = (p: AuthProvider) => ({ name: p.header, kind: p.kind, scope: scopeText(p, first), to, pair: undefined });
+  const refresh = !chain.refreshedOnce && input.refreshableAuth && replayable;
+  let pick: { c: Challenge; a: AppliedAuth } | undefined;
+  for (const c of challenges) {
+    const a = applied.find((x) => schemesOf(x.provider).includes(c.scheme));
+    if (a) {
+      pick = { c, a };
+      break;
+    }
+  }
+  if (!pick) {
+    if (refresh) return { action: 'retry', why: 'refresh' };
+    if (challenges.length === 0) return undefined;
+    return { action: 'stop', decisions: [decide.auth.unanswered(to, challenges.map((c) => ({ scheme: c.scheme, realm: c.params.realm })), applied.map((a) => a.provider.kind))] };
+  }
+  const { c, a } = pick;
+  const cf = { scheme: c.scheme, realm: c.params.realm };
+  if (!replayable) return undefined;
+  if (!a.sent && a.challenge === undefined) return { action: 'retry', why: 'challenge', provider: a.provider, challenge: c, stale: false, decisions: [decide.auth.answered(facts(a.provider), cf, false)] };
+  if (a.sent && a.challenge !== undefined && c.params.stale?.toLowerCase() === 'true' && !chain.staleAnswered) {
+    return { action: 'retry', why: 'challenge', provider: a.provider, challenge: c, stale: true, decisions: [decide.auth.answered(facts(a.provider), cf, true)] };
+  }
+  if (refresh && a.provider.canRefresh) return { action: 'retry', why: 'refresh' };
+  return { action: 'stop', decisions: [decide.auth.rejected(facts(a.provider), cf)] };
+}
+
 export function planNext(input: NextInput): Next {
+  // A 401: a provider in scope answers the server's challenge, or a refreshable provider is asked
+  // for a new credential (once per chain), and the hop is repeated if the body can be sent again.
+  const { status } = input;
+  let authStop: Decision[] | undefined;
+  if (status === 401) {
+    const c = planChallenge(input);
+    if (c?.action === 'retry') return c;
+    if (c?.action === 'stop') authStop = c.decisions;
+  }
+  // A retryable answer (408, 429, 5xx) to a method that may be sent twice: the same request again.
+  const policy = input.options.retry;
+  if (policy && policy.statuses.has(status) && policy.limit > 0) {
+    const clock = input.clock ?? { now: Date.now(), remaining: undefined, random: 0.5 };
+    const r = planRetry({ policy, method: input.chain.method, body: input.chain.body, retries: input.chain.retries ?? 0, status, retryAfter: input.headers['retry-after'], ...clock });
+    if (r.retry) return { action: 'retry', why: 'status', waitMs: r.waitMs, decisions: r.decisions };
+    if (r.decisions.length) authStop = [...(authStop ?? []), ...r.decisions];
+  }
+  const next = planResponse(input);
+  return authStop && 'decisions' in next && next.action !== 'retry' ? { ...next, decisions: [...authStop, ...next.decisions] } : next;
+}
+
+/** The status redirect and the page's client-side redirect (planNext past the 401 handling). */
+function planResponse(input: NextInput): Next {
   const { chain, status, headers, options, hopIndex } = input;
-  // A 401 may ask a refreshable provider for a new credential, once per chain, then retry the hop,
-  // if the body can be sent again.
-  if (status === 401 && !chain.refreshedOnce && input.refreshableAuth && (!chain.body || chain.body.replayable)) return { action: 'retry' };
 
   const rawLocation = headers.location;
   // Two Location headers that disagree are a broken (or smuggled) redirect: following either one,

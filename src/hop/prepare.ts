@@ -6,7 +6,7 @@
  */
 import { siteInfo } from '../cookies/domain.js';
 import type { CookieStore } from '../cookies/types.js';
-import type { AuthProvider } from '../credentials/auth.js';
+import type { AuthProvider, Challenge } from '../credentials/auth.js';
 import type { HeaderPolicyResult } from '../credentials/policy.js';
 import { isSensitiveName, redactQuery, redactValue } from '../credentials/sensitive.js';
 import * as decide from '../trace/decisions.js';
@@ -16,7 +16,12 @@ import type { HookHeaders } from './chain.js';
 /** A credential an auth provider produced for this hop. */
 export interface Credential {
   provider: AuthProvider;
-  value: string;
+  /** undefined: the provider sends nothing on this hop (it waits for a challenge, or `otherScheme` answers). */
+  value: string | undefined;
+  /** The scheme of the challenge another provider of the same header answers on this hop. */
+  otherScheme?: string;
+  /** The challenge the provider was given (ctx.challenge). */
+  challenge?: Challenge | undefined;
   /** Produced after a 401 asked the provider for a fresh one. */
   refreshed: boolean;
 }
@@ -67,6 +72,17 @@ export function prepare(input: PrepareInput): PreparedRequest {
     for (const name of hook.remove) decisions.push(decide.header.hookRemoved(name));
   }
   for (const c of input.credentials) {
+    if (c.value === undefined) {
+      // The policy applied the provider, but it sends nothing here: the trace says so instead.
+      const i = decisions.findIndex((d) => d.subject === 'auth' && d.name === c.provider.header && d.reason === 'in-scope' && d.facts.provider === c.provider.kind);
+      const d = decisions[i];
+      if (d?.subject === 'auth') {
+        const f = d.facts;
+        const pf = { name: d.name, kind: c.provider.kind, scope: f.scope, to: f.to, pair: f.from !== undefined ? { from: f.from, to: f.to, sameSite: f.sameSite ?? false } : undefined };
+        decisions[i] = c.otherScheme !== undefined ? decide.auth.otherScheme(pf, c.otherScheme) : decide.auth.awaitingChallenge(pf);
+      }
+      continue;
+    }
     put(c.provider.header, c.value, true);
     if (c.refreshed) {
       const applied = decisions.find((d) => d.subject === 'auth' && d.name === c.provider.header && d.reason === 'in-scope');

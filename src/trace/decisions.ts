@@ -17,6 +17,8 @@ import type {
   AddressDecision,
   ProxyAuthDecision,
   RedirectDecision,
+  HstsDecision,
+  RetryDecision,
   RouteDecision,
   SetCookieDecision,
 } from './types.js';
@@ -108,7 +110,87 @@ export const auth = {
     detail: `the ${p.kind} provider was asked for a fresh credential after a 401 and the request retried once`,
     facts: authFacts(p),
   }),
+  awaitingChallenge: (p: ProviderFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'awaiting-challenge',
+    detail: `${p.kind} credential not sent: the provider answers only a challenge, and ${p.to} has not sent one`,
+    facts: authFacts(p),
+  }),
+  otherScheme: (p: ProviderFacts, scheme: string): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'withheld',
+    reason: 'other-scheme',
+    detail: `${p.kind} credential not sent: ${p.to} asked for ${schemeName(scheme)}, which another provider in scope answers`,
+    facts: { ...authFacts(p), scheme },
+  }),
+  answered: (p: ProviderFacts, c: ChallengeFacts, stale: boolean): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'retried',
+    reason: stale ? 'stale-nonce' : 'answered-challenge',
+    detail: stale
+      ? `the server said the ${schemeName(c.scheme)} nonce is stale${realmText(c)}; the ${p.kind} provider answers once more with the new nonce`
+      : `the server asked for ${schemeName(c.scheme)}${realmText(c)}; the ${p.kind} provider answers it on the repeated request`,
+    facts: challengeFacts(p, c),
+  }),
+  rejected: (p: ProviderFacts, c: ChallengeFacts): AuthDecision => ({
+    subject: 'auth',
+    name: p.name,
+    action: 'stopped',
+    reason: 'challenge-rejected',
+    detail: `the server rejected the ${p.kind} credential${realmText(c)} with another 401; hopwise does not ask again (check the user name and password)`,
+    facts: challengeFacts(p, c),
+  }),
+  unanswered: (to: string, offered: readonly ChallengeFacts[], inScope: readonly string[]): AuthDecision => ({
+    subject: 'auth',
+    name: 'www-authenticate',
+    action: 'stopped',
+    reason: 'unanswered-challenge',
+    detail: `the server asked for ${offered.map((c) => schemeName(c.scheme)).join(' or ')}${offered[0] ? realmText(offered[0]) : ''}; no provider in scope answers it${inScope.length ? ` (in scope: ${inScope.join(', ')})` : ''}`,
+    facts: { provider: inScope.join(', ') || 'none', scope: '', to, offered: offered.map((c) => c.scheme), ...(offered[0]?.realm !== undefined ? { realm: offered[0].realm } : {}) },
+  }),
 };
+
+export const netrc = {
+  sent: (machine: string, fallback: boolean, to: string, path: string): AuthDecision => ({
+    subject: 'auth',
+    name: 'authorization',
+    action: 'sent',
+    reason: 'netrc',
+    detail: fallback ? `Basic from the default entry of ${path} (opted in): no machine entry for ${machine}` : `Basic from ${path}: the entry for machine ${machine}`,
+    facts: { provider: 'netrc', scope: fallback ? 'default' : `machine ${machine}`, to },
+  }),
+  overridden: (machine: string, by: string, to: string): AuthDecision => ({
+    subject: 'auth',
+    name: 'authorization',
+    action: 'withheld',
+    reason: 'netrc-overridden',
+    detail: `the .netrc entry for ${machine} is not sent: ${by} is in scope and wins`,
+    facts: { provider: 'netrc', scope: `machine ${machine}`, to },
+  }),
+};
+
+export interface ChallengeFacts {
+  scheme: string;
+  realm: string | undefined;
+}
+
+/** 'digest' → 'Digest': the scheme as people write it. */
+function schemeName(scheme: string): string {
+  const known: Record<string, string> = { digest: 'Digest', basic: 'Basic', bearer: 'Bearer', negotiate: 'Negotiate', ntlm: 'NTLM', hoba: 'HOBA', mutual: 'Mutual' };
+  return known[scheme] ?? scheme;
+}
+
+function realmText(c: ChallengeFacts): string {
+  return c.realm !== undefined ? ` (realm "${c.realm}")` : '';
+}
+
+function challengeFacts(p: ProviderFacts, c: ChallengeFacts): AuthDecision['facts'] {
+  return { ...authFacts(p), scheme: c.scheme, ...(c.realm !== undefined ? { realm: c.realm } : {}) };
+}
 
 // ---- cookies --------------------------------------------------------------------------------
 
@@ -305,5 +387,44 @@ export const address = {
         ? `${f.host} is at ${f.address}, a private address; privateNetworks refuses every private address, so nothing was sent`
         : `${f.host} is at ${f.address}, a private address, and the redirect came from a ${f.fromClass === 'unknown' ? 'hop whose address hopwise could not see (treated as public)' : `${f.fromClass ?? 'public'} address`}; nothing was sent`,
     facts: f,
+  }),
+};
+
+// ---- retries --------------------------------------------------------------------------------
+
+type RetryFacts = RetryDecision['facts'];
+const retryWhat = (f: RetryFacts): string => (f.status !== undefined ? `the answer ${f.status}` : `the connection reset (${f.error ?? 'reset'})`);
+const secs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`);
+
+export const retry = {
+  retried: (f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'retried',
+    reason: f.status !== undefined ? 'retry-status' : 'retry-reset',
+    detail: `retry ${f.attempt} of ${f.limit} after ${retryWhat(f)}: waited ${secs(f.waitMs ?? 0)} (${f.source === 'retry-after' ? 'Retry-After' : 'backoff with jitter'})`,
+    facts: f,
+  }),
+  notIdempotent: (method: string, f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'not-idempotent',
+    detail: `${retryWhat(f)} is retryable, but ${method} is not idempotent and not in retry.methods: not sent twice`,
+    facts: f,
+  }),
+  exhausted: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retries-exhausted', detail: `${retryWhat(f)} after ${f.limit} ${f.limit === 1 ? 'retry' : 'retries'}: the limit is used up`, facts: f }),
+  notReplayable: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'body-not-replayable', detail: `${retryWhat(f)} is retryable, but the request body was a stream larger than replayBufferSize and cannot be sent again`, facts: f }),
+  afterTooLong: (f: RetryFacts, max: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-after-too-long', detail: `Retry-After ${f.retryAfter ?? ''} asks for ${secs(f.waitMs ?? 0)}, more than retry.maxRetryAfter (${secs(max)}): returned as it is`, facts: f }),
+  pastTotal: (f: RetryFacts, remaining: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-past-total', detail: `waiting ${secs(f.waitMs ?? 0)} would pass timeout.total or retry.maxTime (${secs(Math.max(0, Math.round(remaining)))} left): returned as it is`, facts: f }),
+};
+
+// ---- HSTS -----------------------------------------------------------------------------------
+
+export const hsts = {
+  upgraded: (from: string, to: string, knownHost: string, includeSubDomains: boolean, host: string): HstsDecision => ({
+    subject: 'hsts',
+    action: 'rewritten',
+    reason: 'hsts-upgrade',
+    detail: knownHost === host ? `${host} sent Strict-Transport-Security earlier: ${from} goes over https as ${to}` : `${knownHost} sent Strict-Transport-Security with includeSubDomains: ${from} goes over https as ${to}`,
+    facts: { from, to, knownHost, includeSubDomains },
   }),
 };

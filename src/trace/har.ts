@@ -179,7 +179,7 @@ export function toHar(hops: readonly Hop[], opts: ToHarOptions = {}): Har {
       request: {
         method: h.method,
         url: h.url,
-        httpVersion: 'HTTP/1.1',
+        httpVersion: h.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
         cookies: requestCookies(reqHeaders['cookie']),
         headers: headerList(reqHeaders),
         queryString: queryString(h.url),
@@ -189,7 +189,7 @@ export function toHar(hops: readonly Hop[], opts: ToHarOptions = {}): Har {
       response: {
         status: h.status,
         statusText: h.statusText ?? '',
-        httpVersion: 'HTTP/1.1',
+        httpVersion: h.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
         cookies: responseCookies(h.responseHeaders),
         headers: headerList(h.responseHeaders),
         content: { size: Number.isInteger(contentLength) && contentLength >= 0 ? contentLength : 0, mimeType: contentType },

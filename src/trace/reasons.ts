@@ -21,6 +21,14 @@ export const REASONS = {
   'out-of-scope': "the hop's URL is outside the provider's scope, so its credential is not applied",
   'refreshed-after-401': 'a 401 asked the provider for a fresh credential and the hop was retried once',
   'overrides-header': 'an auth provider in scope replaced a header of the same name the caller set',
+  'awaiting-challenge': 'the provider sends nothing until the server challenges it (WWW-Authenticate on a 401)',
+  'other-scheme': "the server's challenge asked for another scheme, answered by another provider in scope",
+  'answered-challenge': 'a 401 challenged with a scheme a provider in scope answers; the request was repeated with its answer (RFC 9110 §11.6.1)',
+  'stale-nonce': 'the server said stale=true: the answer was right but the nonce expired, so it was answered once more with the new nonce (RFC 7616 §3.3)',
+  'challenge-rejected': 'a 401 answered an answer: the credential is wrong, and hopwise does not ask twice (a wrong password never loops)',
+  'unanswered-challenge': 'the server challenged with a scheme no provider in scope answers',
+  netrc: "the .netrc entry for this hop's exact host (machine) is sent as Basic",
+  'netrc-overridden': "the .netrc has an entry for this host, but an auth provider or the caller's Authorization is in scope and wins",
 
   // --- method and body ---
   'method-rewrite-301': 'a 301 answer to POST is followed with GET (Fetch, RFC 9110 §15.4.2)',
@@ -87,6 +95,17 @@ export const REASONS = {
   'proxy-credentials': 'Proxy-Authorization goes to the proxy this hop uses, and only to it',
   'route-changed': 'the route changed (another proxy, or direct), so the proxy credential of the earlier route is dropped',
   'direct-route': 'the hop goes direct, so a Proxy-Authorization header is not sent to the origin',
+
+  // --- retries (subject 'retry') ---
+  'retry-status': 'the answer is retryable (408, 429, 500, 502, 503, 504) and the method idempotent: the request was sent again after the wait',
+  'retry-reset': 'the connection was closed before any answer: the request was sent again after the wait',
+  'retry-after-too-long': "the server's Retry-After is longer than retry.maxRetryAfter, so the answer is returned as it is",
+  'retry-past-total': 'the wait would end past timeout.total (or retry.maxTime), so the answer is returned as it is',
+  'retries-exhausted': 'the retry limit of the chain is used up',
+  'not-idempotent': 'the method is not idempotent (RFC 9110 §9.2.2) and not listed in retry.methods, so it is not sent twice',
+
+  // --- HSTS (subject 'hsts') ---
+  'hsts-upgrade': 'the host is a Known HSTS Host (Strict-Transport-Security from an earlier https answer), so the http: request goes over https before any byte is sent (RFC 6797 §8.3)',
 
   // --- the private-network guard (subject 'address') ---
   'private-address': 'the address connected to is private (loopback, RFC 1918, link-local, ...) and the privateNetworks policy refuses it for this hop',

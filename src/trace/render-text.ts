@@ -5,7 +5,7 @@
  * `shouldColor(stream)` gives the usual rule: a TTY and `NO_COLOR` unset or empty.
  */
 import { REASONS } from './reasons.js';
-import type { Decision, DecisionAction, Hop } from './types.js';
+import { redirectsIn, type Decision, type DecisionAction, type Hop } from './types.js';
 
 export interface RenderTextOptions {
   /** ANSI colours. Default false. */
@@ -68,6 +68,7 @@ const GROUP_OF: Record<DecisionAction, DecisionGroup> = {
   kept: 'next',
   followed: 'next',
   stopped: 'next',
+  retried: 'next',
   direct: 'next',
   proxied: 'next',
   refused: 'rejected',
@@ -128,6 +129,7 @@ function timing(h: Hop): string {
   } else if (t.firstByte !== undefined) {
     parts.push('reused connection'); // a hop that got no response may never have had a connection
   }
+  if (h.protocol === 'h2') parts.push('HTTP/2');
   return parts.join(' · ');
 }
 
@@ -196,7 +198,7 @@ export function renderTrace(hops: readonly Hop[], opts: RenderTextOptions & Trac
 
 function summaryLine(hops: readonly Hop[], error: TraceEnd['error'], p: Palette): string {
   const last = hops[hops.length - 1];
-  const redirects = Math.max(0, hops.length - 1);
+  const redirects = redirectsIn(hops);
   const start = hops[0]?.timings?.start;
   const endT = last ? (last.timings?.start ?? 0) + (last.timings?.end ?? last.timings?.firstByte ?? 0) : undefined;
   const total = start !== undefined && endT !== undefined ? ` in ${ms(endT - start)}` : '';

@@ -36,8 +36,8 @@ export interface HeaderDecision {
 export interface AuthDecision {
   subject: 'auth';
   name: string;
-  action: 'sent' | 're-applied' | 'withheld' | 'refreshed';
-  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401';
+  action: 'sent' | 're-applied' | 'withheld' | 'refreshed' | 'retried' | 'stopped';
+  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401' | 'awaiting-challenge' | 'other-scheme' | 'answered-challenge' | 'stale-nonce' | 'challenge-rejected' | 'unanswered-challenge' | 'netrc' | 'netrc-overridden';
   detail: string;
   facts: {
     provider: string;
@@ -48,6 +48,11 @@ export interface AuthDecision {
     /** The previous hop's origin and whether it shares a site with `to`; absent on the first request. */
     from?: string;
     sameSite?: boolean;
+    /** The challenge's scheme (lower-case) and realm, for decisions about a `WWW-Authenticate` challenge. */
+    scheme?: string;
+    realm?: string;
+    /** Every scheme the 401 offered, in order (an unanswered challenge). */
+    offered?: string[];
   };
 }
 
@@ -219,7 +224,47 @@ export interface AddressDecision {
   };
 }
 
-export type Decision = HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
+/** The same request sent again after a retryable answer or a connection reset (the `retry` option). */
+export interface RetryDecision {
+  subject: 'retry';
+  name?: undefined;
+  action: 'retried' | 'stopped';
+  reason: 'retry-status' | 'retry-reset' | 'retry-after-too-long' | 'retry-past-total' | 'retries-exhausted' | 'not-idempotent' | 'body-not-replayable';
+  detail: string;
+  facts: {
+    /** The status that asked for the retry, or the transport error of a reset. */
+    status?: number;
+    error?: string;
+    /** This retry's number (1 = the first retry) and the limit. */
+    attempt: number;
+    limit: number;
+    /** How long hopwise waited before the retry (or would have had to), ms. */
+    waitMs?: number;
+    /** Where the wait came from. */
+    source?: 'retry-after' | 'backoff';
+    /** The Retry-After value as the server sent it. */
+    retryAfter?: string;
+  };
+}
+
+/** HSTS (RFC 6797): an http: request sent over https because the host is a Known HSTS Host. */
+export interface HstsDecision {
+  subject: 'hsts';
+  name?: undefined;
+  action: 'rewritten';
+  reason: 'hsts-upgrade';
+  detail: string;
+  facts: {
+    /** The URL as requested (http:) and as sent (https:). */
+    from: string;
+    to: string;
+    /** The host whose Strict-Transport-Security made the upgrade (this host, or a parent with includeSubDomains). */
+    knownHost: string;
+    includeSubDomains: boolean;
+  };
+}
+
+export type Decision = HstsDecision | RetryDecision | HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
 
 export type DecisionSubject = Decision['subject'];
 export type DecisionAction = Decision['action'];
@@ -230,6 +275,16 @@ export type DecisionOf<S extends DecisionSubject> = Extract<Decision, { subject:
 // Every reason a decision can carry is a code of the one closed list in reasons.ts.
 type _ReasonCheck = Decision['reason'] extends ReasonCode ? true : never;
 export const _decisionReasonCheck: _ReasonCheck = true;
+
+/**
+ * How many redirects a chain followed: hops repeated in place (a retry, an answered challenge, a
+ * refreshed credential) are hops but not redirects.
+ */
+export function redirectsIn(hops: readonly Hop[]): number {
+  let n = 0;
+  for (const h of hops) if (h.decisions.some((d) => d.subject === 'redirect' && d.action === 'followed')) n++;
+  return n;
+}
 
 export interface HopTimings {
   /** ms since epoch when the request started. */
@@ -281,4 +336,9 @@ export interface Hop {
    * origin itself (a proxy resolved the name, or the caller's dispatcher connected).
    */
   addressClass?: 'public' | 'private' | 'unknown';
+  /**
+   * The HTTP version this hop used, when hopwise's own agent carried it: 'h2' when ALPN chose HTTP/2
+   * (the http2 option), else 'http/1.1'.
+   */
+  protocol?: 'http/1.1' | 'h2';
 }

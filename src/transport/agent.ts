@@ -21,6 +21,8 @@ export interface ConnectionTiming {
   /** The address connected to (after DNS and connectTo), and its class. */
   address?: string;
   addressClass?: AddressClass;
+  /** The protocol ALPN chose on a TLS connection ('h2', 'http/1.1'); undefined for cleartext. */
+  alpn?: string;
 }
 
 export interface TransportOptions {
@@ -31,6 +33,8 @@ export interface TransportOptions {
   connections?: number;
   /** The private-network guard: refuse every private address ('all'), or only while a hop is armed. */
   guard?: { refuseAll: boolean; classifier: AddressClassifier };
+  /** Offer HTTP/2 by ALPN on TLS connections (undici allowH2). */
+  http2?: boolean;
 }
 
 /** The connector's refusal: nothing was sent to `address`. */
@@ -49,6 +53,7 @@ const MAX_PROXY_AGENTS = 16;
 interface Live {
   address: string;
   addressClass: AddressClass;
+  alpn: string | undefined;
 }
 
 export class Transport {
@@ -69,6 +74,7 @@ export class Transport {
     this.#options = options;
     const base = buildConnector({
       timeout: options.connectTimeout,
+      ...(options.http2 ? { allowH2: true } : {}),
       // Passing `ca` replaces Node's roots, so keep the public roots and add the caller's.
       ...(options.ca.length > 0 ? { ca: [...tls.rootCertificates, ...options.ca.map(String)] } : {}),
     });
@@ -101,6 +107,8 @@ export class Transport {
               const addressClass = guard?.classifier.classify(address) ?? 'public';
               timing.address = address;
               timing.addressClass = addressClass;
+              const alpn = (s as unknown as { alpnProtocol?: string | false }).alpnProtocol;
+              if (typeof alpn === 'string') timing.alpn = alpn;
               // The guard judged a literal or a looked-up address before connecting; judge the
               // socket's own address too (the only check when Node resolved the name itself).
               if (addressClass === 'private' && guard && (guard.refuseAll || this.#armed.has(key))) {
@@ -108,7 +116,7 @@ export class Transport {
                 callback(new PrivateAddressRefusal(logicalHost, address), null);
                 return;
               }
-              const rec: Live = { address, addressClass };
+              const rec: Live = { address, addressClass, alpn: timing.alpn };
               let set = live.get(key);
               if (!set) live.set(key, (set = new Set()));
               set.add(rec);
@@ -146,7 +154,7 @@ export class Transport {
         open(allowed.address);
       });
     };
-    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000, ...(options.connections ? { connections: options.connections } : {}) });
+    this.agent = new Agent({ connect: connector, keepAliveTimeout: 10_000, ...(options.connections ? { connections: options.connections } : {}), ...(options.http2 ? { allowH2: true } : {}) });
   }
 
   /**
@@ -172,23 +180,26 @@ export class Transport {
   }
 
   /** The address of the open connections to `key`, when they all agree (what a reused connection reached). */
-  liveAddress(key: string): { address: string | undefined; addressClass: AddressClass } | undefined {
+  liveAddress(key: string): { address: string | undefined; addressClass: AddressClass; alpn: string | undefined } | undefined {
     const set = this.#live.get(key);
     if (!set || set.size === 0) return undefined;
     let address: string | undefined;
     let cls: AddressClass | undefined;
+    let alpn: string | undefined;
     let first = true;
     for (const c of set) {
       if (first) {
         address = c.address;
         cls = c.addressClass;
+        alpn = c.alpn;
         first = false;
         continue;
       }
       if (c.address !== address) address = undefined;
+      if (c.alpn !== alpn) alpn = undefined;
       if (c.addressClass !== cls) cls = 'private'; // mixed: the cautious answer
     }
-    return { address, addressClass: cls! };
+    return { address, addressClass: cls!, alpn };
   }
 
   /**
