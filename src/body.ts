@@ -73,7 +73,8 @@ class StreamBody implements PreparedBody {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       this.#size += buf.length;
       if (this.#chunks !== null) {
-        if (this.#size > this.limit) this.#chunks = null; // outgrew the buffer: stop keeping it
+        if (this.#size > this.limit)
+          this.#chunks = null; // outgrew the buffer: stop keeping it
         else this.#chunks.push(Buffer.from(buf)); // copy: the producer may reuse its buffer
       }
       yield buf;

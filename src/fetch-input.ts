@@ -11,11 +11,7 @@ import type { RedirectMode } from './redirect/plan.js';
 import { redactUrl } from './credentials/sensitive.js';
 
 /** Headers as fetch takes them, plus anything with `forEach`/`entries` or iterable of pairs (node-fetch's Headers, undici's, ...). */
-export type HeadersLike =
-  | HeadersInit
-  | Iterable<readonly [string, string]>
-  | { forEach(callback: (value: string, name: string) => void): void }
-  | Record<string, string | number>;
+export type HeadersLike = HeadersInit | Iterable<readonly [string, string]> | { forEach(callback: (value: string, name: string) => void): void } | Record<string, string | number>;
 
 /** A Request from any fetch implementation: what hopwise reads of it. */
 export interface RequestLike {
@@ -88,7 +84,8 @@ export function readFetchInput(input: FetchInput, init: FetchInit | undefined | 
   } catch {
     throw new HopwiseOptionError('ERR_INVALID_URL', `'${redactUrl(String(raw))}' is not an absolute URL`);
   }
-  if (init.dispatcher !== undefined && !isDispatcher(init.dispatcher)) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'fetch() init.dispatcher must be an undici Dispatcher (Agent, Pool, a composed dispatcher)');
+  if (init.dispatcher !== undefined && !isDispatcher(init.dispatcher))
+    throw new HopwiseOptionError('ERR_INVALID_OPTION', 'fetch() init.dispatcher must be an undici Dispatcher (Agent, Pool, a composed dispatcher)');
   if (init.decompress !== undefined && typeof init.decompress !== 'boolean') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'fetch() init.decompress must be a boolean');
 
   const headersSource = init.headers !== undefined && init.headers !== null ? init.headers : req?.headers;

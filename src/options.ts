@@ -213,8 +213,10 @@ function resolveRetry(v: unknown): RetryPolicy {
   rejectUnknown(v, ['limit', 'methods', 'statuses', 'maxRetryAfter', 'backoff', 'maxTime'], 'retry');
   const o = v as RetryOptions;
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) bad('retry.limit', 'a whole number >= 0', o.limit);
-  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => typeof m === 'string' && isToken(m)))) bad('retry.methods', "an array of methods such as ['GET', 'POST']", o.methods);
-  if (o.statuses !== undefined && !(Array.isArray(o.statuses) && o.statuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599))) bad('retry.statuses', 'an array of 4xx/5xx statuses', o.statuses);
+  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => typeof m === 'string' && isToken(m))))
+    bad('retry.methods', "an array of methods such as ['GET', 'POST']", o.methods);
+  if (o.statuses !== undefined && !(Array.isArray(o.statuses) && o.statuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)))
+    bad('retry.statuses', 'an array of 4xx/5xx statuses', o.statuses);
   if (o.maxRetryAfter !== undefined && !(typeof o.maxRetryAfter === 'number' && o.maxRetryAfter >= 0)) bad('retry.maxRetryAfter', 'a number of milliseconds >= 0', o.maxRetryAfter);
   if (o.backoff !== undefined && !(typeof o.backoff === 'number' && o.backoff >= 0)) bad('retry.backoff', 'a number of milliseconds >= 0', o.backoff);
   if (o.maxTime !== undefined && !(typeof o.maxTime === 'number' && o.maxTime > 0)) bad('retry.maxTime', 'a number of milliseconds > 0', o.maxTime);
@@ -253,7 +255,8 @@ function resolveProxyAuth(v: unknown): string | undefined {
 
 function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   const p = o.proxy as unknown;
-  if (o.noProxy !== undefined && typeof o.noProxy !== 'string' && !(Array.isArray(o.noProxy) && o.noProxy.every((e) => typeof e === 'string'))) bad('noProxy', "a no_proxy list: 'localhost,.internal.example,10.0.0.0/8' or an array of entries", o.noProxy);
+  if (o.noProxy !== undefined && typeof o.noProxy !== 'string' && !(Array.isArray(o.noProxy) && o.noProxy.every((e) => typeof e === 'string')))
+    bad('noProxy', "a no_proxy list: 'localhost,.internal.example,10.0.0.0/8' or an array of entries", o.noProxy);
   const noProxy = o.noProxy === undefined ? undefined : parseNoProxy(o.noProxy, 'noProxy');
   if (p === false) return { kind: 'none', disabled: true };
   if (typeof p === 'string') return { kind: 'option', proxy: parseProxyUrl(p, 'proxy'), noProxy: noProxy ?? [] };
@@ -264,7 +267,36 @@ function resolveProxy(o: SessionOptions, env: Env): ProxySettings {
   return fromEnv;
 }
 
-const KNOWN = ['headers', 'auth', 'trust', 'sensitiveHeaders', 'maxRedirects', 'redirect', 'allowDowngrade', 'crossOriginBody', 'cookies', 'connectTo', 'ca', 'timeout', 'hooks', 'replayBufferSize', 'followMetaRefresh', 'dispatcher', 'proxy', 'proxyAuth', 'noProxy', 'privateNetworks', 'decompress', 'maxBodySize', 'recordBodies', 'connections', 'retry', 'netrc', 'hsts', 'http2'] as const;
+const KNOWN = [
+  'headers',
+  'auth',
+  'trust',
+  'sensitiveHeaders',
+  'maxRedirects',
+  'redirect',
+  'allowDowngrade',
+  'crossOriginBody',
+  'cookies',
+  'connectTo',
+  'ca',
+  'timeout',
+  'hooks',
+  'replayBufferSize',
+  'followMetaRefresh',
+  'dispatcher',
+  'proxy',
+  'proxyAuth',
+  'noProxy',
+  'privateNetworks',
+  'decompress',
+  'maxBodySize',
+  'recordBodies',
+  'connections',
+  'retry',
+  'netrc',
+  'hsts',
+  'http2',
+] as const;
 const KNOWN_TIMEOUT = ['connect', 'headers', 'body', 'total'] as const;
 const KNOWN_HOOKS = ['beforeRedirect'] as const;
 /** Standard RequestInit keys with no meaning here: accepted and ignored, as Node's fetch does. */
@@ -317,7 +349,10 @@ function headerEntries(name: string, headers: object): [string, string][] {
   const keys = Object.keys(headers);
   if (proto !== Object.prototype && proto !== null && keys.length === 0) {
     const kind = (headers as { constructor?: { name?: string } }).constructor?.name || 'object';
-    throw new HopwiseOptionError('ERR_INVALID_OPTION', `${name}: cannot read headers from this ${kind} (no entries(), forEach(), iterator or own properties); pass a Headers object, an array of [name, value] pairs or a plain object.`);
+    throw new HopwiseOptionError(
+      'ERR_INVALID_OPTION',
+      `${name}: cannot read headers from this ${kind} (no entries(), forEach(), iterator or own properties); pass a Headers object, an array of [name, value] pairs or a plain object.`,
+    );
   }
   return keys.map((k) => {
     const v = (headers as Record<string, unknown>)[k];
@@ -354,18 +389,23 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
   const providers = auth.map((p) => (p.header === p.header.toLowerCase() ? p : (Object.create(p, { header: { value: p.header.toLowerCase(), enumerable: true } }) as AuthProvider)));
 
   if (o.trust !== undefined && !Array.isArray(o.trust)) bad('trust', "an array of host patterns such as ['api.example.com', '*.example.com']", o.trust);
-  if (o.sensitiveHeaders !== undefined && (!Array.isArray(o.sensitiveHeaders) || o.sensitiveHeaders.some((h) => typeof h !== 'string'))) bad('sensitiveHeaders', 'an array of header names', o.sensitiveHeaders);
+  if (o.sensitiveHeaders !== undefined && (!Array.isArray(o.sensitiveHeaders) || o.sensitiveHeaders.some((h) => typeof h !== 'string')))
+    bad('sensitiveHeaders', 'an array of header names', o.sensitiveHeaders);
   if (o.maxRedirects !== undefined && (!Number.isInteger(o.maxRedirects) || o.maxRedirects < 0)) bad('maxRedirects', 'a whole number >= 0', o.maxRedirects);
   if (o.redirect !== undefined && !['follow', 'manual', 'error'].includes(o.redirect)) bad('redirect', "'follow', 'manual' or 'error'", o.redirect);
   if (o.allowDowngrade !== undefined && typeof o.allowDowngrade !== 'boolean') bad('allowDowngrade', 'a boolean', o.allowDowngrade);
   if (o.followMetaRefresh !== undefined && typeof o.followMetaRefresh !== 'boolean') bad('followMetaRefresh', 'a boolean', o.followMetaRefresh);
   if (o.crossOriginBody !== undefined && o.crossOriginBody !== 'error' && o.crossOriginBody !== 'send') bad('crossOriginBody', "'error' or 'send'", o.crossOriginBody);
-  if (o.cookies !== undefined && o.cookies !== false && (typeof o.cookies !== 'object' || o.cookies === null || typeof (o.cookies as CookieStore).evaluate !== 'function' || typeof (o.cookies as CookieStore).setCookie !== 'function')) {
+  if (
+    o.cookies !== undefined &&
+    o.cookies !== false &&
+    (typeof o.cookies !== 'object' || o.cookies === null || typeof (o.cookies as CookieStore).evaluate !== 'function' || typeof (o.cookies as CookieStore).setCookie !== 'function')
+  ) {
     bad('cookies', 'a CookieJar or false', o.cookies);
   }
   if (o.connectTo !== undefined && !Array.isArray(o.connectTo)) bad('connectTo', "an array of 'HOST1:PORT1:HOST2:PORT2' rules", o.connectTo);
   const ca = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
-  ca.forEach((c, i) => (typeof c === 'string' || Buffer.isBuffer(c)) || bad(`ca[${i}]`, 'a PEM string or Buffer', c));
+  ca.forEach((c, i) => typeof c === 'string' || Buffer.isBuffer(c) || bad(`ca[${i}]`, 'a PEM string or Buffer', c));
   const timeout = { ...DEFAULTS.timeout };
   if (o.timeout !== undefined) {
     if (typeof o.timeout !== 'object' || o.timeout === null) bad('timeout', 'an object { connect, headers, body, total } in ms', o.timeout);
@@ -382,15 +422,23 @@ export function resolveOptions(input: SessionOptions = {}, env: Env = process.en
     const isDispatcher = typeof d === 'object' && d !== null && typeof (d as Dispatcher).request === 'function' && typeof (d as Dispatcher).dispatch === 'function';
     if (typeof d !== 'function' && !isDispatcher) bad('dispatcher', 'an undici Dispatcher (Agent, Pool, a composed dispatcher) or a function (agent) => dispatcher', d);
     if (isDispatcher && ((o.connectTo?.length ?? 0) > 0 || o.ca !== undefined)) {
-      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'connectTo and ca configure hopwise\'s own agent, which a dispatcher of your own replaces: set them on your dispatcher, or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
+      throw new HopwiseOptionError(
+        'ERR_INVALID_OPTION',
+        "connectTo and ca configure hopwise's own agent, which a dispatcher of your own replaces: set them on your dispatcher, or pass dispatcher as a function (agent) => agent.compose(...) to keep them.",
+      );
     }
     if (isDispatcher && ((o.proxy !== undefined && o.proxy !== false) || o.proxyAuth !== undefined || o.noProxy !== undefined)) {
-      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'proxy, proxyAuth and noProxy configure hopwise\'s own agents, which a dispatcher of your own replaces: configure the proxy on your dispatcher (undici ProxyAgent), or pass dispatcher as a function (agent) => agent.compose(...) to keep them.');
+      throw new HopwiseOptionError(
+        'ERR_INVALID_OPTION',
+        "proxy, proxyAuth and noProxy configure hopwise's own agents, which a dispatcher of your own replaces: configure the proxy on your dispatcher (undici ProxyAgent), or pass dispatcher as a function (agent) => agent.compose(...) to keep them.",
+      );
     }
   }
   if (o.decompress !== undefined && typeof o.decompress !== 'boolean') bad('decompress', 'a boolean', o.decompress);
-  if (o.maxBodySize !== undefined && !(o.maxBodySize === Infinity || (Number.isInteger(o.maxBodySize) && o.maxBodySize > 0))) bad('maxBodySize', 'a whole number of bytes > 0, or Infinity', o.maxBodySize);
-  if (o.recordBodies !== undefined && typeof o.recordBodies !== 'boolean' && !(Number.isInteger(o.recordBodies) && o.recordBodies >= 0)) bad('recordBodies', 'a boolean or a whole number of bytes', o.recordBodies);
+  if (o.maxBodySize !== undefined && !(o.maxBodySize === Infinity || (Number.isInteger(o.maxBodySize) && o.maxBodySize > 0)))
+    bad('maxBodySize', 'a whole number of bytes > 0, or Infinity', o.maxBodySize);
+  if (o.recordBodies !== undefined && typeof o.recordBodies !== 'boolean' && !(Number.isInteger(o.recordBodies) && o.recordBodies >= 0))
+    bad('recordBodies', 'a boolean or a whole number of bytes', o.recordBodies);
   if (o.http2 !== undefined && typeof o.http2 !== 'boolean') bad('http2', 'a boolean', o.http2);
   if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections > 0)) bad('connections', 'a whole number > 0', o.connections);
   if (o.replayBufferSize !== undefined && (!Number.isInteger(o.replayBufferSize) || o.replayBufferSize < 0)) bad('replayBufferSize', 'a whole number of bytes >= 0', o.replayBufferSize);
@@ -437,5 +485,5 @@ function resolveNetrc(v: unknown, env: Env): Netrc | undefined {
     if (o.default !== undefined && typeof o.default !== 'boolean') bad('netrc.default', 'a boolean', o.default);
     return loadNetrc(o as { path?: string; default?: boolean }, env);
   }
-  return bad('netrc', "true, a file path, or { path?, default?: boolean }", v);
+  return bad('netrc', 'true, a file path, or { path?, default?: boolean }', v);
 }

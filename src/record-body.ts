@@ -6,7 +6,8 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
-const TEXT_LIKE = /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?(?:json|xml)\b|application\/(?:x-www-form-urlencoded|javascript|ecmascript|graphql|x-ndjson|yaml|x-yaml)\b|[\w.-]+\/[\w.-]*\+(?:json|xml)\b)/i;
+const TEXT_LIKE =
+  /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?(?:json|xml)\b|application\/(?:x-www-form-urlencoded|javascript|ecmascript|graphql|x-ndjson|yaml|x-yaml)\b|[\w.-]+\/[\w.-]*\+(?:json|xml)\b)/i;
 
 export function isTextLike(contentType: string | string[] | undefined): boolean {
   const ct = Array.isArray(contentType) ? contentType[0] : contentType;

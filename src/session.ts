@@ -99,19 +99,34 @@ function transportError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: R
   const proxyStatus = proxy !== undefined ? /Proxy Authentication Required \((\d{3})\)|Proxy response \((\d{3})\)/.exec(e?.message ?? '') : null;
   const status = proxyStatus ? Number(proxyStatus[1] ?? proxyStatus[2]) : 0;
   let out: [ErrorCode, string];
-  if (err instanceof PrivateAddressRefusal) out = ['ERR_PRIVATE_ADDRESS', `Refused to connect to ${err.host} at ${err.address}: a private address, and the privateNetworks policy refuses it for hop ${hops.length - 1} (${where}). Nothing was sent. See err.hops; set privateNetworks if this network is yours.`];
+  if (err instanceof PrivateAddressRefusal)
+    out = [
+      'ERR_PRIVATE_ADDRESS',
+      `Refused to connect to ${err.host} at ${err.address}: a private address, and the privateNetworks policy refuses it for hop ${hops.length - 1} (${where}). Nothing was sent. See err.hops; set privateNetworks if this network is yours.`,
+    ];
   else if (io.timedOut()) out = ['ERR_TIMEOUT', `The whole chain took longer than timeout.total (${timeouts.total} ms); stopped while ${reading ? 'reading the body of' : 'waiting for'} ${where}.`];
   else if (io.signal?.aborted) out = ['ERR_ABORTED', `The request to ${where} was aborted by the caller's signal${reading ? ' while its body was being read' : ''}.`];
   else if (io.closed()) out = ['ERR_SESSION_CLOSED', `The session was closed while ${reading ? 'the body of' : 'the request to'} ${where} was still in flight.`];
-  else if (proxy !== undefined && status === 407) out = ['ERR_PROXY_AUTH', `The proxy ${proxy} answered 407 Proxy Authentication Required for ${where}: give proxy credentials (proxyAuth, user:pass@ in the proxy URL, or --proxy-user), or check them.`];
-  else if (proxy !== undefined && status !== 0) out = ['ERR_PROXY', `The proxy ${proxy} refused to open a tunnel to ${url.host} (it answered ${status}); the proxy could not reach the origin, or does not allow it.`];
-  else if (proxy !== undefined && PROXY_CONNECT_CODES.has(code)) out = ['ERR_PROXY', `Could not reach the proxy ${proxy} for ${where} (${code}). Check the proxy URL (${via?.route.kind === 'proxy' && via.route.proxy.variable ? `from ${via.route.proxy.variable}` : 'the proxy option'}), or set noProxy for hosts that should go direct.`];
+  else if (proxy !== undefined && status === 407)
+    out = [
+      'ERR_PROXY_AUTH',
+      `The proxy ${proxy} answered 407 Proxy Authentication Required for ${where}: give proxy credentials (proxyAuth, user:pass@ in the proxy URL, or --proxy-user), or check them.`,
+    ];
+  else if (proxy !== undefined && status !== 0)
+    out = ['ERR_PROXY', `The proxy ${proxy} refused to open a tunnel to ${url.host} (it answered ${status}); the proxy could not reach the origin, or does not allow it.`];
+  else if (proxy !== undefined && PROXY_CONNECT_CODES.has(code))
+    out = [
+      'ERR_PROXY',
+      `Could not reach the proxy ${proxy} for ${where} (${code}). Check the proxy URL (${via?.route.kind === 'proxy' && via.route.proxy.variable ? `from ${via.route.proxy.variable}` : 'the proxy option'}), or set noProxy for hosts that should go direct.`,
+    ];
   else if (code === 'UND_ERR_CONNECT_TIMEOUT') out = ['ERR_TIMEOUT', `Connecting to ${url.host} took longer than timeout.connect (${timeouts.connect} ms).`];
   else if (code === 'UND_ERR_HEADERS_TIMEOUT') out = ['ERR_TIMEOUT', `${where} sent no response headers within timeout.headers (${timeouts.headers} ms).`];
   else if (code === 'UND_ERR_BODY_TIMEOUT') out = ['ERR_TIMEOUT', `${where} stalled while sending the body for longer than timeout.body (${timeouts.body} ms).`];
   else if (code === 'UND_ERR_HEADERS_OVERFLOW') out = ['ERR_HEADER_TOO_LARGE', `${where} sent response headers larger than the limit (16 KiB); refused.`];
-  else if (TLS_CODES.test(code)) out = ['ERR_TLS', `TLS with ${url.host} failed (${code}): ${e?.message ?? ''}. If the server uses a private CA, pass it with the ca option; certificate checks are never disabled.`];
-  else if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') out = ['ERR_CONNECT', `Could not connect to ${url.host} (${code}). Check the host and port, or a connectTo rule.`];
+  else if (TLS_CODES.test(code))
+    out = ['ERR_TLS', `TLS with ${url.host} failed (${code}): ${e?.message ?? ''}. If the server uses a private CA, pass it with the ca option; certificate checks are never disabled.`];
+  else if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    out = ['ERR_CONNECT', `Could not connect to ${url.host} (${code}). Check the host and port, or a connectTo rule.`];
   else out = ['ERR_NETWORK', `The ${reading ? 'body of' : 'exchange with'} ${where} failed${code ? ` (${code})` : ''}: ${e?.message ?? String(err)}`];
   return new HopwiseNetworkError(out[0], out[1], { hops, cause: err });
 }
@@ -125,7 +140,10 @@ function bodyError(err: unknown, url: URL, hops: Hop[], io: Io, timeouts: Resolv
   const coding = typeof err === 'object' && err !== null ? (err as { [DECODE_FAILED]?: string })[DECODE_FAILED] : undefined;
   if (coding !== undefined) {
     const e = err as { code?: string; message?: string };
-    return new HopwiseNetworkError('ERR_DECODE', `The body of ${redactUrl(url)} is not valid ${coding} data (Content-Encoding)${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}`, { hops, cause: err });
+    return new HopwiseNetworkError('ERR_DECODE', `The body of ${redactUrl(url)} is not valid ${coding} data (Content-Encoding)${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}`, {
+      hops,
+      cause: err,
+    });
   }
   return transportError(err, url, hops, io, timeouts, { reading: true });
 }
@@ -190,7 +208,14 @@ export class Session {
     const d = this.#o.dispatcher;
     if (d !== undefined && typeof d !== 'function') return (this.#dispatcher = d);
     const pn = this.#o.privateNetworks;
-    const t = (this.#transport = new Transport({ connectTo: this.#o.connectTo, ca: this.#o.ca, connectTimeout: this.#o.timeout.connect, connections: this.#o.connections, guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier }, http2: this.#o.http2 }));
+    const t = (this.#transport = new Transport({
+      connectTo: this.#o.connectTo,
+      ca: this.#o.ca,
+      connectTimeout: this.#o.timeout.connect,
+      connections: this.#o.connections,
+      guard: { refuseAll: pn.refuse === 'all', classifier: pn.classifier },
+      http2: this.#o.http2,
+    }));
     return (this.#dispatcher = d ? d(t.agent) : t.agent);
   }
 
@@ -243,7 +268,10 @@ export class Session {
     const url = call.url;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HopwiseOptionError('ERR_INVALID_URL', `Only http: and https: URLs can be fetched, not ${url.protocol}`);
     if (url.username || url.password) {
-      throw new HopwiseOptionError('ERR_INVALID_URL', `The URL carries user:password@ credentials. hopwise never turns userinfo into a credential (it would follow redirects); use auth: basic(user, pass) instead.`);
+      throw new HopwiseOptionError(
+        'ERR_INVALID_URL',
+        `The URL carries user:password@ credentials. hopwise never turns userinfo into a credential (it would follow redirects); use auth: basic(user, pass) instead.`,
+      );
     }
     const method = normaliseMethod(call.method);
     const mode = call.redirect ?? o.redirect;
@@ -290,7 +318,14 @@ export class Session {
     }
 
     try {
-      const io: Io = { signal, timedOut: () => timedOut, closed: () => this.#closed, dispatcher: call.dispatcher, decompress, deadline: o.timeout.total !== undefined ? performance.now() + o.timeout.total : undefined };
+      const io: Io = {
+        signal,
+        timedOut: () => timedOut,
+        closed: () => this.#closed,
+        dispatcher: call.dispatcher,
+        decompress,
+        deadline: o.timeout.total !== undefined ? performance.now() + o.timeout.total : undefined,
+      };
       const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
       if (timer) {
         const t = timer;
@@ -338,7 +373,11 @@ export class Session {
       if (!repeat && seenBefore(chain, req.cookieHeader)) {
         const last = chain.hops[chain.hops.length - 1];
         last?.decisions.push(decide.redirect.loop(chain.method, url));
-        throw new HopwiseRedirectError('ERR_REDIRECT_LOOP', `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`, { hops: chain.hops });
+        throw new HopwiseRedirectError(
+          'ERR_REDIRECT_LOOP',
+          `Redirect loop: ${chain.method} ${redactUrl(url)} with the same cookies was already requested in this chain (hop ${last?.index ?? 0} points back to it). The server keeps redirecting without changing state; see err.hops.`,
+          { hops: chain.hops },
+        );
       }
       // ---- route: direct or via a proxy, and the proxy credential (judged by route, not origin) ----
       const plan = planRoute({ settings: o.proxy, url, connectTo: o.connectTo, proxyAuth: o.proxyAuth, callerDispatcher, state: routes });
@@ -346,7 +385,19 @@ export class Session {
       // A repeated request (a retry, an answered challenge) comes from where the hop it repeats came from.
       const prevHop = repeat ? repeatedFrom : chain.hops[chain.hops.length - 1];
       repeatedFrom = prevHop;
-      const hop: Hop = { index: chain.hops.length, url: traceUrl(url), method: chain.method, requestHeaders: req.shown, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: Date.now() }, decisions: [...plan.decisions, ...req.decisions], route: plan.name };
+      const hop: Hop = {
+        index: chain.hops.length,
+        url: traceUrl(url),
+        method: chain.method,
+        requestHeaders: req.shown,
+        status: 0,
+        statusText: '',
+        responseHeaders: {},
+        newConnection: false,
+        timings: { start: Date.now() },
+        decisions: [...plan.decisions, ...req.decisions],
+        route: plan.name,
+      };
       if (hstsDecision) hop.decisions.unshift(hstsDecision);
       chain.hops.push(hop);
 
@@ -358,7 +409,10 @@ export class Session {
       } catch (err) {
         // A connection reset before any answer may be retried like a 503 (the retry option).
         const cause = err instanceof HopwiseNetworkError && err.code === 'ERR_NETWORK' ? (err.cause as { code?: string } | undefined)?.code : undefined;
-        const again = cause === undefined ? undefined : planRetry({ policy: o.retry, method: chain.method, body: chain.body, retries: chain.retries, status: undefined, error: cause, retryAfter: undefined, ...this.#clock(io, chain) });
+        const again =
+          cause === undefined
+            ? undefined
+            : planRetry({ policy: o.retry, method: chain.method, body: chain.body, retries: chain.retries, status: undefined, error: cause, retryAfter: undefined, ...this.#clock(io, chain) });
         if (!again) throw err;
         hop.decisions.push(...again.decisions);
         if (!again.retry) throw err;
@@ -375,7 +429,16 @@ export class Session {
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----
-      const planInput = { chain, status: res.statusCode, headers: raw, hopIndex: hop.index, options: o, refreshableAuth: policy.providers.some((p) => p.canRefresh), auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })), clock: this.#clock(io, chain) };
+      const planInput = {
+        chain,
+        status: res.statusCode,
+        headers: raw,
+        hopIndex: hop.index,
+        options: o,
+        refreshableAuth: policy.providers.some((p) => p.canRefresh),
+        auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })),
+        clock: this.#clock(io, chain),
+      };
       let next = planNext(planInput);
       let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
@@ -469,7 +532,8 @@ export class Session {
     const host = url.hostname.toLowerCase();
     const provider = credentials.find((c) => c.provider.header === 'authorization');
     if (provider) return decide.netrc.overridden(host, `the ${provider.provider.kind} provider`, to);
-    if (policy.send.some((h) => h.name === 'authorization') || chain.hookHeaders?.add.some(([k]) => k === 'authorization')) return decide.netrc.overridden(host, "the caller's Authorization header", to);
+    if (policy.send.some((h) => h.name === 'authorization') || chain.hookHeaders?.add.some(([k]) => k === 'authorization'))
+      return decide.netrc.overridden(host, "the caller's Authorization header", to);
     const value = `Basic ${Buffer.from(`${entry.login}:${entry.password}`, 'utf8').toString('base64')}`;
     credentials.push({ provider: { kind: 'netrc', header: 'authorization', canRefresh: false, schemes: ['basic'], value: () => value }, value, refreshed: false });
     return decide.netrc.sent(host, entry.machine === undefined, to, netrc.path);
@@ -578,7 +642,11 @@ export class Session {
       }
       const problem = typeof value === 'string' ? headerValueProblem(value) : undefined;
       if (typeof value !== 'string' || problem) {
-        throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider returned ${typeof value === 'string' ? `a value with ${problem}` : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`, { hops: chain.hops });
+        throw new HopwiseOptionError(
+          'ERR_INVALID_OPTION',
+          `The ${p.kind} auth provider returned ${typeof value === 'string' ? `a value with ${problem}` : `a ${typeof value}`} for ${p.header}; it must return a header-safe string.`,
+          { hops: chain.hops },
+        );
       }
       out.push({ provider: p, value, challenge, refreshed: refresh });
     }
@@ -633,7 +701,10 @@ export class Session {
     const signal = new HopSignal(io.signal);
     let informational: NodeJS.Timeout | undefined;
     const onInfo = (): void => {
-      informational ??= setTimeout(() => signal.abort(Object.assign(new Error('1xx responses only, past timeout.headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), Math.max(0, o.timeout.headers - (performance.now() - t0)));
+      informational ??= setTimeout(
+        () => signal.abort(Object.assign(new Error('1xx responses only, past timeout.headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' })),
+        Math.max(0, o.timeout.headers - (performance.now() - t0)),
+      );
     };
     try {
       res = await (io.dispatcher ?? dispatcher).request({
@@ -731,7 +802,12 @@ export class Session {
     if (typeof next.url !== 'string' || next.url !== plan.url.href) {
       const again = replanHookTarget({ ...chain, prev: from }, hop, String(next.url), plan.method, o);
       hop.decisions.push(...again.decisions);
-      if (again.action !== 'follow') throw new HopwiseRedirectError(again.action === 'error' ? again.code : 'ERR_INVALID_REDIRECT', again.action === 'error' ? again.message : 'The beforeRedirect hook set a URL that cannot be followed.', { hops: chain.hops });
+      if (again.action !== 'follow')
+        throw new HopwiseRedirectError(
+          again.action === 'error' ? again.code : 'ERR_INVALID_REDIRECT',
+          again.action === 'error' ? again.message : 'The beforeRedirect hook set a URL that cannot be followed.',
+          { hops: chain.hops },
+        );
       chain.url = again.url;
       hop.location = traceUrl(again.url);
     }

@@ -72,12 +72,19 @@ describe('commands', () => {
 
 describe('curl-compatible flags', () => {
   test('-X, -H (repeatable, attached forms), -d joined with & and POST by default', () => {
-    const r = req(['trace', '-XPUT', '-H', 'Authorization: Bearer t', "-HX-Trace:  1 ", '--header=Accept: */*', 'https://x.test/p']);
+    const r = req(['trace', '-XPUT', '-H', 'Authorization: Bearer t', '-HX-Trace:  1 ', '--header=Accept: */*', 'https://x.test/p']);
     assert.equal(r.method, 'PUT');
-    assert.deepEqual(r.headers, [['Authorization', 'Bearer t'], ['X-Trace', '1'], ['Accept', '*/*']]);
+    assert.deepEqual(r.headers, [
+      ['Authorization', 'Bearer t'],
+      ['X-Trace', '1'],
+      ['Accept', '*/*'],
+    ]);
     assert.equal(r.url, 'https://x.test/p');
     const d = req(['doctor', '-d', 'a=1', '--data', 'b=2', 'https://x.test/']);
-    assert.deepEqual(d.data, [{ mode: 'ascii', value: 'a=1' }, { mode: 'ascii', value: 'b=2' }]);
+    assert.deepEqual(d.data, [
+      { mode: 'ascii', value: 'a=1' },
+      { mode: 'ascii', value: 'b=2' },
+    ]);
     assert.equal(effectiveMethod(d), 'POST');
     assert.equal(effectiveMethod(req(['trace', 'https://x.test/'])), 'GET');
     assert.equal(effectiveMethod(req(['trace', '-I', 'https://x.test/'])), 'HEAD');
@@ -95,7 +102,10 @@ describe('curl-compatible flags', () => {
     assert.ok(body);
     assert.deepEqual([...body.body], [...Buffer.from('x=1y=2&'), 0, 1, 10, 13, 255, ...Buffer.from('&@literal')]);
     assert.equal(body.contentType, 'application/x-www-form-urlencoded');
-    await assert.rejects(resolveBody([{ mode: 'binary', value: '@/nonexistent/file' }], (p) => readFile(p)), (e: unknown) => e instanceof ArgError && e.flag === '--data-binary');
+    await assert.rejects(
+      resolveBody([{ mode: 'binary', value: '@/nonexistent/file' }], (p) => readFile(p)),
+      (e: unknown) => e instanceof ArgError && e.flag === '--data-binary',
+    );
     assert.equal(await resolveBody([], (p) => readFile(p)), undefined);
   });
   test('-u user:pass, and no password prompt', () => {
@@ -105,16 +115,26 @@ describe('curl-compatible flags', () => {
   test('--oauth2-bearer, -b (string or file), -c, --connect-to, --cacert, --max-redirs, --max-time', () => {
     const r = req([
       'doctor',
-      '--oauth2-bearer', 'tok',
-      '-b', 'a=1; b=2',
-      '--cookie', 'jar.txt',
-      '-c', 'out.txt',
-      '--connect-to', '::127.0.0.1:8443',
-      '--connect-to', 'a.test:443:127.0.0.1:9443',
-      '--cacert', 'ca.pem',
-      '--max-redirs', '3',
-      '--max-time', '2.5',
-      '--connect-timeout', '1',
+      '--oauth2-bearer',
+      'tok',
+      '-b',
+      'a=1; b=2',
+      '--cookie',
+      'jar.txt',
+      '-c',
+      'out.txt',
+      '--connect-to',
+      '::127.0.0.1:8443',
+      '--connect-to',
+      'a.test:443:127.0.0.1:9443',
+      '--cacert',
+      'ca.pem',
+      '--max-redirs',
+      '3',
+      '--max-time',
+      '2.5',
+      '--connect-timeout',
+      '1',
       'https://x.test/',
     ]);
     assert.equal(r.bearer, 'tok');
@@ -136,16 +156,22 @@ describe("hopwise's own flags", () => {
   test('--trust, --sensitive-header, --allow-downgrade, --follow-meta-refresh, --cross-origin-body, --auth-scope, --json, --har, --show-secrets', () => {
     const r = req([
       'trace',
-      '--trust', '*.example.com',
+      '--trust',
+      '*.example.com',
       '--trust=https://x.test:8443',
-      '--sensitive-header', 'X-Tenant',
+      '--sensitive-header',
+      'X-Tenant',
       '--allow-downgrade',
       '--follow-meta-refresh',
-      '--cross-origin-body', 'send',
-      '--oauth2-bearer', 't',
-      '--auth-scope', 'api.example.com',
+      '--cross-origin-body',
+      'send',
+      '--oauth2-bearer',
+      't',
+      '--auth-scope',
+      'api.example.com',
       '--json',
-      '--har', 'out.har',
+      '--har',
+      'out.har',
       '--show-secrets',
       'https://x.test/',
     ]);
@@ -217,7 +243,27 @@ describe('usage', () => {
 
 describe('flags to Session options', () => {
   test('headers, auth with scope, cookies from a string, trust, limits', async () => {
-    const r = req(['trace', '-H', 'X-A: 1', '-H', 'x-a: 2', '-u', 'ann:pw', '--auth-scope', 'x.test', '-b', 'sid=abc; theme=dark', '--trust', 'cdn.x.test', '--max-redirs', '4', '--max-time', '2', '--follow-meta-refresh', 'https://x.test/a']);
+    const r = req([
+      'trace',
+      '-H',
+      'X-A: 1',
+      '-H',
+      'x-a: 2',
+      '-u',
+      'ann:pw',
+      '--auth-scope',
+      'x.test',
+      '-b',
+      'sid=abc; theme=dark',
+      '--trust',
+      'cdn.x.test',
+      '--max-redirs',
+      '4',
+      '--max-time',
+      '2',
+      '--follow-meta-refresh',
+      'https://x.test/a',
+    ]);
     const { options, jar } = await sessionOptions(r, async () => Buffer.from(''));
     assert.deepEqual(options.headers, { 'x-a': '1, 2' });
     assert.ok(Array.isArray(options.auth) && options.auth.length === 1);

@@ -112,7 +112,10 @@ describe('every lab scenario through `hopwise doctor --json` (in-process)', () =
         // the trace itself: one hop per request the lab saw, decisions on every hop
         assert.ok(out.hops.length >= 1, key);
         for (const h of out.hops) assert.ok(Array.isArray(h.decisions) && typeof h.url === 'string', key);
-        const findings = checkFindings(c, out.findings.map((f) => f.code));
+        const findings = checkFindings(
+          c,
+          out.findings.map((f) => f.code),
+        );
         if (findings) problems.push(`${key}: ${findings}`);
         const wantExit = out.findings.some((f) => f.severity !== 'info') ? 1 : 0;
         if (res.code !== wantExit) problems.push(`${key}: exit ${res.code}, expected ${wantExit}`);
@@ -197,7 +200,7 @@ describe('`hopwise trace` against the lab', () => {
 });
 
 describe('`hopwise URL` against the lab (https)', () => {
-  test('the body over TLS with the lab\'s CA; without it, exit 60 (certificate not verified), as curl', async () => {
+  test("the body over TLS with the lab's CA; without it, exit 60 (certificate not verified), as curl", async () => {
     const s = lab.scenarios.find((x) => x.id === 'same-origin-auth')!;
     const c = s.expect.cases[0]!;
     const args = caseArgv(c, lab);

@@ -27,10 +27,7 @@ if (!present) test('the http-state conformance suite', { skip: '../shared/confor
 
 const parserCases = present ? (JSON.parse(readFileSync(new URL('parser.json', DATA), 'utf8')) as ParserCase[]) : [];
 const dateCases = present
-  ? [
-      ...(JSON.parse(readFileSync(new URL('dates/bsd-examples.json', DATA), 'utf8')) as DateCase[]),
-      ...(JSON.parse(readFileSync(new URL('dates/examples.json', DATA), 'utf8')) as DateCase[]),
-    ]
+  ? [...(JSON.parse(readFileSync(new URL('dates/bsd-examples.json', DATA), 'utf8')) as DateCase[]), ...(JSON.parse(readFileSync(new URL('dates/examples.json', DATA), 'utf8')) as DateCase[])]
   : [];
 
 /**
@@ -98,7 +95,11 @@ if (present) {
   test('the suite has the shape its README describes: 222 parser cases, 26 known disagreements, 70 dates', () => {
     assert.equal(parserCases.length, 222);
     assert.equal(Object.keys(BIS_EXPECTED).length, 26);
-    for (const id of Object.keys(BIS_EXPECTED)) assert.ok(parserCases.some((c) => c.test === id), `case ${id} exists`);
+    for (const id of Object.keys(BIS_EXPECTED))
+      assert.ok(
+        parserCases.some((c) => c.test === id),
+        `case ${id} exists`,
+      );
     assert.equal(dateCases.length, 70);
   });
 

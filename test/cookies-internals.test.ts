@@ -12,7 +12,6 @@ const STORES: [string, () => CookieStorage][] = [
 ];
 
 for (const [label, store] of STORES) {
-
   test(`times read back exactly as the clock gave them, fractional or far apart, on ${label}`, () => {
     const clock = [1_700_000_000_000, 1_700_000_000_000.25, 0.5, 1e-20, 4e15, 3];
     for (let k = 0; k < clock.length; k++) {
@@ -43,7 +42,7 @@ for (const [label, store] of STORES) {
     const model = new Map<string, number>(); // name@host -> last use
     let use = 0;
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let step = 0; step < 3000; step++) {
       t++;
       const host = `h${rnd(25)}.example`;
@@ -62,7 +61,10 @@ for (const [label, store] of STORES) {
         }
       }
       if (step % 100 === 0 || step === 2999) {
-        const have = jar.cookies().map((c) => `${c.name}@${c.domain}`).sort();
+        const have = jar
+          .cookies()
+          .map((c) => `${c.name}@${c.domain}`)
+          .sort();
         assert.deepEqual(have, [...model.keys()].sort(), `step ${step}`);
       }
     }

@@ -185,7 +185,10 @@ test('past maxCookiesPerDomain the least recently used cookie of that domain is 
   jar.getCookieString('http://example.com/a'); // a is now more recent than b
   const r = stored(jar.setCookie('d=1; Path=/d', 'http://example.com/'));
   assert.match(r.detail, /evicted the least recently used cookie of example\.com \(limit 3 per domain\)/);
-  assert.deepEqual(jar.cookies().map((c) => c.name), ['a', 'c', 'd']);
+  assert.deepEqual(
+    jar.cookies().map((c) => c.name),
+    ['a', 'c', 'd'],
+  );
   // Other domains have their own allowance.
   stored(jar.setCookie('x=1', 'http://other.example.com/'));
   assert.equal(jar.cookies().length, 4);
@@ -199,7 +202,10 @@ test('past maxCookies the least recently used cookie of the whole jar is evicted
   }
   jar.getCookieString('http://a.test/');
   stored(jar.setCookie('k=1', 'http://d.test/'));
-  assert.deepEqual(jar.cookies().map((c) => c.domain), ['a.test', 'c.test', 'd.test']);
+  assert.deepEqual(
+    jar.cookies().map((c) => c.domain),
+    ['a.test', 'c.test', 'd.test'],
+  );
   assert.equal(jar.size, 3);
 });
 
@@ -254,7 +260,10 @@ test('expiry is checked against now(), and an expired cookie is reported once th
   const v = verdicts.find((x) => x.cookie.name === 'short');
   assert.equal(v?.reason, 'expired');
   assert.equal(v?.detail, 'cookie expired at 2025-01-01T00:00:10.000Z (now 2025-01-01T00:00:10.000Z)');
-  assert.deepEqual(jar.cookies().map((c) => c.name), ['long']);
+  assert.deepEqual(
+    jar.cookies().map((c) => c.name),
+    ['long'],
+  );
 });
 
 test('getCookieString and evaluate update last-access; explain and cookies() change nothing', () => {
@@ -364,7 +373,13 @@ test('explain gives a verdict for every cookie in the jar and sends nothing', ()
   jar.setCookie('a=1', 'http://example.com/');
   jar.setCookie('b=1', 'http://other.test/');
   const verdicts = jar.explain('http://example.com/');
-  assert.deepEqual(verdicts.map((v) => [v.cookie.name, v.reason]), [['a', 'match'], ['b', 'domain-mismatch']]);
+  assert.deepEqual(
+    verdicts.map((v) => [v.cookie.name, v.reason]),
+    [
+      ['a', 'match'],
+      ['b', 'domain-mismatch'],
+    ],
+  );
 });
 
 test('SameSite is recorded, ignored for sending, and explained for cross-site requests', () => {
@@ -405,7 +420,21 @@ test('every reason the jar gives is a trace reason code, and no detail contains 
     jar.setCookie('p=VALUE12; Path=/app', 'http://example.com/'),
   ];
   const reasons = new Set(results.map((r) => r.reason));
-  for (const r of ['stored', 'replaced', 'deleted', 'expired', 'syntax', 'control-char', 'too-large', 'invalid-domain', 'public-suffix', 'secure-from-insecure', 'prefix-secure', 'prefix-host', 'overwrite-secure']) {
+  for (const r of [
+    'stored',
+    'replaced',
+    'deleted',
+    'expired',
+    'syntax',
+    'control-char',
+    'too-large',
+    'invalid-domain',
+    'public-suffix',
+    'secure-from-insecure',
+    'prefix-secure',
+    'prefix-host',
+    'overwrite-secure',
+  ]) {
     assert.ok(reasons.has(r as never), `reason ${r} was produced`);
   }
   const verdicts = jar.explain('http://www.example.com/x');
@@ -420,14 +449,17 @@ test('setCookie never throws on hostile input; only a URL that is not a URL thro
   const { jar } = clockJar();
   const pieces = ['a', '=', ';', ' ', 'Domain=', 'Path=', 'Secure', 'Max-Age=-1', 'Expires=x', '\x00', '__Host-', 'é', '.', 'com', '"'];
   let seed = 42;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (let i = 0; i < 3000; i++) {
     let line = '';
     for (let j = rand(12); j > 0; j--) line += pieces[rand(pieces.length)];
     assert.doesNotThrow(() => jar.setCookie(line, 'https://a.example.com/x/y'));
   }
   assert.doesNotThrow(() => jar.setCookie(undefined as unknown as string, 'http://example.com/'));
-  assert.throws(() => jar.setCookie('a=1', 'not a url'), (e: unknown) => e instanceof HopwiseOptionError && e.code === 'ERR_INVALID_URL');
+  assert.throws(
+    () => jar.setCookie('a=1', 'not a url'),
+    (e: unknown) => e instanceof HopwiseOptionError && e.code === 'ERR_INVALID_URL',
+  );
   assert.throws(() => jar.getCookieString('http://user:secret@/'), { code: 'ERR_INVALID_URL', message: /not a valid absolute URL$/ });
   assert.throws(() => jar.getCookieString(42 as unknown as string), { code: 'ERR_INVALID_URL' });
 });

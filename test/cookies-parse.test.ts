@@ -117,7 +117,7 @@ test('SameSite keeps only Strict, Lax and None; anything else means unspecified'
 test('the parser never throws, whatever it is given', () => {
   const alphabet = ['a', '=', ';', ' ', '\t', '"', ',', '\x00', '\r', 'é', '%', 'Expires=', 'Max-Age=', 'Domain=', 'Path=', '/', '.'];
   let seed = 7;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (let i = 0; i < 3000; i++) {
     let line = '';
     const len = rand(40);
@@ -250,7 +250,29 @@ test('attribute names match ASCII case-insensitively, letter by letter, and near
 test("a host's site is one of its own domain chain, so a jar holding none of them holds no cookie of its site", () => {
   // CookieJar.evaluate relies on this to skip the Public Suffix List for hosts it has no cookies near
   // (a trailing-dot host is the exception it checks for: its site is written without the dot).
-  const hosts = ['example.com', 'a.b.example.co.uk', '.example.com', 'a..b.example.com', 'xn--bcher-kva.example', '127.0.0.1', '[::1]', 'localhost', 'a.localhost', 'github.io', 'x.github.io', 'com', 'co.uk', 'b.s3.amazonaws.com', 'www.ck', 'a.www.ck', 'x.y.ck', 'foo.bar.kawasaki.jp', 'city.kawasaki.jp', '1.2.3.com', 'a.b'];
+  const hosts = [
+    'example.com',
+    'a.b.example.co.uk',
+    '.example.com',
+    'a..b.example.com',
+    'xn--bcher-kva.example',
+    '127.0.0.1',
+    '[::1]',
+    'localhost',
+    'a.localhost',
+    'github.io',
+    'x.github.io',
+    'com',
+    'co.uk',
+    'b.s3.amazonaws.com',
+    'www.ck',
+    'a.www.ck',
+    'x.y.ck',
+    'foo.bar.kawasaki.jp',
+    'city.kawasaki.jp',
+    '1.2.3.com',
+    'a.b',
+  ];
   for (const host of hosts) assert.ok(domainChain(host).includes(siteOf(host)), `${host}: ${siteOf(host)} in ${domainChain(host).join(' ')}`);
   assert.equal(siteOf('example.com.'), 'example.com');
   assert.deepEqual(domainChain('a.b.example.com'), ['a.b.example.com', 'b.example.com', 'example.com', 'com']);

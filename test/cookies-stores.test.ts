@@ -27,7 +27,22 @@ const HOSTS = [
 ];
 const PATHS = ['/', '/app', '/app/', '/app/x', '/apple', '/a/b/c'];
 const NAMES = ['a', 'b', 'sid', '', '__Secure-s', '__Host-h', '__secure-x', '__HOST-y'];
-const DOMAINS = ['example.com', '.example.com', 'EXAMPLE.com', 'www.example.com', 'b.example.com', 'github.io', 'alice.github.io', 'com', 'co.uk', 'example.co.uk', 'other.test', 'localhost', '127.0.0.1', 'example.com.'];
+const DOMAINS = [
+  'example.com',
+  '.example.com',
+  'EXAMPLE.com',
+  'www.example.com',
+  'b.example.com',
+  'github.io',
+  'alice.github.io',
+  'com',
+  'co.uk',
+  'example.co.uk',
+  'other.test',
+  'localhost',
+  '127.0.0.1',
+  'example.com.',
+];
 
 const url = fc.record({
   scheme: fc.constantFrom('http', 'https'),
@@ -67,10 +82,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), line, url: url.map(toUrl) }) },
   {
     weight: 3,
-    arbitrary: fc.record(
-      { kind: fc.constant('evaluate' as const), url: url.map(toUrl), initiator: url.map(toUrl), method: fc.constantFrom('GET', 'post') },
-      { requiredKeys: ['kind', 'url'] },
-    ),
+    arbitrary: fc.record({ kind: fc.constant('evaluate' as const), url: url.map(toUrl), initiator: url.map(toUrl), method: fc.constantFrom('GET', 'post') }, { requiredKeys: ['kind', 'url'] }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), url: url.map(toUrl) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('explain' as const), url: url.map(toUrl) }) },
@@ -128,10 +140,7 @@ test('the property test reaches every outcome: each reason, evictions, siblings 
   // exercises, so check the interesting outcomes do occur.
   const seen = new Set<string>();
   const samples = fc.sample(
-    fc.tuple(
-      fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }),
-      fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) }),
-    ),
+    fc.tuple(fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }), fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) })),
     { numRuns: 200, seed: 6265 },
   );
   for (const [commands, limits] of samples) {

@@ -25,7 +25,8 @@ before(
         // Stacked codings are applied in header order: 'gzip, br' means gzip first, then br.
         const codings = ce!.split(',').map((c) => c.trim());
         let body: Buffer = Buffer.from(TEXT);
-        for (const c of codings) body = c === 'raw-deflate' ? zlib.deflateRawSync(body) : c === 'zstd' ? (zlib as unknown as { zstdCompressSync(b: Buffer): Buffer }).zstdCompressSync(body) : encode[c]!(body);
+        for (const c of codings)
+          body = c === 'raw-deflate' ? zlib.deflateRawSync(body) : c === 'zstd' ? (zlib as unknown as { zstdCompressSync(b: Buffer): Buffer }).zstdCompressSync(body) : encode[c]!(body);
         res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': ce!.replace('raw-deflate', 'deflate') });
         return void res.end(body);
       }
@@ -116,7 +117,13 @@ describe('content decoding', () => {
     const s = session();
     for (const read of ['text', 'body'] as const) {
       const res = await s.fetch('http://a.test/corrupt');
-      const err = await (read === 'text' ? res.text() : (async () => { for await (const _ of res.body! as unknown as AsyncIterable<Uint8Array>); })()).then(
+      const err = await (
+        read === 'text'
+          ? res.text()
+          : (async () => {
+              for await (const _ of res.body! as unknown as AsyncIterable<Uint8Array>);
+            })()
+      ).then(
         () => assert.fail('expected ERR_DECODE'),
         (e: unknown) => e as HopwiseError,
       );

@@ -60,7 +60,18 @@ type CookieAttrs = Partial<Pick<Cookie, 'value' | 'domain' | 'path' | 'hostOnly'
 /** A cookie as the jar stores it (host-only for app.example.com, Path=/ unless told). */
 function jarCookie(name: string, a: CookieAttrs = {}): Cookie {
   const t = 1_700_000_000_000;
-  return { name, value: a.value ?? 'v1', domain: a.domain ?? 'app.example.com', path: a.path ?? '/', hostOnly: a.hostOnly ?? true, secure: a.secure ?? false, httpOnly: true, expires: null, creation: t, lastAccess: t };
+  return {
+    name,
+    value: a.value ?? 'v1',
+    domain: a.domain ?? 'app.example.com',
+    path: a.path ?? '/',
+    hostOnly: a.hostOnly ?? true,
+    secure: a.secure ?? false,
+    httpOnly: true,
+    expires: null,
+    creation: t,
+    lastAccess: t,
+  };
 }
 /** hop/prepare: a jar cookie sent with this hop's request. */
 const sentCookie = (name: string, a?: CookieAttrs): Decision => decide.cookie.verdict({ cookie: jarCookie(name, a), sent: true, reason: 'match', detail: `${name} matches` });
@@ -119,10 +130,7 @@ describe('credentials and secret headers', () => {
     assert.match(fs[0]!.fix.client, /--trust cdn\.example\.com/);
   });
   test('Authorization kept from another site is an info note', () => {
-    const hops = [
-      hop(0, 'GET', 'https://api.example.com/a', 302),
-      hop(1, 'GET', 'https://evil.test/collect', 200, [stripped('authorization', 'https://api.example.com', 'https://evil.test')]),
-    ];
+    const hops = [hop(0, 'GET', 'https://api.example.com/a', 302), hop(1, 'GET', 'https://evil.test/collect', 200, [stripped('authorization', 'https://api.example.com', 'https://evil.test')])];
     const fs = run(hops);
     assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
     assert.equal(fs[0]!.severity, 'info');
@@ -147,7 +155,7 @@ describe('credentials and secret headers', () => {
     const firstRequest = decide.auth.outOfScope({ ...provider, to: 'https://other.example.com', pair: undefined });
     assert.deepEqual(run([hop(0, 'GET', 'https://other.example.com/', 200, [firstRequest])]), []);
   });
-  test('same site is the jar\'s answer recorded with the decision: github.io hosts are other sites', () => {
+  test("same site is the jar's answer recorded with the decision: github.io hosts are other sites", () => {
     // the jar counts private suffixes (github.io) as public: alice.github.io and bob.github.io are two sites
     const fs = run([hop(0, 'GET', 'https://alice.github.io/', 302), hop(1, 'GET', 'https://bob.github.io/', 200, [stripped('authorization', 'https://alice.github.io', 'https://bob.github.io')])]);
     assert.deepEqual(codes(fs), ['credential-stripped-cross-origin']);
@@ -155,10 +163,7 @@ describe('credentials and secret headers', () => {
     assert.equal(fs[0]!.severity, 'info');
   });
   test('a secret-looking custom header stripped is secret-header-stripped', () => {
-    const hops = [
-      hop(0, 'GET', 'https://api.example.com/', 302),
-      hop(1, 'GET', 'https://cdn.example.com/', 200, [stripped('x-api-key', 'https://api.example.com', 'https://cdn.example.com')]),
-    ];
+    const hops = [hop(0, 'GET', 'https://api.example.com/', 302), hop(1, 'GET', 'https://cdn.example.com/', 200, [stripped('x-api-key', 'https://api.example.com', 'https://cdn.example.com')])];
     const fs = run(hops);
     assert.deepEqual(codes(fs), ['secret-header-stripped']);
     assert.match(fs[0]!.title, /X-Api-Key/);
@@ -230,7 +235,11 @@ describe('cookies withheld', () => {
   });
   test('the same cookie withheld at several hops is one finding listing the hops', () => {
     const d = (url: string): Decision => withheldCookie('sid', 'path-mismatch', url, { domain: 'a.example.com', path: '/app' });
-    const fs = run([hop(0, 'GET', 'https://a.example.com/', 302), hop(1, 'GET', 'https://a.example.com/x', 302, [d('https://a.example.com/x')]), hop(2, 'GET', 'https://a.example.com/y', 200, [d('https://a.example.com/y')])]);
+    const fs = run([
+      hop(0, 'GET', 'https://a.example.com/', 302),
+      hop(1, 'GET', 'https://a.example.com/x', 302, [d('https://a.example.com/x')]),
+      hop(2, 'GET', 'https://a.example.com/y', 200, [d('https://a.example.com/y')]),
+    ]);
     assert.deepEqual(codes(fs), ['cookie-withheld-path']);
     assert.deepEqual(fs[0]!.facts.hops, [1, 2]);
   });
@@ -372,7 +381,10 @@ describe('method and body', () => {
 describe('how the chain ended', () => {
   test('loop, from the decision and the error', () => {
     const d = decide.redirect.loop('GET', new URL('https://a.example.com/a'));
-    const hops = [hop(0, 'GET', 'https://a.example.com/a', 302, [], { location: 'https://a.example.com/b' }), hop(1, 'GET', 'https://a.example.com/b', 302, [d], { location: 'https://a.example.com/a' })];
+    const hops = [
+      hop(0, 'GET', 'https://a.example.com/a', 302, [], { location: 'https://a.example.com/b' }),
+      hop(1, 'GET', 'https://a.example.com/b', 302, [d], { location: 'https://a.example.com/a' }),
+    ];
     const fs = run([], { code: 'ERR_REDIRECT_LOOP', message: 'loop', hops });
     assert.deepEqual(codes(fs), ['redirect-loop']);
     assert.equal(fs[0]!.hop, 1);
@@ -395,7 +407,9 @@ describe('how the chain ended', () => {
     // the refused URL is the one the planner recorded (facts.url)
     assert.equal(fs[0]!.facts.location, 'file:///etc/passwd');
     const invalid = decide.location.invalid(302);
-    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [invalid], { responseHeaders: { location: 'http://[' } })], { code: 'ERR_INVALID_REDIRECT', message: 'x' })), ['invalid-location']);
+    assert.deepEqual(codes(run([hop(0, 'GET', 'https://a.example.com/', 302, [invalid], { responseHeaders: { location: 'http://[' } })], { code: 'ERR_INVALID_REDIRECT', message: 'x' })), [
+      'invalid-location',
+    ]);
   });
   test('a 300/304 or a redirect without Location ends the chain: an info note', () => {
     const d = decide.redirect.noLocation(302);
@@ -413,7 +427,7 @@ describe('how the chain ended', () => {
 });
 
 describe('auth challenges', () => {
-  const digestFacts = { name: 'authorization', kind: 'digest', scope: 'https://a.example.com (the first request\'s origin) and its https upgrade', to: 'https://a.example.com', pair: undefined };
+  const digestFacts = { name: 'authorization', kind: 'digest', scope: "https://a.example.com (the first request's origin) and its https upgrade", to: 'https://a.example.com', pair: undefined };
   test('a challenge no provider answers names the scheme the server asked for', () => {
     const fs = run([hop(0, 'GET', 'https://a.example.com/', 401, [decide.auth.unanswered('https://a.example.com', [{ scheme: 'digest', realm: 'r' }], [])])]);
     assert.deepEqual(codes(fs), ['challenge-unanswered']);
@@ -432,7 +446,10 @@ describe('auth challenges', () => {
 describe('the rule table', () => {
   test('every finding code is emitted by a rule of the table, and every rule emits known codes', () => {
     const emitted = new Set(RULES.flatMap((r) => r.emits));
-    assert.deepEqual(Object.keys(FINDINGS).filter((c) => !emitted.has(c as keyof typeof FINDINGS)), []);
+    assert.deepEqual(
+      Object.keys(FINDINGS).filter((c) => !emitted.has(c as keyof typeof FINDINGS)),
+      [],
+    );
     for (const r of RULES) for (const c of r.emits) assert.ok(c in FINDINGS, c);
   });
   test('decision rules read decisions by subject and reason, as data', () => {
@@ -447,10 +464,7 @@ describe('helpers', () => {
     assert.equal(trustPatternFor('http://api.example.com:8080'), 'http://api.example.com:8080');
   });
   test('findings come in hop order, causes before consequences', () => {
-    const fs = run([
-      hop(0, 'GET', 'https://api.example.com/', 302),
-      hop(1, 'GET', 'https://cdn.example.com/', 401, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')]),
-    ]);
+    const fs = run([hop(0, 'GET', 'https://api.example.com/', 302), hop(1, 'GET', 'https://cdn.example.com/', 401, [stripped('authorization', 'https://api.example.com', 'https://cdn.example.com')])]);
     assert.deepEqual(codes(fs), ['credential-stripped-cross-origin', 'unauthorized-after-redirect']);
   });
 });
@@ -482,7 +496,10 @@ describe('proxies and private networks', () => {
   test('notes, as info, a proxy credential a route change left behind', () => {
     const fs = run([
       hop(0, 'GET', 'http://a.example.com/', 302, [viaProxy]),
-      hop(1, 'GET', 'http://b.example.com/', 200, [decide.route.decided({ kind: 'direct', reason: 'no-proxy-match', route: 'direct', noProxy: 'b.example.com', previous: 'via http://proxy.test:3128' }), decide.proxyAuth.routeChanged('proxy-url', 'direct', 'via http://proxy.test:3128')]),
+      hop(1, 'GET', 'http://b.example.com/', 200, [
+        decide.route.decided({ kind: 'direct', reason: 'no-proxy-match', route: 'direct', noProxy: 'b.example.com', previous: 'via http://proxy.test:3128' }),
+        decide.proxyAuth.routeChanged('proxy-url', 'direct', 'via http://proxy.test:3128'),
+      ]),
     ]);
     assert.deepEqual(codes(fs), ['proxy-credential-dropped']);
     assert.equal(fs[0]!.severity, 'info');

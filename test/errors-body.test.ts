@@ -145,7 +145,10 @@ describe('nothing hangs', () => {
 
   it('close() returns within a bounded time with a stuck request and an unread body in flight', async () => {
     const s = session();
-    const stuck = s.fetch('https://a.test/stall').then(() => assert.fail('expected a failure'), (e: unknown) => e as HopwiseError);
+    const stuck = s.fetch('https://a.test/stall').then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e as HopwiseError,
+    );
     const unread = await s.fetch('https://a.test/drip-stall');
     const t0 = Date.now();
     await s.close();
@@ -157,7 +160,10 @@ describe('nothing hangs', () => {
 
   it('destroy() ends everything at once', async () => {
     const s = session();
-    const stuck = s.fetch('https://a.test/stall').then(() => assert.fail('expected a failure'), (e: unknown) => e as HopwiseError);
+    const stuck = s.fetch('https://a.test/stall').then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e as HopwiseError,
+    );
     await sleep(100);
     const t0 = Date.now();
     await s.destroy();
@@ -172,7 +178,10 @@ describe('nothing hangs', () => {
     const ports = await Promise.all([1, 2, 3].map(async () => (await s.fetch('http://a.test/slow')).text()));
     assert.equal(new Set(ports).size, 1);
     await s.close();
-    assert.throws(() => new Session({ connections: 0 }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
+    assert.throws(
+      () => new Session({ connections: 0 }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
   });
 });
 

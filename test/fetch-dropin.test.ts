@@ -99,8 +99,14 @@ describe('session.fetch is a drop-in fetch', () => {
     const shapes: unknown[] = [
       new UndiciHeaders({ authorization: 'Bearer t1', 'x-k': 'v' }),
       new ForeignHeaders({ Authorization: 'Bearer t1', 'X-K': 'v' }),
-      new Map([['authorization', 'Bearer t1'], ['x-k', 'v']]),
-      [['authorization', 'Bearer t1'], ['x-k', 'v']],
+      new Map([
+        ['authorization', 'Bearer t1'],
+        ['x-k', 'v'],
+      ]),
+      [
+        ['authorization', 'Bearer t1'],
+        ['x-k', 'v'],
+      ],
       { authorization: 'Bearer t1', 'x-k': 'v' },
     ];
     for (const headers of shapes) {
@@ -120,7 +126,18 @@ describe('session.fetch is a drop-in fetch', () => {
 
   it('accepts and ignores the RequestInit keys with no meaning here, ignores undefined keys, and names a truly unknown one', async () => {
     const s = session();
-    const init = { cache: 'no-store', credentials: 'include', mode: 'cors', referrerPolicy: 'no-referrer', referrer: 'about:client', integrity: '', keepalive: false, priority: 'high', window: null, agent: undefined } as RequestInit;
+    const init = {
+      cache: 'no-store',
+      credentials: 'include',
+      mode: 'cors',
+      referrerPolicy: 'no-referrer',
+      referrer: 'about:client',
+      integrity: '',
+      keepalive: false,
+      priority: 'high',
+      window: null,
+      agent: undefined,
+    } as RequestInit;
     assert.equal((await s.fetch('http://a.test/echo', init)).status, 200);
     const chunks = new ReadableStream<Uint8Array>({
       start(c) {

@@ -113,11 +113,7 @@ describe('auth header scenarios', () => {
     const cdn = 'https://cdn.hopwise.test/cross-origin-auth/resource';
     assert.equal((await send(lab, cdn)).status, 401);
     assert.equal((await send(lab, cdn, { headers: BEARER })).status, 200);
-    assertRedirect(
-      await send(lab, 'http://api.hopwise.test/cross-origin-auth/port-start', { headers: BEARER }),
-      302,
-      'http://api.hopwise.test:8080/cross-origin-auth/resource',
-    );
+    assertRedirect(await send(lab, 'http://api.hopwise.test/cross-origin-auth/port-start', { headers: BEARER }), 302, 'http://api.hopwise.test:8080/cross-origin-auth/resource');
     const alt = 'http://api.hopwise.test:8080/cross-origin-auth/resource';
     assert.equal((await send(lab, alt)).status, 401);
     assert.equal((await send(lab, alt, { headers: BEARER })).status, 200);
@@ -358,9 +354,13 @@ describe('received(), reset() and routing', () => {
     await new Promise<void>((resolve, reject) => {
       const { port } = { port: lab.ports.http };
       const req = http.request(
-        { host: '127.0.0.1', port, path: '/login-session/dashboard', agent: false, headers: [
-          'Host', 'app.hopwise.test', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-Dup', 'one', 'X-Dup', 'two',
-        ] as unknown as http.OutgoingHttpHeaders },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/login-session/dashboard',
+          agent: false,
+          headers: ['Host', 'app.hopwise.test', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-Dup', 'one', 'X-Dup', 'two'] as unknown as http.OutgoingHttpHeaders,
+        },
         (res) => res.resume().on('end', resolve),
       );
       req.on('error', reject);

@@ -16,7 +16,14 @@ before(
   async () =>
     (srv = await startServers((req, res) => {
       // Two Location headers that disagree, and a Location with bare userinfo (no //).
-      if (req.url === '/two-locations') return void (res.writeHead(302, [['location', 'https://a.test/echo'], ['location', 'https://b.test/echo']] as never), res.end());
+      if (req.url === '/two-locations')
+        return void (
+          res.writeHead(302, [
+            ['location', 'https://a.test/echo'],
+            ['location', 'https://b.test/echo'],
+          ] as never),
+          res.end()
+        );
       if (req.url?.startsWith('/to-code')) return void (res.writeHead(302, { location: 'https://b.test/echo?code=C0DE&state=ok' }), res.end());
       if (req.url?.startsWith('/loc?l=')) {
         // A Location chosen by the property test, sent as raw bytes (latin1), whatever it contains.
@@ -38,7 +45,20 @@ const { run, runError } = chainRunner(() => srv);
 describe('secret-looking names', () => {
   const none = new Set<string>();
   it('treats the API-key header names real services use as credentials', () => {
-    for (const name of ['x-mbx-apikey', 'x-cmc_pro_api_key', 'api_key', 'x-apikey', 'authentication', 'x-csrftoken', 'x-session-id', 'x-api-key', 'x-auth-token', 'x-goog-api-key', 'private-token', 'x-hub-signature']) {
+    for (const name of [
+      'x-mbx-apikey',
+      'x-cmc_pro_api_key',
+      'api_key',
+      'x-apikey',
+      'authentication',
+      'x-csrftoken',
+      'x-session-id',
+      'x-api-key',
+      'x-auth-token',
+      'x-goog-api-key',
+      'private-token',
+      'x-hub-signature',
+    ]) {
       assert.ok(isSensitiveName(name, none), name);
     }
   });
@@ -48,7 +68,22 @@ describe('secret-looking names', () => {
   });
 
   it('uses the same list for query parameters, plus OAuth code and sig', () => {
-    for (const name of ['access_token', 'api_key', 'apikey', 'key', 'sig', 'signature', 'code', 'client_secret', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'password', 'session_id']) assert.ok(isSecretQueryName(name), name);
+    for (const name of [
+      'access_token',
+      'api_key',
+      'apikey',
+      'key',
+      'sig',
+      'signature',
+      'code',
+      'client_secret',
+      'X-Amz-Signature',
+      'X-Amz-Credential',
+      'X-Amz-Security-Token',
+      'password',
+      'session_id',
+    ])
+      assert.ok(isSecretQueryName(name), name);
     for (const name of ['page', 'q', 'id', 'next']) assert.ok(!isSecretQueryName(name), name);
     assert.equal(redactUrl('https://a.test/cb?code=abc&state=s&X-Amz-Signature=f00'), 'https://a.test/cb?code=redacted&state=s&X-Amz-Signature=redacted');
   });
@@ -133,7 +168,13 @@ describe('properties (fast-check, bounded, fixed seeds)', () => {
     const hosts = fc.constantFrom('a.test', 'b.test', 'A.TEST', 'a.test.', 'x.example.com', '127.0.0.1', '[::1]', 'bob:S3CRETPW@b.test', 'a.test:8443');
     const location = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 30 }),
-      fc.tuple(fc.constantFrom('https://', 'http://', '//', 'https:', 'HTTPS://', 'https:\\\\', 'javascript:', 'file://'), hosts, fc.constantFrom('', '/echo', '/echo?token=t#f', '/%2e%2e/echo', '/../echo')).map((p) => p.join('')),
+      fc
+        .tuple(
+          fc.constantFrom('https://', 'http://', '//', 'https:', 'HTTPS://', 'https:\\\\', 'javascript:', 'file://'),
+          hosts,
+          fc.constantFrom('', '/echo', '/echo?token=t#f', '/%2e%2e/echo', '/../echo'),
+        )
+        .map((p) => p.join('')),
     );
     await fc.assert(
       fc.asyncProperty(location, async (loc) => {

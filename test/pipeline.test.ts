@@ -35,8 +35,14 @@ describe('the dispatcher option', () => {
     await res.text();
     await s.close();
     assert.equal(res.hops.length, 3);
-    assert.deepEqual(seen.map((u) => new URL(u).host), ['a.test', 'b.test', 'b.test']);
-    assert.deepEqual(srv.received.slice(start).map((x) => x.host), ['a.test', 'b.test', 'b.test']);
+    assert.deepEqual(
+      seen.map((u) => new URL(u).host),
+      ['a.test', 'b.test', 'b.test'],
+    );
+    assert.deepEqual(
+      srv.received.slice(start).map((x) => x.host),
+      ['a.test', 'b.test', 'b.test'],
+    );
   });
 
   it('sends every hop through a dispatcher the caller hands in, and leaves it open on close', async () => {
@@ -50,7 +56,10 @@ describe('the dispatcher option', () => {
     assert.equal(res.status, 200);
     await res.text();
     await s.close();
-    assert.deepEqual(srv.received.slice(start).map((x) => x.path.split('?')[0]), ['/r', '/echo']);
+    assert.deepEqual(
+      srv.received.slice(start).map((x) => x.path.split('?')[0]),
+      ['/r', '/echo'],
+    );
     // Still usable: session.close() did not close the caller's dispatcher.
     const again = await agent.request({ origin: `http://127.0.0.1:${port}`, path: '/echo', method: 'GET' });
     assert.equal(again.statusCode, 200);
@@ -70,7 +79,10 @@ describe('the dispatcher option', () => {
 
   it('refuses a dispatcher together with connectTo or ca, which only configure hopwise agent', () => {
     const agent = new Agent();
-    assert.throws(() => new Session({ dispatcher: agent, connectTo: [':443:127.0.0.1:1'] }), (err: HopwiseError) => err.code === 'ERR_INVALID_OPTION' && /agent\.compose/.test(err.message));
+    assert.throws(
+      () => new Session({ dispatcher: agent, connectTo: [':443:127.0.0.1:1'] }),
+      (err: HopwiseError) => err.code === 'ERR_INVALID_OPTION' && /agent\.compose/.test(err.message),
+    );
     assert.throws(() => new Session({ dispatcher: {} as never }), /dispatcher must be an undici Dispatcher/);
     void agent.close();
   });
@@ -89,7 +101,10 @@ describe('observability', () => {
     } finally {
       diagnostics.unsubscribe('hopwise:hop', listener);
     }
-    assert.deepEqual(got.map((m) => m.hop.index), [0, 1]);
+    assert.deepEqual(
+      got.map((m) => m.hop.index),
+      [0, 1],
+    );
     assert.equal(got[0]!.hop.status, 302);
     const stripped = got[1]!.hop.decisions.find((d) => d.subject === 'header' && d.name === 'authorization');
     assert.equal(stripped?.action, 'stripped');
@@ -104,7 +119,11 @@ describe('observability', () => {
       await res.text();
       await s.close();`;
     // Asynchronous on purpose: the test servers live in this process and must keep answering.
-    const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, NODE_DEBUG: 'hopwise' }, encoding: 'utf8', timeout: 20_000 });
+    const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_DEBUG: 'hopwise' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.match(out.stderr, /HOPWISE \d+: #0 GET https:\/\/a\.test\/r/);
     assert.match(out.stderr, /#1 GET https:\/\/b\.test\/echo/);
     assert.match(out.stderr, /authorization.*different origin/);

@@ -40,14 +40,32 @@ describe('host patterns', () => {
     assert.ok(!m('*.example.com', 'https://x.example.com.evil.test/'));
   });
   it('rejects patterns it cannot read', () => {
-    for (const bad of ['', 'a.*.com', '*example.com', 'https://x/y/z', 'ftp://x.test', 'h:99999', 'a.test@evil.test', 'evil.test\\a.test', 'a.test#x', 'a.test?x', 'a .test']) assert.throws(() => parseHostPattern(bad), { code: 'ERR_INVALID_OPTION' }, bad);
+    for (const bad of ['', 'a.*.com', '*example.com', 'https://x/y/z', 'ftp://x.test', 'h:99999', 'a.test@evil.test', 'evil.test\\a.test', 'a.test#x', 'a.test?x', 'a .test'])
+      assert.throws(() => parseHostPattern(bad), { code: 'ERR_INVALID_OPTION' }, bad);
   });
 });
 
 describe('sensitive headers', () => {
   const none = new Set<string>();
   it('treats credentials and secret-looking names as sensitive', () => {
-    for (const n of ['authorization', 'proxy-authorization', 'cookie', 'cookie2', 'www-authenticate', 'x-api-key', 'api-key', 'x-auth-token', 'x-authorization', 'x-csrf-token', 'x-client-secret', 'x-hub-signature', 'x-amz-security-token', 'x-session', 'private-token', 'x-goog-api-key']) {
+    for (const n of [
+      'authorization',
+      'proxy-authorization',
+      'cookie',
+      'cookie2',
+      'www-authenticate',
+      'x-api-key',
+      'api-key',
+      'x-auth-token',
+      'x-authorization',
+      'x-csrf-token',
+      'x-client-secret',
+      'x-hub-signature',
+      'x-amz-security-token',
+      'x-session',
+      'private-token',
+      'x-goog-api-key',
+    ]) {
       assert.ok(isSensitiveName(n, none), n);
     }
   });
@@ -64,7 +82,21 @@ describe('sensitive headers', () => {
 });
 
 describe('the redirect planner', () => {
-  const base: PlanInput = { status: 302, location: '/next', current: u('https://a.test/start'), method: 'GET', hasBody: false, bodyReplayable: true, mode: 'follow', redirectCount: 0, maxRedirects: 20, allowDowngrade: false, crossOriginBody: 'error', trust: [], hopIndex: 0 };
+  const base: PlanInput = {
+    status: 302,
+    location: '/next',
+    current: u('https://a.test/start'),
+    method: 'GET',
+    hasBody: false,
+    bodyReplayable: true,
+    mode: 'follow',
+    redirectCount: 0,
+    maxRedirects: 20,
+    allowDowngrade: false,
+    crossOriginBody: 'error',
+    trust: [],
+    hopIndex: 0,
+  };
   it('follows a redirect status with a Location', () => {
     const p = planRedirect(base);
     assert.equal(p.action, 'follow');

@@ -116,9 +116,18 @@ describe('the address classifier', () => {
   });
 
   it('refuses a malformed range with ERR_INVALID_OPTION naming it', () => {
-    assert.throws(() => new Session({ privateNetworks: { refuse: 'redirects', internal: ['10.0.0.0/33'] } }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /10\.0\.0\.0\/33/.test(e.message));
-    assert.throws(() => new Session({ privateNetworks: 'sometimes' as never }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
-    assert.throws(() => new Session({ privateNetworks: { refuse: 'redirects', internl: [] } as never }), (e: HopwiseError) => e.code === 'ERR_UNKNOWN_OPTION' && /internal/.test(e.message));
+    assert.throws(
+      () => new Session({ privateNetworks: { refuse: 'redirects', internal: ['10.0.0.0/33'] } }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /10\.0\.0\.0\/33/.test(e.message),
+    );
+    assert.throws(
+      () => new Session({ privateNetworks: 'sometimes' as never }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
+    assert.throws(
+      () => new Session({ privateNetworks: { refuse: 'redirects', internl: [] } as never }),
+      (e: HopwiseError) => e.code === 'ERR_UNKNOWN_OPTION' && /internal/.test(e.message),
+    );
   });
 });
 
@@ -170,7 +179,10 @@ describe('the private-network guard on real connections', () => {
       assert.deepEqual(d?.facts, { host: 'internal.test', address: '127.0.0.2', refuse: 'redirects', fromClass: 'public', customList: true });
       assert.equal(err.hops[1]!.error?.code, 'ERR_PRIVATE_ADDRESS');
       const findings = diagnose(err.hops, err);
-      assert.deepEqual(findings.map((f) => [f.code, f.hop]), [['private-address-refused', 1]]);
+      assert.deepEqual(
+        findings.map((f) => [f.code, f.hop]),
+        [['private-address-refused', 1]],
+      );
       assert.match(findings[0]!.title, /public address led to internal\.test at 127\.0\.0\.2/);
     } finally {
       await s.close();
@@ -196,7 +208,10 @@ describe('the private-network guard on real connections', () => {
     try {
       const res = await s.fetch('http://internal.test/hop');
       assert.equal(await res.text(), 'private');
-      assert.deepEqual(res.hops.map((h) => h.addressClass), ['private', 'private']);
+      assert.deepEqual(
+        res.hops.map((h) => h.addressClass),
+        ['private', 'private'],
+      );
       assert.equal(res.hops[1]!.remoteAddress, '127.0.0.2');
     } finally {
       await s.close();
@@ -209,7 +224,10 @@ describe('the private-network guard on real connections', () => {
     try {
       const res = await s.fetch('http://public.test/go');
       assert.equal(await res.text(), 'public');
-      assert.deepEqual(res.hops.map((h) => h.addressClass), ['public', 'public']);
+      assert.deepEqual(
+        res.hops.map((h) => h.addressClass),
+        ['public', 'public'],
+      );
     } finally {
       await s.close();
     }
@@ -246,7 +264,10 @@ describe('the private-network guard on real connections', () => {
     try {
       const res = await s.fetch('http://public.test/go');
       assert.equal(res.status, 200);
-      assert.deepEqual(res.hops.map((h) => h.addressClass), ['private', 'private']);
+      assert.deepEqual(
+        res.hops.map((h) => h.addressClass),
+        ['private', 'private'],
+      );
     } finally {
       await s.close();
     }

@@ -201,7 +201,10 @@ describe('reading proxies from the environment', () => {
     assert.ok(s.kind === 'env' && s.https);
     assert.equal(s.https.url.href, 'http://corp:3128/');
     assert.equal(s.https.userinfo, 'us@er:p:ss');
-    assert.throws(() => proxyFromEnv({ all_proxy: 'socks5://corp:1080' }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /all_proxy/.test(e.message));
+    assert.throws(
+      () => proxyFromEnv({ all_proxy: 'socks5://corp:1080' }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /all_proxy/.test(e.message),
+    );
   });
 
   it('matches no_proxy entries the curl/Go way: suffixes, leading dots, IPs, CIDRs, ports and *', () => {
@@ -234,16 +237,41 @@ describe('reading proxies from the environment', () => {
   });
 
   it('validates proxy, proxyAuth and noProxy when the session is created', () => {
-    assert.throws(() => new Session({ proxy: 'ftp://x' }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
-    assert.throws(() => new Session({ proxy: 42 as never }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
-    assert.throws(() => new Session({ proxyAuth: 'no-colon' }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
-    assert.throws(() => new Session({ proxyAuth: { username: 'a', pasword: 'b' } as never }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' || e.code === 'ERR_UNKNOWN_OPTION');
-    assert.throws(() => new Session({ noProxy: 5 as never }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION');
-    assert.throws(() => new Session({ proxxy: 'http://x' } as never), (e: HopwiseError) => e.code === 'ERR_UNKNOWN_OPTION' && /proxy/.test(e.message));
-    assert.throws(() => new Session({ proxy: 'http://p:1', dispatcher: new (class {
-      request() {}
-      dispatch() {}
-    })() as never }), (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /ProxyAgent/.test(e.message));
+    assert.throws(
+      () => new Session({ proxy: 'ftp://x' }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
+    assert.throws(
+      () => new Session({ proxy: 42 as never }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
+    assert.throws(
+      () => new Session({ proxyAuth: 'no-colon' }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
+    assert.throws(
+      () => new Session({ proxyAuth: { username: 'a', pasword: 'b' } as never }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' || e.code === 'ERR_UNKNOWN_OPTION',
+    );
+    assert.throws(
+      () => new Session({ noProxy: 5 as never }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION',
+    );
+    assert.throws(
+      () => new Session({ proxxy: 'http://x' } as never),
+      (e: HopwiseError) => e.code === 'ERR_UNKNOWN_OPTION' && /proxy/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        new Session({
+          proxy: 'http://p:1',
+          dispatcher: new (class {
+            request() {}
+            dispatch() {}
+          })() as never,
+        }),
+      (e: HopwiseError) => e.code === 'ERR_INVALID_OPTION' && /ProxyAgent/.test(e.message),
+    );
   });
 
   it('maps -x, --proxy-user and --noproxy onto the proxy, proxyAuth and noProxy options', async () => {
@@ -325,7 +353,7 @@ for (const kind of kinds) {
       }
     });
 
-    it('tunnels an http: target that a connectTo rule reroutes (as curl does), asking the proxy for the rule\'s address', async () => {
+    it("tunnels an http: target that a connectTo rule reroutes (as curl does), asking the proxy for the rule's address", async () => {
       open.tap.reset();
       const s = session({ proxy: open.url });
       try {
@@ -397,7 +425,11 @@ for (const kind of kinds) {
           assert.equal(err.hops[0]!.error?.code, 'ERR_PROXY_AUTH');
           assert.equal(err.hops[0]!.route, `via ${locked.url}`);
           const findings = diagnose(err.hops, err);
-          assert.deepEqual(findings.map((f) => f.code), ['proxy-auth-required'], url);
+          assert.deepEqual(
+            findings.map((f) => f.code),
+            ['proxy-auth-required'],
+            url,
+          );
           assert.match(findings[0]!.fix.client, /proxyAuth/);
         }
       } finally {
@@ -467,7 +499,10 @@ for (const kind of kinds) {
         assert.equal(err.code, 'ERR_PROXY');
         assert.match(err.message, /tunnel to a\.test/);
         assert.match(open.tap.text(), new RegExp(`^CONNECT 127\\.0\\.0\\.1:${closedPort} `, 'm'));
-        assert.deepEqual(diagnose(err.hops, err).map((f) => f.code), ['proxy-unreachable']);
+        assert.deepEqual(
+          diagnose(err.hops, err).map((f) => f.code),
+          ['proxy-unreachable'],
+        );
       } finally {
         await s.close();
       }
@@ -556,7 +591,11 @@ describe('a redirect that changes proxies', () => {
       assert.equal(routeOf(res.hops[1])?.reason, 'proxy-function');
       assert.equal(routeOf(res.hops[1])?.facts.previous, `via ${first.url}`);
       const dropped = decisions(res.hops[1], 'proxy-auth')[0];
-      assert.deepEqual(dropped && { action: dropped.action, reason: dropped.reason, facts: dropped.facts }, { action: 'dropped', reason: 'route-changed', facts: { source: 'proxy-url', route: `via ${second.url}`, previous: `via ${first.url}` } });
+      assert.deepEqual(dropped && { action: dropped.action, reason: dropped.reason, facts: dropped.facts }, {
+        action: 'dropped',
+        reason: 'route-changed',
+        facts: { source: 'proxy-url', route: `via ${second.url}`, previous: `via ${first.url}` },
+      });
     } finally {
       await s2.close();
     }

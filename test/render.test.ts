@@ -118,7 +118,10 @@ describe('text renderer', () => {
       decide.redirect.noLocation(302),
     ];
     const actions = ['sent', 're-applied', 'refreshed', 'stripped', 'dropped', 'withheld', 'stored', 'rejected', 'rewritten', 'kept', 'followed', 'stopped'];
-    assert.deepEqual(all.map((d) => d.action), actions);
+    assert.deepEqual(
+      all.map((d) => d.action),
+      actions,
+    );
     for (const d of all) assert.ok(groupOf(d), d.action);
   });
   test('findings render with and without colour', () => {
@@ -161,7 +164,10 @@ describe('HAR export', () => {
     assert.deepEqual(e0!.request.queryString, [{ name: 'next', value: '/home' }]);
     assert.equal(e0!.request.bodySize, 10);
     assert.equal(e0!.response.redirectURL, 'https://cdn.example.com/home');
-    assert.deepEqual(e0!.response.cookies.map((c) => c.name), ['sid', '__Host-x']);
+    assert.deepEqual(
+      e0!.response.cookies.map((c) => c.name),
+      ['sid', '__Host-x'],
+    );
     assert.equal(e0!.response.cookies[0]!.path, '/app');
     assert.equal(e0!._hopwise.decisions.length, 6);
     assert.equal(e0!.timings.connect, 4.5);
@@ -189,7 +195,19 @@ describe('HAR export', () => {
     assert.match(har.log.comment ?? '', /do not share/);
   });
   test('a hop that failed before a response is still a valid entry', () => {
-    const failed: Hop = { index: 0, url: 'https://down.example.com/', method: 'GET', requestHeaders: {}, status: 0, statusText: '', responseHeaders: {}, newConnection: false, timings: { start: T0, end: 5 }, decisions: [], error: { code: 'ERR_CONNECT', message: 'refused' } };
+    const failed: Hop = {
+      index: 0,
+      url: 'https://down.example.com/',
+      method: 'GET',
+      requestHeaders: {},
+      status: 0,
+      statusText: '',
+      responseHeaders: {},
+      newConnection: false,
+      timings: { start: T0, end: 5 },
+      decisions: [],
+      error: { code: 'ERR_CONNECT', message: 'refused' },
+    };
     const har = toHar([failed]);
     assert.ok(validate(har), JSON.stringify(validate.errors));
     assert.equal(har.log.entries[0]!.response.status, 0);

@@ -9,14 +9,21 @@ after(() => srv.close());
 
 const { run } = chainRunner(() => srv);
 
-const cookieDecisions = (hops: Hop[], name: string) => hops.flatMap((h, i) => h.decisions.filter((d) => (d.subject === 'cookie' || d.subject === 'set-cookie') && d.name === name).map((d) => ({ hop: i, ...d })));
+const cookieDecisions = (hops: Hop[], name: string) =>
+  hops.flatMap((h, i) => h.decisions.filter((d) => (d.subject === 'cookie' || d.subject === 'set-cookie') && d.name === name).map((d) => ({ hop: i, ...d })));
 
 describe('cookies across hops', () => {
   it('sends a cookie set on a 302 with the very next hop', async () => {
     const { got, hops } = await run(r('https://a.test', 302, '/echo', 'sid=abc; Path=/; HttpOnly'));
     assert.equal(got[1]!.headers.cookie, 'sid=abc');
     const ds = cookieDecisions(hops, 'sid');
-    assert.deepEqual(ds.map((d) => [d.hop, d.subject, d.action]), [[0, 'set-cookie', 'stored'], [1, 'cookie', 'sent']]);
+    assert.deepEqual(
+      ds.map((d) => [d.hop, d.subject, d.action]),
+      [
+        [0, 'set-cookie', 'stored'],
+        [1, 'cookie', 'sent'],
+      ],
+    );
   });
 
   it('does not send a host-only cookie to a subdomain, and the trace says host-only', async () => {

@@ -52,12 +52,18 @@ describe('sensitive headers across origins', () => {
       return true;
     });
     await s.close();
-    assert.deepEqual(srv.received.slice(before).map((x) => x.scheme), ['https']);
+    assert.deepEqual(
+      srv.received.slice(before).map((x) => x.scheme),
+      ['https'],
+    );
   });
 
   it('keeps a stripped header stripped when the chain comes back (a → b → a)', async () => {
     const { got, last, hops } = await run(r('https://a.test', 302, r('https://b.test', 302, 'https://a.test/echo')), { headers: TOKEN });
-    assert.deepEqual(got.map((g) => g.host), ['a.test', 'b.test', 'a.test']);
+    assert.deepEqual(
+      got.map((g) => g.host),
+      ['a.test', 'b.test', 'a.test'],
+    );
     assert.equal(last.headers.authorization, undefined);
     assert.equal(decision(hops, 'header', 'authorization').at(-1)!.reason, 'stripped-earlier');
   });
@@ -160,25 +166,37 @@ describe('trust patterns', () => {
 describe('scoped auth providers', () => {
   it('re-applies a bearer provider at every hop in scope, including a trusted-looking other host in its scope', async () => {
     const { got, hops } = await run(r('https://a.test', 302, r('https://api.example.com', 302, 'https://api.example.com/echo')), { auth: bearer('tok', { scope: ['a.test', 'api.example.com'] }) });
-    assert.deepEqual(got.map((g) => g.headers.authorization), ['Bearer tok', 'Bearer tok', 'Bearer tok']);
+    assert.deepEqual(
+      got.map((g) => g.headers.authorization),
+      ['Bearer tok', 'Bearer tok', 'Bearer tok'],
+    );
     assert.equal(decision(hops, 'auth', 'authorization').at(-1)!.reason, 'in-scope');
   });
 
   it('never applies a provider outside its scope, and says out-of-scope', async () => {
     const { got, hops } = await run(r('https://a.test', 302, r('https://b.test', 302, 'https://a.test/echo')), { auth: bearer('tok', { scope: 'a.test' }) });
-    assert.deepEqual(got.map((g) => g.headers.authorization), ['Bearer tok', undefined, 'Bearer tok']);
+    assert.deepEqual(
+      got.map((g) => g.headers.authorization),
+      ['Bearer tok', undefined, 'Bearer tok'],
+    );
     assert.equal(decision(hops, 'auth', 'authorization')[1]!.reason, 'out-of-scope');
   });
 
   it('defaults the scope to the first origin and its https upgrade', async () => {
     const { got } = await run(r('http://a.test', 301, r('https://a.test', 302, 'https://b.test/echo')), { auth: basic('alice', 'pw') });
     const expected = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
-    assert.deepEqual(got.map((g) => g.headers.authorization), [expected, expected, undefined]);
+    assert.deepEqual(
+      got.map((g) => g.headers.authorization),
+      [expected, expected, undefined],
+    );
   });
 
   it('applies a header() provider with a custom name only in scope', async () => {
     const { got } = await run(r('https://api.example.com', 302, 'https://b.test/echo'), { auth: header('X-Api-Key', 'k-123', { scope: 'api.example.com' }) });
-    assert.deepEqual(got.map((g) => g.headers['x-api-key']), ['k-123', undefined]);
+    assert.deepEqual(
+      got.map((g) => g.headers['x-api-key']),
+      ['k-123', undefined],
+    );
   });
 
   it('asks a function token for a fresh credential once after a 401 and retries the hop', async () => {
@@ -187,7 +205,10 @@ describe('scoped auth providers', () => {
     const res = await s.fetch('https://a.test/need-token?t=fresh');
     assert.equal(res.status, 200);
     await s.close();
-    assert.deepEqual(srv.received.slice(before).map((g) => g.headers.authorization), ['Bearer stale', 'Bearer fresh']);
+    assert.deepEqual(
+      srv.received.slice(before).map((g) => g.headers.authorization),
+      ['Bearer stale', 'Bearer fresh'],
+    );
     assert.equal(res.hops.length, 2);
     assert.equal(res.hops[1]!.decisions.find((d) => d.subject === 'auth' && d.action === 'refreshed')?.reason, 'refreshed-after-401');
   });
@@ -221,7 +242,13 @@ describe('scoped auth providers', () => {
 
 describe('auth provider failures', () => {
   it('turns a throwing token function into ERR_INVALID_OPTION without quoting its message', async () => {
-    const s = new Session({ connectTo: srv.connectTo, ca: srv.ca, auth: bearer(() => { throw new Error('vault said no for token abc123'); }) });
+    const s = new Session({
+      connectTo: srv.connectTo,
+      ca: srv.ca,
+      auth: bearer(() => {
+        throw new Error('vault said no for token abc123');
+      }),
+    });
     await assert.rejects(s.fetch('https://a.test/echo'), (err: Error & { code: string; cause: Error }) => {
       assert.equal(err.code, 'ERR_INVALID_OPTION');
       assert.ok(!err.message.includes('abc123'));

@@ -184,7 +184,11 @@ describe('risky areas the review verified', () => {
     const { last, hops } = await run(r('https://a.test', 302, 'https://user:pa55word@a.test/echo'));
     assert.equal(last.headers.authorization, undefined);
     assert.equal(hops[0]!.location!.includes('pa55word'), false, 'userinfo in hop.location');
-    assert.equal(hops[0]!.decisions.some((d) => d.reason === 'userinfo-dropped'), true, 'userinfo-dropped recorded');
+    assert.equal(
+      hops[0]!.decisions.some((d) => d.reason === 'userinfo-dropped'),
+      true,
+      'userinfo-dropped recorded',
+    );
   });
 
   it('trust *.example.com does not match evilexample.com, example.com.evil.test, nor http:', async () => {
@@ -250,7 +254,11 @@ describe('risky areas the review verified', () => {
   });
 
   it('a beforeRedirect hook that moves a 307 to another origin gets the policy re-run: body refused', async () => {
-    const { err, got } = await runError(r('https://a.test', 307, '/echo'), { headers: TOKEN, hooks: { beforeRedirect: (st) => void (st.next.url = 'https://b.test/echo') } }, { method: 'POST', body: 'upload' });
+    const { err, got } = await runError(
+      r('https://a.test', 307, '/echo'),
+      { headers: TOKEN, hooks: { beforeRedirect: (st) => void (st.next.url = 'https://b.test/echo') } },
+      { method: 'POST', body: 'upload' },
+    );
     assert.equal(err.code, 'ERR_CROSS_ORIGIN_BODY');
     assert.equal(got.filter((g) => g.host === 'b.test').length, 0);
   });

@@ -44,7 +44,10 @@ describe('redirects done inside a 200 HTML page', () => {
     const res = await s.fetch('https://a.test/login');
     await res.text();
     const got = srv.received.slice(before);
-    assert.deepEqual(got.map((g) => g.path), ['/login', '/dashboard']);
+    assert.deepEqual(
+      got.map((g) => g.path),
+      ['/login', '/dashboard'],
+    );
     assert.equal(got[1]!.headers.cookie, 'sid=1');
     assert.equal(res.hops[0]!.decisions.find((x) => x.subject === 'redirect')!.reason, 'meta-refresh');
     await s.close();

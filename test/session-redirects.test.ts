@@ -78,14 +78,25 @@ describe('method and body per redirect status', () => {
 describe('request bodies', () => {
   it('replays a small stream body on a 307', async () => {
     const { got, res } = await run(r('https://a.test', 307, '/echo'), { method: 'POST', body: Readable.from([Buffer.from('chunk-1,'), Buffer.from('chunk-2')]) });
-    assert.deepEqual(got.map((g) => g.body.toString()), ['chunk-1,chunk-2', 'chunk-1,chunk-2']);
+    assert.deepEqual(
+      got.map((g) => g.body.toString()),
+      ['chunk-1,chunk-2', 'chunk-1,chunk-2'],
+    );
     assert.equal(res.hops[0]!.decisions.find((d) => d.subject === 'body')!.reason, 'body-replayed');
   });
 
   it('replays a web ReadableStream body on a 308', async () => {
-    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('web-stream')); c.close(); } });
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('web-stream'));
+        c.close();
+      },
+    });
     const { got } = await run(r('https://a.test', 308, '/echo'), { method: 'PUT', body: stream });
-    assert.deepEqual(got.map((g) => g.body.toString()), ['web-stream', 'web-stream']);
+    assert.deepEqual(
+      got.map((g) => g.body.toString()),
+      ['web-stream', 'web-stream'],
+    );
   });
 
   it('fails with ERR_BODY_NOT_REPLAYABLE naming the hop when a stream outgrew the replay buffer', async () => {
@@ -118,7 +129,10 @@ describe('request bodies', () => {
 
   it('refuses to resend a body to another origin on a 307 with ERR_CROSS_ORIGIN_BODY', async () => {
     const { error, got } = await fails(r('https://a.test', 307, 'https://b.test/echo'), 'ERR_CROSS_ORIGIN_BODY', { method: 'PUT', body: 'upload' });
-    assert.deepEqual(got.map((g) => g.host), ['a.test']);
+    assert.deepEqual(
+      got.map((g) => g.host),
+      ['a.test'],
+    );
     assert.equal(error!.hops[0]!.decisions.find((d) => d.subject === 'body')?.reason, 'cross-origin-body-refused');
   });
 
@@ -193,7 +207,10 @@ describe('which redirects are followed', () => {
 
   it('detects a two-step loop a → b → a', async () => {
     const { error, got } = await fails('https://a.test/pingpong', 'ERR_REDIRECT_LOOP');
-    assert.deepEqual(got.map((g) => g.host), ['a.test', 'b.test']);
+    assert.deepEqual(
+      got.map((g) => g.host),
+      ['a.test', 'b.test'],
+    );
     assert.equal(error.hops.length, 2);
   });
 
@@ -245,15 +262,19 @@ describe('Location resolution', () => {
 
 describe('the beforeRedirect hook', () => {
   it('sees the proposed next request and can add a header, recorded as hook-added', async () => {
-    const { got, res } = await run(r('https://a.test', 302, 'https://b.test/echo'), {}, {
-      hooks: {
-        beforeRedirect(state) {
-          assert.equal(state.next.url, 'https://b.test/echo');
-          assert.equal(state.hop.status, 302);
-          state.next.headers['x-signed'] = 'yes';
+    const { got, res } = await run(
+      r('https://a.test', 302, 'https://b.test/echo'),
+      {},
+      {
+        hooks: {
+          beforeRedirect(state) {
+            assert.equal(state.next.url, 'https://b.test/echo');
+            assert.equal(state.hop.status, 302);
+            state.next.headers['x-signed'] = 'yes';
+          },
         },
       },
-    });
+    );
     assert.equal(got[1]!.headers['x-signed'], 'yes');
     assert.equal(res.hops[1]!.decisions.find((d) => d.reason === 'hook-added')?.name, 'x-signed');
   });

@@ -12,11 +12,14 @@ const session = (extra: ConstructorParameters<typeof Session>[0] = {}) => new Se
 
 describe('options', () => {
   it('rejects an unknown option by name and suggests the close one', () => {
-    assert.throws(() => new Session({ maxRedirect: 3 } as never), (err: HopwiseError) => {
-      assert.equal(err.code, 'ERR_UNKNOWN_OPTION');
-      assert.match(err.message, /'maxRedirect'.*Did you mean 'maxRedirects'/);
-      return true;
-    });
+    assert.throws(
+      () => new Session({ maxRedirect: 3 } as never),
+      (err: HopwiseError) => {
+        assert.equal(err.code, 'ERR_UNKNOWN_OPTION');
+        assert.match(err.message, /'maxRedirect'.*Did you mean 'maxRedirects'/);
+        return true;
+      },
+    );
     assert.throws(() => new Session({ timeout: { totl: 5 } } as never), /Did you mean 'total'/);
   });
 
@@ -90,7 +93,10 @@ describe('connectTo', () => {
     // when the next hop is dispatched); once warm, a whole chain runs on existing connections.
     const second = await s.fetch('https://a.test/chain/3');
     await second.text();
-    assert.deepEqual(second.hops.map((h) => h.newConnection), [false, false, false, false]);
+    assert.deepEqual(
+      second.hops.map((h) => h.newConnection),
+      [false, false, false, false],
+    );
     await s.close();
   });
 });

@@ -187,9 +187,7 @@ export interface OptionLink<K extends OptionName = OptionName> {
 }
 
 /** A plain description of an auth provider, as the inverse of `-u` / `--oauth2-bearer` takes it (a lab case's `auth`). */
-export type AuthArgs =
-  | { kind: 'bearer'; token: string; scope?: string[] }
-  | { kind: 'basic'; user: string; password: string; scope?: string[] };
+export type AuthArgs = { kind: 'bearer'; token: string; scope?: string[] } | { kind: 'basic'; user: string; password: string; scope?: string[] };
 
 const link = <K extends OptionName>(l: OptionLink<K>): OptionLink<K> => l;
 
@@ -406,7 +404,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['-n', '--netrc'],
-    help: "Basic credentials from $NETRC or ~/.netrc, each sent only to its exact machine; -u, --oauth2-bearer or -H Authorization win",
+    help: 'Basic credentials from $NETRC or ~/.netrc, each sent only to its exact machine; -u, --oauth2-bearer or -H Authorization win',
     commands: REQ,
     group: 'auth',
     apply: (st) => (st.req.netrc ??= true),
@@ -480,7 +478,11 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "use this proxy (http:// or https://; user:pass@ allowed) instead of the environment's http_proxy/https_proxy; '' for none",
     commands: REQ,
     apply: (st, v) => (st.req.proxy = v),
-    option: link({ option: 'proxy', toOption: (r) => (r.proxy === undefined ? undefined : r.proxy === '' ? false : r.proxy), toArgv: (v, f) => (typeof v === 'string' ? [f, v] : v === false ? [f, ''] : undefined) }),
+    option: link({
+      option: 'proxy',
+      toOption: (r) => (r.proxy === undefined ? undefined : r.proxy === '' ? false : r.proxy),
+      toArgv: (v, f) => (typeof v === 'string' ? [f, v] : v === false ? [f, ''] : undefined),
+    }),
   },
   {
     names: ['--proxy-user'],
@@ -795,7 +797,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     names: ['-w', '--write-out'],
     value: 'FORMAT|@FILE',
-    help: "write FORMAT after the body: %{http_code} %{url_effective} %{num_redirects} %{time_total} %{content_type} %{size_download} %{method} %{exitcode} %{errormsg} %header{NAME}, \\n \\t",
+    help: 'write FORMAT after the body: %{http_code} %{url_effective} %{num_redirects} %{time_total} %{content_type} %{size_download} %{method} %{exitcode} %{errormsg} %header{NAME}, \\n \\t',
     commands: FETCH,
     group: 'output',
     apply: (st, v) => (st.req.writeOut = v),
@@ -890,7 +892,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['--json'],
-    help: 'print JSON instead of text (in hopwise URL, --json DATA is curl\'s JSON body)',
+    help: "print JSON instead of text (in hopwise URL, --json DATA is curl's JSON body)",
     commands: ['trace', 'doctor', 'lab', 'demo'],
     group: 'trace',
     apply: (st) => {
@@ -927,7 +929,13 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'run only these scenarios',
     commands: ['demo'],
     group: 'other',
-    apply: (st, v) => st.only.push(...v.split(',').map((s) => s.trim()).filter(Boolean)),
+    apply: (st, v) =>
+      st.only.push(
+        ...v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
   },
   {
     names: ['-h', '--help'],
@@ -996,20 +1004,144 @@ export function flagForOption(option: OptionName): string {
  * (the proxy flags, say) wins over this list.
  */
 export const UNSUPPORTED_CURL: ReadonlySet<string> = new Set([
-  '--proxy-negotiate', '--negotiate', '--ntlm', '--ntlm-wb', '--anyauth', '--basic', '--delegation', '--sasl-ir',
-  '-E', '--cert', '--cert-type', '--key', '--key-type', '--pass', '--capath', '--crlfile', '--pinnedpubkey', '--ciphers', '--curves',
-  '-1', '--tlsv1', '--tlsv1.0', '--tlsv1.1', '--tlsv1.2', '--tlsv1.3', '--tls-max', '-2', '--sslv2', '-3', '--sslv3', '--ssl', '--ssl-reqd', '--ssl-no-revoke',
-  '-0', '--http1.0', '--http1.1', '--http2-prior-knowledge', '--http3', '--http3-only',
-  '-U', '--proxy-basic', '--proxy-digest', '--proxy-ntlm', '--proxy-anyauth', '--proxy-insecure', '--proxy-cacert',
-  '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '-p', '--proxytunnel',
-  '--retry-delay', '--retry-all-errors', '--retry-connrefused',
-  '-T', '--upload-file', '-r', '--range', '-C', '--continue-at', '-Z', '--parallel', '--parallel-max', '-K', '--config', '-q', '--disable',
-  '--trace', '--trace-ascii', '--trace-time', '--libcurl', '--stderr', '-#', '--progress-bar', '-N', '--no-buffer', '--limit-rate', '-Y', '--speed-limit', '-y', '--speed-time',
-  '-j', '--junk-session-cookies', '-J', '--remote-header-name', '-R', '--remote-time', '--create-dirs', '--remote-name-all', '--netrc-optional',
-  '-z', '--time-cond', '--interface', '--local-port', '--keepalive-time', '--no-keepalive', '--tcp-nodelay', '--unix-socket', '--abstract-unix-socket', '--dns-servers', '--doh-url',
-  '--post301', '--post302', '--post303', '--raw', '--tr-encoding', '--proto', '--proto-redir', '--proto-default', '--path-as-is', '--request-target',
-  '--aws-sigv4', '--alt-svc', '--etag-save', '--etag-compare', '--url-query', '--variable', '--expect100-timeout', '-M', '--manual', '-t', '--telnet-option',
-  '-Q', '--quote', '-P', '--ftp-port', '-l', '--list-only', '-a', '--append', '-B', '--use-ascii', '--mail-from', '--mail-rcpt', '--max-filesize', '--happy-eyeballs-timeout-ms',
+  '--proxy-negotiate',
+  '--negotiate',
+  '--ntlm',
+  '--ntlm-wb',
+  '--anyauth',
+  '--basic',
+  '--delegation',
+  '--sasl-ir',
+  '-E',
+  '--cert',
+  '--cert-type',
+  '--key',
+  '--key-type',
+  '--pass',
+  '--capath',
+  '--crlfile',
+  '--pinnedpubkey',
+  '--ciphers',
+  '--curves',
+  '-1',
+  '--tlsv1',
+  '--tlsv1.0',
+  '--tlsv1.1',
+  '--tlsv1.2',
+  '--tlsv1.3',
+  '--tls-max',
+  '-2',
+  '--sslv2',
+  '-3',
+  '--sslv3',
+  '--ssl',
+  '--ssl-reqd',
+  '--ssl-no-revoke',
+  '-0',
+  '--http1.0',
+  '--http1.1',
+  '--http2-prior-knowledge',
+  '--http3',
+  '--http3-only',
+  '-U',
+  '--proxy-basic',
+  '--proxy-digest',
+  '--proxy-ntlm',
+  '--proxy-anyauth',
+  '--proxy-insecure',
+  '--proxy-cacert',
+  '--preproxy',
+  '--socks4',
+  '--socks4a',
+  '--socks5',
+  '--socks5-hostname',
+  '-p',
+  '--proxytunnel',
+  '--retry-delay',
+  '--retry-all-errors',
+  '--retry-connrefused',
+  '-T',
+  '--upload-file',
+  '-r',
+  '--range',
+  '-C',
+  '--continue-at',
+  '-Z',
+  '--parallel',
+  '--parallel-max',
+  '-K',
+  '--config',
+  '-q',
+  '--disable',
+  '--trace',
+  '--trace-ascii',
+  '--trace-time',
+  '--libcurl',
+  '--stderr',
+  '-#',
+  '--progress-bar',
+  '-N',
+  '--no-buffer',
+  '--limit-rate',
+  '-Y',
+  '--speed-limit',
+  '-y',
+  '--speed-time',
+  '-j',
+  '--junk-session-cookies',
+  '-J',
+  '--remote-header-name',
+  '-R',
+  '--remote-time',
+  '--create-dirs',
+  '--remote-name-all',
+  '--netrc-optional',
+  '-z',
+  '--time-cond',
+  '--interface',
+  '--local-port',
+  '--keepalive-time',
+  '--no-keepalive',
+  '--tcp-nodelay',
+  '--unix-socket',
+  '--abstract-unix-socket',
+  '--dns-servers',
+  '--doh-url',
+  '--post301',
+  '--post302',
+  '--post303',
+  '--raw',
+  '--tr-encoding',
+  '--proto',
+  '--proto-redir',
+  '--proto-default',
+  '--path-as-is',
+  '--request-target',
+  '--aws-sigv4',
+  '--alt-svc',
+  '--etag-save',
+  '--etag-compare',
+  '--url-query',
+  '--variable',
+  '--expect100-timeout',
+  '-M',
+  '--manual',
+  '-t',
+  '--telnet-option',
+  '-Q',
+  '--quote',
+  '-P',
+  '--ftp-port',
+  '-l',
+  '--list-only',
+  '-a',
+  '--append',
+  '-B',
+  '--use-ascii',
+  '--mail-from',
+  '--mail-rcpt',
+  '--max-filesize',
+  '--happy-eyeballs-timeout-ms',
 ]);
 
 function unknownFlag(name: string, command: CommandName): ArgError {
@@ -1018,7 +1150,14 @@ function unknownFlag(name: string, command: CommandName): ArgError {
   }
   const names = FLAGS.filter((f) => f.commands.includes(command)).flatMap((f) => f.names);
   // only a plausible typo: a quarter of the name, at least one edit; single-letter flags are never "close"
-  const best = name.length > 2 ? closest(name, names.filter((n) => n.length > 2), (c) => Math.max(1, Math.floor(c.length / 4))) : undefined;
+  const best =
+    name.length > 2
+      ? closest(
+          name,
+          names.filter((n) => n.length > 2),
+          (c) => Math.max(1, Math.floor(c.length / 4)),
+        )
+      : undefined;
   const where = command === 'fetch' ? '' : ` for '${command}'`;
   return new ArgError(`unknown flag ${name}${where}.${best ? ` Did you mean ${best}?` : ' hopwise help lists the flags.'}`, name, command);
 }
@@ -1167,7 +1306,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const self = command === 'fetch' ? 'hopwise URL' : `'${command}'`;
   if (st.positionals.length === 0) {
     const jsonUrl = r.data.find((d) => d.mode === 'json' && looksLikeUrl(d.value));
-    if (jsonUrl) throw new ArgError(`in hopwise URL, --json is curl's --json DATA (a JSON body), so it took '${jsonUrl.value}' as the body. For the trace as JSON: hopwise trace --json URL`, '--json', command);
+    if (jsonUrl)
+      throw new ArgError(`in hopwise URL, --json is curl's --json DATA (a JSON body), so it took '${jsonUrl.value}' as the body. For the trace as JSON: hopwise trace --json URL`, '--json', command);
     throw new ArgError(`${self} needs a URL`, 'URL', command);
   }
   if (st.positionals.length > 1) throw new ArgError(`${self} takes one URL, got also '${st.positionals[1]}'`, st.positionals[1], command);
@@ -1326,7 +1466,11 @@ export const TASKS: readonly { task: string; examples: string[] }[] = [
   { task: 'Get a page or an API answer (follows redirects, like curl -L)', examples: ['hopwise https://example.com/', 'hopwise -H "Accept: application/json" https://api.example.com/v1/items'] },
   {
     task: 'Call an API with a token that must survive a redirect',
-    examples: ['hopwise --oauth2-bearer "$TOKEN" https://api.example.com/v1/me', 'hopwise -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me', 'hopwise -u "ann:$PASSWORD" https://api.example.com/v1/me'],
+    examples: [
+      'hopwise --oauth2-bearer "$TOKEN" https://api.example.com/v1/me',
+      'hopwise -H "Authorization: Bearer $TOKEN" https://api.example.com/v1/me',
+      'hopwise -u "ann:$PASSWORD" https://api.example.com/v1/me',
+    ],
   },
   {
     task: 'Send JSON, a form, a file',
@@ -1375,8 +1519,8 @@ export const TASKS: readonly { task: string; examples: string[] }[] = [
   {
     task: 'Let credentials follow into hosts you trust',
     examples: [
-      "hopwise --oauth2-bearer \"$TOKEN\" --auth-scope '*.example.com' https://api.example.com/v1/me",
-      "hopwise -H \"Authorization: Bearer $TOKEN\" --trust '*.example.com' https://api.example.com/v1/me",
+      'hopwise --oauth2-bearer "$TOKEN" --auth-scope \'*.example.com\' https://api.example.com/v1/me',
+      'hopwise -H "Authorization: Bearer $TOKEN" --trust \'*.example.com\' https://api.example.com/v1/me',
     ],
   },
 ];
@@ -1436,7 +1580,12 @@ export function flagHelp(name: string): string {
     const cmds = f.commands.map((c) => (c === 'fetch' ? 'hopwise URL' : `hopwise ${c}`)).join(', ');
     lines.push(flagNames(f), `  ${f.help}`, `  in: ${cmds}`, '');
   }
-  const words = new RegExp(`(^|\\s)(${specs.flatMap((f) => f.names).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(\\s|=|$)`);
+  const words = new RegExp(
+    `(^|\\s)(${specs
+      .flatMap((f) => f.names)
+      .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|')})(\\s|=|$)`,
+  );
   const seen = new Set<string>();
   const ex = [...TASKS.flatMap((t) => t.examples), ...Object.values(EXAMPLES).flat()].filter((e) => words.test(e) && !seen.has(e) && seen.add(e));
   if (ex.length) lines.push('Examples:', ...ex.map((e) => `  ${e}`), '');
@@ -1453,13 +1602,13 @@ export function usage(command?: CommandName): string {
       ...COMMANDS.map((c) => `  ${`hopwise ${c}${c === 'trace' || c === 'doctor' ? ' URL' : ''} [flags]`.padEnd(31)} ${SUMMARY[c]}`),
       `  ${'hopwise help FLAG|COMMAND|exit'.padEnd(31)} one flag (hopwise help -F), a command's flags and examples, the exit codes`,
       '',
-      'Flags go before or after the URL; short flags combine (-sSL, -XPOST). curl\'s flags keep curl\'s meaning.',
+      "Flags go before or after the URL; short flags combine (-sSL, -XPOST). curl's flags keep curl's meaning.",
       '',
     ];
     for (const t of TASKS) lines.push(`${t.task}:`, ...t.examples.map((e) => `  ${e}`), '');
     lines.push('Flags of hopwise URL (trace and doctor take the request flags too):', '', ...groupedFlags('fetch'));
     lines.push("--json: in hopwise URL it is curl's --json DATA (a JSON body); in trace, doctor, lab and demo it selects JSON output.", '');
-    lines.push('Exit status: curl\'s codes (0, 6, 7, 22, 28, 35, 47, 52, 56, ...): hopwise help exit.', '');
+    lines.push("Exit status: curl's codes (0, 6, 7, 22, 28, 35, 47, 52, 56, ...): hopwise help exit.", '');
     return lines.join('\n');
   }
   const lines = [`hopwise ${command}: ${SUMMARY[command]}`, ''];

@@ -47,7 +47,10 @@ export async function runCase(lab: Lab, s: ScenarioInfo, c: ExpectCase): Promise
   }
   const findings = diagnose(run.hops, run.error);
   const problems = checkCase(c, run, lab.received(s.id));
-  const f = checkFindings(c, findings.map((x) => x.code));
+  const f = checkFindings(
+    c,
+    findings.map((x) => x.code),
+  );
   if (f) problems.push(f);
   return { run, findings, problems };
 }
@@ -88,7 +91,8 @@ export function whatHopwiseDid(hops: readonly Hop[], error?: { code: string }): 
     else if (d.subject === 'body' && d.action === 'sent') add(d.reason === 'cross-origin-body' ? `resent body → ${host(String(d.facts?.to ?? ''))}` : 'resent body');
     else if (d.subject === 'body' && d.action === 'dropped') add('dropped body');
     else if (d.subject === 'redirect' && d.reason === 'meta-refresh') add('followed the meta refresh');
-    else if (d.subject === 'redirect' && (d.reason === 'meta-refresh-not-followed' || d.reason === 'script-redirect-not-followed')) add(`stopped at the 200 page (${d.reason === 'meta-refresh-not-followed' ? 'meta refresh' : 'script'})`);
+    else if (d.subject === 'redirect' && (d.reason === 'meta-refresh-not-followed' || d.reason === 'script-redirect-not-followed'))
+      add(`stopped at the 200 page (${d.reason === 'meta-refresh-not-followed' ? 'meta refresh' : 'script'})`);
     else if (d.subject === 'redirect' && d.reason === 'downgrade-allowed') add('followed https→http as cross-origin');
   }
   if (error) add(`stopped: ${error.code}`);
@@ -142,7 +146,11 @@ function table(results: CaseResult[], p: Palette): string {
   const rows = results.map((r) => [String(r.item), r.scenario, r.case, r.outcome, doctorText(r.findings), r.problems.length ? 'FAIL' : 'ok']);
   const head = ['#', 'scenario', 'case', 'outcome', 'doctor', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [p.bold(fmt(head)), ...rows.map((r) => (r[5] === 'ok' ? fmt(r) : p.red(fmt(r))))].join('\n');
 }
 
@@ -160,7 +168,10 @@ export async function demoCommand(opts: { json: boolean; only: string[] }, io: C
     }
     const scenarios = opts.only.length ? lab.scenarios.filter((s) => opts.only.includes(s.id)) : lab.scenarios;
     if (!opts.json) {
-      write(io.stdout, `${p.bold('hopwise demo')}: every "lost after a redirect" story, reproduced on a local lab (${lab.hosts.length} hostnames, http and https on 127.0.0.1), run with hopwise, diagnosed by the doctor.\n`);
+      write(
+        io.stdout,
+        `${p.bold('hopwise demo')}: every "lost after a redirect" story, reproduced on a local lab (${lab.hosts.length} hostnames, http and https on 127.0.0.1), run with hopwise, diagnosed by the doctor.\n`,
+      );
     }
     for (const s of scenarios) {
       const mine: CaseResult[] = [];
@@ -171,7 +182,17 @@ export async function demoCommand(opts: { json: boolean; only: string[] }, io: C
           const { run, findings, problems } = await runCase(lab, s, c);
           r = { scenario: s.id, item: s.item, case: c.name, setup: c.setup, outcome: outcomeText(run, s.id), did: whatHopwiseDid(run.hops, run.error), findings, problems, ms: performance.now() - t0 };
         } catch (e) {
-          r = { scenario: s.id, item: s.item, case: c.name, setup: c.setup, outcome: 'crashed', did: [], findings: [], problems: [`unexpected ${(e as Error).name}: ${(e as Error).message}`], ms: performance.now() - t0 };
+          r = {
+            scenario: s.id,
+            item: s.item,
+            case: c.name,
+            setup: c.setup,
+            outcome: 'crashed',
+            did: [],
+            findings: [],
+            problems: [`unexpected ${(e as Error).name}: ${(e as Error).message}`],
+            ms: performance.now() - t0,
+          };
         }
         mine.push(r);
         results.push(r);

@@ -63,11 +63,7 @@ function rawHeadersFor(hops: readonly Hop[], r: RequestArgs): Record<string, str
     const k = name.toLowerCase();
     given.set(k, given.has(k) ? `${given.get(k)}, ${value}` : value);
   }
-  const providerValue = r.bearer
-    ? `Bearer ${r.bearer}`
-    : r.user
-      ? `Basic ${Buffer.from(`${r.user.name}:${r.user.password}`).toString('base64')}`
-      : undefined;
+  const providerValue = r.bearer ? `Bearer ${r.bearer}` : r.user ? `Basic ${Buffer.from(`${r.user.name}:${r.user.password}`).toString('base64')}` : undefined;
   return hops.map((h) => {
     const out: Record<string, string> = { ...h.requestHeaders };
     const byProvider = new Set(h.decisions.filter((d) => d.subject === 'auth' && (d.action === 'sent' || d.action === 're-applied')).map((d) => (d.name ?? 'authorization').toLowerCase()));
@@ -151,7 +147,10 @@ export interface BodySink {
 }
 
 export class SinkError extends Error {
-  constructor(readonly target: string, cause: unknown) {
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
     super(`cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
   }
 }

@@ -18,7 +18,18 @@ const DAY_OF_MONTH = /^(\d{1,2})(?:\D[\s\S]*)?$/;
 const YEAR = /^(\d{2,4})(?:\D[\s\S]*)?$/;
 const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 function tokens(input: string): string[] {
@@ -52,7 +63,12 @@ export function parseCookieDate(input: string): number | null {
       return validDate(Number(fixdate[3]), month, Number(fixdate[1]), Number(fixdate[4]), Number(fixdate[5]), Number(fixdate[6]));
     }
   }
-  let hour = -1, minute = -1, second = -1, day = -1, month = -1, year = -1;
+  let hour = -1,
+    minute = -1,
+    second = -1,
+    day = -1,
+    month = -1,
+    year = -1;
   for (const token of tokens(input)) {
     // §5.1.1 step 2: try time, then day-of-month, then month, then year, each only until found.
     if (hour < 0) {

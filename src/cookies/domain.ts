@@ -55,12 +55,7 @@ export function isSecureUrl(url: URL): boolean {
  */
 export function domainMatch(host: string, domain: string): boolean {
   if (host === domain) return true;
-  return (
-    host.length > domain.length &&
-    host.endsWith(domain) &&
-    host.charCodeAt(host.length - domain.length - 1) === 0x2e /* . */ &&
-    !isIpHost(host)
-  );
+  return host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 0x2e /* . */ && !isIpHost(host);
 }
 
 export interface SiteInfo {

@@ -13,32 +13,10 @@ import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
-import {
-  cookieFromFile,
-  cookieFromLine,
-  describeStored,
-  expiredOutcome,
-  headerOrder,
-  isExpired,
-  isRejection,
-  leaveSecureAlone,
-  sameSiteNote,
-  schemefulSite,
-  sendReason,
-  serialize,
-} from './rules.js';
+import { cookieFromFile, cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
 import type { CookieStorage, StoredCookie } from './store.js';
 import { FastStore } from './fast-store.js';
-import {
-  cookiesFromJSON,
-  cookiesFromNetscape,
-  cookiesToJSON,
-  cookiesToNetscape,
-  detectFormat,
-  type CookieJarJSON,
-  type LoadedCookie,
-  type OnRefused,
-} from './formats.js';
+import { cookiesFromJSON, cookiesFromNetscape, cookiesToJSON, cookiesToNetscape, detectFormat, type CookieJarJSON, type LoadedCookie, type OnRefused } from './formats.js';
 import { writeFileAtomic } from './file.js';
 import { readFile } from 'node:fs/promises';
 

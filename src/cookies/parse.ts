@@ -44,7 +44,13 @@ function isWsp(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
 
-const EXPIRES = 1, MAX_AGE_ATTR = 2, DOMAIN = 3, PATH = 4, SECURE = 5, HTTPONLY = 6, SAMESITE = 7;
+const EXPIRES = 1,
+  MAX_AGE_ATTR = 2,
+  DOMAIN = 3,
+  PATH = 4,
+  SECURE = 5,
+  HTTPONLY = 6,
+  SAMESITE = 7;
 
 /** Case-insensitive compare of line[start, start+lower.length) with a lower-case ASCII literal. */
 function eqCI(line: string, start: number, lower: string): boolean {
@@ -88,9 +94,7 @@ function attributeAt(line: string, start: number, end: number): number {
       const a = lc(line, s);
       if (a === 0x65) {
         // expires
-        return lc(line, s + 1) === 0x78 && lc(line, s + 2) === 0x70 && lc(line, s + 3) === 0x69 && lc(line, s + 4) === 0x72 && lc(line, s + 5) === 0x65 && lc(line, s + 6) === 0x73
-          ? EXPIRES
-          : 0;
+        return lc(line, s + 1) === 0x78 && lc(line, s + 2) === 0x70 && lc(line, s + 3) === 0x69 && lc(line, s + 4) === 0x72 && lc(line, s + 5) === 0x65 && lc(line, s + 6) === 0x73 ? EXPIRES : 0;
       }
       if (a === 0x6d) {
         // max-age
@@ -104,13 +108,25 @@ function attributeAt(line: string, start: number, end: number): number {
       const a = lc(line, s);
       if (a === 0x68) {
         // httponly
-        return lc(line, s + 1) === 0x74 && lc(line, s + 2) === 0x74 && lc(line, s + 3) === 0x70 && lc(line, s + 4) === 0x6f && lc(line, s + 5) === 0x6e && lc(line, s + 6) === 0x6c && lc(line, s + 7) === 0x79
+        return lc(line, s + 1) === 0x74 &&
+          lc(line, s + 2) === 0x74 &&
+          lc(line, s + 3) === 0x70 &&
+          lc(line, s + 4) === 0x6f &&
+          lc(line, s + 5) === 0x6e &&
+          lc(line, s + 6) === 0x6c &&
+          lc(line, s + 7) === 0x79
           ? HTTPONLY
           : 0;
       }
       if (a === 0x73) {
         // samesite
-        return lc(line, s + 1) === 0x61 && lc(line, s + 2) === 0x6d && lc(line, s + 3) === 0x65 && lc(line, s + 4) === 0x73 && lc(line, s + 5) === 0x69 && lc(line, s + 6) === 0x74 && lc(line, s + 7) === 0x65
+        return lc(line, s + 1) === 0x61 &&
+          lc(line, s + 2) === 0x6d &&
+          lc(line, s + 3) === 0x65 &&
+          lc(line, s + 4) === 0x73 &&
+          lc(line, s + 5) === 0x69 &&
+          lc(line, s + 6) === 0x74 &&
+          lc(line, s + 7) === 0x65
           ? SAMESITE
           : 0;
       }

@@ -25,16 +25,7 @@ export interface Cookie {
 }
 
 export type SetCookieRejectReason =
-  | 'syntax'
-  | 'control-char'
-  | 'too-large'
-  | 'invalid-domain'
-  | 'public-suffix'
-  | 'secure-from-insecure'
-  | 'prefix-secure'
-  | 'prefix-host'
-  | 'overwrite-secure'
-  | 'expired';
+  'syntax' | 'control-char' | 'too-large' | 'invalid-domain' | 'public-suffix' | 'secure-from-insecure' | 'prefix-secure' | 'prefix-host' | 'overwrite-secure' | 'expired';
 
 export type SetCookieResult =
   | {
@@ -79,7 +70,10 @@ export interface CookieStore {
    * withheld cookies that were plausibly meant for this host (same registrable domain), so the trace
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
-  evaluate(url: URL, context?: CookieContext): {
+  evaluate(
+    url: URL,
+    context?: CookieContext,
+  ): {
     header: string;
     verdicts: CookieVerdict[];
     /** How many withheld cookies of other hosts of the same site were left out of `verdicts`. */

@@ -70,19 +70,22 @@ export function redactQuery(s: string): string {
   const hash = s.indexOf('#', q);
   const end = hash < 0 ? s.length : hash;
   let changed = false;
-  const parts = s.slice(q + 1, end).split('&').map((part) => {
-    const eq = part.indexOf('=');
-    if (eq < 0) return part;
-    let name = part.slice(0, eq);
-    try {
-      name = decodeURIComponent(name.replace(/\+/g, ' '));
-    } catch {
-      /* judge the name as written */
-    }
-    if (!isSecretQueryName(name)) return part;
-    changed = true;
-    return `${part.slice(0, eq)}=redacted`;
-  });
+  const parts = s
+    .slice(q + 1, end)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq < 0) return part;
+      let name = part.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        /* judge the name as written */
+      }
+      if (!isSecretQueryName(name)) return part;
+      changed = true;
+      return `${part.slice(0, eq)}=redacted`;
+    });
   return changed ? `${s.slice(0, q + 1)}${parts.join('&')}${s.slice(end)}` : s;
 }
 

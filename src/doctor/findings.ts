@@ -22,8 +22,7 @@ export const FINDINGS = {
   },
   'secret-header-stripped': {
     severity: 'warning',
-    meaning:
-      'A custom header that looks like a secret (X-Api-Key, *-Token, *-Secret, ...) or was listed in sensitiveHeaders was not forwarded to another origin.',
+    meaning: 'A custom header that looks like a secret (X-Api-Key, *-Token, *-Secret, ...) or was listed in sensitiveHeaders was not forwarded to another origin.',
   },
   'unauthorized-after-redirect': {
     severity: 'error',
@@ -110,8 +109,7 @@ export const FINDINGS = {
   'client-side-redirect': {
     severity: 'warning',
     meaning:
-      'A 200 HTML page redirects with <meta http-equiv="refresh"> or a location script. HTTP clients do not follow it ' +
-      '(hopwise does with followMetaRefresh); info when hopwise followed it.',
+      'A 200 HTML page redirects with <meta http-equiv="refresh"> or a location script. HTTP clients do not follow it ' + '(hopwise does with followMetaRefresh); info when hopwise followed it.',
   },
 
   // --- method and body ---
@@ -172,8 +170,7 @@ export const FINDINGS = {
   },
   'private-address-refused': {
     severity: 'error',
-    meaning:
-      'A hop would have connected to a private address (loopback, RFC 1918, link-local, cloud metadata, ...) and privateNetworks refused it; nothing was sent.',
+    meaning: 'A hop would have connected to a private address (loopback, RFC 1918, link-local, cloud metadata, ...) and privateNetworks refused it; nothing was sent.',
   },
   'request-failed': {
     severity: 'error',

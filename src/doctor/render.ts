@@ -17,10 +17,7 @@ function factText(v: unknown): string {
 export function renderFinding(f: Finding, opts: RenderFindingsOptions = {}): string {
   const p = palette(Boolean(opts.color));
   const paint = f.severity === 'error' ? p.red : f.severity === 'warning' ? p.yellow : p.blue;
-  const lines = [
-    `${paint(`${ICON[f.severity]} ${f.severity}`)} ${p.bold(f.code)} ${p.dim(`(hop ${f.hop})`)}`,
-    `  ${f.title}`,
-  ];
+  const lines = [`${paint(`${ICON[f.severity]} ${f.severity}`)} ${p.bold(f.code)} ${p.dim(`(hop ${f.hop})`)}`, `  ${f.title}`];
   const facts = Object.entries(f.facts).filter(([k]) => k !== 'detail');
   if (facts.length) lines.push(`  ${p.dim('facts')}   ${facts.map(([k, v]) => `${k}=${factText(v)}`).join(p.dim(' · '))}`);
   lines.push(`  ${p.green('client')}  ${f.fix.client}`);
@@ -35,8 +32,6 @@ export function renderFindings(findings: readonly Finding[], opts: RenderFinding
   const e = count('error');
   const w = count('warning');
   const i = count('info');
-  const summary = [e && p.red(`${e} error${e === 1 ? '' : 's'}`), w && p.yellow(`${w} warning${w === 1 ? '' : 's'}`), i && p.blue(`${i} note${i === 1 ? '' : 's'}`)]
-    .filter(Boolean)
-    .join(', ');
+  const summary = [e && p.red(`${e} error${e === 1 ? '' : 's'}`), w && p.yellow(`${w} warning${w === 1 ? '' : 's'}`), i && p.blue(`${i} note${i === 1 ? '' : 's'}`)].filter(Boolean).join(', ');
   return findings.map((f) => renderFinding(f, opts)).join('\n\n') + `\n\n${summary}\n`;
 }

@@ -264,14 +264,12 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
     const server = sameSite
       ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(hop.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
         `or answer with the final URL so clients call it directly.`
-      : `An endpoint that receives credentials should not redirect to another site (an open redirect leaks tokens with naive clients). ` +
-        `Validate redirect targets against an allow-list.`;
+      : `An endpoint that receives credentials should not redirect to another site (an open redirect leaks tokens with naive clients). ` + `Validate redirect targets against an allow-list.`;
     return { key: `cred:${name}:${d.subject}`, finding: finding('credential-stripped-cross-origin', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
   }
   const title = `${label} looks like a secret and was not forwarded from ${fromHost ?? 'the first origin'} to ${toHost ?? 'another origin'}`;
   const client = sameSite
-    ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'] (CLI: --trust ${trust}), or apply it with a scoped provider: ` +
-      `header('${name}', value, { scope: ['${trust}'] }).`
+    ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'] (CLI: --trust ${trust}), or apply it with a scoped provider: ` + `header('${name}', value, { scope: ['${trust}'] }).`
     : `hopwise kept ${label} away from another site. Only if you own ${toHost}: trust: ['${trust}'] (CLI: --trust ${trust}).`;
   const server = `Do not redirect requests carrying API keys to another origin; serve the resource where the key is accepted, or document the final URL.`;
   return { key: `secret:${name}`, finding: finding('secret-header-stripped', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
@@ -312,12 +310,18 @@ const downgradeRefused = onDecisions({
     const from = d.facts.from ?? hop.url;
     return {
       key: 'downgrade-refused',
-      finding: finding('downgrade-refused', hop.index, `The server redirected from https: to http: (${to ?? 'an http: URL'}); hopwise refused to follow`, { from, to }, {
-        client:
-          `Ask for the https: URL directly. If the http: target really is intended and nothing secret is in the request, ` +
-          `allowDowngrade: true (CLI: --allow-downgrade) follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
-        server: `Redirect to https:, never from https: to http:. Check the Location your proxy or framework builds (X-Forwarded-Proto, base URL setting).`,
-      }),
+      finding: finding(
+        'downgrade-refused',
+        hop.index,
+        `The server redirected from https: to http: (${to ?? 'an http: URL'}); hopwise refused to follow`,
+        { from, to },
+        {
+          client:
+            `Ask for the https: URL directly. If the http: target really is intended and nothing secret is in the request, ` +
+            `allowDowngrade: true (CLI: --allow-downgrade) follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
+          server: `Redirect to https:, never from https: to http:. Check the Location your proxy or framework builds (X-Forwarded-Proto, base URL setting).`,
+        },
+      ),
     };
   },
 });
@@ -330,10 +334,16 @@ const downgradeRefusedError: ErrorRule = {
     const last = trace[trace.length - 1];
     return {
       key: 'downgrade-refused',
-      finding: finding('downgrade-refused', last?.index ?? 0, `The server redirected from https: to http:; hopwise refused to follow`, { from: last?.url, to: last?.location, error: error.code }, {
-        client: `Ask for the https: URL directly, or allowDowngrade: true (CLI: --allow-downgrade) if the downgrade is intended.`,
-        server: `Redirect to https:, never from https: to http:.`,
-      }),
+      finding: finding(
+        'downgrade-refused',
+        last?.index ?? 0,
+        `The server redirected from https: to http:; hopwise refused to follow`,
+        { from: last?.url, to: last?.location, error: error.code },
+        {
+          client: `Ask for the https: URL directly, or allowDowngrade: true (CLI: --allow-downgrade) if the downgrade is intended.`,
+          server: `Redirect to https:, never from https: to http:.`,
+        },
+      ),
     };
   },
 };
@@ -352,10 +362,16 @@ const downgradeFollowed = onDecisions({
     const from = d.facts.from ?? hop.url;
     return {
       key: 'downgrade-followed',
-      finding: finding('downgrade-followed', hop.index, `An https: to http: redirect was followed (allowDowngrade): the next hop went unencrypted`, { from, to }, {
-        client: `Drop allowDowngrade (--allow-downgrade) once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
-        server: `Redirect to https:, never from https: to http:.`,
-      }),
+      finding: finding(
+        'downgrade-followed',
+        hop.index,
+        `An https: to http: redirect was followed (allowDowngrade): the next hop went unencrypted`,
+        { from, to },
+        {
+          client: `Drop allowDowngrade (--allow-downgrade) once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
+          server: `Redirect to https:, never from https: to http:.`,
+        },
+      ),
     };
   },
 });
@@ -520,9 +536,7 @@ const setCookieRejected = onDecisions({
 function storedBy(hop: Hop | undefined, d: DecisionOf<'set-cookie'>): boolean {
   const f = d.facts;
   if (!hop || !f) return false;
-  return hop.decisions.some(
-    (s) => isOf(s, 'set-cookie') && s.action === 'stored' && s.name === d.name && s.facts?.domain === f.domain && s.facts.path === f.path && s.facts.hostOnly === f.hostOnly,
-  );
+  return hop.decisions.some((s) => isOf(s, 'set-cookie') && s.action === 'stored' && s.name === d.name && s.facts?.domain === f.domain && s.facts.path === f.path && s.facts.hostOnly === f.hostOnly);
 }
 
 /**
@@ -611,10 +625,16 @@ const userinfoInLocation = onDecisions({
   reasons: ['userinfo-dropped'],
   finding: (_d, { hop }) => ({
     key: `userinfo:${hop.index}`,
-    finding: finding('userinfo-in-location', hop.index, `The Location at hop ${hop.index} carried user:password@; it was dropped`, { location: hop.location }, {
-      client: `Nothing to do: credentials in a Location are never used. Give credentials with -u / basic() scoped to that origin if needed.`,
-      server: `Never put credentials in a Location header: they end up in logs and histories.`,
-    }),
+    finding: finding(
+      'userinfo-in-location',
+      hop.index,
+      `The Location at hop ${hop.index} carried user:password@; it was dropped`,
+      { location: hop.location },
+      {
+        client: `Nothing to do: credentials in a Location are never used. Give credentials with -u / basic() scoped to that origin if needed.`,
+        server: `Never put credentials in a Location header: they end up in logs and histories.`,
+      },
+    ),
   }),
 });
 
@@ -629,14 +649,20 @@ const postBecameGet = onDecisions({
     const { from, to } = d.facts;
     return {
       key: `post-get:${hop.index}`,
-      finding: finding('post-became-get', hop.index, `${from} ${hop.url} was answered ${status}, so the next hop was sent as ${to} without the body`, { status, from, to, url: hop.url, location: hop.location }, {
-        client:
-          `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` +
-          `until then, send the ${from} to ${hop.location ?? 'the target URL'} directly.`,
-        server:
-          `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
-          `or 303 See Other if a GET of the result is what you mean (post/redirect/get).`,
-      }),
+      finding: finding(
+        'post-became-get',
+        hop.index,
+        `${from} ${hop.url} was answered ${status}, so the next hop was sent as ${to} without the body`,
+        { status, from, to, url: hop.url, location: hop.location },
+        {
+          client:
+            `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` +
+            `until then, send the ${from} to ${hop.location ?? 'the target URL'} directly.`,
+          server:
+            `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
+            `or 303 See Other if a GET of the result is what you mean (post/redirect/get).`,
+        },
+      ),
     };
   },
 });
@@ -665,7 +691,16 @@ const crossOriginBodyRefused = onDecisions({
   finding: (d, { hop }) => {
     const to = d.facts?.to ?? hop.location;
     const from = d.facts?.from ?? origin(hop.url);
-    return { key: 'xbody', finding: finding('cross-origin-body-refused', hop.index, `A ${hop.status} asked to resend the request body to ${hostOf(to) ?? 'another origin'}; hopwise refused`, { from, to, status: hop.status }, xBodyFix(to)) };
+    return {
+      key: 'xbody',
+      finding: finding(
+        'cross-origin-body-refused',
+        hop.index,
+        `A ${hop.status} asked to resend the request body to ${hostOf(to) ?? 'another origin'}; hopwise refused`,
+        { from, to, status: hop.status },
+        xBodyFix(to),
+      ),
+    };
   },
 });
 
@@ -677,10 +712,16 @@ const crossOriginBodySent = onDecisions({
     const to = d.facts?.to ?? origin(hop.url);
     return {
       key: `xbody-sent:${hop.index}`,
-      finding: finding('cross-origin-body-sent', hop.index, `The request body was resent to ${hostOf(to) ?? 'another origin'} (crossOriginBody: "send")`, { to }, {
-        client: `Intended? Prefer trust: ['${trustPatternFor(to ?? '')}'] so only that origin may receive bodies and credentials.`,
-        server: `Nothing to fix if the redirect is part of your API (regional endpoints); document it.`,
-      }),
+      finding: finding(
+        'cross-origin-body-sent',
+        hop.index,
+        `The request body was resent to ${hostOf(to) ?? 'another origin'} (crossOriginBody: "send")`,
+        { to },
+        {
+          client: `Intended? Prefer trust: ['${trustPatternFor(to ?? '')}'] so only that origin may receive bodies and credentials.`,
+          server: `Nothing to fix if the redirect is part of your API (regional endpoints); document it.`,
+        },
+      ),
     };
   },
 });
@@ -722,7 +763,13 @@ const bodyNotReplayableError: ErrorRule = {
     const last = trace[trace.length - 1];
     return {
       key: 'replay',
-      finding: finding('body-not-replayable', last?.index ?? 0, `A 307/308 needed the request body again, but it was a stream larger than the replay buffer`, { status: last?.status ?? null }, bodyReplayFix()),
+      finding: finding(
+        'body-not-replayable',
+        last?.index ?? 0,
+        `A 307/308 needed the request body again, but it was a stream larger than the replay buffer`,
+        { status: last?.status ?? null },
+        bodyReplayFix(),
+      ),
     };
   },
 };
@@ -751,9 +798,7 @@ const unauthorizedAfterRedirect: HopRule = {
   emits: ['unauthorized-after-redirect'],
   where: (hop, { i }) => i > 0 && hop.status === 401,
   finding: (hop, { trace, i }) => {
-    const stripped = namesOnce(trace.slice(0, i + 1), (d) =>
-      (isOf(d, 'header') && d.action === 'stripped') || (isOf(d, 'auth') && d.reason === 'out-of-scope') ? d.name.toLowerCase() : undefined,
-    );
+    const stripped = namesOnce(trace.slice(0, i + 1), (d) => ((isOf(d, 'header') && d.action === 'stripped') || (isOf(d, 'auth') && d.reason === 'out-of-scope') ? d.name.toLowerCase() : undefined));
     const withheld = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'withheld').map((d) => d.name ?? '');
     const rejected = namesOnce(trace.slice(0, i), (d) => (isOf(d, 'set-cookie') && d.action === 'rejected' ? d.name : undefined));
     const sentCookies = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'sent' && d.name).map((d) => d.name ?? '');
@@ -832,20 +877,32 @@ const challengeOutcome = onDecisions({
       const digestAsked = offered.includes('digest');
       return {
         key: `401:${hop.index}`,
-        finding: finding('challenge-unanswered', hop.index, `${hop.url} asked for ${names.join(' or ')}${realm}; no provider in scope answers it`, { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider }, {
-          client: digestAsked
-            ? `Give a Digest credential scoped to ${host}: auth: digest(user, pass) (CLI: --digest -u user:pass).`
-            : `Give a provider for ${names[0] ?? 'that scheme'} scoped to ${host}, or write one: a provider's value(ctx) receives ctx.challenge and its schemes say which it answers.`,
-          server: `Nothing to fix if the resource needs ${names.join(' or ')}; offer a scheme your clients support otherwise.`,
-        }),
+        finding: finding(
+          'challenge-unanswered',
+          hop.index,
+          `${hop.url} asked for ${names.join(' or ')}${realm}; no provider in scope answers it`,
+          { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider },
+          {
+            client: digestAsked
+              ? `Give a Digest credential scoped to ${host}: auth: digest(user, pass) (CLI: --digest -u user:pass).`
+              : `Give a provider for ${names[0] ?? 'that scheme'} scoped to ${host}, or write one: a provider's value(ctx) receives ctx.challenge and its schemes say which it answers.`,
+            server: `Nothing to fix if the resource needs ${names.join(' or ')}; offer a scheme your clients support otherwise.`,
+          },
+        ),
       };
     }
     return {
       key: `401:${hop.index}`,
-      finding: finding('credential-rejected', hop.index, `${hop.url} refused the ${d.facts.provider} answer to its ${d.facts.scheme ?? ''} challenge${realm}`, { url: hop.url, provider: d.facts.provider, scheme: d.facts.scheme, realm: d.facts.realm }, {
-        client: `Check the user name and password (or token) for ${host}${realm}; hopwise answers a challenge once and does not retry a wrong credential.`,
-        server: `If the credential is right, check the server's realm and algorithm support, and that it accepts the answer's uri and nonce count.`,
-      }),
+      finding: finding(
+        'credential-rejected',
+        hop.index,
+        `${hop.url} refused the ${d.facts.provider} answer to its ${d.facts.scheme ?? ''} challenge${realm}`,
+        { url: hop.url, provider: d.facts.provider, scheme: d.facts.scheme, realm: d.facts.realm },
+        {
+          client: `Check the user name and password (or token) for ${host}${realm}; hopwise answers a challenge once and does not retry a wrong credential.`,
+          server: `If the credential is right, check the server's realm and algorithm support, and that it accepts the answer's uri and nonce count.`,
+        },
+      ),
     };
   },
 });
@@ -887,18 +944,30 @@ function limitFinding(trace: readonly Hop[], hopIndex: number, maxRedirects: num
 }
 
 function unsafeFinding(hop: Hop, to: string | undefined): Finding {
-  return finding('unsafe-redirect', hop.index, `A redirect to ${to ?? 'a non-http(s) URL'} was refused: only http: and https: are followed`, { location: to ?? null }, {
-    client: `Nothing to do in hopwise; handle that URL yourself if it is expected (for example an app deep link).`,
-    server: `Redirect HTTP clients only to http: or https: URLs.`,
-  });
+  return finding(
+    'unsafe-redirect',
+    hop.index,
+    `A redirect to ${to ?? 'a non-http(s) URL'} was refused: only http: and https: are followed`,
+    { location: to ?? null },
+    {
+      client: `Nothing to do in hopwise; handle that URL yourself if it is expected (for example an app deep link).`,
+      server: `Redirect HTTP clients only to http: or https: URLs.`,
+    },
+  );
 }
 
 function invalidFinding(hop: Hop): Finding {
   const raw = headerValue(hop.responseHeaders, 'location');
-  return finding('invalid-location', hop.index, `Hop ${hop.index} answered ${hop.status} with a Location that is not a URL`, { location: raw ?? null }, {
-    client: `Nothing to do in the client.`,
-    server: `Send an absolute or relative URL in Location, percent-encoded.`,
-  });
+  return finding(
+    'invalid-location',
+    hop.index,
+    `Hop ${hop.index} answered ${hop.status} with a Location that is not a URL`,
+    { location: raw ?? null },
+    {
+      client: `Nothing to do in the client.`,
+      server: `Send an absolute or relative URL in Location, percent-encoded.`,
+    },
+  );
 }
 
 const redirectLoop = onDecisions({
@@ -937,10 +1006,16 @@ const redirectNotFollowed = onDecisions({
   where: (_d, { hop, trace }) => hop === trace[trace.length - 1] && hop.status >= 300 && hop.status < 400,
   finding: (d, { hop }) => ({
     key: 'not-followed',
-    finding: finding('redirect-not-followed', hop.index, `The chain ended on ${hop.status} ${hop.statusText}: it is not followed (${d.reason})`, { status: hop.status, reason: d.reason }, {
-      client: d.reason === 'manual-mode' ? `Use redirect: 'follow' to follow it.` : `Read the response as it is; a ${hop.status} is not a redirect to follow.`,
-      server: d.reason === 'no-location' ? `Send a Location with every redirect status.` : `Nothing to fix if this is intended.`,
-    }),
+    finding: finding(
+      'redirect-not-followed',
+      hop.index,
+      `The chain ended on ${hop.status} ${hop.statusText}: it is not followed (${d.reason})`,
+      { status: hop.status, reason: d.reason },
+      {
+        client: d.reason === 'manual-mode' ? `Use redirect: 'follow' to follow it.` : `Read the response as it is; a ${hop.status} is not a redirect to follow.`,
+        server: d.reason === 'no-location' ? `Send a Location with every redirect status.` : `Nothing to fix if this is intended.`,
+      },
+    ),
   }),
 });
 
@@ -1033,10 +1108,16 @@ const proxyAuthRequired: ErrorRule = {
         : `Give the proxy credentials: proxyAuth: 'user:pass', user:pass@ in the proxy URL (${where}), or --proxy-user.`;
     return {
       key: 'proxy-auth',
-      finding: finding('proxy-auth-required', hop?.index ?? 0, `The proxy ${proxy} asked for credentials (407)`, { proxy, credentialSent: Boolean(sent), source: sent?.facts.source, routeChangedFrom: moved?.facts.previous }, {
-        client,
-        server: `Nothing on the origin: the proxy ${proxy} is in front of it. Its administrator can check the account, or allow this destination without authentication.`,
-      }),
+      finding: finding(
+        'proxy-auth-required',
+        hop?.index ?? 0,
+        `The proxy ${proxy} asked for credentials (407)`,
+        { proxy, credentialSent: Boolean(sent), source: sent?.facts.source, routeChangedFrom: moved?.facts.previous },
+        {
+          client,
+          server: `Nothing on the origin: the proxy ${proxy} is in front of it. Its administrator can check the account, or allow this destination without authentication.`,
+        },
+      ),
     };
   },
 };
@@ -1059,10 +1140,16 @@ const proxyUnreachable: ErrorRule = {
     }
     return {
       key: 'proxy-unreachable',
-      finding: finding('proxy-unreachable', hop?.index ?? 0, `Could not go through the proxy ${proxy}`, { proxy, variable, mode: route?.facts.mode, target, message: e.message }, {
-        client: `Check the proxy URL (${variable ? `${variable} in the environment` : 'the proxy option'}); hosts that should not use it go in NO_PROXY / noProxy / --noproxy.`,
-        server: `For the proxy's administrator: allow CONNECT to ${target} (the trace shows the target hopwise asked for).`,
-      }),
+      finding: finding(
+        'proxy-unreachable',
+        hop?.index ?? 0,
+        `Could not go through the proxy ${proxy}`,
+        { proxy, variable, mode: route?.facts.mode, target, message: e.message },
+        {
+          client: `Check the proxy URL (${variable ? `${variable} in the environment` : 'the proxy option'}); hosts that should not use it go in NO_PROXY / noProxy / --noproxy.`,
+          server: `For the proxy's administrator: allow CONNECT to ${target} (the trace shows the target hopwise asked for).`,
+        },
+      ),
     };
   },
 };
@@ -1077,7 +1164,9 @@ const proxyCredentialDropped = onDecisions({
     finding: finding(
       'proxy-credential-dropped',
       hop.index,
-      d.reason === 'route-changed' ? `The proxy credential of ${d.facts.previous ?? 'the earlier route'} was not sent on ${d.facts.route}: the route changed` : `The proxy credential was not sent: hop ${hop.index} goes direct`,
+      d.reason === 'route-changed'
+        ? `The proxy credential of ${d.facts.previous ?? 'the earlier route'} was not sent on ${d.facts.route}: the route changed`
+        : `The proxy credential was not sent: hop ${hop.index} goes direct`,
       { route: d.facts.route, previous: d.facts.previous, source: d.facts.source },
       {
         client: `Nothing to do if this is intended. Proxy credentials go only to the proxy they were given for; give each proxy's credentials in its own URL.`,

@@ -59,7 +59,12 @@ export type Next =
 export const HTML_SNIFF_LIMIT = 64 * 1024;
 
 /** The one place a redirect plan's input is assembled from the chain and the options. */
-function redirectInput(chain: NextInput['chain'], options: PlanOptions, hopIndex: number, at: { status: number; location: string | undefined; method: string; mode: PlanInput['mode']; redirectCount: number; hasBody: boolean }): PlanInput {
+function redirectInput(
+  chain: NextInput['chain'],
+  options: PlanOptions,
+  hopIndex: number,
+  at: { status: number; location: string | undefined; method: string; mode: PlanInput['mode']; redirectCount: number; hasBody: boolean },
+): PlanInput {
   return {
     status: at.status,
     location: at.location,
@@ -108,12 +113,22 @@ function planChallenge(input: NextInput): Extract<Next, { action: 'retry' }> | {
   if (!pick) {
     if (refresh) return { action: 'retry', why: 'refresh' };
     if (challenges.length === 0) return undefined;
-    return { action: 'stop', decisions: [decide.auth.unanswered(to, challenges.map((c) => ({ scheme: c.scheme, realm: c.params.realm })), applied.map((a) => a.provider.kind))] };
+    return {
+      action: 'stop',
+      decisions: [
+        decide.auth.unanswered(
+          to,
+          challenges.map((c) => ({ scheme: c.scheme, realm: c.params.realm })),
+          applied.map((a) => a.provider.kind),
+        ),
+      ],
+    };
   }
   const { c, a } = pick;
   const cf = { scheme: c.scheme, realm: c.params.realm };
   if (!replayable) return undefined;
-  if (!a.sent && a.challenge === undefined) return { action: 'retry', why: 'challenge', provider: a.provider, challenge: c, stale: false, decisions: [decide.auth.answered(facts(a.provider), cf, false)] };
+  if (!a.sent && a.challenge === undefined)
+    return { action: 'retry', why: 'challenge', provider: a.provider, challenge: c, stale: false, decisions: [decide.auth.answered(facts(a.provider), cf, false)] };
   if (a.sent && a.challenge !== undefined && c.params.stale?.toLowerCase() === 'true' && !chain.staleAnswered) {
     return { action: 'retry', why: 'challenge', provider: a.provider, challenge: c, stale: true, decisions: [decide.auth.answered(facts(a.provider), cf, true)] };
   }
@@ -196,7 +211,9 @@ export function readPage(bytes: Buffer, headers: RawHeaders): ClientRedirect | n
  */
 export function replanHookTarget(chain: NextInput['chain'] & { prev: URL }, hop: { status: number; index: number }, hookUrl: string, method: string, options: PlanOptions): Plan {
   const from = { ...chain, url: chain.prev };
-  const again = planRedirect(redirectInput(from, options, hop.index, { status: hop.status, location: hookUrl, method, mode: 'follow', redirectCount: chain.redirects - 1, hasBody: chain.body !== undefined }));
+  const again = planRedirect(
+    redirectInput(from, options, hop.index, { status: hop.status, location: hookUrl, method, mode: 'follow', redirectCount: chain.redirects - 1, hasBody: chain.body !== undefined }),
+  );
   const decisions = [decide.redirect.hookChanged(redactUrl(hookUrl)), ...again.decisions];
   if (again.action === 'follow') return { ...again, decisions };
   if (again.action === 'error') return { ...again, decisions, message: `${again.message} (URL set by the beforeRedirect hook)` };

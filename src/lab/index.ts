@@ -54,11 +54,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const caPath = join(dir, 'ca.pem');
 
   const target = connectHost(host);
-  const connectTo = [
-    `:80:${target}:${server.ports.http}`,
-    `:443:${target}:${server.ports.https}`,
-    `:8080:${target}:${server.ports.alt}`,
-  ];
+  const connectTo = [`:80:${target}:${server.ports.http}`, `:443:${target}:${server.ports.https}`, `:8080:${target}:${server.ports.alt}`];
   const defs = new Map(SCENARIOS.map((d) => [d.info.id, d]));
   const scenarios = labScenarios();
   let closing: Promise<void> | undefined;

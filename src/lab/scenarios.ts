@@ -5,18 +5,7 @@
  * ports the lab listens on, so scenario data is static.
  */
 import type { ScenarioInfo, ExpectCase, FindingCode } from './types.js';
-import {
-  type LabResponse,
-  type RequestContext,
-  hasBearer,
-  html,
-  json,
-  loginUser,
-  newSid,
-  redirect,
-  sessionUser,
-  text,
-} from './respond.js';
+import { type LabResponse, type RequestContext, hasBearer, html, json, loginUser, newSid, redirect, sessionUser, text } from './respond.js';
 
 export const HOSTS = {
   app: 'app.hopwise.test',
@@ -66,9 +55,7 @@ function protectedResource(where: string): LabResponse {
 }
 
 function unauthorized(where: string): LabResponse {
-  return text(401, `401 no Authorization: the Bearer token did not reach ${where}`, [
-    ['www-authenticate', 'Bearer realm="hopwise-lab"'],
-  ]);
+  return text(401, `401 no Authorization: the Bearer token did not reach ${where}`, [['www-authenticate', 'Bearer realm="hopwise-lab"']]);
 }
 
 function greet(user: string | undefined, headers: Array<[string, string]> = []): LabResponse {
@@ -486,15 +473,10 @@ const metaRefresh = def<{ sessions: Map<string, string | null> }>({
     if (ctx.path === '/start' || ctx.path === '/script') {
       const sid = newSid();
       ctx.state.sessions.set(sid, loginUser(ctx));
-      const head =
-        ctx.path === '/start'
-          ? '<meta http-equiv="refresh" content="0; url=/meta-refresh/next">'
-          : "<script>location.href='/meta-refresh/next'</script>";
-      return html(
-        200,
-        `<!doctype html>\n<html><head><title>Signing you in…</title>${head}</head><body><p>Signing you in… <a href="/meta-refresh/next">continue</a></p></body></html>\n`,
-        [['set-cookie', SID_ROOT(sid)]],
-      );
+      const head = ctx.path === '/start' ? '<meta http-equiv="refresh" content="0; url=/meta-refresh/next">' : "<script>location.href='/meta-refresh/next'</script>";
+      return html(200, `<!doctype html>\n<html><head><title>Signing you in…</title>${head}</head><body><p>Signing you in… <a href="/meta-refresh/next">continue</a></p></body></html>\n`, [
+        ['set-cookie', SID_ROOT(sid)],
+      ]);
     }
     if (ctx.path === '/next') return greet(sessionUser(ctx, ctx.state.sessions));
     return undefined;
@@ -616,7 +598,8 @@ const httpsDowngrade = def<{ sessions: Map<string, string | null> }>({
     entryPath: '/start',
     hosts: [HOSTS.app],
     expect: {
-      summary: 'Refuse with ERR_INSECURE_REDIRECT (landing never reached); with allowDowngrade: follow, but landing receives neither Authorization nor the Secure sid (200 {"authorization":false,"cookies":[]}).',
+      summary:
+        'Refuse with ERR_INSECURE_REDIRECT (landing never reached); with allowDowngrade: follow, but landing receives neither Authorization nor the Secure sid (200 {"authorization":false,"cookies":[]}).',
       cause: 'The server redirects from https: to http:.',
       cases: [
         {
@@ -861,14 +844,10 @@ const uploadCase = (name: string, setup: string, findings: FindingCode[], option
     body: UPLOAD_BODY,
   },
   ...(options ? { options } : {}),
-  outcome: options
-    ? { status: 200, url: `${EU_S3}/upload-307/bucket/key`, bodyIncludes: '"bodySize":1024', redirects: 1 }
-    : { error: 'ERR_CROSS_ORIGIN_BODY' },
+  outcome: options ? { status: 200, url: `${EU_S3}/upload-307/bucket/key`, bodyIncludes: '"bodySize":1024', redirects: 1 } : { error: 'ERR_CROSS_ORIGIN_BODY' },
   reached: [
     { url: `${S3}/upload-307/bucket/key`, method: 'PUT', bodySize: 1024 },
-    ...(options
-      ? [{ url: `${EU_S3}/upload-307/bucket/key`, method: 'PUT', bodySize: 1024, headers: { absent: ['authorization'] } }]
-      : []),
+    ...(options ? [{ url: `${EU_S3}/upload-307/bucket/key`, method: 'PUT', bodySize: 1024, headers: { absent: ['authorization'] } }] : []),
   ],
   ...(options ? {} : { notReached: [`${EU_S3}/upload-307/bucket/key`] }),
 });

@@ -188,21 +188,13 @@ export class LabServer {
             cookies: parseCookies(headers['cookie']),
             state: this.state.get(scenario.info.id),
           };
-          response =
-            scenario.handle(ctx) ??
-            text(
-              404,
-              `hopwise lab: scenario '${scenario.info.id}' has no ${ctx.method} ${rest} on ${origin}. Its entry is ${scenarioInfo(scenario).entry}.`,
-            );
+          response = scenario.handle(ctx) ?? text(404, `hopwise lab: scenario '${scenario.info.id}' has no ${ctx.method} ${rest} on ${origin}. Its entry is ${scenarioInfo(scenario).entry}.`);
         } else if (pathname === '/ok') {
           response = text(200, `ok ${hostname}`);
         } else if (pathname === '/') {
           response = text(200, this.index());
         } else {
-          response = text(
-            404,
-            `hopwise lab: no scenario '${segment}' on ${origin}. The first path segment is a scenario id: ${[...this.byId.keys()].join(', ')}. /ok answers 200 on every host.`,
-          );
+          response = text(404, `hopwise lab: no scenario '${segment}' on ${origin}. The first path segment is a scenario id: ${[...this.byId.keys()].join(', ')}. /ok answers 200 on every host.`);
         }
       } catch (err) {
         response = text(500, `hopwise lab: the scenario failed: ${(err as Error).message}`);

@@ -27,9 +27,16 @@ const META = /<meta\b[^>]*>/gi;
 const ATTR = (name: string) => new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i');
 const HTTP_EQUIV = ATTR('http-equiv');
 const CONTENT = ATTR('content');
-const SCRIPT_LOCATION = /<script\b[^>]*>[^<]*?\b(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*(["'])([^"']+)\1|<script\b[^>]*>[^<]*?\blocation\.(?:replace|assign)\(\s*(["'])([^"']+)\3/i;
+const SCRIPT_LOCATION =
+  /<script\b[^>]*>[^<]*?\b(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*(["'])([^"']+)\1|<script\b[^>]*>[^<]*?\blocation\.(?:replace|assign)\(\s*(["'])([^"']+)\3/i;
 
-const decodeEntities = (s: string): string => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+const decodeEntities = (s: string): string =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 
 export function findClientRedirect(html: string, refreshHeader?: string): ClientRedirect | undefined {
   if (refreshHeader) {

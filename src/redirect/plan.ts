@@ -40,7 +40,6 @@ export type Plan =
   | { action: 'follow'; url: URL; method: string; keepBody: boolean; dropBodyHeaders: boolean; decisions: Decision[] }
   | { action: 'error'; code: ErrorCode; message: string; decisions: Decision[]; location?: URL };
 
-
 /** `scheme:` then userinfo before any `/` or `\\`: `http:user:pass@host/...`. */
 const BARE_USERINFO = /^([a-z][a-z0-9+.-]*:)(?![/\\])[^/?#\\@]*@/i;
 
@@ -75,7 +74,12 @@ export function planRedirect(input: PlanInput): Plan {
   }
   if (input.mode === 'error') {
     decisions.push(decide.redirect.errorMode(status));
-    return { action: 'error', code: 'ERR_REDIRECT', message: `Hop ${hopIndex} answered ${status} (a redirect) and redirect is set to "error". Use redirect: "follow" to follow it or "manual" to read the 3xx yourself.`, decisions };
+    return {
+      action: 'error',
+      code: 'ERR_REDIRECT',
+      message: `Hop ${hopIndex} answered ${status} (a redirect) and redirect is set to "error". Use redirect: "follow" to follow it or "manual" to read the 3xx yourself.`,
+      decisions,
+    };
   }
   if (input.location === undefined) {
     decisions.push(decide.redirect.noLocation(status));
@@ -100,15 +104,32 @@ export function planRedirect(input: PlanInput): Plan {
   }
   if (!target) {
     decisions.push(decide.location.invalid(status));
-    return { action: 'error', code: 'ERR_INVALID_REDIRECT', message: `Hop ${hopIndex} answered ${status} with a Location header that is not a valid URL. The server's redirect is broken; hopwise stopped the chain.`, decisions };
+    return {
+      action: 'error',
+      code: 'ERR_INVALID_REDIRECT',
+      message: `Hop ${hopIndex} answered ${status} with a Location header that is not a valid URL. The server's redirect is broken; hopwise stopped the chain.`,
+      decisions,
+    };
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     decisions.push(decide.redirect.unsafeScheme(status, target));
-    return { action: 'error', code: 'ERR_UNSAFE_REDIRECT', message: `Hop ${hopIndex} redirects to a ${target.protocol} URL. hopwise follows only http: and https: redirects (a redirect to ${target.protocol} can read local files or reach other protocols).`, decisions, location: target };
+    return {
+      action: 'error',
+      code: 'ERR_UNSAFE_REDIRECT',
+      message: `Hop ${hopIndex} redirects to a ${target.protocol} URL. hopwise follows only http: and https: redirects (a redirect to ${target.protocol} can read local files or reach other protocols).`,
+      decisions,
+      location: target,
+    };
   }
   if (input.redirectCount + 1 > input.maxRedirects) {
     decisions.push(decide.redirect.limit(input.redirectCount + 1, input.maxRedirects));
-    return { action: 'error', code: 'ERR_TOO_MANY_REDIRECTS', message: `More than ${input.maxRedirects} redirects (maxRedirects). The chain is in err.hops; raise maxRedirects if the chain is legitimately long.`, decisions, location: target };
+    return {
+      action: 'error',
+      code: 'ERR_TOO_MANY_REDIRECTS',
+      message: `More than ${input.maxRedirects} redirects (maxRedirects). The chain is in err.hops; raise maxRedirects if the chain is legitimately long.`,
+      decisions,
+      location: target,
+    };
   }
   if (isDowngrade(current, target)) {
     if (!input.allowDowngrade) {

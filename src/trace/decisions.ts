@@ -43,7 +43,13 @@ export const header = {
     detail: `${name} set by the caller names ${pair.from}; not sent to ${pair.to}, nor later in the chain`,
     facts: pair,
   }),
-  strippedEarlier: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'stripped', reason: 'stripped-earlier', detail: `${name} was stripped at an earlier hop and stays stripped for the rest of the chain` }),
+  strippedEarlier: (name: string): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'stripped',
+    reason: 'stripped-earlier',
+    detail: `${name} was stripped at an earlier hop and stays stripped for the rest of the chain`,
+  }),
   kept: (name: string, reason: 'same-origin' | 'https-upgrade' | 'trusted', pair: OriginPair, trustedBy?: string): HeaderDecision => ({
     subject: 'header',
     name,
@@ -57,10 +63,22 @@ export const header = {
           : `${name} kept: ${pair.to} is the same origin`,
     facts: trustedBy === undefined ? pair : { ...pair, trustedBy },
   }),
-  overridden: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'overrides-header', detail: `an auth provider in scope sets ${name} for this hop instead of the caller's header` }),
+  overridden: (name: string): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'dropped',
+    reason: 'overrides-header',
+    detail: `an auth provider in scope sets ${name} for this hop instead of the caller's header`,
+  }),
   hookAdded: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'sent', reason: 'hook-added', detail: `${name} set by the beforeRedirect hook for this hop` }),
   hookRemoved: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'hook-removed', detail: `${name} removed by the beforeRedirect hook for this hop` }),
-  bodyHeaderDropped: (name: string): HeaderDecision => ({ subject: 'header', name, action: 'dropped', reason: 'body-dropped-method-change', detail: `${name} describes a body that is no longer sent` }),
+  bodyHeaderDropped: (name: string): HeaderDecision => ({
+    subject: 'header',
+    name,
+    action: 'dropped',
+    reason: 'body-dropped-method-change',
+    detail: `${name} describes a body that is no longer sent`,
+  }),
 };
 
 // ---- auth providers -------------------------------------------------------------------------
@@ -205,7 +223,13 @@ export const cookie = {
     if (requestSite !== undefined && (v.reason === 'host-only' || v.reason === 'domain-mismatch')) facts.requestSite = requestSite;
     return { subject: 'cookie', name: v.cookie.name, action: v.sent ? 'sent' : 'withheld', reason: v.reason satisfies 'match' | CookieSendReason, detail: v.detail, facts };
   },
-  callerHeader: (): CookieDecision => ({ subject: 'cookie', name: 'cookie', action: 'sent', reason: 'caller-header', detail: 'the Cookie header set by the caller is sent along with the jar cookies' }),
+  callerHeader: (): CookieDecision => ({
+    subject: 'cookie',
+    name: 'cookie',
+    action: 'sent',
+    reason: 'caller-header',
+    detail: 'the Cookie header set by the caller is sent along with the jar cookies',
+  }),
 };
 
 export const setCookie = {
@@ -239,14 +263,36 @@ export const method = {
   }),
   kept: (m: string, status: number): MethodDecision => ({ subject: 'method', action: 'kept', reason: 'method-kept', detail: `${m} kept for ${status}`, facts: { from: m, to: m, status } }),
   metaRefresh: (from: string): MethodDecision => ({ subject: 'method', action: 'rewritten', reason: 'meta-refresh', detail: `${from} → GET to follow the page's refresh`, facts: { from, to: 'GET' } }),
-  hook: (from: string, to: string): MethodDecision => ({ subject: 'method', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the method to ${to}`, facts: { from, to } }),
+  hook: (from: string, to: string): MethodDecision => ({
+    subject: 'method',
+    action: 'rewritten',
+    reason: 'hook-changed',
+    detail: `the beforeRedirect hook changed the method to ${to}`,
+    facts: { from, to },
+  }),
 };
 
 export const body = {
-  dropped: (toMethod: string): BodyDecision => ({ subject: 'body', action: 'dropped', reason: 'body-dropped-method-change', detail: `the body and its Content-* headers are not sent with ${toMethod}` }),
+  dropped: (toMethod: string): BodyDecision => ({
+    subject: 'body',
+    action: 'dropped',
+    reason: 'body-dropped-method-change',
+    detail: `the body and its Content-* headers are not sent with ${toMethod}`,
+  }),
   replayed: (status: number): BodyDecision => ({ subject: 'body', action: 'sent', reason: 'body-replayed', detail: `${status} keeps method and body; body sent again` }),
-  crossOriginSent: (from: string, to: string): BodyDecision => ({ subject: 'body', action: 'sent', reason: 'cross-origin-body', detail: `body resent to ${to} because crossOriginBody is "send"`, facts: { from, to } }),
-  notReplayable: (status: number): BodyDecision => ({ subject: 'body', action: 'rejected', reason: 'body-not-replayable', detail: `status ${status} keeps the body, but the stream was larger than the replay buffer` }),
+  crossOriginSent: (from: string, to: string): BodyDecision => ({
+    subject: 'body',
+    action: 'sent',
+    reason: 'cross-origin-body',
+    detail: `body resent to ${to} because crossOriginBody is "send"`,
+    facts: { from, to },
+  }),
+  notReplayable: (status: number): BodyDecision => ({
+    subject: 'body',
+    action: 'rejected',
+    reason: 'body-not-replayable',
+    detail: `status ${status} keeps the body, but the stream was larger than the replay buffer`,
+  }),
   crossOriginRefused: (status: number, from: string, to: string): BodyDecision => ({
     subject: 'body',
     action: 'rejected',
@@ -262,7 +308,13 @@ export const location = {
   userinfoDropped: (): LocationDecision => ({ subject: 'location', action: 'dropped', reason: 'userinfo-dropped', detail: 'the Location carried user:password@; removed, never used as a credential' }),
   fragmentInherited: (hash: string): LocationDecision => ({ subject: 'location', action: 'kept', reason: 'fragment-inherited', detail: `fragment ${hash} carried over to the next URL` }),
   invalid: (status: number): LocationDecision => ({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `Location is not a valid URL`, facts: { status } }),
-  conflicting: (status: number, count: number): LocationDecision => ({ subject: 'location', action: 'rejected', reason: 'invalid-location', detail: `the response carried ${count} different Location headers; which one the server meant is unknowable`, facts: { status } }),
+  conflicting: (status: number, count: number): LocationDecision => ({
+    subject: 'location',
+    action: 'rejected',
+    reason: 'invalid-location',
+    detail: `the response carried ${count} different Location headers; which one the server meant is unknowable`,
+    facts: { status },
+  }),
 };
 
 const stop = (reason: RedirectDecision['reason'], detail: string, facts: RedirectDecision['facts']): RedirectDecision => ({ subject: 'redirect', action: 'stopped', reason, detail, facts });
@@ -274,7 +326,13 @@ export interface ClientRedirectFacts {
 }
 
 export const redirect = {
-  followed: (status: number, from: string, target: URL, to: string): RedirectDecision => ({ subject: 'redirect', action: 'followed', reason: 'redirect', detail: `${status} → ${traceUrl(target)}`, facts: { status, from, to } }),
+  followed: (status: number, from: string, target: URL, to: string): RedirectDecision => ({
+    subject: 'redirect',
+    action: 'followed',
+    reason: 'redirect',
+    detail: `${status} → ${traceUrl(target)}`,
+    facts: { status, from, to },
+  }),
   notRedirectStatus: (status: number) => stop('not-redirect-status', `status ${status} is returned as it is; only 301, 302, 303, 307 and 308 are followed`, { status }),
   errorMode: (status: number) => stop('error-mode', `status ${status} refused because redirect is "error"`, { status }),
   noLocation: (status: number) => stop('no-location', `status ${status} has no Location header, so there is nothing to follow`, { status }),
@@ -306,7 +364,13 @@ export const redirect = {
     detail: `the 200 page redirects to ${redactQuery(cr.target)} in the browser (${cr.kind}); an HTTP client stops here`,
     facts: { kind: cr.kind, target: redactQuery(cr.target), delaySeconds: cr.delaySeconds },
   }),
-  hookChanged: (url: string): RedirectDecision => ({ subject: 'redirect', action: 'rewritten', reason: 'hook-changed', detail: `the beforeRedirect hook changed the next URL to ${url}; the policy ran again on it`, facts: {} }),
+  hookChanged: (url: string): RedirectDecision => ({
+    subject: 'redirect',
+    action: 'rewritten',
+    reason: 'hook-changed',
+    detail: `the beforeRedirect hook changed the next URL to ${url}; the policy ran again on it`,
+    facts: {},
+  }),
 };
 
 // ---- the route of a hop, proxy credentials, the private-network guard -------------------------
@@ -346,7 +410,13 @@ export const route = {
                 : r.reason === 'caller-dispatcher'
                   ? "the caller's dispatcher connects; hopwise's proxy settings do not apply"
                   : 'direct: no proxy configured for this URL';
-    return { subject: 'route', action: r.kind === 'proxy' ? 'proxied' : 'direct', reason: r.reason, detail: r.previous !== undefined ? `${detail} (the previous hop went ${r.previous})` : detail, facts };
+    return {
+      subject: 'route',
+      action: r.kind === 'proxy' ? 'proxied' : 'direct',
+      reason: r.reason,
+      detail: r.previous !== undefined ? `${detail} (the previous hop went ${r.previous})` : detail,
+      facts,
+    };
   },
 };
 
@@ -372,7 +442,7 @@ export const proxyAuth = {
     name: 'proxy-authorization',
     action: 'dropped',
     reason: 'direct-route',
-    detail: "Proxy-Authorization not sent: this hop goes direct, and a proxy credential never reaches an origin",
+    detail: 'Proxy-Authorization not sent: this hop goes direct, and a proxy credential never reaches an origin',
     facts: { source, route: 'direct' },
   }),
 };
@@ -411,10 +481,34 @@ export const retry = {
     detail: `${retryWhat(f)} is retryable, but ${method} is not idempotent and not in retry.methods: not sent twice`,
     facts: f,
   }),
-  exhausted: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retries-exhausted', detail: `${retryWhat(f)} after ${f.limit} ${f.limit === 1 ? 'retry' : 'retries'}: the limit is used up`, facts: f }),
-  notReplayable: (f: RetryFacts): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'body-not-replayable', detail: `${retryWhat(f)} is retryable, but the request body was a stream larger than replayBufferSize and cannot be sent again`, facts: f }),
-  afterTooLong: (f: RetryFacts, max: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-after-too-long', detail: `Retry-After ${f.retryAfter ?? ''} asks for ${secs(f.waitMs ?? 0)}, more than retry.maxRetryAfter (${secs(max)}): returned as it is`, facts: f }),
-  pastTotal: (f: RetryFacts, remaining: number): RetryDecision => ({ subject: 'retry', action: 'stopped', reason: 'retry-past-total', detail: `waiting ${secs(f.waitMs ?? 0)} would pass timeout.total or retry.maxTime (${secs(Math.max(0, Math.round(remaining)))} left): returned as it is`, facts: f }),
+  exhausted: (f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'retries-exhausted',
+    detail: `${retryWhat(f)} after ${f.limit} ${f.limit === 1 ? 'retry' : 'retries'}: the limit is used up`,
+    facts: f,
+  }),
+  notReplayable: (f: RetryFacts): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'body-not-replayable',
+    detail: `${retryWhat(f)} is retryable, but the request body was a stream larger than replayBufferSize and cannot be sent again`,
+    facts: f,
+  }),
+  afterTooLong: (f: RetryFacts, max: number): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'retry-after-too-long',
+    detail: `Retry-After ${f.retryAfter ?? ''} asks for ${secs(f.waitMs ?? 0)}, more than retry.maxRetryAfter (${secs(max)}): returned as it is`,
+    facts: f,
+  }),
+  pastTotal: (f: RetryFacts, remaining: number): RetryDecision => ({
+    subject: 'retry',
+    action: 'stopped',
+    reason: 'retry-past-total',
+    detail: `waiting ${secs(f.waitMs ?? 0)} would pass timeout.total or retry.maxTime (${secs(Math.max(0, Math.round(remaining)))} left): returned as it is`,
+    facts: f,
+  }),
 };
 
 // ---- HSTS -----------------------------------------------------------------------------------
@@ -424,7 +518,10 @@ export const hsts = {
     subject: 'hsts',
     action: 'rewritten',
     reason: 'hsts-upgrade',
-    detail: knownHost === host ? `${host} sent Strict-Transport-Security earlier: ${from} goes over https as ${to}` : `${knownHost} sent Strict-Transport-Security with includeSubDomains: ${from} goes over https as ${to}`,
+    detail:
+      knownHost === host
+        ? `${host} sent Strict-Transport-Security earlier: ${from} goes over https as ${to}`
+        : `${knownHost} sent Strict-Transport-Security with includeSubDomains: ${from} goes over https as ${to}`,
     facts: { from, to, knownHost, includeSubDomains },
   }),
 };

@@ -34,7 +34,10 @@ export interface Palette {
   cyan: Paint;
 }
 
-const sgr = (open: number, close: number): Paint => (s) => `\u001b[${open}m${s}\u001b[${close}m`;
+const sgr =
+  (open: number, close: number): Paint =>
+  (s) =>
+    `\u001b[${open}m${s}\u001b[${close}m`;
 const plain: Paint = (s) => s;
 
 export function palette(color: boolean): Palette {

@@ -26,7 +26,18 @@ export interface HeaderDecision {
   subject: 'header';
   name: string;
   action: 'sent' | 'stripped' | 'dropped';
-  reason: 'first-request' | 'same-origin' | 'cross-origin' | 'origin-bound' | 'stripped-earlier' | 'https-upgrade' | 'trusted' | 'hook-added' | 'hook-removed' | 'overrides-header' | 'body-dropped-method-change';
+  reason:
+    | 'first-request'
+    | 'same-origin'
+    | 'cross-origin'
+    | 'origin-bound'
+    | 'stripped-earlier'
+    | 'https-upgrade'
+    | 'trusted'
+    | 'hook-added'
+    | 'hook-removed'
+    | 'overrides-header'
+    | 'body-dropped-method-change';
   detail: string;
   /** Present when the decision compares two origins (every hop after the first). */
   facts?: OriginPair & { trustedBy?: string };
@@ -37,7 +48,19 @@ export interface AuthDecision {
   subject: 'auth';
   name: string;
   action: 'sent' | 're-applied' | 'withheld' | 'refreshed' | 'retried' | 'stopped';
-  reason: 'in-scope' | 'out-of-scope' | 'downgrade-allowed' | 'refreshed-after-401' | 'awaiting-challenge' | 'other-scheme' | 'answered-challenge' | 'stale-nonce' | 'challenge-rejected' | 'unanswered-challenge' | 'netrc' | 'netrc-overridden';
+  reason:
+    | 'in-scope'
+    | 'out-of-scope'
+    | 'downgrade-allowed'
+    | 'refreshed-after-401'
+    | 'awaiting-challenge'
+    | 'other-scheme'
+    | 'answered-challenge'
+    | 'stale-nonce'
+    | 'challenge-rejected'
+    | 'unanswered-challenge'
+    | 'netrc'
+    | 'netrc-overridden';
   detail: string;
   facts: {
     provider: string;
@@ -264,7 +287,20 @@ export interface HstsDecision {
   };
 }
 
-export type Decision = HstsDecision | RetryDecision | HeaderDecision | AuthDecision | CookieDecision | SetCookieDecision | MethodDecision | BodyDecision | LocationDecision | RedirectDecision | RouteDecision | ProxyAuthDecision | AddressDecision;
+export type Decision =
+  | HstsDecision
+  | RetryDecision
+  | HeaderDecision
+  | AuthDecision
+  | CookieDecision
+  | SetCookieDecision
+  | MethodDecision
+  | BodyDecision
+  | LocationDecision
+  | RedirectDecision
+  | RouteDecision
+  | ProxyAuthDecision
+  | AddressDecision;
 
 export type DecisionSubject = Decision['subject'];
 export type DecisionAction = Decision['action'];

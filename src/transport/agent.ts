@@ -241,7 +241,13 @@ export class Transport {
           const logicalHost = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
           const h = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
           return inner(
-            { ...opts, host: `${h}:${t.port}`, hostname: h, port: String(t.port), servername: opts.protocol === 'https:' && isIP(logicalHost) === 0 ? logicalHost : (opts.servername ?? undefined) } as Parameters<buildConnector.connector>[0],
+            {
+              ...opts,
+              host: `${h}:${t.port}`,
+              hostname: h,
+              port: String(t.port),
+              servername: opts.protocol === 'https:' && isIP(logicalHost) === 0 ? logicalHost : (opts.servername ?? undefined),
+            } as Parameters<buildConnector.connector>[0],
             callback,
           );
         };

@@ -28,7 +28,10 @@ export function parseConnectTo(rules: readonly string[]): ConnectToRule[] {
   return rules.map((source) => {
     const m = typeof source === 'string' ? RULE.exec(source) : null;
     if (!m) {
-      throw new HopwiseOptionError('ERR_INVALID_OPTION', `connectTo: cannot read rule '${String(source)}'. Expected 'HOST1:PORT1:HOST2:PORT2' as in curl --connect-to, e.g. 'api.example.com:443:127.0.0.1:8443' (empty HOST1 = any host).`);
+      throw new HopwiseOptionError(
+        'ERR_INVALID_OPTION',
+        `connectTo: cannot read rule '${String(source)}'. Expected 'HOST1:PORT1:HOST2:PORT2' as in curl --connect-to, e.g. 'api.example.com:443:127.0.0.1:8443' (empty HOST1 = any host).`,
+      );
     }
     return { source, fromHost: unbracket(m[1]!), fromPort: port(m[2]!, source), toHost: unbracket(m[3]!), toPort: port(m[4]!, source) };
   });
