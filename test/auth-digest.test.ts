@@ -1,3 +1,4 @@
+import { runCli } from './helpers/cli.ts';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -5,8 +6,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../src/cli/main.ts';
 import { Session, basic, digest, digestResponse, parseChallenges, type AuthProvider, type Challenge, type Hop } from '../src/index.ts';
 import { echo, redirect, startServers, type Handler, type TestServers } from './helpers/servers.ts';
 
@@ -278,19 +277,7 @@ describe('challenge-aware providers', () => {
 });
 
 describe('the CLI', () => {
-  class Capture extends Writable {
-    text = '';
-    override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-      this.text += String(chunk);
-      cb();
-    }
-  }
-  const cli = async (args: string[]) => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await main(args, { stdout, stderr, env: { ...process.env, NO_COLOR: '1' } });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  };
+  const cli = (args: string[]) => runCli(args);
   const conn = () => srv.connectTo.flatMap((c) => ['--connect-to', c]);
 
   it('answers a Digest challenge with --digest -u user:pass', async () => {

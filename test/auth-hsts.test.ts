@@ -1,9 +1,9 @@
 // HSTS (RFC 6797) keeps credentials and cookies off cleartext: a Known HSTS Host is asked over https.
+import { Capture } from './helpers/cli.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { HstsStore, Session } from '../src/index.ts';
 import { parseStrictTransportSecurity } from '../src/hop/hsts.ts';
@@ -85,13 +85,6 @@ describe('HSTS in the session', () => {
 });
 
 describe('the CLI', () => {
-  class Capture extends Writable {
-    text = '';
-    override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-      this.text += String(chunk);
-      cb();
-    }
-  }
   it('--hsts FILE reads the cache before the run and writes it after', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hopwise-hsts-'));
     const file = join(dir, 'hsts.txt');

@@ -1,8 +1,8 @@
+import { Capture } from './helpers/cli.ts';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Session, bearer, type Hop, type HopwiseError } from '../src/index.ts';
 import { parseNetrc } from '../src/credentials/netrc.ts';
@@ -94,13 +94,6 @@ describe('netrc in the session', () => {
 });
 
 describe('the CLI', () => {
-  class Capture extends Writable {
-    text = '';
-    override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-      this.text += String(chunk);
-      cb();
-    }
-  }
   it('--netrc-file FILE sends the entry to its machine only', async () => {
     const stdout = new Capture();
     const stderr = new Capture();

@@ -1,9 +1,8 @@
+import { runCli } from './helpers/cli.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Session, type Hop, type HopwiseError } from '../src/index.ts';
 import { planRetry, retryAfterMs, type RetryPolicy } from '../src/hop/retry.ts';
-import { Writable } from 'node:stream';
-import { main } from '../src/cli/main.ts';
 import { echo, startServers, type TestServers } from './helpers/servers.ts';
 
 /** Per-test counters: /flaky?id=X&fail=N&s=503&ra=1 answers s (with Retry-After ra) N times, then echoes. */
@@ -169,19 +168,7 @@ describe('planRetry (pure)', () => {
 });
 
 describe('the CLI', () => {
-  class Capture extends Writable {
-    text = '';
-    override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-      this.text += String(chunk);
-      cb();
-    }
-  }
-  const cli = async (args: string[]) => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await main(args, { stdout, stderr, env: { ...process.env, NO_COLOR: '1' } });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  };
+  const cli = (args: string[]) => runCli(args);
   const conn = () => srv.connectTo.flatMap((c) => ['--connect-to', c]);
 
   it('--retry N sets the retries, --retry 0 turns them off', async () => {
