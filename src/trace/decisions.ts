@@ -375,17 +375,8 @@ export const redirect = {
 
 // ---- the route of a hop, proxy credentials, the private-network guard -------------------------
 
-export interface RouteFacts {
-  kind: 'direct' | 'proxy';
-  reason: RouteDecision['reason'];
-  /** 'direct' or 'via <proxy origin>'. */
-  route: string;
-  proxy?: string;
-  mode?: 'absolute-form' | 'tunnel';
-  variable?: string;
-  noProxy?: string;
-  previous?: string;
-}
+/** A route decision's facts, plus whether the hop is proxied and why. */
+export type RouteFacts = RouteDecision['facts'] & { kind: 'direct' | 'proxy'; reason: RouteDecision['reason'] };
 
 export const route = {
   decided: (r: RouteFacts): RouteDecision => {
