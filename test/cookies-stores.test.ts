@@ -112,25 +112,28 @@ function run(jar: CookieJar, c: Command): unknown {
   }
 }
 
+/** A sequence of jar commands, and the jars' limits: tiny ones some of the time, so per-domain and jar-wide eviction both happen. */
+const commands = fc.array(command, { minLength: 1, maxLength: 80, size: 'max' });
+const limits = fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) });
+
+/** The same jar twice: on the plain reference store and on the fast store. */
+function twoJars(l: { maxCookiesPerDomain: number; maxCookies: number }, now: () => number): { reference: CookieJar; fast: CookieJar } {
+  return { reference: new CookieJar({ ...l, now, store: new ReferenceStore() }), fast: new CookieJar({ ...l, now, store: new FastStore() }) };
+}
+
 test('a jar on the reference store and a jar on the fast store give identical results for any sequence', () => {
   fc.assert(
-    fc.property(
-      fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }),
-      // Tiny limits some of the time, so per-domain and jar-wide eviction both happen.
-      fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) }),
-      (commands, limits) => {
-        let t = T0;
-        const now = () => t;
-        const reference = new CookieJar({ ...limits, now, store: new ReferenceStore() });
-        const fast = new CookieJar({ ...limits, now, store: new FastStore() });
-        for (const [i, c] of commands.entries()) {
-          if (c.kind === 'tick') t += c.ms;
-          assert.deepStrictEqual(run(fast, c), run(reference, c), `command ${i}: ${JSON.stringify(c)}`);
-        }
-        assert.deepStrictEqual(fast.cookies(), reference.cookies());
-        assert.deepStrictEqual(fast.toJSON(), reference.toJSON());
-      },
-    ),
+    fc.property(commands, limits, (commands, limits) => {
+      let t = T0;
+      const now = () => t;
+      const { reference, fast } = twoJars(limits, now);
+      for (const [i, c] of commands.entries()) {
+        if (c.kind === 'tick') t += c.ms;
+        assert.deepStrictEqual(run(fast, c), run(reference, c), `command ${i}: ${JSON.stringify(c)}`);
+      }
+      assert.deepStrictEqual(fast.cookies(), reference.cookies());
+      assert.deepStrictEqual(fast.toJSON(), reference.toJSON());
+    }),
     { numRuns: 200, seed: 6265 },
   );
 });
@@ -139,10 +142,7 @@ test('the property test reaches every outcome: each reason, evictions, siblings 
   // The same generator, sampled with the same seed: the comparison above is only worth what it
   // exercises, so check the interesting outcomes do occur.
   const seen = new Set<string>();
-  const samples = fc.sample(
-    fc.tuple(fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }), fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) })),
-    { numRuns: 200, seed: 6265 },
-  );
+  const samples = fc.sample(fc.tuple(commands, limits), { numRuns: 200, seed: 6265 });
   for (const [commands, limits] of samples) {
     let t = T0;
     const jar = new CookieJar({ ...limits, now: () => t });
@@ -201,22 +201,17 @@ test('the two stores give the same verdicts read in full (cookie and detail), ev
   // so this compares their JSON (every field), read only at the end, after the jar moved on.
   const json = (x: unknown) => JSON.parse(JSON.stringify(x ?? null)) as unknown;
   fc.assert(
-    fc.property(
-      fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }),
-      fc.record({ maxCookiesPerDomain: fc.constantFrom(1, 2, 3, 180), maxCookies: fc.constantFrom(2, 4, 7, 50_000) }),
-      (commands, limits) => {
-        let t = T0;
-        const now = () => t;
-        const reference = new CookieJar({ ...limits, now, store: new ReferenceStore() });
-        const fast = new CookieJar({ ...limits, now, store: new FastStore() });
-        const late: [unknown, unknown][] = [];
-        for (const c of commands) {
-          if (c.kind === 'tick') t += c.ms;
-          late.push([run(fast, c), json(run(reference, c))]);
-        }
-        for (const [i, [f, r]] of late.entries()) assert.deepStrictEqual(json(f), r, `command ${i}`);
-      },
-    ),
+    fc.property(commands, limits, (commands, limits) => {
+      let t = T0;
+      const now = () => t;
+      const { reference, fast } = twoJars(limits, now);
+      const late: [unknown, unknown][] = [];
+      for (const c of commands) {
+        if (c.kind === 'tick') t += c.ms;
+        late.push([run(fast, c), json(run(reference, c))]);
+      }
+      for (const [i, [f, r]] of late.entries()) assert.deepStrictEqual(json(f), r, `command ${i}`);
+    }),
     { numRuns: 200, seed: 6265 },
   );
 });
