@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HopwiseError as HopwiseErrorClass, Session } from '../src/index.ts';
 import { after, before, describe, it } from 'node:test';
-import { isSecretQueryName, isSensitiveName, redactUrl } from '../src/credentials/sensitive.ts';
+import { isSecretQueryName, redactUrl } from '../src/credentials/sensitive.ts';
 import { r, router, startServers, chainRunner, type TestServers } from './helpers/servers.ts';
 import type { HopwiseError } from '../src/index.ts';
 
@@ -43,30 +43,6 @@ after(() => srv.close());
 const { run, runError } = chainRunner(() => srv);
 
 describe('secret-looking names', () => {
-  const none = new Set<string>();
-  it('treats the API-key header names real services use as credentials', () => {
-    for (const name of [
-      'x-mbx-apikey',
-      'x-cmc_pro_api_key',
-      'api_key',
-      'x-apikey',
-      'authentication',
-      'x-csrftoken',
-      'x-session-id',
-      'x-api-key',
-      'x-auth-token',
-      'x-goog-api-key',
-      'private-token',
-      'x-hub-signature',
-    ]) {
-      assert.ok(isSensitiveName(name, none), name);
-    }
-  });
-
-  it('leaves ordinary headers alone', () => {
-    for (const name of ['x-request-id', 'x-monkey', 'content-type', 'accept', 'user-agent', 'x-forwarded-for', 'cache-control', 'keyboard']) assert.ok(!isSensitiveName(name, none), name);
-  });
-
   it('uses the same list for query parameters, plus OAuth code and sig', () => {
     for (const name of [
       'access_token',

@@ -65,12 +65,21 @@ describe('sensitive headers', () => {
       'x-session',
       'private-token',
       'x-goog-api-key',
+      // API-key header names real services use
+      'x-mbx-apikey',
+      'x-cmc_pro_api_key',
+      'api_key',
+      'x-apikey',
+      'authentication',
+      'x-csrftoken',
+      'x-session-id',
     ]) {
       assert.ok(isSensitiveName(n, none), n);
     }
   });
   it('leaves ordinary headers alone', () => {
-    for (const n of ['accept', 'content-type', 'user-agent', 'x-request-id', 'x-keyboard', 'if-none-match']) assert.ok(!isSensitiveName(n, none), n);
+    for (const n of ['accept', 'content-type', 'user-agent', 'x-request-id', 'x-keyboard', 'if-none-match', 'x-monkey', 'x-forwarded-for', 'cache-control', 'keyboard'])
+      assert.ok(!isSensitiveName(n, none), n);
   });
   it('redacts values but keeps the scheme word and cookie names', () => {
     assert.equal(redactValue('authorization', 'Bearer abc.def'), 'Bearer ‹redacted›');
