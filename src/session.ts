@@ -352,7 +352,7 @@ export class Session {
       let hstsDecision: Decision | undefined;
       if (known) {
         const to = hstsUpgrade(chain.url);
-        hstsDecision = decide.hsts.upgraded(redactUrl(chain.url), redactUrl(to), known.host, known.includeSubDomains, chain.url.hostname);
+        hstsDecision = decide.hsts.upgraded(traceUrl(chain.url), traceUrl(to), known.host, known.includeSubDomains, chain.url.hostname);
         chain.url = to;
       }
       const { url } = chain;
