@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { prepareBody } from './body.js';
 import { CookieJar } from './cookies/jar.js';
-import type { CookieStore } from './cookies/types.js';
+import type { CookieEvaluation, CookieStore, SetCookieResult } from './cookies/types.js';
 import type { AuthProvider, Challenge } from './credentials/auth.js';
 import { netrcEntry, type Netrc } from './credentials/netrc.js';
 import { planHeaders, type HeaderPolicyResult, type UserHeader } from './credentials/policy.js';
@@ -162,6 +162,10 @@ function discard(body: Readable): void {
 }
 
 /** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
+function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
+  return typeof (x as { then?: unknown } | null)?.then === 'function';
+}
+
 function published(hop: Hop, hops: readonly Hop[]): void {
   if (hopChannel.hasSubscribers) hopChannel.publish({ hop, hops } satisfies HopMessage);
   if (debug.enabled) debug('%s', renderHop(hop));
@@ -170,6 +174,8 @@ function published(hop: Hop, hops: readonly Hop[]): void {
 export class Session {
   readonly #o: ResolvedOptions;
   readonly #jar: CookieStore | undefined;
+  /** The jar when it is the in-memory `CookieJar` (asked synchronously by prepare and absorb). */
+  readonly #memoryJar: CookieJar | undefined;
   #transport: Transport | undefined;
   #dispatcher: Dispatcher | undefined;
   #closed = false;
@@ -182,6 +188,7 @@ export class Session {
   constructor(options?: SessionOptions, env?: Env) {
     const o = (this.#o = resolveOptions(options, env));
     this.#jar = o.cookies === false ? undefined : (o.cookies ?? new CookieJar());
+    this.#memoryJar = this.#jar instanceof CookieJar ? this.#jar : undefined;
     const merged = new Map<string, string>();
     for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
     if (!merged.has('user-agent')) merged.set('user-agent', USER_AGENT);
@@ -338,6 +345,35 @@ export class Session {
     }
   }
 
+  /**
+   * A shared cookie store's answer, within the chain's signal: a store that fails, or does not
+   * answer before timeout.total, is ERR_STORE with the trace so far, never an empty jar.
+   */
+  async #fromStore<T>(answer: PromiseLike<T>, chain: Chain, io: Io, url: URL, doing: string, hop?: Hop): Promise<T> {
+    const signal = io.signal;
+    try {
+      if (!signal) return await answer;
+      return await new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => reject(signal.reason as Error);
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        answer.then(
+          (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+          (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e as Error)),
+        );
+      });
+    } catch (err) {
+      let e: HopwiseError;
+      if (err instanceof HopwiseError && err.code === 'ERR_STORE') e = err;
+      else if (io.timedOut()) e = new HopwiseError('ERR_STORE', `The cookie store did not answer within timeout.total (${this.#o.timeout.total} ms) while ${doing} ${redactUrl(url)}.`);
+      else if (signal?.aborted) e = new HopwiseNetworkError('ERR_ABORTED', `The request was aborted while ${doing} ${redactUrl(url)} in the cookie store.`, { cause: signal.reason });
+      else e = new HopwiseError('ERR_STORE', `The cookie store failed while ${doing} ${redactUrl(url)}; see err.cause.`, { cause: err });
+      e.hops = chain.hops;
+      if (hop) hop.error ??= { code: e.code, message: e.message };
+      throw e;
+    }
+  }
+
   /** The hop loop (DESIGN: prepare → send → absorb → plan). */
   async #run(chain: Chain, io: Io, callerProxyAuth: string | undefined): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
     const o = this.#o;
@@ -364,7 +400,14 @@ export class Session {
       for (const name of policy.newlyStripped) chain.stripped.add(name);
       const credentials = await this.#credentials(policy.providers, chain, isRetry);
       const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
-      const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
+      // Any other store (a shared one answers with a promise) is asked here, awaited only if it must be.
+      const shared = this.#jar !== this.#memoryJar ? this.#jar : undefined;
+      let evaluated: CookieEvaluation | undefined;
+      if (shared) {
+        const r = shared.evaluate(url);
+        evaluated = isThenable(r) ? await this.#fromStore(r, chain, io, url, 'looking up the cookies for') : r;
+      }
+      const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#memoryJar, evaluated, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
       if (netrcDecision) req.decisions.unshift(netrcDecision);
       chain.refreshAuth = false;
@@ -423,7 +466,15 @@ export class Session {
       if (secrets) this.#recordRequest(chain, hop, req.headers, req.shown, raw, secrets);
 
       // ---- absorb: every Set-Cookie of every response, 3xx included, before planning ----
-      const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
+      let stored: SetCookieResult[] | undefined;
+      const setCookie = raw['set-cookie'];
+      if (shared && setCookie !== undefined) {
+        // All lines given at once (a shared store may write them in one round trip); each answer is in
+        // the store before the response is handed on (read-your-writes across processes).
+        const rs = (Array.isArray(setCookie) ? setCookie : [setCookie]).map((line) => shared.setCookie(line, url));
+        stored = rs.some(isThenable) ? await this.#fromStore(Promise.all(rs), chain, io, url, 'storing the cookies of', hop) : (rs as SetCookieResult[]);
+      }
+      const absorbed = absorb(url, raw, this.#memoryJar, req.sentCookies, stored);
       if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
@@ -633,6 +684,11 @@ export class Session {
         const v = p.value({ url: chain.url, method: chain.method, refresh, challenge, body: bodyBytes });
         value = typeof v === 'string' || v === undefined ? v : await v;
       } catch (err) {
+        // A shared token source (hopwise/redis sharedToken) that cannot reach its store says so itself.
+        if (err instanceof HopwiseError && err.code === 'ERR_STORE') {
+          err.hops = chain.hops;
+          throw err;
+        }
         // The provider's own message may quote the credential; keep it in `cause`, out of the message.
         throw new HopwiseOptionError('ERR_INVALID_OPTION', `The ${p.kind} auth provider threw while producing ${p.header} for ${chain.url.origin}; see err.cause.`, { hops: chain.hops, cause: err });
       }

@@ -1,6 +1,8 @@
 /**
- * The contract between the cookie jar and the session. The jar is synchronous; the session calls
- * it once per hop to get the Cookie header (with verdicts for the trace) and once per Set-Cookie line.
+ * The contract between the cookie jar and the session. The session calls it once per hop to get the
+ * Cookie header (with verdicts for the trace) and once per Set-Cookie line. The in-memory jar answers
+ * synchronously; a shared store (`hopwise/redis`) answers with a promise, and the session awaits only
+ * an answer that is a promise, so the in-memory jar keeps its synchronous fast path.
  */
 import type { ReasonCode } from '../trace/reasons.js';
 
@@ -35,8 +37,10 @@ export type SetCookieResult =
       detail: string;
       /** Set when a browser would have treated this cookie differently (SameSite=None without Secure). */
       sameSiteNote?: string;
+      /** Where the cookie was stored when not the in-memory jar: `redis`, a store shared by many processes. */
+      store?: 'redis';
     }
-  | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string };
+  | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string; store?: 'redis' };
 
 export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired';
 
@@ -48,6 +52,8 @@ export interface CookieVerdict {
   detail: string;
   /** What a browser would do with SameSite for a cross-site request, when it matters. */
   sameSiteNote?: string;
+  /** Where the cookie came from when not the in-memory jar: `redis`, a store shared by many processes. */
+  store?: 'redis';
 }
 
 /**
@@ -61,24 +67,28 @@ export interface CookieContext {
   method?: string;
 }
 
-/** What the session needs from a jar. `CookieJar` implements it; so may a user's own store. */
+/** One hop's cookies from a store: the Cookie header and the verdicts the trace shows. */
+export interface CookieEvaluation {
+  header: string;
+  verdicts: CookieVerdict[];
+  /** How many withheld cookies of other hosts of the same site were left out of `verdicts`. */
+  omitted?: number;
+}
+
+/**
+ * What the session needs from a jar. `CookieJar` implements it synchronously; a shared store
+ * (`RedisCookieStore`) returns promises; so may a user's own store. A store that answers with a
+ * promise rejects with a `HopwiseError` (`ERR_STORE`) when it cannot answer, never with an empty jar.
+ */
 export interface CookieStore {
-  setCookie(setCookieLine: string, url: string | URL): SetCookieResult;
-  getCookieString(url: string | URL): string;
+  setCookie(setCookieLine: string, url: string | URL): SetCookieResult | PromiseLike<SetCookieResult>;
+  getCookieString(url: string | URL): string | PromiseLike<string>;
   /**
    * The Cookie header for one hop plus the verdicts the trace shows: every cookie sent, and the
    * withheld cookies that were plausibly meant for this host (same registrable domain), so the trace
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
-  evaluate(
-    url: URL,
-    context?: CookieContext,
-  ): {
-    header: string;
-    verdicts: CookieVerdict[];
-    /** How many withheld cookies of other hosts of the same site were left out of `verdicts`. */
-    omitted?: number;
-  };
+  evaluate(url: URL, context?: CookieContext): CookieEvaluation | PromiseLike<CookieEvaluation>;
 }
 
 // Keep ReasonCode assignable: every reason the jar emits is a trace reason code.

@@ -4,7 +4,7 @@
  * on a 302 must be seen by the next hop), and the response headers are recorded for the trace with
  * their secrets removed. Pure over plain records plus the jar.
  */
-import type { CookieStore } from '../cookies/types.js';
+import type { SetCookieResult } from '../cookies/types.js';
 import { redactQuery, redactSetCookie } from '../credentials/sensitive.js';
 import { withoutBareUserinfo } from '../redirect/plan.js';
 import * as decide from '../trace/decisions.js';
@@ -18,18 +18,29 @@ export interface Absorbed {
   responseHeaders: Hop['responseHeaders'];
 }
 
-export function absorb(url: URL, raw: RawHeaders, jar: CookieStore | undefined, sentCookies: ReadonlyMap<string, string> | undefined): Absorbed {
+/**
+ * `jar`: a store that answers synchronously (the in-memory jar), given each line here. `stored`: the
+ * results of a store the session gave the lines itself (one that may answer with a promise), in order.
+ */
+export function absorb(
+  url: URL,
+  raw: RawHeaders,
+  jar: { setCookie(line: string, url: URL): SetCookieResult } | undefined,
+  sentCookies: ReadonlyMap<string, string> | undefined,
+  stored?: readonly SetCookieResult[],
+): Absorbed {
   const decisions: SetCookieDecision[] = [];
   let shown = raw as Hop['responseHeaders'];
   const setCookie = raw['set-cookie'];
   if (setCookie !== undefined) {
     const lines = Array.isArray(setCookie) ? setCookie : [setCookie];
-    for (const line of lines) {
-      if (!jar) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const r = stored ? stored[i] : jar?.setCookie(line, url);
+      if (!r) {
         decisions.push(decide.setCookie.disabled());
         continue;
       }
-      const r = jar.setCookie(line, url);
       decisions.push(decide.setCookie.result(r, r.stored ? sentCookies?.get(r.cookie.name) : undefined));
     }
     shown = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];

@@ -5,7 +5,7 @@
  * the jar (whose `evaluate` updates last-access times, as RFC 6265bis §5.8.3 step 3 asks).
  */
 import { siteInfo } from '../cookies/domain.js';
-import type { CookieStore } from '../cookies/types.js';
+import type { CookieEvaluation } from '../cookies/types.js';
 import type { AuthProvider, Challenge } from '../credentials/auth.js';
 import type { HeaderPolicyResult } from '../credentials/policy.js';
 import { isSensitiveName, redactQuery, redactValue } from '../credentials/sensitive.js';
@@ -31,7 +31,10 @@ export interface PrepareInput {
   policy: HeaderPolicyResult;
   hook: HookHeaders | undefined;
   credentials: readonly Credential[];
-  jar: CookieStore | undefined;
+  /** A store that answers synchronously (the in-memory jar): asked here. */
+  jar: { evaluate(url: URL): CookieEvaluation; readonly size?: number } | undefined;
+  /** This hop's cookies from a store the session asked itself (one that may answer with a promise). */
+  evaluated?: CookieEvaluation | undefined;
   sensitiveHeaders: ReadonlySet<string>;
 }
 
@@ -92,8 +95,9 @@ export function prepare(input: PrepareInput): PreparedRequest {
 
   let cookieHeader = '';
   let sentCookies: Map<string, string> | undefined;
-  if (jar && (jar as { size?: number }).size !== 0) {
-    const { header, verdicts } = jar.evaluate(url);
+  const evaluated = input.evaluated ?? (jar && jar.size !== 0 ? jar.evaluate(url) : undefined);
+  if (evaluated) {
+    const { header, verdicts } = evaluated;
     cookieHeader = header;
     // The request host's site, looked up only when a cookie was withheld for its domain: the trace
     // then names the Domain= that would have covered this host, with the jar's own PSL settings.

@@ -221,6 +221,7 @@ export const cookie = {
   verdict: (v: CookieVerdict, requestSite?: string): CookieDecision => {
     const facts: NonNullable<CookieDecision['facts']> = { domain: v.cookie.domain, path: v.cookie.path, hostOnly: v.cookie.hostOnly, secure: v.cookie.secure };
     if (requestSite !== undefined && (v.reason === 'host-only' || v.reason === 'domain-mismatch')) facts.requestSite = requestSite;
+    if (v.store !== undefined) facts.store = v.store;
     return { subject: 'cookie', name: v.cookie.name, action: v.sent ? 'sent' : 'withheld', reason: v.reason satisfies 'match' | CookieSendReason, detail: v.detail, facts };
   },
   callerHeader: (): CookieDecision => ({
@@ -242,6 +243,7 @@ export const setCookie = {
       const c = r.cookie;
       const facts: NonNullable<SetCookieDecision['facts']> = { domain: c.domain, path: c.path, hostOnly: c.hostOnly, secure: c.secure, sentOnThisHop: sentValue !== undefined };
       if (r.reason === 'replaced' && sentValue !== undefined) facts.valueChanged = sentValue !== c.value;
+      if (r.store !== undefined) facts.store = r.store;
       return { subject: 'set-cookie', name: c.name, action: 'stored', reason: r.reason, detail: r.detail, facts };
     }
     const d: SetCookieDecision = { subject: 'set-cookie', action: r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail };

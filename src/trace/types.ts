@@ -87,6 +87,13 @@ export interface CookieFacts {
   secure: boolean;
 }
 
+/**
+ * Where a cookie was kept, when not in the session's own in-memory jar: `redis`, a `RedisCookieStore`
+ * shared by many processes (absent for the in-memory jar). A reader tells a shared session from a
+ * local one by it: a cookie another worker stored is a `redis` cookie this process never received.
+ */
+export type CookieStoreFact = 'redis';
+
 /** A cookie from the jar (or the caller's Cookie header), considered for this hop's request. */
 export interface CookieDecision {
   subject: 'cookie';
@@ -100,7 +107,7 @@ export interface CookieDecision {
    * with the jar's Public Suffix List: the Domain= that would cover both hosts, so a reader can
    * name it without a PSL of its own (the jar lists only withheld cookies of the same site).
    */
-  facts?: CookieFacts & { requestSite?: string };
+  facts?: CookieFacts & { requestSite?: string; store?: CookieStoreFact };
 }
 
 /** A Set-Cookie line of this hop's response. */
@@ -115,7 +122,7 @@ export interface SetCookieDecision {
    * For a stored cookie: its attributes, and (when it replaced a cookie this very request carried)
    * whether the value changed — the "session not recognised" signal, a boolean, never the values.
    */
-  facts?: CookieFacts & { sentOnThisHop: boolean; valueChanged?: boolean };
+  facts?: CookieFacts & { sentOnThisHop: boolean; valueChanged?: boolean; store?: CookieStoreFact };
 }
 
 /** The request method of the next hop. */

@@ -1,0 +1,284 @@
+/**
+ * `RedisCookieStore`: one cookie jar shared by every process that names the same namespace.
+ *
+ * The jar's rules decide (src/cookies/jar.ts over rules.ts, the same code as the in-memory jar);
+ * Redis only stores. Each process keeps the namespace in a local cache (cache.ts), a `CookieJar`
+ * over a store that writes down what the jar changes:
+ *
+ * - A request (`evaluate`) costs one round trip: a script that answers "unchanged" (a few bytes)
+ *   when the namespace's version is the one the cache holds, or the whole namespace when it moved
+ *   (the cache is then rebuilt). The cookies it sends are marked used in Redis on the next round trip.
+ * - A Set-Cookie (`setCookie`) is decided against the cache, then written by one script that
+ *   applies it only if the namespace is still at that version; if another process wrote first, the
+ *   reply carries the new namespace, the line is decided again against it, and written again. The
+ *   promise resolves once Redis has applied the write: a response is never handed on before its
+ *   cookies are in Redis, so a request any worker starts after that sees them (read-your-writes).
+ *   Lines waiting while a write is in flight go together in the next one.
+ * - Expiry is the rules' (a cookie past its expiry is never sent), and Redis drops cookies dead for
+ *   longer than a grace period by its own clock, so a namespace does not fill with dead cookies.
+ * - When Redis fails or does not answer within `timeoutMs`, the call rejects with `ERR_STORE`, and
+ *   the cache is no longer trusted: the next call reloads it. A write that failed may or may not have
+ *   been applied; it is never reported as done.
+ */
+import { randomUUID } from 'node:crypto';
+import { CookieJar, type CookieJarOptions } from '../cookies/jar.js';
+import type { Cookie, CookieContext, CookieEvaluation, CookieStore, SetCookieResult } from '../cookies/types.js';
+import { HopwiseError, HopwiseOptionError } from '../errors.js';
+import { decode, JournalStore, type Loaded } from './cache.js';
+import { Connection, type RedisClientLike } from './connection.js';
+import { NAMESPACE } from './scripts.js';
+
+export interface RedisCookieStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`); default `redis://127.0.0.1:6379`. Needs the `redis` package. */
+  url?: string;
+  /** A connected client of your own (node-redis or ioredis) instead of `url`; `close()` leaves it open. */
+  client?: RedisClientLike;
+  /** The session's name: processes that give the same namespace (and Redis) share one jar. */
+  namespace: string;
+  /** Most ms one Redis round trip may take before the call fails with ERR_STORE. Default 5,000. */
+  timeoutMs?: number;
+  /** The jar's limits, as for `CookieJar` (every process of a namespace should give the same). */
+  maxCookiesPerDomain?: CookieJarOptions['maxCookiesPerDomain'];
+  maxCookies?: CookieJarOptions['maxCookies'];
+  /** The clock, ms since the epoch (tests). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What a store has done so far: round trips to Redis, cache rebuilds, and write conflicts retried. */
+export interface RedisCookieStoreStats {
+  roundTrips: number;
+  reloads: number;
+  conflicts: number;
+}
+
+/** How long Redis keeps a cookie past its expiry (by Redis's clock) before dropping it: covers clock skew between workers. */
+const EXPIRY_GRACE_MS = 5 * 60_000;
+/** Write attempts before giving up when other processes keep writing first. */
+const MAX_ATTEMPTS = 20;
+
+const KNOWN = new Set(['url', 'client', 'namespace', 'timeoutMs', 'maxCookiesPerDomain', 'maxCookies', 'now']);
+
+interface Waiting {
+  line: string;
+  url: string | URL;
+  resolve: (r: SetCookieResult) => void;
+  reject: (e: unknown) => void;
+}
+
+type Reply = [string] | [string, string, string[], string[]];
+
+/** A Set-Cookie refused because of what the jar holds: checked against Redis before it is reported. */
+function dependsOnJar(r: SetCookieResult): boolean {
+  return !r.stored && (r.reason === 'overwrite-secure' || r.reason === 'expired');
+}
+
+export class RedisCookieStore implements CookieStore {
+  readonly namespace: string;
+  readonly #conn: Connection;
+  readonly #keys: string[];
+  readonly #cache = new JournalStore();
+  readonly #jar: CookieJar;
+  readonly #now: () => number;
+  /** Names the namespace if this process is the one that creates it (a namespace recreated is a new epoch). */
+  readonly #epoch = randomUUID();
+  /** The namespace state (`epoch:version`) the cache holds; '?' when it holds none it can trust. */
+  #state = '?';
+  /** Set while a write decided in the cache waits for Redis: a request waits for it to settle. */
+  #dirty: Promise<void> | undefined;
+  #queue: Waiting[] = [];
+  #writing = false;
+  #stats: RedisCookieStoreStats = { roundTrips: 0, reloads: 0, conflicts: 0 };
+
+  constructor(options: RedisCookieStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore needs options: { namespace, url? | client? }');
+    for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `RedisCookieStore: unknown option ${k}`);
+    const { namespace, url, client, timeoutMs = 5000 } = options;
+    if (typeof namespace !== 'string' || namespace === '') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: namespace must be a non-empty string (the name of the shared session)');
+    if (url !== undefined && typeof url !== 'string') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: url must be a redis:// URL string');
+    if (url !== undefined && client !== undefined) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: give url or client, not both');
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: timeoutMs must be a positive number of ms');
+    if (options.now !== undefined && typeof options.now !== 'function') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: now must be a function returning ms since the epoch');
+    this.namespace = namespace;
+    this.#now = options.now ?? Date.now;
+    this.#conn = new Connection({ url: url ?? (client === undefined ? 'redis://127.0.0.1:6379' : undefined), client, timeoutMs, what: 'RedisCookieStore' });
+    // One hash tag for the namespace: its keys share a slot, so a script may touch them all (Redis Cluster).
+    const base = `hopwise:cookies:{${namespace}}`;
+    this.#keys = [`${base}:meta`, `${base}:jar`, `${base}:use`, `${base}:exp`];
+    const jarOptions: CookieJarOptions = { store: this.#cache, now: this.#now };
+    if (options.maxCookiesPerDomain !== undefined) jarOptions.maxCookiesPerDomain = options.maxCookiesPerDomain;
+    if (options.maxCookies !== undefined) jarOptions.maxCookies = options.maxCookies;
+    this.#jar = new CookieJar(jarOptions);
+  }
+
+  /** Round trips, cache rebuilds and write conflicts so far (what the benchmark reports per hop). */
+  get stats(): Readonly<RedisCookieStoreStats> {
+    return { ...this.#stats };
+  }
+
+  // ---- requests ---------------------------------------------------------------------------
+
+  /** One hop's Cookie header and verdicts, from the namespace as it is now (one round trip). */
+  async evaluate(url: URL, context?: CookieContext): Promise<CookieEvaluation> {
+    await this.#fresh('looking up the cookies for a request');
+    this.#cache.mode = 'read';
+    const r = this.#jar.evaluate(url, context);
+    for (const v of r.verdicts) v.store = 'redis';
+    return r;
+  }
+
+  async getCookieString(url: string | URL): Promise<string> {
+    await this.#fresh('looking up the cookies for a request');
+    this.#cache.mode = 'read';
+    return this.#jar.getCookieString(url);
+  }
+
+  /** Every live cookie of the namespace, in creation order (copies). */
+  async cookies(): Promise<Cookie[]> {
+    await this.#fresh('listing the cookies');
+    return this.#jar.cookies();
+  }
+
+  /** The cache made current: one round trip, a rebuild only if the namespace moved. */
+  async #fresh(doing: string): Promise<void> {
+    for (;;) {
+      if (this.#dirty) await this.#dirty;
+      const reply = await this.#roundTrip(doing);
+      // A write decided in the cache after this round trip left: once it settles the cache is at
+      // least as new as this reply (same connection, replies in order), unless it failed.
+      if (this.#dirty) {
+        await this.#dirty;
+        if (this.#state !== '?') return;
+        continue;
+      }
+      this.#apply(reply);
+      return;
+    }
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  /**
+   * Store one Set-Cookie line: decided by the jar's rules against the namespace, resolved once Redis
+   * holds the result (or rejected with ERR_STORE, when it may or may not).
+   */
+  setCookie(setCookieLine: string, url: string | URL): Promise<SetCookieResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ line: setCookieLine, url, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0);
+      let settle!: () => void;
+      this.#dirty = new Promise((r) => (settle = r));
+      try {
+        const results = await this.#write(batch);
+        for (let i = 0; i < batch.length; i++) {
+          const r = results[i]!;
+          if (r instanceof Error) batch[i]!.reject(r);
+          else batch[i]!.resolve(r);
+        }
+      } catch (err) {
+        this.#state = '?';
+        for (const w of batch) w.reject(err);
+      } finally {
+        this.#dirty = undefined;
+        settle();
+      }
+    }
+    this.#writing = false;
+  }
+
+  async #write(batch: readonly Waiting[]): Promise<(SetCookieResult | Error)[]> {
+    for (let attempt = 1; ; attempt++) {
+      const cache = this.#cache;
+      cache.mode = 'write';
+      const results: (SetCookieResult | Error)[] = [];
+      try {
+        for (const w of batch) {
+          try {
+            const r = this.#jar.setCookie(w.line, w.url);
+            r.store = 'redis';
+            results.push(r);
+          } catch (err) {
+            results.push(err as Error);
+          }
+        }
+      } finally {
+        cache.mode = 'read';
+      }
+      // Nothing to write and nothing the jar's content decided: no round trip.
+      if (this.#state !== '?' && !cache.hasWrites() && !results.some((r) => !(r instanceof Error) && dependsOnJar(r))) return results;
+      const reply = await this.#roundTrip('storing a cookie');
+      if (reply.length === 1) {
+        this.#state = reply[0];
+        return results;
+      }
+      // Another process wrote first (or the cache was not trusted): decide again against its result.
+      this.#load(reply);
+      if (this.#state !== '?') this.#stats.conflicts++;
+      if (attempt === MAX_ATTEMPTS) {
+        throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
+      }
+    }
+  }
+
+  /** Remove every cookie of the namespace, for every process. */
+  async clear(): Promise<void> {
+    while (this.#writing || this.#dirty) await (this.#dirty ?? Promise.resolve());
+    this.#cache.clear();
+    this.#cache.ops.push(['C']);
+    this.#state = '?';
+    this.#apply(await this.#roundTrip('clearing the cookies'));
+  }
+
+  /** Close the Redis client the store made (a `client` given is left open). Later calls fail with ERR_STORE. */
+  async close(): Promise<void> {
+    await this.#conn.close();
+  }
+
+  // ---- the round trip ---------------------------------------------------------------------
+
+  /** Send the cache's operations with the state it holds; the reply says whether that state was current. */
+  async #roundTrip(doing: string): Promise<Reply> {
+    const cache = this.#cache;
+    const ops = cache.ops;
+    cache.ops = [];
+    const args: string[] = [this.#state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS)];
+    for (const op of ops) for (const a of op) args.push(a);
+    this.#stats.roundTrips++;
+    let reply: unknown;
+    try {
+      reply = await this.#conn.eval(NAMESPACE, this.#keys, args, `${doing} (namespace ${this.namespace})`);
+    } catch (err) {
+      // The cache may now differ from Redis (a write that may or may not have been applied).
+      this.#state = '?';
+      throw err;
+    }
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
+      this.#state = '?';
+      throw new HopwiseError('ERR_STORE', `RedisCookieStore: an unexpected reply from Redis while ${doing}.`);
+    }
+    return reply as Reply;
+  }
+
+  #apply(reply: Reply): void {
+    if (reply.length === 1) this.#state = reply[0];
+    else this.#load(reply);
+  }
+
+  /** Rebuild the cache from a snapshot reply. */
+  #load(reply: [string, string, string[], string[]]): void {
+    const [state, seq, jar, use] = reply;
+    const uses = new Map<string, string>();
+    for (let i = 0; i + 1 < use.length; i += 2) uses.set(use[i]!, use[i + 1]!);
+    const loaded: Loaded[] = [];
+    for (let i = 0; i + 1 < jar.length; i += 2) loaded.push(decode(jar[i + 1]!, uses.get(jar[i]!)));
+    this.#cache.load(loaded, Number(seq));
+    this.#state = state;
+    this.#stats.reloads++;
+  }
+}
