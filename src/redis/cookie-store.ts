@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CookieJar, type CookieJarOptions } from '../cookies/jar.js';
-import type { Cookie, CookieContext, CookieEvaluation, CookieStore, SetCookieResult } from '../cookies/types.js';
+import type { Cookie, CookieContext, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult } from '../cookies/types.js';
 import { HopwiseError, HopwiseOptionError } from '../errors.js';
 import { decode, JournalStore, type Loaded } from './cache.js';
 import { Connection, type RedisClientLike } from './connection.js';
@@ -132,6 +132,14 @@ export class RedisCookieStore implements CookieStore {
     return this.#jar.getCookieString(url);
   }
 
+  /** Every cookie of the namespace with its verdict for `url`, as `CookieJar.explain` (changes nothing). */
+  async explain(url: string | URL, context?: CookieContext): Promise<CookieVerdict[]> {
+    await this.#fresh('explaining the cookies for a request');
+    const verdicts = this.#jar.explain(url, context);
+    for (const v of verdicts) v.store = 'redis';
+    return verdicts;
+  }
+
   /** Every live cookie of the namespace, in creation order (copies). */
   async cookies(): Promise<Cookie[]> {
     await this.#fresh('listing the cookies');
@@ -218,8 +226,8 @@ export class RedisCookieStore implements CookieStore {
         return results;
       }
       // Another process wrote first (or the cache was not trusted): decide again against its result.
-      this.#load(reply);
       if (this.#state !== '?') this.#stats.conflicts++;
+      this.#load(reply);
       if (attempt === MAX_ATTEMPTS) {
         throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
       }
