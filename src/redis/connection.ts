@@ -78,7 +78,14 @@ export class Connection {
         // A command while disconnected fails at once (ERR_STORE) instead of waiting for a reconnect.
         disableOfflineQueue: true,
         socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
-      }) as { on(e: string, f: (err: unknown) => void): void; connect(): Promise<unknown>; sendCommand(a: string[]): Promise<unknown>; quit?: () => Promise<unknown>; destroy?: () => void; close?: () => Promise<unknown> };
+      }) as {
+        on(e: string, f: (err: unknown) => void): void;
+        connect(): Promise<unknown>;
+        sendCommand(a: string[]): Promise<unknown>;
+        quit?: () => Promise<unknown>;
+        destroy?: () => void;
+        close?: () => Promise<unknown>;
+      };
       // Connection errors are reported by the commands that fail; the client reconnects by itself.
       client.on('error', (err) => void (this.#lastError = err));
       this.#own = client;

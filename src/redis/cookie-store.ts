@@ -93,10 +93,12 @@ export class RedisCookieStore implements CookieStore {
     if (typeof options !== 'object' || options === null) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore needs options: { namespace, url? | client? }');
     for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new HopwiseOptionError('ERR_UNKNOWN_OPTION', `RedisCookieStore: unknown option ${k}`);
     const { namespace, url, client, timeoutMs = 5000 } = options;
-    if (typeof namespace !== 'string' || namespace === '') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: namespace must be a non-empty string (the name of the shared session)');
+    if (typeof namespace !== 'string' || namespace === '')
+      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: namespace must be a non-empty string (the name of the shared session)');
     if (url !== undefined && typeof url !== 'string') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: url must be a redis:// URL string');
     if (url !== undefined && client !== undefined) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: give url or client, not both');
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: timeoutMs must be a positive number of ms');
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: timeoutMs must be a positive number of ms');
     if (options.now !== undefined && typeof options.now !== 'function') throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore: now must be a function returning ms since the epoch');
     this.namespace = namespace;
     this.#now = options.now ?? Date.now;

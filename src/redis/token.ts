@@ -128,10 +128,7 @@ export function sharedToken(options: SharedTokenOptions): SharedToken {
         if (holder === 0 || holder === '0') {
           const again = await read();
           if (newer(again)) return again;
-          throw new HopwiseError(
-            'ERR_STORE',
-            `sharedToken ${key}: the process refreshing the token stopped (its lock ended) without storing a token; its fetch failed or the process died.`,
-          );
+          throw new HopwiseError('ERR_STORE', `sharedToken ${key}: the process refreshing the token stopped (its lock ended) without storing a token; its fetch failed or the process died.`);
         }
         if (Date.now() > deadline) throw new HopwiseError('ERR_STORE', `sharedToken ${key}: waited ${waitMs} ms (waitMs) for another process to refresh the token.`);
       }

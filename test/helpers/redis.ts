@@ -17,6 +17,9 @@ export interface RedisServer {
   port: number;
   /** Stop the server at once (SIGKILL): a crash, as far as its clients can tell. */
   kill(): Promise<void>;
+  /** Freeze it (SIGSTOP): connections stay open, nothing answers. `resume()` (SIGCONT) thaws it. */
+  pause(): void;
+  resume(): void;
   /** Start it again on the same port (empty: it keeps nothing). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -72,7 +75,7 @@ export async function startRedis(): Promise<RedisServer> {
   }
   const kill = async (): Promise<void> => {
     const c = child;
-    if (c.exitCode !== null || c.signalCode !== null) return;
+    if (c.exitCode !== null || (c.signalCode !== null && c.signalCode !== 'SIGSTOP' && c.signalCode !== 'SIGCONT')) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
@@ -84,6 +87,8 @@ export async function startRedis(): Promise<RedisServer> {
       return port;
     },
     kill,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     restart: launch,
     stop: kill,
   };

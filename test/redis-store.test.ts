@@ -1,0 +1,276 @@
+// RedisCookieStore against a real redis-server (started on a free loopback port for this file):
+// the same answers as the in-memory jar on random Set-Cookie sequences, namespaces that isolate,
+// read-your-writes between stores, the trace's `store: 'redis'`, and ERR_STORE with the trace when
+// Redis dies in the middle of a chain.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CookieJar } from '../src/cookies/index.js';
+import { RedisCookieStore } from '../src/redis/index.js';
+import { HopwiseError, Session } from '../src/index.js';
+import { cookieCommands, run, type Command } from './helpers/cookie-commands.ts';
+import { REDIS_SKIP, redisClient, startRedis, type RedisServer } from './helpers/redis.ts';
+import { chainRunner, redirect, router, startServers, type TestServers } from './helpers/servers.ts';
+
+let redis: RedisServer;
+let servers: TestServers;
+let namespaces = 0;
+/** A namespace no other test of this run uses. */
+const fresh = (): string => `test-${process.pid}-${++namespaces}`;
+
+/** The Redis store's answer to a command, in the shape `run` gives for the in-memory jar (no `size`, no `store`). */
+async function runShared(store: RedisCookieStore, c: Command): Promise<unknown> {
+  // The same objects without the store's mark (a Verdict is a class instance: kept as one).
+  const strip = <T extends object>(x: T): T => {
+    assert.equal((x as { store?: string }).store, 'redis');
+    delete (x as { store?: string }).store;
+    return x;
+  };
+  switch (c.kind) {
+    case 'set':
+      return strip(await store.setCookie(c.line, c.url));
+    case 'evaluate': {
+      const context: { initiator?: string; method?: string } = {};
+      if (c.initiator !== undefined) context.initiator = c.initiator;
+      if (c.method !== undefined) context.method = c.method;
+      const r = await store.evaluate(new URL(c.url), context);
+      return { ...r, verdicts: r.verdicts.map(strip) };
+    }
+    case 'get':
+      return { header: await store.getCookieString(c.url) };
+    case 'explain':
+      return (await store.explain(c.url)).map(strip);
+    case 'cookies':
+      return store.cookies();
+    case 'tick':
+      return undefined;
+  }
+}
+
+/** The in-memory jar's answer without `size` (the shared store has no size of its own: other processes change it). */
+function runLocal(jar: CookieJar, c: Command): unknown {
+  const r = run(jar, c);
+  if (r !== null && typeof r === 'object' && 'size' in r) {
+    const { size: _size, ...rest } = r as { size: number };
+    return rest;
+  }
+  return r;
+}
+
+describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
+  before(async () => {
+    redis = await startRedis();
+    servers = await startServers((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/login') return redirect(res, 302, '/home', { 'set-cookie': 'sid=s3cr3t-login; Path=/; HttpOnly' });
+      if (url.pathname === '/logout') return redirect(res, 302, '/home', { 'set-cookie': 'sid=; Path=/; Max-Age=0' });
+      if (url.pathname === '/home') {
+        res.writeHead(req.headers.cookie?.includes('sid=s3cr3t-login') ? 200 : 401);
+        return void res.end(req.headers.cookie ?? '');
+      }
+      return router(req, res);
+    });
+  });
+  after(async () => {
+    await servers?.close();
+    await redis?.stop();
+  });
+
+  test('a Redis store gives the same answers as the in-memory jar for any sequence of Set-Cookie lines and lookups', async () => {
+    // The clock starts now (Redis drops cookies dead for minutes by its own clock), moved by the commands.
+    const T0 = Math.floor(Date.now() / 1000) * 1000;
+    const { commands, limits } = cookieCommands(T0);
+    await fc.assert(
+      fc.asyncProperty(commands, limits, async (commands, limits) => {
+        let t = T0;
+        const now = () => t;
+        const namespace = fresh();
+        const local = new CookieJar({ ...limits, now });
+        const shared = new RedisCookieStore({ url: redis.url, namespace, now, ...limits });
+        // A second process on the same namespace, reading only: it sees the same jar through Redis.
+        const other = new RedisCookieStore({ url: redis.url, namespace, now, ...limits });
+        try {
+          for (const [i, c] of commands.entries()) {
+            if (c.kind === 'tick') t += c.ms;
+            assert.deepStrictEqual(await runShared(shared, c), runLocal(local, c), `command ${i}: ${JSON.stringify(c)}`);
+          }
+          assert.deepStrictEqual(await shared.cookies(), local.cookies());
+          assert.deepStrictEqual(await other.cookies(), local.cookies(), 'a second store reading the namespace from Redis');
+        } finally {
+          await Promise.all([shared.close(), other.close()]);
+        }
+      }),
+      { numRuns: 60, seed: 6265 },
+    );
+  });
+
+  test('a cookie one store sets is sent by another store of the same namespace on its next request, and never by another namespace', async () => {
+    const namespace = fresh();
+    const [a, b, elsewhere] = [namespace, namespace, fresh()].map((n) => new RedisCookieStore({ url: redis.url, namespace: n }));
+    const { session } = chainRunner(() => servers);
+    const sa = session({ cookies: a! });
+    const sb = session({ cookies: b! });
+    const sc = session({ cookies: elsewhere! });
+    try {
+      const login = await sa.fetch('http://a.test/login');
+      assert.equal(login.status, 200);
+      const start = servers.received.length;
+      assert.equal((await sb.fetch('http://a.test/home')).status, 200);
+      assert.equal((await sc.fetch('http://a.test/home')).status, 401);
+      const got = servers.received.slice(start);
+      assert.match(String(got[0]!.headers.cookie), /sid=s3cr3t-login/, 'the other store sent the login cookie');
+      assert.equal(got[1]!.headers.cookie, undefined, 'another namespace sent nothing');
+      // The logout of one store is the logout of both.
+      await sb.fetch('http://a.test/logout');
+      const res = await sa.fetch('http://a.test/home');
+      assert.equal(res.status, 401);
+      assert.equal(servers.received[servers.received.length - 1]!.headers.cookie, undefined);
+    } finally {
+      await Promise.all([sa.close(), sb.close(), sc.close()]);
+      await Promise.all([a!.close(), b!.close(), elsewhere!.close()]);
+    }
+  });
+
+  test('the trace says a cookie came from Redis: sent, withheld and stored cookies carry store: redis', async () => {
+    const store = new RedisCookieStore({ url: redis.url, namespace: fresh() });
+    const { run } = chainRunner(() => servers);
+    try {
+      const { hops } = await run('http://a.test/login', { cookies: store });
+      const stored = hops[0]!.decisions.find((d) => d.subject === 'set-cookie');
+      assert.equal(stored?.subject === 'set-cookie' && stored.facts?.store, 'redis');
+      const sent = hops[1]!.decisions.find((d) => d.subject === 'cookie' && d.name === 'sid');
+      assert.equal(sent?.subject === 'cookie' && sent.facts?.store, 'redis');
+      // The in-memory jar's trace has no store fact.
+      const plain = await run('http://a.test/login');
+      const local = plain.hops[1]!.decisions.find((d) => d.subject === 'cookie' && d.name === 'sid');
+      assert.equal(local?.subject === 'cookie' && 'store' in (local.facts ?? {}), false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('two stores writing the same namespace at once both land: a write against an old version is decided again, not lost', async () => {
+    const namespace = fresh();
+    const stores = Array.from({ length: 4 }, () => new RedisCookieStore({ url: redis.url, namespace }));
+    try {
+      await Promise.all(stores.flatMap((s, i) => Array.from({ length: 10 }, (_, k) => s.setCookie(`c${i}_${k}=v; Path=/`, 'http://example.com/'))));
+      const header = await new RedisCookieStore({ url: redis.url, namespace }).getCookieString('http://example.com/');
+      const names = header.split('; ').map((p) => p.split('=')[0]);
+      assert.equal(names.length, 40);
+      assert.equal(new Set(names).size, 40);
+      assert.ok(
+        stores.some((s) => s.stats.conflicts > 0),
+        'the writes did race',
+      );
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  test('a lookup when nothing changed is one small round trip, and the cache is rebuilt only when another process wrote', async () => {
+    const namespace = fresh();
+    const a = new RedisCookieStore({ url: redis.url, namespace });
+    const b = new RedisCookieStore({ url: redis.url, namespace });
+    try {
+      await a.setCookie('sid=1; Path=/', 'http://example.com/');
+      await b.evaluate(new URL('http://example.com/'));
+      const before = b.stats;
+      for (let i = 0; i < 5; i++) assert.equal((await b.evaluate(new URL('http://example.com/x'))).header, 'sid=1');
+      assert.equal(b.stats.roundTrips - before.roundTrips, 5);
+      assert.equal(b.stats.reloads, before.reloads);
+      await a.setCookie('sid=2; Path=/', 'http://example.com/');
+      assert.equal((await b.evaluate(new URL('http://example.com/'))).header, 'sid=2');
+      assert.equal(b.stats.reloads, before.reloads + 1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('Redis keeps an expiry for cookies that have one, and drops cookies long dead by its own clock', async () => {
+    const namespace = fresh();
+    const store = new RedisCookieStore({ url: redis.url, namespace, now: () => Date.now() - 3_600_000 });
+    const peek = await redisClient(redis.url);
+    try {
+      // Set an hour in the past by this store's clock: by Redis's clock it is long dead.
+      await store.setCookie('old=1; Max-Age=60', 'http://example.com/');
+      await store.setCookie('keep=1; Max-Age=86400', 'http://example.com/');
+      const exp = await peek.zRangeWithScores(`hopwise:cookies:{${namespace}}:exp`, 0, -1);
+      assert.deepStrictEqual(
+        exp.map((e) => JSON.parse(e.value)[1]),
+        ['keep'],
+        'the dead cookie was dropped by the next write',
+      );
+    } finally {
+      peek.destroy();
+      await store.close();
+    }
+  });
+
+  test('Redis killed in the middle of a chain fails the request with ERR_STORE and the trace, within timeout.total', async () => {
+    const own = await startRedis();
+    const store = new RedisCookieStore({ url: own.url, namespace: fresh(), timeoutMs: 500 });
+    const local = await startServers(async (req, res) => {
+      if (req.url === '/start') return redirect(res, 302, '/step');
+      if (req.url === '/step') {
+        await own.kill();
+        return redirect(res, 302, '/end', { 'set-cookie': 'sid=1; Path=/' });
+      }
+      res.end('end');
+    });
+    const s = new Session({ cookies: store, connectTo: local.connectTo, timeout: { total: 3000 } });
+    try {
+      await s.fetch('http://a.test/');
+      const t0 = Date.now();
+      const err = await s.fetch('http://a.test/start').then(
+        () => assert.fail('expected ERR_STORE'),
+        (e: unknown) => e as HopwiseError,
+      );
+      assert.ok(err instanceof HopwiseError);
+      assert.equal(err.code, 'ERR_STORE');
+      assert.ok(Date.now() - t0 < 3000, 'within timeout.total');
+      assert.deepStrictEqual(
+        err.hops.map((h) => h.url),
+        ['http://a.test/start', 'http://a.test/step'],
+      );
+      assert.equal(err.hops[1]!.error?.code, 'ERR_STORE');
+      assert.match(err.message, /storing the cookies of http:\/\/a\.test\/step|127\.0\.0\.1/);
+      // Never a silent empty jar: the next request fails too, until Redis is back.
+      const again = await s.fetch('http://a.test/end').catch((e: unknown) => e as HopwiseError);
+      assert.equal((again as HopwiseError).code, 'ERR_STORE');
+      assert.equal(local.received.filter((r) => r.path === '/end').length, 0, 'nothing was sent without the jar');
+    } finally {
+      await s.close();
+      await store.close();
+      await local.close();
+      await own.stop();
+    }
+  });
+
+  test('a Redis that stops answering (not closed, just silent) fails the lookup with ERR_STORE within timeout.total', async () => {
+    const own = await startRedis();
+    const store = new RedisCookieStore({ url: own.url, namespace: fresh(), timeoutMs: 60_000 });
+    const s = new Session({ cookies: store, connectTo: servers.connectTo, timeout: { total: 800 } });
+    try {
+      await s.fetch('http://a.test/echo');
+      // Frozen: the connection stays open, and nothing answers.
+      own.pause();
+      const t0 = Date.now();
+      const err = (await s.fetch('http://a.test/echo').catch((e: unknown) => e)) as HopwiseError;
+      assert.equal(err.code, 'ERR_STORE');
+      assert.match(err.message, /timeout\.total \(800 ms\)/);
+      assert.ok(Date.now() - t0 < 2000);
+    } finally {
+      own.resume();
+      await s.close();
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  test('bad options are ERR_INVALID_OPTION or ERR_UNKNOWN_OPTION, named', () => {
+    assert.throws(() => new RedisCookieStore({} as never), { code: 'ERR_INVALID_OPTION', message: /namespace/ });
+    assert.throws(() => new RedisCookieStore({ namespace: 'x', nmespace: 'y' } as never), { code: 'ERR_UNKNOWN_OPTION', message: /nmespace/ });
+    assert.throws(() => new RedisCookieStore({ namespace: 'x', url: 'redis://h', client: {} as never }), { code: 'ERR_INVALID_OPTION' });
+    assert.throws(() => new RedisCookieStore({ namespace: 'x', client: {} as never }), { code: 'ERR_INVALID_OPTION', message: /node-redis/ });
+  });
+});
