@@ -167,6 +167,30 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     }
   });
 
+  test("a write that only replaces values lands over another process's new values without a retry; one that deletes is decided again", async () => {
+    const namespace = fresh();
+    const a = new RedisCookieStore({ url: redis.url, namespace });
+    const b = new RedisCookieStore({ url: redis.url, namespace });
+    const url = 'http://example.com/';
+    try {
+      await a.setCookie('x=1; Path=/', url);
+      await a.setCookie('y=1; Path=/', url);
+      await b.evaluate(new URL(url));
+      await a.setCookie('x=2; Path=/', url); // b has not seen this value
+      const r = await b.setCookie('y=2; Path=/', url);
+      assert.equal(r.stored && r.reason, 'replaced');
+      assert.equal(b.stats.conflicts, 0, 'a value change elsewhere does not conflict with a replacement');
+      assert.equal(await b.getCookieString(url), 'x=2; y=2');
+      await a.setCookie('x=3; Path=/', url);
+      const gone = await b.setCookie('x=; Path=/; Max-Age=0', url);
+      assert.equal(gone.reason, 'deleted');
+      assert.equal(b.stats.conflicts, 1, 'a deletion waits for the exact version');
+      assert.equal(await a.getCookieString(url), 'y=2');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('a lookup when nothing changed is one small round trip, and the cache is rebuilt only when another process wrote', async () => {
     const namespace = fresh();
     const a = new RedisCookieStore({ url: redis.url, namespace });

@@ -6,7 +6,7 @@
  * (scripts.ts), and rebuilds the cache from Redis when another process changed the namespace.
  *
  * Operations, in the order the jar made them:
- * - `P` put or replace a cookie (its record, last-access time and expiry);
+ * - `P` put or replace a cookie (its record, last-access time, expiry and Secure flag);
  * - `D` delete a cookie (a Set-Cookie that deletes, an eviction past a limit);
  * - `T` mark a cookie used (a request sent it: last access, and least-recently-used order);
  * - `C` remove every cookie of the namespace (`clear()`);
@@ -19,7 +19,7 @@ import type { Cookie, SameSite } from '../cookies/types.js';
 import type { CookieStorage, StoredCookie } from '../cookies/store.js';
 import { FastStore } from '../cookies/fast-store.js';
 
-export type Op = readonly ['P', string, string, string, string] | readonly ['D', string] | readonly ['T', string, string] | readonly ['X', string] | readonly ['C'];
+export type Op = readonly ['P', string, string, string, string, string] | readonly ['D', string] | readonly ['T', string, string] | readonly ['X', string] | readonly ['C'];
 
 /** The Redis hash field of a cookie: its key (RFC 6265bis §5.7 step 19: name, domain, host-only, path). */
 export function fieldOf(c: { domain: string; name: string; path: string; hostOnly: boolean }): string {
@@ -89,6 +89,11 @@ export class JournalStore implements CookieStorage {
     return this.ops.some((o) => o[0] === 'P' || o[0] === 'D');
   }
 
+  /** Whether a write deletes a cookie (a deleting Set-Cookie, an eviction): it then needs the exact version. */
+  hasDeletes(): boolean {
+    return this.ops.some((o) => o[0] === 'D' || o[0] === 'C');
+  }
+
   get size(): number {
     return this.#inner.size;
   }
@@ -146,6 +151,6 @@ export class JournalStore implements CookieStorage {
   }
 
   #written(c: StoredCookie, site: string): void {
-    this.ops.push(['P', fieldOf(c), encode(c, site), String(c.lastAccess), c.expires === null ? '' : String(c.expires)]);
+    this.ops.push(['P', fieldOf(c), encode(c, site), String(c.lastAccess), c.expires === null ? '' : String(c.expires), c.secure ? '1' : '0']);
   }
 }

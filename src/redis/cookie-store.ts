@@ -65,7 +65,8 @@ interface Waiting {
   reject: (e: unknown) => void;
 }
 
-type Reply = [string] | [string, string, string[], string[]];
+/** The state after the round trip, whether its writes applied (1/0), and a snapshot when the cache was not current. */
+type Reply = [string, number] | [string, number, string, string[], string[]];
 
 /** A Set-Cookie refused because of what the jar holds: checked against Redis before it is reported. */
 function dependsOnJar(r: SetCookieResult): boolean {
@@ -81,7 +82,7 @@ export class RedisCookieStore implements CookieStore {
   readonly #now: () => number;
   /** Names the namespace if this process is the one that creates it (a namespace recreated is a new epoch). */
   readonly #epoch = randomUUID();
-  /** The namespace state (`epoch:version`) the cache holds; '?' when it holds none it can trust. */
+  /** The namespace state (`epoch:version:shape`) the cache holds; '?' when it holds none it can trust. */
   #state = '?';
   /** Set while a write decided in the cache waits for Redis: a request waits for it to settle. */
   #dirty: Promise<void> | undefined;
@@ -222,14 +223,22 @@ export class RedisCookieStore implements CookieStore {
       }
       // Nothing to write and nothing the jar's content decided: no round trip.
       if (this.#state !== '?' && !cache.hasWrites() && !results.some((r) => !(r instanceof Error) && dependsOnJar(r))) return results;
-      const reply = await this.#roundTrip('storing a cookie');
-      if (reply.length === 1) {
+      // A write that deletes nothing commutes with other processes' changes to cookie values: it
+      // needs only the namespace's shape (scripts.ts) to be the one it was decided against.
+      const reply = await this.#roundTrip('storing a cookie', cache.hasDeletes() ? 'v' : 's');
+      const applied = Number(reply[1]) === 1;
+      if (applied && reply.length === 2) {
         this.#state = reply[0];
         return results;
       }
-      // Another process wrote first (or the cache was not trusted): decide again against its result.
+      if (applied) {
+        // Applied on top of changes this cache had not seen: the snapshot holds both.
+        this.#load(reply as [string, number, string, string[], string[]]);
+        return results;
+      }
+      // Another process changed the shape first (or the cache was not trusted): decide again against its result.
       if (this.#state !== '?') this.#stats.conflicts++;
-      this.#load(reply);
+      this.#load(reply as [string, number, string, string[], string[]]);
       if (attempt === MAX_ATTEMPTS) {
         throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
       }
@@ -253,11 +262,15 @@ export class RedisCookieStore implements CookieStore {
   // ---- the round trip ---------------------------------------------------------------------
 
   /** Send the cache's operations with the state it holds; the reply says whether that state was current. */
-  async #roundTrip(doing: string): Promise<Reply> {
+  async #roundTrip(doing: string, condition: 'v' | 's' = 'v'): Promise<Reply> {
     const cache = this.#cache;
     const ops = cache.ops;
     cache.ops = [];
-    const args: string[] = [this.#state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS)];
+    // "epoch:version:shape" → "epoch:shape".
+    const state = this.#state;
+    const parts = state.split(':');
+    const shape = parts.length === 3 ? `${parts[0]}:${parts[2]}` : state;
+    const args: string[] = [state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS), shape, condition];
     for (const op of ops) for (const a of op) args.push(a);
     this.#stats.roundTrips++;
     let reply: unknown;
@@ -276,13 +289,13 @@ export class RedisCookieStore implements CookieStore {
   }
 
   #apply(reply: Reply): void {
-    if (reply.length === 1) this.#state = reply[0];
+    if (reply.length === 2) this.#state = reply[0];
     else this.#load(reply);
   }
 
   /** Rebuild the cache from a snapshot reply. */
-  #load(reply: [string, string, string[], string[]]): void {
-    const [state, seq, jar, use] = reply;
+  #load(reply: [string, number, string, string[], string[]]): void {
+    const [state, , seq, jar, use] = reply;
     const uses = new Map<string, string>();
     for (let i = 0; i + 1 < use.length; i += 2) uses.set(use[i]!, use[i + 1]!);
     const loaded: Loaded[] = [];
