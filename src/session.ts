@@ -382,6 +382,8 @@ export class Session {
     /** Every secret value the chain sent or received, kept only when bodies are recorded (they are redacted from them). */
     const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
     let repeatedFrom: Hop | undefined;
+    // A shared cookie store must show this chain what other processes stored before it started.
+    const context = this.#jar !== this.#memoryJar ? { freshSince: performance.now() } : undefined;
     for (;;) {
       // HSTS (RFC 6797 §8.3): a Known HSTS Host is asked over https, before anything is sent.
       const known = o.hsts && chain.url.protocol === 'http:' ? o.hsts.match(chain.url.hostname) : undefined;
@@ -404,7 +406,7 @@ export class Session {
       const shared = this.#jar !== this.#memoryJar ? this.#jar : undefined;
       let evaluated: CookieEvaluation | undefined;
       if (shared) {
-        const r = shared.evaluate(url);
+        const r = shared.evaluate(url, context);
         evaluated = isThenable(r) ? await this.#fromStore(r, chain, io, url, 'looking up the cookies for') : r;
       }
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#memoryJar, evaluated, sensitiveHeaders: o.sensitiveHeaders });

@@ -168,7 +168,7 @@ describe('a fleet of four workers on one Redis', { skip: REDIS_SKIP }, () => {
     assert.deepStrictEqual(
       results.filter((r) => r.status !== 200),
       [],
-      'every request succeeded after the refresh',
+      `every request succeeded after the refresh (token fetches by ${tokenFetches.slice(before).join(', ')})`,
     );
     assert.equal(tokenFetches.length - before, 1, `one refresh for the fleet (fetched by ${tokenFetches.slice(before).join(', ')})`);
     const rejected = received.filter((r) => r.path === '/api' && r.authorization !== `Bearer ${validToken}`).length;

@@ -154,7 +154,9 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     const stores = Array.from({ length: 4 }, () => new RedisCookieStore({ url: redis.url, namespace }));
     try {
       await Promise.all(stores.flatMap((s, i) => Array.from({ length: 10 }, (_, k) => s.setCookie(`c${i}_${k}=v; Path=/`, 'http://example.com/'))));
-      const header = await new RedisCookieStore({ url: redis.url, namespace }).getCookieString('http://example.com/');
+      const reader = new RedisCookieStore({ url: redis.url, namespace });
+      const header = await reader.getCookieString('http://example.com/');
+      await reader.close();
       const names = header.split('; ').map((p) => p.split('=')[0]);
       assert.equal(names.length, 40);
       assert.equal(new Set(names).size, 40);

@@ -65,6 +65,12 @@ export interface CookieContext {
   initiator?: string | URL;
   /** The request method; a cross-site POST is where SameSite=Lax matters. */
   method?: string;
+  /**
+   * For a shared store (`RedisCookieStore`): `performance.now()` when the request (the whole chain)
+   * started. A store may answer from a cache it checked against the shared state at or after this
+   * moment: what other processes changed after a request started need not be seen by it.
+   */
+  freshSince?: number;
 }
 
 /** One hop's cookies from a store: the Cookie header and the verdicts the trace shows. */

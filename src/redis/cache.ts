@@ -72,8 +72,20 @@ export class JournalStore implements CookieStorage {
   seq = 0;
   /** `read` while the jar answers a request (removals are `X`), `write` while it stores a line. */
   mode: 'read' | 'write' = 'read';
-  /** The operations not sent yet. */
+  /** The operations not sent yet, but the uses (`touches`). */
   ops: Op[] = [];
+  /** The uses not sent yet: field → last access, in the order of each field's last use (only the last use of a cookie matters). */
+  touches = new Map<string, string>();
+
+  /** Every operation waiting, uses first (they were all made before the writes that now wait), and none left. */
+  take(): Op[] {
+    const out: Op[] = [];
+    for (const [field, at] of this.touches) out.push(['T', field, at]);
+    for (const op of this.ops) out.push(op);
+    this.touches = new Map();
+    this.ops = [];
+    return out;
+  }
 
   /** Replace the whole content with a snapshot from Redis, in use order (least recently used first). */
   load(cookies: Loaded[], seq: number): void {
@@ -143,11 +155,14 @@ export class JournalStore implements CookieStorage {
   }
   touch(c: StoredCookie, now: number): void {
     this.#inner.touch(c, now);
-    this.ops.push(['T', fieldOf(c), String(now)]);
+    const field = fieldOf(c);
+    this.touches.delete(field);
+    this.touches.set(field, String(now));
   }
   clear(): void {
     this.#inner = new FastStore();
     this.ops = [];
+    this.touches = new Map();
   }
 
   #written(c: StoredCookie, site: string): void {

@@ -38,7 +38,7 @@ export class Connection {
   readonly #where: string;
   readonly #url: string | undefined;
   /** The client hopwise made (and closes), once connecting started. */
-  #own: { quit?: () => Promise<unknown>; destroy?: () => void; close?: () => Promise<unknown> } | undefined;
+  #own: { quit?: () => Promise<unknown>; destroy?: () => void; close?: () => Promise<unknown>; isReady?: boolean } | undefined;
   #send: Promise<Sender> | undefined;
   #closed = false;
   /** The last connection error the client reported, for the message of a command that then fails. */
@@ -128,11 +128,17 @@ export class Connection {
     this.#closed = true;
     const own = this.#own;
     if (!own) return;
+    // A client that is not connected (Redis down, reconnecting) is stopped at once; a connected one
+    // finishes its commands first, for at most timeoutMs.
+    if (own.isReady === false) return void own.destroy?.();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      if (typeof own.close === 'function') await own.close();
-      else if (typeof own.quit === 'function') await own.quit();
+      const graceful = typeof own.close === 'function' ? own.close() : typeof own.quit === 'function' ? own.quit() : Promise.resolve();
+      await Promise.race([graceful, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('close timed out')), this.#timeoutMs)))]);
     } catch {
       own.destroy?.();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -67,6 +67,13 @@ interface Waiting {
 
 /** The state after the round trip, whether its writes applied (1/0), and a snapshot when the cache was not current. */
 type Reply = [string, number] | [string, number, string, string[], string[]];
+type Snapshot = [string, number, string, string[], string[]];
+
+/** A reply, and `performance.now()` when its round trip was sent: once applied, the cache is current as of then. */
+interface Answer {
+  reply: Reply;
+  sentAt: number;
+}
 
 /** A Set-Cookie refused because of what the jar holds: checked against Redis before it is reported. */
 function dependsOnJar(r: SetCookieResult): boolean {
@@ -89,6 +96,8 @@ export class RedisCookieStore implements CookieStore {
   #queue: Waiting[] = [];
   #writing = false;
   #stats: RedisCookieStoreStats = { roundTrips: 0, reloads: 0, conflicts: 0 };
+  /** `performance.now()` when the last round trip that answered was sent: the cache is current as of then. */
+  #checkedAt = -Infinity;
 
   constructor(options: RedisCookieStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'RedisCookieStore needs options: { namespace, url? | client? }');
@@ -120,9 +129,15 @@ export class RedisCookieStore implements CookieStore {
 
   // ---- requests ---------------------------------------------------------------------------
 
-  /** One hop's Cookie header and verdicts, from the namespace as it is now (one round trip). */
+  /**
+   * One hop's Cookie header and verdicts, from the namespace as it is now: one round trip, or none
+   * when `context.freshSince` (the session's chain start) is older than the last check of the cache.
+   */
   async evaluate(url: URL, context?: CookieContext): Promise<CookieEvaluation> {
-    await this.#fresh('looking up the cookies for a request');
+    // A later hop of a chain: the cache was checked after the chain started, which is all
+    // read-your-writes asks (what others store after a request started need not reach it).
+    const since = context?.freshSince;
+    if (since === undefined || this.#dirty || this.#state === '?' || this.#checkedAt < since) await this.#fresh('looking up the cookies for a request');
     this.#cache.mode = 'read';
     const r = this.#jar.evaluate(url, context);
     for (const v of r.verdicts) v.store = 'redis';
@@ -153,7 +168,7 @@ export class RedisCookieStore implements CookieStore {
   async #fresh(doing: string): Promise<void> {
     for (;;) {
       if (this.#dirty) await this.#dirty;
-      const reply = await this.#roundTrip(doing);
+      const answer = await this.#roundTrip(doing);
       // A write decided in the cache after this round trip left: once it settles the cache is at
       // least as new as this reply (same connection, replies in order), unless it failed.
       if (this.#dirty) {
@@ -161,7 +176,7 @@ export class RedisCookieStore implements CookieStore {
         if (this.#state !== '?') return;
         continue;
       }
-      this.#apply(reply);
+      this.#apply(answer);
       return;
     }
   }
@@ -225,20 +240,16 @@ export class RedisCookieStore implements CookieStore {
       if (this.#state !== '?' && !cache.hasWrites() && !results.some((r) => !(r instanceof Error) && dependsOnJar(r))) return results;
       // A write that deletes nothing commutes with other processes' changes to cookie values: it
       // needs only the namespace's shape (scripts.ts) to be the one it was decided against.
-      const reply = await this.#roundTrip('storing a cookie', cache.hasDeletes() ? 'v' : 's');
-      const applied = Number(reply[1]) === 1;
-      if (applied && reply.length === 2) {
-        this.#state = reply[0];
-        return results;
-      }
+      const answer = await this.#roundTrip('storing a cookie', cache.hasDeletes() ? 'v' : 's');
+      const applied = Number(answer.reply[1]) === 1;
+      // Applied (on top of changes this cache had not seen, when a snapshot came: it holds both).
       if (applied) {
-        // Applied on top of changes this cache had not seen: the snapshot holds both.
-        this.#load(reply as [string, number, string, string[], string[]]);
+        this.#apply(answer);
         return results;
       }
       // Another process changed the shape first (or the cache was not trusted): decide again against its result.
       if (this.#state !== '?') this.#stats.conflicts++;
-      this.#load(reply as [string, number, string, string[], string[]]);
+      this.#apply(answer);
       if (attempt === MAX_ATTEMPTS) {
         throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
       }
@@ -262,10 +273,9 @@ export class RedisCookieStore implements CookieStore {
   // ---- the round trip ---------------------------------------------------------------------
 
   /** Send the cache's operations with the state it holds; the reply says whether that state was current. */
-  async #roundTrip(doing: string, condition: 'v' | 's' = 'v'): Promise<Reply> {
+  async #roundTrip(doing: string, condition: 'v' | 's' = 'v'): Promise<Answer> {
     const cache = this.#cache;
-    const ops = cache.ops;
-    cache.ops = [];
+    const ops = cache.take();
     // "epoch:version:shape" → "epoch:shape".
     const state = this.#state;
     const parts = state.split(':');
@@ -273,6 +283,7 @@ export class RedisCookieStore implements CookieStore {
     const args: string[] = [state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS), shape, condition];
     for (const op of ops) for (const a of op) args.push(a);
     this.#stats.roundTrips++;
+    const sentAt = performance.now();
     let reply: unknown;
     try {
       reply = await this.#conn.eval(NAMESPACE, this.#keys, args, `${doing} (namespace ${this.namespace})`);
@@ -285,16 +296,18 @@ export class RedisCookieStore implements CookieStore {
       this.#state = '?';
       throw new HopwiseError('ERR_STORE', `RedisCookieStore: an unexpected reply from Redis while ${doing}.`);
     }
-    return reply as Reply;
+    return { reply: reply as Reply, sentAt };
   }
 
-  #apply(reply: Reply): void {
+  /** The cache made what the reply says: its state, or rebuilt from its snapshot. */
+  #apply({ reply, sentAt }: Answer): void {
+    this.#checkedAt = sentAt;
     if (reply.length === 2) this.#state = reply[0];
     else this.#load(reply);
   }
 
   /** Rebuild the cache from a snapshot reply. */
-  #load(reply: [string, number, string, string[], string[]]): void {
+  #load(reply: Snapshot): void {
     const [state, , seq, jar, use] = reply;
     const uses = new Map<string, string>();
     for (let i = 0; i + 1 < use.length; i += 2) uses.set(use[i]!, use[i + 1]!);

@@ -101,6 +101,15 @@ export function sharedToken(options: SharedTokenOptions): SharedToken {
       const fence = randomUUID();
       const locked = await conn.command(['SET', keys.lock, fence, 'NX', 'PX', String(lockMs)], `locking the refresh of the shared token ${key}`);
       if (locked === 'OK') {
+        // The previous holder may have stored a token between the read above and the lock.
+        const t1 = await read().catch(async (err: unknown) => {
+          await conn.eval(TOKEN_UNLOCK, [keys.lock], [fence], `unlocking the shared token ${key}`).catch(() => {});
+          throw err;
+        });
+        if (newer(t1)) {
+          await conn.eval(TOKEN_UNLOCK, [keys.lock], [fence], `unlocking the shared token ${key}`).catch(() => {});
+          return t1;
+        }
         let value: string;
         try {
           value = await fetch({ refresh });

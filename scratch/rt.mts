@@ -1,0 +1,23 @@
+import { startRedis } from '/work/wt-redis/test/helpers/redis.ts';
+import { RedisCookieStore } from '/work/wt-redis/dist/redis/index.js';
+import { createClient } from 'redis';
+const r = await startRedis();
+const a = new RedisCookieStore({ url: r.url, namespace: 'n1' });
+await a.setCookie('sid=1; Path=/', 'http://example.com/');
+const u = new URL('http://example.com/');
+for (let i = 0; i < 2000; i++) await a.evaluate(u);
+let t0 = performance.now();
+for (let i = 0; i < 5000; i++) await a.evaluate(u);
+console.log('evaluate unchanged µs', ((performance.now() - t0) / 5000 * 1000).toFixed(1));
+t0 = performance.now();
+for (let i = 0; i < 5000; i++) await a.setCookie(`sid=${i}; Path=/`, 'http://example.com/');
+console.log('setCookie µs', ((performance.now() - t0) / 5000 * 1000).toFixed(1));
+const c = createClient({ url: r.url }); await c.connect();
+t0 = performance.now();
+for (let i = 0; i < 5000; i++) await c.sendCommand(['GET', 'x']);
+console.log('plain GET µs', ((performance.now() - t0) / 5000 * 1000).toFixed(1));
+const b = new RedisCookieStore({ url: r.url, namespace: 'n1' });
+t0 = performance.now();
+for (let i = 0; i < 2000; i++) { await a.setCookie(`sid=${i}; Path=/`, 'http://example.com/'); await b.evaluate(u); }
+console.log('write + other evaluate (reload) µs', ((performance.now() - t0) / 2000 * 1000).toFixed(1));
+await c.quit(); await a.close(); await b.close(); await r.stop();
