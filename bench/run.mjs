@@ -6,7 +6,8 @@
 //   --reps=N --count=N --warmup=N   override reps / calls per rep / warm-up HTTP exchanges
 //   --steady=N         chains for the steady-state run
 //   --only=a,b         only clients whose name contains one of these (floors are always kept)
-//   --no-jar --no-steady --no-startup   skip those sections
+//   --no-jar --no-steady --no-startup --no-redis   skip those sections (redis: four workers sharing a
+//                      RedisCookieStore; skipped with a line when redis-server is not installed)
 //   --startup-reps=N   fresh processes per startup case (default 7, quick 3; see startup.mjs)
 //   --profile          after the run, profile hopwise on /ok and /redirect/3 (see profile.mjs)
 //   --out=FILE         where to write the Markdown (default bench/RESULTS.md)
@@ -20,6 +21,7 @@ import { BENCH_DIR, WORKLOADS, startServer, loadClients, runChild, median, minMa
 import { runJarBench } from './jar.mjs';
 import { runSteady } from './steady.mjs';
 import { runStartup, renderStartup } from './startup.mjs';
+import { runRedisBench, renderRedis } from './redis.mjs';
 import { renderReport } from './report.mjs';
 
 const argv = process.argv.slice(2);
@@ -139,8 +141,21 @@ try {
     log(`startup done (${elapsed()})`);
   }
 
+  let redisBench = null;
+  if (!flag('no-redis')) {
+    try {
+      redisBench = await runRedisBench({ quick, log });
+      if (redisBench.skipped) log(`redis: skipped (${redisBench.skipped})`);
+      for (const e of redisBench.errors ?? []) harnessErrors.push(`redis ${e}`);
+    } catch (err) {
+      harnessErrors.push(`redis: ${err?.message ?? err}`);
+    }
+    log(`redis done (${elapsed()})`);
+  }
+
   let md = await renderReport({ loadAtStart, config, cells, clients, unavailable, jar, steady, harnessErrors, seconds: (Date.now() - started) / 1000 });
   if (startup) md += `\n## ${renderStartup(startup)}`;
+  if (redisBench) md += `\n${renderRedis(redisBench)}`;
   await writeFile(out, md);
   process.stdout.write(md);
   log(`wrote ${path.relative(process.cwd(), out) || out} in ${elapsed()}`);
