@@ -81,8 +81,8 @@ async function runFleet(cfg) {
 export async function runRedisBench({ quick = false, log = () => {} } = {}) {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return { skipped: 'redis-server is not installed (apt-get install redis-server)' };
   const reps = Number(process.env.HOPWISE_REDIS_REPS ?? (quick ? 1 : 3));
-  const count = Number(process.env.HOPWISE_REDIS_COUNT ?? (quick ? 100 : 1500));
-  const warmup = quick ? 50 : 1000;
+  const count = Number(process.env.HOPWISE_REDIS_COUNT ?? (quick ? 60 : 1500));
+  const warmup = quick ? 30 : 1000;
   const redis = await startRedis();
   const server = await startServer();
   const cells = { memory: [], redis: [], memoryRead: [], redisRead: [] };
