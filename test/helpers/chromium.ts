@@ -8,7 +8,7 @@
  *   import { chromiumSkip, launchChromium } from './helpers/chromium.ts';
  *   describe('...', { skip: chromiumSkip() }, () => { ... });   // false, or one clear line
  *   const browser = await launchChromium({ hostRules: ['MAP app.hopwise.test:443 127.0.0.1:4443'], args: [] });
- *   const page = await browser.newPage();       // a fresh tab; its Network events are recorded
+ *   const page = await browser.newPage();       // a fresh tab in its own browser context (own cookies); its Network events are recorded
  *   await page.goto(url);                       // waits for load, then for the network to be quiet
  *   await page.evaluate<string>('document.title');
  *   page.consoleErrors();                       // console.error calls, uncaught exceptions, failed loads
@@ -235,9 +235,11 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   return {
     version,
     async newPage(): Promise<ChromiumPage> {
-      const { targetId } = (await pipe.send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };
+      // Each page in its own browser context: its own cookies, cache and storage (an incognito-like profile).
+      const { browserContextId } = (await pipe.send('Target.createBrowserContext', { disposeOnDetach: true })) as { browserContextId: string };
+      const { targetId } = (await pipe.send('Target.createTarget', { url: 'about:blank', browserContextId })) as { targetId: string };
       const { sessionId } = (await pipe.send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
-      const page = createPage(pipe, targetId, sessionId, version);
+      const page = createPage(pipe, targetId, sessionId, version, browserContextId);
       await page.init();
       pages.add(page.api);
       return page.api;
@@ -311,7 +313,7 @@ const responseCookies = (headers: Array<{ name: string; value: string }>): Chrom
       return c;
     });
 
-function createPage(pipe: Pipe, targetId: string, sessionId: string, version: string) {
+function createPage(pipe: Pipe, targetId: string, sessionId: string, version: string, browserContextId: string) {
   const send = (method: string, params: Json = {}) => pipe.send(method, params, sessionId);
   const errors: string[] = [];
   let entries: ChromiumHarEntry[] = [];
@@ -523,6 +525,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
     },
     async close(): Promise<void> {
       await pipe.send('Target.closeTarget', { targetId }).catch(() => undefined);
+      await pipe.send('Target.disposeBrowserContext', { browserContextId }).catch(() => undefined);
     },
   };
 
