@@ -25,7 +25,8 @@
  * The HAR is built the way Chromium DevTools exports "with sensitive data": one entry per request of
  * a redirect chain (Network.requestWillBeSent with `redirectResponse` closes the previous one), the
  * real request and response headers (Cookie, Set-Cookie) from requestWillBeSentExtraInfo /
- * responseReceivedExtraInfo, parsed `cookies` arrays, `redirectURL`, `_resourceType`, `_initiator`,
+ * responseReceivedExtraInfo, parsed `cookies` arrays, `redirectURL`, the text of pages (`document`
+ * responses, when Chromium still has it), `_resourceType`, `_initiator`,
  * and one page per top-level navigation (`pageref`). Chromium-only extras a test may read:
  * `_chromium.blockedRequestCookies` (the cookie names Chromium itself withheld, with its reasons) and
  * `_chromium.blockedResponseCookies` (Set-Cookie lines it rejected).
@@ -323,6 +324,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
   const reqExtra = new Map<string, Json[]>(); // requestWillBeSentExtraInfo by requestId, in order
   const resExtra = new Map<string, Json[]>(); // responseReceivedExtraInfo by requestId, in order
   let inflight = 0;
+  let bodyFetches = 0;
   let lastActivity = Date.now();
   let loadWaiters: Array<() => void> = [];
   let currentPage: string | undefined;
@@ -384,6 +386,14 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
         const rq = p.request as Json;
         const isNav = p.type === 'Document' && p.frameId === mainFrame && p.loaderId === p.requestId;
         if (isNav && !prev) {
+          // A new page: what the old page still had in flight (its favicon...) is abandoned, and
+          // Chromium does not always say so with loadingFailed.
+          for (const x of live.values()) {
+            if (!x.done && x.entry._resourceType !== 'document') {
+              x.done = true;
+              inflight--;
+            }
+          }
           currentPage = `page_${pagesList.length + 1}`;
           pagesList.push({ startedDateTime: new Date(Number(p.wallTime) * 1000).toISOString(), id: currentPage, title: String(rq.url), pageTimings: {} });
         }
@@ -442,7 +452,20 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
           if (m.method === 'Network.loadingFailed') {
             pending.entry.response._error = String(p.errorText ?? 'failed');
             if (!p.canceled) errors.push(`failed to load ${pending.entry.request.url}: ${String(p.errorText)}`);
-          } else pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
+          } else {
+            pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
+            // Pages' text, as DevTools exports it: what a page did by itself (a meta refresh, a form) is in it.
+            if (pending.entry._resourceType === 'document') {
+              const entry = pending.entry;
+              bodyFetches++;
+              send('Network.getResponseBody', { requestId: pending.requestId })
+                .then((b) => {
+                  if (b.base64Encoded !== true && typeof b.body === 'string') entry.response.content.text = b.body;
+                })
+                .catch(() => undefined)
+                .finally(() => bodyFetches--);
+            }
+          }
         }
         break;
       }
@@ -477,10 +500,11 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
   const waitForQuiet = async ({ timeoutMs = 15_000, quietMs = 400 } = {}): Promise<void> => {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (inflight <= 0 && Date.now() - lastActivity >= quietMs) return;
+      if (inflight <= 0 && bodyFetches === 0 && Date.now() - lastActivity >= quietMs) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`chromium: the network did not go quiet within ${timeoutMs} ms (${inflight} request(s) in flight)`);
+    const open = [...live.values()].filter((x) => !x.done).map((x) => x.entry.request.url);
+    throw new Error(`chromium: the network did not go quiet within ${timeoutMs} ms (${inflight} request(s) in flight: ${open.join(', ')}; ${bodyFetches} body read(s))`);
   };
 
   const api: ChromiumPage = {
