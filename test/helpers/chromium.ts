@@ -325,6 +325,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
   const resExtra = new Map<string, Json[]>(); // responseReceivedExtraInfo by requestId, in order
   let inflight = 0;
   let bodyFetches = 0;
+  const bodies = new Map<string, string>(); // network requestId → text of its (last) 2xx page
   let lastActivity = Date.now();
   let loadWaiters: Array<() => void> = [];
   let currentPage: string | undefined;
@@ -454,19 +455,34 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
             if (!p.canceled) errors.push(`failed to load ${pending.entry.request.url}: ${String(p.errorText)}`);
           } else {
             pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
-            // Pages' text, as DevTools exports it: what a page did by itself (a meta refresh, a form) is in it.
-            if (pending.entry._resourceType === 'document') {
-              const entry = pending.entry;
-              bodyFetches++;
-              send('Network.getResponseBody', { requestId: pending.requestId })
-                .then((b) => {
-                  if (b.base64Encoded !== true && typeof b.body === 'string') entry.response.content.text = b.body;
-                })
-                .catch(() => undefined)
-                .finally(() => bodyFetches--);
-            }
+            // Pages' text, as DevTools exports it (read when the response paused, see Fetch.requestPaused).
+            const text = bodies.get(pending.requestId);
+            if (pending.entry._resourceType === 'document' && text !== undefined) pending.entry.response.content.text = text;
           }
         }
+        break;
+      }
+      case 'Fetch.requestPaused': {
+        // A page's response, held before the browser reads it: its text is taken here, where
+        // Chromium cannot have dropped it yet (a meta refresh navigates away at once), then it goes on.
+        const fetchId = String(p.requestId);
+        const networkId = p.networkId === undefined ? undefined : String(p.networkId);
+        const status = Number(p.responseStatusCode ?? 0);
+        bodyFetches++;
+        const read =
+          status >= 200 && status < 300 && networkId !== undefined
+            ? send('Fetch.getResponseBody', { requestId: fetchId }).then((b) => {
+                const text = b.base64Encoded === true ? Buffer.from(String(b.body), 'base64').toString('utf8') : String(b.body);
+                bodies.set(networkId, text);
+                const pending = live.get(networkId);
+                if (pending?.done) pending.entry.response.content.text = text;
+              })
+            : Promise.resolve();
+        read
+          .catch(() => undefined)
+          .then(() => send('Fetch.continueRequest', { requestId: fetchId }))
+          .catch(() => undefined)
+          .finally(() => bodyFetches--);
         break;
       }
       case 'Page.frameNavigated': {
@@ -544,6 +560,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
       live.clear();
       reqExtra.clear();
       resExtra.clear();
+      bodies.clear();
       inflight = 0;
       currentPage = undefined;
     },
@@ -557,6 +574,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
     api,
     async init(): Promise<void> {
       await Promise.all([send('Page.enable'), send('Runtime.enable'), send('Log.enable'), send('Network.enable')]);
+      await send('Fetch.enable', { patterns: [{ resourceType: 'Document', requestStage: 'Response' }] });
       const tree = (await send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } };
       mainFrame = tree.frameTree.frame.id;
     },
