@@ -13,13 +13,29 @@ import type { BrowserSameSite, Cookie } from '../src/cookies/types.ts';
 import { startLab, type Lab } from '../src/lab/index.ts';
 import { caseArgv } from '../src/cli/scenarios.ts';
 import { runCli } from './helpers/cli.ts';
+import { REPLAY_EMITS } from '../src/doctor/replay-rules.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/har/${name}`, import.meta.url), 'utf8');
+/** Every finding code a test of this file saw: each of the replay's codes must be among them. */
+const produced = new Set<string>();
 const codes = (d: HarDiagnosis): string[] => d.findings.map((f) => f.code);
+const diagnosed = (har: unknown): HarDiagnosis => {
+  const d = diagnoseHar(har);
+  for (const f of d.findings) produced.add(f.code);
+  return d;
+};
+
+after(() => {
+  assert.deepEqual(
+    REPLAY_EMITS.filter((c) => !produced.has(c)),
+    [],
+    'every code only a replay emits is produced by a test of this file',
+  );
+});
 
 describe('HARs from other writers', () => {
   test("a Firefox HAR of an identity provider's form_post: the Lax state cookie is named as withheld on the cross-site POST", () => {
-    const d = diagnoseHar(JSON.parse(fixture('firefox-form-post.har')));
+    const d = diagnosed(JSON.parse(fixture('firefox-form-post.har')));
     assert.equal(d.source.client, 'firefox');
     const [chain] = d.chains;
     assert.deepEqual(
@@ -44,7 +60,7 @@ describe('HARs from other writers', () => {
   });
 
   test("Chrome's sanitized export: the doctor says cookie findings are impossible, and still names the 401", async () => {
-    const d = diagnoseHar(fixture('chrome-sanitized.har'));
+    const d = diagnosed(fixture('chrome-sanitized.har'));
     assert.equal(d.source.client, 'chromium');
     assert.deepEqual(codes(d), ['unauthorized-after-redirect', 'har-incomplete']);
     assert.equal(d.notes[0]!.missing, 'cookies');
@@ -65,7 +81,7 @@ describe('HARs from other writers', () => {
 
   test("a program's recorded traffic: X-Api-Key sent on to another origin is a leak; Authorization dropped on the same origin is named", async () => {
     const har = fixture('client-leak.har');
-    const d = diagnoseHar(har);
+    const d = diagnosed(har);
     assert.equal(d.source.client, 'other');
     assert.equal(d.chains.length, 2);
     const leak = d.findings.find((f) => f.code === 'secret-sent-cross-origin')!;
@@ -88,6 +104,98 @@ describe('HARs from other writers', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a program's cookies against the rules", () => {
+  /** A recorder's HAR of one program: each exchange as [method, url, request headers, status, response headers]. */
+  const recording = (rows: Array<[string, string, Array<[string, string]>, number, Array<[string, string]>]>): unknown => ({
+    log: {
+      version: '1.2',
+      creator: { name: 'recorder', version: '1' },
+      entries: rows.map(([method, url, req, status, res], i) => ({
+        startedDateTime: new Date(Date.UTC(2026, 10, 30, 10, 0, 0, i * 10)).toISOString(),
+        time: 5,
+        request: { method, url, httpVersion: 'HTTP/1.1', headers: req.map(([name, value]) => ({ name, value })), cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
+        response: {
+          status,
+          statusText: '',
+          httpVersion: 'HTTP/1.1',
+          headers: res.map(([name, value]) => ({ name, value })),
+          cookies: [],
+          content: { size: 0, mimeType: 'text/plain' },
+          redirectURL: '',
+          headersSize: -1,
+          bodySize: 0,
+        },
+        cache: {},
+        timings: { send: 0, wait: 5, receive: 0 },
+      })),
+    },
+  });
+
+  test('a client without a cookie jar: the session cookie set on the 302 is not sent to /dashboard, and the doctor says the rules send it', () => {
+    const d = diagnosed(
+      recording([
+        [
+          'POST',
+          'https://app.example.com/login',
+          [['content-type', 'application/x-www-form-urlencoded']],
+          302,
+          [
+            ['location', '/dashboard'],
+            ['set-cookie', 'sid=s3cr3t-value; Path=/; HttpOnly'],
+          ],
+        ],
+        ['GET', 'https://app.example.com/dashboard', [], 401, []],
+      ]),
+    );
+    const f = d.findings.find((x) => x.code === 'cookie-not-sent')!;
+    assert.ok(f, JSON.stringify(codes(d)));
+    assert.equal(f.hop, 1);
+    assert.match(f.title, /^Your client did not send sid at hop 1 \(\/dashboard on app\.example\.com\), though the cookie rules send it there$/);
+    assert.match(f.fix.client, /requests\.Session\(\)/);
+    assert.ok(!JSON.stringify(d).includes('s3cr3t-value'), 'the cookie value stays out of the result');
+  });
+
+  test('a client that sends a Path=/app cookie to /dashboard breaks the rules, and no "withheld" finding claims otherwise', () => {
+    const d = diagnosed(
+      recording([
+        [
+          'GET',
+          'https://app.example.com/login',
+          [],
+          302,
+          [
+            ['location', '/dashboard'],
+            ['set-cookie', 'sid=abc; Path=/app'],
+          ],
+        ],
+        ['GET', 'https://app.example.com/dashboard', [['cookie', 'sid=abc']], 200, []],
+      ]),
+    );
+    assert.deepEqual(codes(d), ['cookie-sent-against-rules']);
+    assert.match(d.findings[0]!.title, /sent sid at hop 1 although the cookie rules withhold it there: cookie Path=\/app does not cover request path \/dashboard/);
+  });
+
+  test('a cookie of the same name set before the recording is not taken for the one the rules withhold', () => {
+    const d = diagnosed(
+      recording([
+        [
+          'GET',
+          'https://app.example.com/login',
+          [['cookie', 'sid=older']],
+          302,
+          [
+            ['location', '/dashboard'],
+            ['set-cookie', 'sid=newer; Path=/app'],
+          ],
+        ],
+        ['GET', 'https://app.example.com/dashboard', [['cookie', 'sid=older']], 401, []],
+      ]),
+    );
+    assert.deepEqual(codes(d).sort(), ['cookie-withheld-path', 'unauthorized-after-redirect']);
+    assert.deepEqual(d.chains[0]!.replay[0]!.cookies.unknown, ['sid']);
   });
 });
 

@@ -14,8 +14,19 @@
  */
 import type { Hop } from '../trace/types.js';
 import type { ReplayedChain, ReplayedHop } from '../har/replay.js';
+import type { HarNote } from '../har/read.js';
 import { FINDINGS, type FactValue, type Finding, type FindingCode } from './findings.js';
 import { trustPatternFor } from './rules.js';
+
+/** The finding codes only a replay emits (the table in rules.ts emits the others). */
+export const REPLAY_EMITS: readonly FindingCode[] = [
+  'cookie-withheld-samesite',
+  'cookie-not-sent',
+  'cookie-sent-against-rules',
+  'secret-sent-cross-origin',
+  'credential-dropped-same-origin',
+  'har-incomplete',
+];
 
 function make(code: FindingCode, hop: number, title: string, facts: Record<string, FactValue | undefined>, fix: { client: string; server: string }): Finding {
   const clean: Record<string, FactValue> = {};
@@ -190,7 +201,7 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
             },
           ),
         );
-      } else if (h.expected && !h.actual && i > 0) {
+      } else if (h.expected && !h.actual && !h.other && i > 0) {
         once(
           `dropped:${h.name}`,
           make(
@@ -230,4 +241,21 @@ export function reconcile(findings: readonly Finding[], chain: ReplayedChain): F
     }
     return true;
   });
+}
+
+/** What the HAR lacks, as an info finding (the whole file: hop 0). */
+export function incompleteFinding(n: HarNote): Finding {
+  return make(
+    'har-incomplete',
+    0,
+    `The HAR is incomplete: ${n.message}`,
+    { missing: n.missing, entries: n.entries },
+    {
+      client:
+        n.missing === 'cookies'
+          ? 'Export the HAR again with sensitive data (Chrome DevTools: Network → ⤓ → "Export HAR (with sensitive data)"; Firefox keeps cookies).'
+          : 'Record the flow again with a tool that keeps every header.',
+      server: 'Nothing to change on the server for this note.',
+    },
+  );
 }

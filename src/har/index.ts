@@ -28,8 +28,8 @@
  */
 import { HopwiseError } from '../errors.js';
 import { diagnose, type DiagnosableError } from '../doctor/rules.js';
-import { FINDINGS, type Finding } from '../doctor/findings.js';
-import { reconcile, replayFindings } from '../doctor/replay-rules.js';
+import type { Finding } from '../doctor/findings.js';
+import { incompleteFinding, reconcile, replayFindings } from '../doctor/replay-rules.js';
 import type { Hop } from '../trace/types.js';
 import { reconstructChains, type Link } from './chains.js';
 import { readHar, type Exchange, type HarNote, type HarSource } from './read.js';
@@ -87,23 +87,6 @@ function hopwiseHops(exchanges: readonly Exchange[]): Hop[] {
   });
 }
 
-function noteFinding(n: HarNote): Finding {
-  return {
-    code: 'har-incomplete',
-    severity: FINDINGS['har-incomplete'].severity,
-    hop: 0,
-    title: `The HAR is incomplete: ${n.message}`,
-    facts: { missing: n.missing, entries: n.entries },
-    fix: {
-      client:
-        n.missing === 'cookies'
-          ? 'Export the HAR again with sensitive data (Chrome DevTools: Network → ⤓ → "Export HAR (with sensitive data)"; Firefox keeps cookies).'
-          : 'Record the flow again with a tool that keeps every header.',
-      server: 'Nothing to change on the server for this note.',
-    },
-  };
-}
-
 export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): HarDiagnosis {
   if (options.client !== undefined && !['chromium', 'firefox', 'hopwise', 'other'].includes(options.client)) {
     throw new HopwiseError('ERR_INVALID_OPTION', `diagnoseHar: client must be 'chromium', 'firefox', 'hopwise' or 'other'`);
@@ -151,6 +134,6 @@ export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): Har
   }
   const many = chains.length > 1;
   const findings = chains.flatMap((c) => (many ? c.findings.map((f) => ({ ...f, facts: { ...f.facts, chain: c.index } })) : c.findings));
-  findings.push(...read.notes.map(noteFinding));
+  findings.push(...read.notes.map(incompleteFinding));
   return { source, chains, findings, notes: read.notes };
 }

@@ -119,7 +119,9 @@ function sourceOf(log: Obj, entries: Obj[]): HarSource {
   const browser = isObj(log.browser) ? `${str(log.browser.name) ?? '?'} ${str(log.browser.version) ?? ''}`.trim() : undefined;
   const name = `${creator} ${browser ?? ''}`.toLowerCase();
   let client: HarSource['client'] = 'other';
-  if (name.startsWith('hopwise') || entries.some((e) => isObj(e._hopwise))) client = 'hopwise';
+  // hopwise's own trace carries its decisions (`_hopwise`); a recording (`hopwise record`) does not
+  // and is replayed like any program's traffic.
+  if (entries.some((e) => isObj(e._hopwise))) client = 'hopwise';
   else if (name.includes('firefox')) client = 'firefox';
   else if (name.includes('webinspector') || name.includes('chrom') || name.includes('edge') || entries.some((e) => '_resourceType' in e || '_initiator' in e)) client = 'chromium';
   return browser === undefined ? { client, creator } : { client, creator, browser };

@@ -80,7 +80,16 @@ export interface ReplayedHop {
   /** Browser rules: the SameSite attribute of each cookie SameSite withheld here ('default': none given). */
   sameSiteOf?: Record<string, 'strict' | 'lax' | 'none' | 'default'>;
   /** The first request's secret headers at this hop: sent by the rules or not, and by the client or not. */
-  headers: Array<{ name: string; expected: boolean; actual: boolean; reason: string }>;
+  headers: Array<{
+    name: string;
+    /** The rules send it here. */
+    expected: boolean;
+    /** The client sent it here with the first request's value. */
+    actual: boolean;
+    /** The client sent a header of that name with another value (its own credential for this origin). */
+    other: boolean;
+    reason: string;
+  }>;
 }
 
 export interface ReplayedChain {
@@ -308,7 +317,15 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
     cookies: { expected, actual: actualCookies, unknown: (actualCookies ?? []).filter((n) => !judged.has(n)), missing, sentAgainstRules },
     headers: s.userHeaders.map((h) => {
       const d = policy.decisions.find((p) => p.subject === 'header' && p.name === h.name);
-      return { name: h.name, expected: policy.send.some((p) => p.name === h.name), actual: x.requestHeaders.some(([n]) => n === h.name), reason: d?.reason ?? 'first-request' };
+      // The same value as the first request's: a different value is another credential (the client's own for that origin).
+      const values = x.requestHeaders.filter(([n]) => n === h.name).map(([, v]) => v);
+      return {
+        name: h.name,
+        expected: policy.send.some((p) => p.name === h.name),
+        actual: values.includes(h.value),
+        other: values.length > 0 && !values.includes(h.value),
+        reason: d?.reason ?? 'first-request',
+      };
     }),
   });
 

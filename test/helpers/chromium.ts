@@ -381,8 +381,8 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
         const prev = live.get(requestId);
         if (prev && p.redirectResponse) {
           fillResponse(prev.entry, p.redirectResponse as Json, prev, Number(p.timestamp));
+          if (!prev.done) inflight--;
           prev.done = true;
-          inflight--;
         }
         const rq = p.request as Json;
         const isNav = p.type === 'Document' && p.frameId === mainFrame && p.loaderId === p.requestId;
@@ -425,8 +425,10 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
         };
         entries.push(entry);
         chains.set(requestId, [...(chains.get(requestId) ?? []), entry]);
-        live.set(requestId, { requestId, entry, start: Number(p.timestamp), wall: Number(p.wallTime), done: false });
-        inflight++;
+        // The browser's own favicon fetch is recorded but never waited for: it outlives pages.
+        const favicon = entry._resourceType === 'other' && u.pathname === '/favicon.ico';
+        live.set(requestId, { requestId, entry, start: Number(p.timestamp), wall: Number(p.wallTime), done: favicon });
+        if (!favicon) inflight++;
         applyExtras(requestId);
         break;
       }
