@@ -77,7 +77,7 @@ export async function doctorHarCommand(r: RequestArgs, io: CliIO): Promise<numbe
     const p = palette(color);
     const lines: string[] = [`${p.bold('HAR')} from ${d.source.browser ?? d.source.creator} ${p.dim(`(${RULES_NAME[d.source.client]})`)}`];
     for (const c of d.chains) {
-      if (d.chains.length > 1) lines.push(p.bold(`chain ${c.index}`));
+      if (d.chains.length > 1) lines.push(`${p.bold(`chain ${c.index}`)} ${p.dim(`(${c.kind === 'fetch' ? "a page's fetch/XHR" : c.kind})`)}`);
       c.hops.forEach((h, i) => {
         const link = c.links[i];
         const how = link && link.kind !== 'start' && link.kind !== 'redirect' ? p.dim(` (${LINK_NAME[link.kind]})`) : '';

@@ -9,8 +9,9 @@
  *   Fetch metadata the browser sent (Sec-Fetch-Site not `none`, no Sec-Fetch-User: no user
  *   activation) or a Referer naming the page, and a start soon after the page loaded.
  *
- * Browser HARs also hold subresources (scripts, images, XHR): only top-level navigations form
- * chains; the rest only feed the cookie jar of the replay.
+ * Browser HARs also hold subresources: top-level navigations and the page's fetch()/XHR requests
+ * form chains (a fetch's redirects are followed by the browser too); scripts, images and the rest
+ * only feed the cookie jar of the replay.
  */
 import { findClientRedirect } from '../redirect/client-redirect.js';
 import type { Exchange, HarSource } from './read.js';
@@ -23,6 +24,8 @@ export type Link =
   | { kind: 'meta-refresh' | 'refresh-header' | 'script' | 'form-post' | 'navigation'; delaySeconds?: number };
 
 export interface HarChain {
+  /** A browser's top-level navigation, a page's fetch/XHR (browsers), or a program's request. */
+  kind: 'navigation' | 'fetch' | 'request';
   /** The exchanges of the chain in order, and how each was reached (`links[0]` is `start`). */
   exchanges: Exchange[];
   links: Link[];
@@ -49,6 +52,15 @@ export function isNavigation(x: Exchange): boolean {
   if (x.resourceType !== undefined) return x.resourceType.toLowerCase() === 'document';
   const accept = header(x, 'accept') ?? '';
   return (x.method === 'GET' || x.method === 'POST') && accept.includes('text/html');
+}
+
+/** A page's fetch() or XMLHttpRequest (not a CORS preflight): its redirects make a chain too. */
+export function isFetch(x: Exchange): boolean {
+  if (x.method === 'OPTIONS') return false;
+  const dest = header(x, 'sec-fetch-dest');
+  if (dest !== undefined) return dest === 'empty' && header(x, 'sec-fetch-mode') !== 'navigate';
+  const t = x.resourceType?.toLowerCase();
+  return t === 'fetch' || t === 'xhr';
 }
 
 const isHtml = (x: Exchange): boolean => /^\s*(text\/html|application\/xhtml\+xml)/i.test(x.mimeType || String(x.responseHeaders['content-type'] ?? ''));
@@ -122,14 +134,15 @@ export function clientHop(page: Exchange, next: Exchange): Exclude<Link, { kind:
 export function reconstructChains(exchanges: readonly Exchange[], source: HarSource): HarChain[] {
   const browser = isBrowser(source);
   const order = [...exchanges].sort((a, b) => (Number.isFinite(a.started) && Number.isFinite(b.started) ? a.started - b.started : 0) || a.entry - b.entry);
-  const candidates = browser ? order.filter(isNavigation) : order;
+  const candidates = browser ? order.filter((x) => isNavigation(x) || isFetch(x)) : order;
   const claimed = new Set<Exchange>();
   const chains: HarChain[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const first = candidates[i]!;
     if (claimed.has(first)) continue;
     claimed.add(first);
-    const chain: HarChain = { exchanges: [first], links: [{ kind: 'start' }] };
+    const nav = browser && isNavigation(first);
+    const chain: HarChain = { kind: !browser ? 'request' : nav ? 'navigation' : 'fetch', exchanges: [first], links: [{ kind: 'start' }] };
     let cur = first;
     let at = i;
     for (;;) {
@@ -138,16 +151,17 @@ export function reconstructChains(exchanges: readonly Exchange[], source: HarSou
         const target = withoutHash(cur.redirectUrl);
         for (let j = at + 1; j < candidates.length; j++) {
           const y = candidates[j]!;
-          if (!claimed.has(y) && withoutHash(y.url) === target) {
+          // a navigation redirects to a navigation, a fetch to a fetch
+          if (!claimed.has(y) && withoutHash(y.url) === target && (!browser || isNavigation(y) === nav)) {
             found = { x: y, j, link: { kind: 'redirect', status: cur.status } };
             break;
           }
         }
-      } else if (browser) {
+      } else if (nav) {
         // The next navigation after the page, if the page made it.
         for (let j = at + 1; j < candidates.length; j++) {
           const y = candidates[j]!;
-          if (claimed.has(y)) continue;
+          if (claimed.has(y) || !isNavigation(y)) continue;
           const link = clientHop(cur, y);
           if (link) found = { x: y, j, link };
           break;

@@ -50,6 +50,8 @@ export interface HarChainDiagnosis {
   /** Per hop: how it was reached, and what the rules and the client sent (empty for hopwise's own HAR). */
   replay: ReplayedHop[];
   links: Link[];
+  /** A browser's top-level navigation, a page's fetch()/XHR, or a program's request. */
+  kind: 'navigation' | 'fetch' | 'request';
   error: { code: string; message: string } | undefined;
   /** HAR entry positions of the chain the replay did not reach (after a loop or the redirect limit). */
   notReplayed: number[];
@@ -103,6 +105,7 @@ export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): Har
       index: 0,
       hops,
       replay: [],
+      kind: 'request',
       links: hops.map((_, i) => (i === 0 ? { kind: 'start' as const } : { kind: 'redirect' as const, status: hops[i - 1]!.status })),
       error: read.chainError,
       notReplayed: [],
@@ -126,6 +129,7 @@ export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): Har
         hops: c.hops,
         replay: c.replay,
         links: found[index]!.links,
+        kind: found[index]!.kind,
         error: c.error ? { code: c.error.code, message: c.error.message } : undefined,
         notReplayed: c.notReplayed,
         findings,

@@ -220,13 +220,16 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
 
   // The navigation's initiator, for SameSite: the page for a hop the page made, the recorded
   // Referer (or nothing: the user) for the first request, unchanged along status redirects.
+  const fetch = s.chain.kind === 'fetch';
   if (i === 0) {
     const site = reqHeader(x, 'sec-fetch-site');
-    const referer = reqHeader(x, 'referer');
+    // A fetch comes from its page (Origin, or the Referer); a navigation from a page only when the
+    // browser says another page started it (Sec-Fetch-Site not `none`).
+    const from = fetch ? (reqHeader(x, 'origin') ?? reqHeader(x, 'referer')) : site !== undefined && site !== 'none' ? reqHeader(x, 'referer') : undefined;
     let init: URL | null = null;
-    if (site !== undefined && site !== 'none' && referer !== undefined) {
+    if (from !== undefined && from !== 'null') {
       try {
-        init = new URL(referer);
+        init = new URL(from);
       } catch {
         init = null;
       }
@@ -238,8 +241,9 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
     s.through = [];
   }
 
-  // The first request's secret headers are the caller's headers a careful client carries along.
-  if (i === 0 && !rules.browser) {
+  // The first request's secret headers are the caller's headers a careful client carries along
+  // (a program's, or a page's fetch(); a browser's navigation has none).
+  if (i === 0 && (!rules.browser || fetch)) {
     s.userHeaders = x.requestHeaders.filter(([n]) => n !== 'cookie' && n !== 'cookie2' && isSensitiveName(n, NO_HEADERS)).map(([name, value]) => ({ name, value, sensitive: true }));
   }
   const policy = planHeaders({ prev: s.prev, next: url, first: s.first, userHeaders: s.userHeaders, stripped: s.stripped, trust: [], providers: [] });
@@ -248,8 +252,10 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
   let site: ReplayedHop['site'];
   let browserCtx: BrowserSameSite | undefined;
   if (rules.browser) {
-    const sameSite = isSameSiteNavigation({ url, method: x.method, initiator: s.initiator, redirects: s.through, topLevel: true, countRedirects: rules.countRedirects });
-    browserCtx = { sameSite, topLevel: true, method: x.method, laxByDefault: rules.laxByDefault, laxAllowingUnsafeMs: rules.laxAllowingUnsafeMs };
+    // A fetch is a subresource request: same-site with a page of the target's site (§5.2; no
+    // Origin or Referer recorded: taken as same-site, nothing is claimed), never top-level for Lax.
+    const sameSite = isSameSiteNavigation({ url, method: x.method, initiator: s.initiator, redirects: s.through, topLevel: !fetch, countRedirects: rules.countRedirects });
+    browserCtx = { sameSite, topLevel: !fetch, method: x.method, laxByDefault: rules.laxByDefault, laxAllowingUnsafeMs: rules.laxAllowingUnsafeMs };
     site = { sameSite, initiator: s.initiator ? s.initiator.origin : null, method: x.method, through: s.through.map((u) => u.origin) };
   }
   const store: CookieStore = {
@@ -300,7 +306,9 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
   for (const d of req.decisions) {
     if (d.subject !== 'cookie' || d.reason === 'caller-header') continue;
     if (d.action === 'sent') {
-      if (pairs && !sentPair(pairs, d.name, req.sentCookies?.get(d.name))) missing.push(d.name);
+      // A fetch's credentials mode (omit, same-origin, include) is not in the HAR: a cookie it left
+      // out may be the page's choice, so only navigations and programs are held to the rules here.
+      if (pairs && !(rules.browser && fetch) && !sentPair(pairs, d.name, req.sentCookies?.get(d.name))) missing.push(d.name);
       continue;
     }
     const c = storedCookie(d.name, d.facts);
@@ -362,6 +370,13 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
   else if (plan.action === 'return' && plan.location) hop.location = traceUrl(plan.location);
   if (plan.action === 'error') {
     out.error = { code: plan.code, message: plan.message, hops: out.hops };
+    s.done = true;
+    return;
+  }
+  if (x.error !== undefined && /REDIRECT/i.test(x.error)) {
+    // The client refused to go on after this answer (Chromium's ERR_TOO_MANY_REDIRECTS after its 20th redirect).
+    hop.error = { code: errorCode(x.error), message: `the client stopped after this answer: ${x.error}` };
+    out.error = { code: hop.error.code, message: hop.error.message, hops: out.hops };
     s.done = true;
     return;
   }

@@ -347,6 +347,8 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
         e._chromium.blockedRequestCookies = assoc.filter((a) => a.blockedReasons.length > 0).map((a) => ({ name: a.cookie.name, reasons: a.blockedReasons }));
       }
       const s = rs[i];
+      // A response the page may not see (CORS) has no responseReceived; what came over the wire is here.
+      if (s && e.response.status === 0 && typeof s.statusCode === 'number') e.response.status = s.statusCode;
       if (s) {
         e.response.headers = headerList(s.headers).filter((h) => !h.name.startsWith(':'));
         e.response.cookies = responseCookies(e.response.headers);
@@ -453,7 +455,8 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
           pending.done = true;
           inflight--;
           if (m.method === 'Network.loadingFailed') {
-            pending.entry.response._error = String(p.errorText ?? 'failed');
+            const cors = (p.corsErrorStatus as Json | undefined)?.corsError;
+            pending.entry.response._error = String(p.errorText ?? 'failed') + (cors ? ` (CORS: ${String(cors)})` : '');
             if (!p.canceled) errors.push(`failed to load ${pending.entry.request.url}: ${String(p.errorText)}`);
           } else {
             pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
