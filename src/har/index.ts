@@ -13,7 +13,8 @@
  * - `source`: who wrote the HAR (`client`: chromium | firefox | hopwise | other) — it decides the
  *   rules of the replay (browser SameSite rules for browsers);
  * - `chains`: each redirect chain found (status redirects, and in a browser the meta refreshes and
- *   form auto-posts of the same page load), with `hops` (trace `Hop` records carrying the replay's
+ *   form auto-posts of the same page load; `kind`: a navigation, a page's fetch/XHR, or a program's
+ *   request), with `hops` (trace `Hop` records carrying the replay's
  *   typed decisions, secrets redacted), `replay` (per hop: cookies the rules send next to the
  *   cookies the client sent, the same-site context, the first request's secret headers), the
  *   `error` the chain ended with, and its `findings`;
@@ -31,6 +32,9 @@ import { diagnose, type DiagnosableError } from '../doctor/rules.js';
 import type { Finding } from '../doctor/findings.js';
 import { incompleteFinding, reconcile, replayFindings } from '../doctor/replay-rules.js';
 import type { Hop } from '../trace/types.js';
+import { isSensitiveName, redactSetCookie, redactValue } from '../credentials/sensitive.js';
+
+const NONE = new Set<string>();
 import { reconstructChains, type Link } from './chains.js';
 import { readHar, type Exchange, type HarNote, type HarSource } from './read.js';
 import { replayChains, type ReplayedHop } from './replay.js';
@@ -69,8 +73,13 @@ export interface HarDiagnosis {
 function hopwiseHops(exchanges: readonly Exchange[]): Hop[] {
   return exchanges.map((x, i) => {
     const h = x.hopwise;
+    // A HAR written with --show-secrets holds values: the diagnosis shows names only, as every output does.
     const requestHeaders: Record<string, string> = {};
-    for (const [n, v] of x.requestHeaders) requestHeaders[n] = requestHeaders[n] === undefined ? v : `${requestHeaders[n]}, ${v}`;
+    for (const [n, raw] of x.requestHeaders) {
+      const v = isSensitiveName(n, NONE) ? redactValue(n, raw) : raw;
+      requestHeaders[n] = requestHeaders[n] === undefined ? v : `${requestHeaders[n]}, ${v}`;
+    }
+    const responseHeaders = x.setCookies.length ? { ...x.responseHeaders, 'set-cookie': x.setCookies.map(redactSetCookie) } : x.responseHeaders;
     const hop: Hop = {
       index: h?.index ?? i,
       url: x.url,
@@ -78,7 +87,7 @@ function hopwiseHops(exchanges: readonly Exchange[]): Hop[] {
       requestHeaders,
       status: x.status,
       statusText: x.statusText,
-      responseHeaders: x.responseHeaders,
+      responseHeaders,
       newConnection: false,
       timings: h?.timings ?? { start: Number.isFinite(x.started) ? x.started : 0 },
       decisions: Array.isArray(h?.decisions) ? h.decisions : [],
