@@ -11,7 +11,6 @@ export const REASONS = {
   'stripped-earlier': 'stripped at an earlier hop, and a stripped header stays stripped for the rest of the chain',
   'https-upgrade': 'same host, http:80 to https:443 is an upgrade, so the header is kept',
   trusted: 'the next origin matches a `trust` pattern',
-  'not-sensitive': 'an ordinary header, forwarded on every hop',
   'origin-bound': 'Host, Origin and Referer set by the caller name the first origin; they are not sent to another one',
   'hook-added': 'the beforeRedirect hook set this header for this hop',
   'hook-removed': 'the beforeRedirect hook removed this header for this hop',
