@@ -5,7 +5,7 @@ import { palette, shouldColor } from '../trace/render-text.js';
 import type { RequestArgs } from './args.js';
 import { write, type CliIO } from './io.js';
 import { runChain } from './run.js';
-import { hopsForOutput, SECRETS_NOTE, writeHar } from './trace.js';
+import { hopsForOutput, SECRETS_NOTE, writeHar, writeHtml } from './trace.js';
 
 /**
  * Exit code: 0 no finding worse than info; 1 findings (warnings or errors); 2 when nothing could be
@@ -53,6 +53,7 @@ export async function doctorCommand(r: RequestArgs, io: CliIO, argv?: readonly s
     if (code === 2) write(io.stderr, `hopwise doctor: no hop got a response, so there is no redirect chain to diagnose (${result.error?.code}).`);
   }
   if (r.har) await writeHar(r.har, result, r, io, { findings });
+  if (r.html) await writeHtml(r.html, result, io, { findings, command, title: 'hopwise doctor' });
   if (result.cookieJarWritten) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
   return code;
 }

@@ -17,6 +17,9 @@ export interface FixCommand {
   variables: string[];
 }
 
+/** Flags that only name a file this run writes; left out of a fix's command line. */
+const OUTPUT_FILES = new Set(['--har', '--html']);
+
 function specFor(name: string, command: CommandName): FlagSpec | undefined {
   return FLAGS.find((f) => f.names.includes(name) && f.commands.includes(command)) ?? FLAGS.find((f) => f.names.includes(name));
 }
@@ -128,6 +131,8 @@ export function maskArgv(argv: readonly string[], command: CommandName): FixComm
     }
     const name = t.rawName;
     const spec = specFor(name, command);
+    // the files this run wrote: the fix's run does not need to overwrite them
+    if (spec && OUTPUT_FILES.has(spec.names[0]!)) continue;
     if (!spec?.value || t.value === undefined) {
       out.push(name);
       continue;
