@@ -608,7 +608,7 @@ function backendsServer(b: string[] | undefined): string {
   const affinity = b.find((x) => x.startsWith('affinity cookie '));
   return affinity
     ? ` Different backends answered this chain although the balancer sets an ${affinity}: check that the client keeps it and that the balancer honours it.`
-    : ` Different backends answered this chain (${b.join(', ')}): a shared session store, or sticky sessions at the balancer, keeps a session on every hop.`;
+    : ` Different backends answered this chain (${b.join(', ')}).`;
 }
 
 /** The Set-Cookie of `hop` that stored the cookie `d` replaced (same name, domain, host-only flag, path). */
