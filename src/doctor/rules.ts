@@ -746,7 +746,7 @@ const sessionLostToLogin: HopRule = {
         : gone.length > 0
           ? `: ${gone.join(', ')} on the way`
           : sentAfter.length > 0
-            ? `, although ${sentAfter.join(', ')} was sent: the server did not recognise the session`
+            ? `, although ${sentAfter.join(', ')} ${sentAfter.length === 1 ? 'was' : 'were'} sent: the server did not recognise the session`
             : '';
     return {
       key: `to-login:${login.index}`,
