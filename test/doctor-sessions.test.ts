@@ -23,51 +23,51 @@ before(async () => {
       // a login that works: the session is set on the 302 (or 303) and the dashboard knows it
       case '/ok/login':
         res.writeHead(req.method === 'POST' && url.searchParams.has('see-other') ? 303 : 302, { location: '/ok/dashboard', 'set-cookie': 'sid=good-session-1; Path=/; HttpOnly' });
-        return res.end();
+        return void res.end();
       case '/ok/dashboard':
         res.writeHead(sid === 'good-session-1' ? 200 : 401, { 'content-type': 'text/html' });
-        return res.end(sid ? '<h1>Hello</h1>' : 'no session');
+        return void res.end(sid ? '<h1>Hello</h1>' : 'no session');
       // the dashboard ends the session it was sent, and sends the client back to the login form
       case '/deleted/login':
         if (req.method === 'GET') {
           res.writeHead(200, { 'content-type': 'text/html' });
-          return res.end('<form method=post>');
+          return void res.end('<form method=post>');
         }
         res.writeHead(302, { location: '/deleted/dashboard', 'set-cookie': 'sid=doomed-session-2; Path=/' });
-        return res.end();
+        return void res.end();
       case '/deleted/dashboard':
         res.writeHead(302, { location: '/deleted/login?next=%2Fdeleted%2Fdashboard', 'set-cookie': 'sid=; Path=/; Max-Age=0' });
-        return res.end();
+        return void res.end();
       // two backends, each with its own sessions: B does not know A's, and bounces to /rr/login, which answers 200
       case '/rr/login': {
         if (req.method === 'GET') {
           res.writeHead(200, { 'content-type': 'text/html', server: 'app/1.0', 'x-served-by': 'web-b' });
-          return res.end('<form method=post>');
+          return void res.end('<form method=post>');
         }
         turn = 0;
         sessions.a.add('rr-session-3');
         res.writeHead(302, { location: '/rr/dashboard', 'set-cookie': ['sid=rr-session-3; Path=/', 'SERVERID=web-a; Path=/'], server: 'app/1.0', 'x-served-by': 'web-a' });
-        return res.end();
+        return void res.end();
       }
       case '/rr/dashboard': {
         const backend = turn++ % 2 === 0 ? 'b' : 'a';
         if (sid && sessions[backend].has(sid)) {
           res.writeHead(200, { 'x-served-by': `web-${backend}`, server: 'app/1.0' });
-          return res.end('hello');
+          return void res.end('hello');
         }
         res.writeHead(302, { location: '/rr/login', 'x-served-by': `web-${backend}`, server: 'app/1.0' });
-        return res.end();
+        return void res.end();
       }
       // a page that sets more cookies than the jar keeps for one domain
       case '/full/login':
         res.writeHead(302, { location: '/full/prefs', 'set-cookie': 'sid=evicted-session-4; Path=/' });
-        return res.end();
+        return void res.end();
       case '/full/prefs':
         res.writeHead(200, { 'set-cookie': ['p1=1; Path=/', 'p2=2; Path=/'] });
-        return res.end();
+        return void res.end();
       default:
         res.writeHead(404);
-        return res.end();
+        return void res.end();
     }
   });
 });
