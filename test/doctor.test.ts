@@ -388,6 +388,16 @@ describe('every way a session cookie disappears', () => {
     assert.deepEqual(lost.facts.backends, ['x-backend: a (hop 0)', 'x-backend: b (hops 1, 2)', 'affinity cookie SERVERID']);
     assert.match(lost.fix.server, /affinity cookie SERVERID/);
   });
+  test('a login whose session cookie the jar rejected, then back to the login page: the rejection is the cause', () => {
+    const fs = run([
+      hop(0, 'POST', 'http://app.example.com/login', 302, [rejected('sid', 'secure-from-insecure'), followed(302, 'http://app.example.com/login', 'http://app.example.com/dashboard')]),
+      hop(1, 'GET', 'http://app.example.com/dashboard', 302, [followed(302, 'http://app.example.com/dashboard', 'http://app.example.com/login')]),
+      hop(2, 'GET', 'http://app.example.com/login', 200),
+    ]);
+    assert.deepEqual(codes(fs), ['set-cookie-rejected-secure-from-insecure', 'session-lost-to-login']);
+    assert.match(fs[1]!.title, /Set-Cookie sid of the login was rejected/);
+    assert.deepEqual(fs[1]!.facts.cookiesRejected, ['sid']);
+  });
   test('a login redirected straight back to its form is a failed login, not a lost session', () => {
     const fs = run([hop(0, 'POST', login, 302, [stored('flash'), followed(302, login, login)]), hop(1, 'GET', login, 200)]);
     assert.ok(!codes(fs).includes('session-lost-to-login'));

@@ -720,7 +720,8 @@ const sessionEvicted = onDecisions({
 const LOGIN_PATH = /(^|\/)(log[-_]?in|sign[-_]?in|log[-_]?on|sign[-_]?on|auth|authenticate|sessions?)(\/?|\.[a-z]+)$/i;
 
 /**
- * A login — a POST, or a request to a login path, whose response stored a cookie and redirected —
+ * A login — a POST, or a request to a login path, whose response set a cookie (stored, or rejected by
+ * the jar) and redirected —
  * followed later in the chain by a request for the login page again (the login's own path, or a
  * login path): the session did not hold, whatever the final status. What happened to the cookies
  * in between is read from the hops' decisions.
@@ -732,6 +733,7 @@ const sessionLostToLogin: HopRule = {
   finding: (hop, { trace, i }) => {
     const login = loginBefore(trace, i)!;
     const stored = namesOnce([login], (d) => (isOf(d, 'set-cookie') && d.action === 'stored' ? d.name : undefined));
+    const refused = namesOnce([login], (d) => (isOf(d, 'set-cookie') && d.action === 'rejected' && d.reason !== 'cookies-disabled' ? d.name : undefined));
     const between = trace.slice(trace.indexOf(login) + 1, i + 1);
     const sentAfter = namesOnce(between, (d) => (isOf(d, 'cookie') && d.action === 'sent' && d.name && stored.includes(d.name) ? d.name : undefined));
     const withheld = namesOnce(between, (d) => (isOf(d, 'cookie') && d.action === 'withheld' && d.name && stored.includes(d.name) ? d.name : undefined));
@@ -741,25 +743,28 @@ const sessionLostToLogin: HopRule = {
     const backends = backendsOf(trace, i);
     const final = trace[trace.length - 1];
     const why =
-      withheld.length > 0
-        ? `: cookie ${withheld.join(', ')} was not sent (see the cookie findings)`
-        : gone.length > 0
-          ? `: ${gone.join(', ')} on the way`
-          : sentAfter.length > 0
-            ? `, although ${sentAfter.join(', ')} ${sentAfter.length === 1 ? 'was' : 'were'} sent: the server did not recognise the session`
-            : '';
+      refused.length > 0
+        ? `: Set-Cookie ${refused.join(', ')} of the login was rejected (see that finding)`
+        : withheld.length > 0
+          ? `: cookie ${withheld.join(', ')} was not sent (see the cookie findings)`
+          : gone.length > 0
+            ? `: ${gone.join(', ')} on the way`
+            : sentAfter.length > 0
+              ? `, although ${sentAfter.join(', ')} ${sentAfter.length === 1 ? 'was' : 'were'} sent: the server did not recognise the session`
+              : '';
     return {
       key: `to-login:${login.index}`,
       finding: finding(
         'session-lost-to-login',
         hop.index,
-        `Right after the login at hop ${login.index} (${stored.join(', ')} set), hop ${hop.index} went back to the login page ${pathOf(hop.url) ?? hop.url}${why}${backendsText(backends)}` +
+        `Right after the login at hop ${login.index} (${[...stored, ...refused].join(', ')} set), hop ${hop.index} went back to the login page ${pathOf(hop.url) ?? hop.url}${why}${backendsText(backends)}` +
           (final && final.status >= 200 && final.status < 300 ? ` (the chain still ends ${final.status})` : ''),
         {
           loginHop: login.index,
           loginUrl: login.url,
           url: hop.url,
           cookiesSet: stored,
+          cookiesRejected: refused,
           cookiesSentAfter: sentAfter,
           cookiesWithheld: withheld,
           cookiesGone: gone,
@@ -794,7 +799,8 @@ function loginBefore(trace: readonly Hop[], i: number): Hop | undefined {
     const loginPath = pathOf(h.url) ?? '';
     const isLogin =
       (h.method === 'POST' || LOGIN_PATH.test(loginPath)) &&
-      h.decisions.some((d) => isOf(d, 'set-cookie') && d.action === 'stored') &&
+      // it set a cookie: stored, or refused by the jar (the session that never was)
+      h.decisions.some((d) => isOf(d, 'set-cookie') && (d.action === 'stored' || (d.action === 'rejected' && d.reason !== 'cookies-disabled'))) &&
       h.decisions.some((d) => isOf(d, 'redirect') && d.action === 'followed');
     if (!isLogin) continue;
     const back = hop.method === 'GET' && origin(h.url) === origin(hop.url) && (path === loginPath || LOGIN_PATH.test(path));
