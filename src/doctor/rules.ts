@@ -630,14 +630,13 @@ const sessionReplaced = onDecisions({
   finding: (d, { hop, trace, i }) => {
     const name = d.name ?? '(unnamed)';
     const first = trace[i - 1]!; // `where` found the cookie stored there
-    const when = 'one hop earlier';
     const backends = backendsOf(trace, i);
     return {
       key: `replaced:${name}:${i}`,
       finding: finding(
         'session-cookie-replaced',
         hop.index,
-        `The server replaced cookie ${name} that it issued ${when}: it did not recognise its own session${backendsText(backends)}`,
+        `The server replaced cookie ${name} that it issued one hop earlier: it did not recognise its own session${backendsText(backends)}`,
         { cookie: name, issuedAtHop: first.index, issuedBy: first.url, replacedAtHop: hop.index, replacedBy: hop.url, status: hop.status, backends },
         {
           client:
