@@ -136,6 +136,16 @@ describe('credentials and secret headers', () => {
     assert.equal(fs[0]!.severity, 'info');
     assert.equal(hasProblems(fs), false);
   });
+  test('the CLI fix for a provider out of scope names every origin (a lone --auth-scope would drop the first), and never another site', () => {
+    const provider = { name: 'authorization', kind: 'bearer', scope: "https://api.example.com (the first request's origin) and its https upgrade" };
+    const sameSite = decide.auth.outOfScope({ ...provider, to: 'https://cdn.example.com', pair: pair('https://api.example.com/', 'https://cdn.example.com/') });
+    const fs = run([hop(0, 'GET', 'https://api.example.com/a', 302), hop(1, 'GET', 'https://cdn.example.com/b', 200, [sameSite])]);
+    assert.deepEqual(fs[0]!.fix.cli, ['--auth-scope', 'api.example.com', '--auth-scope', 'cdn.example.com']);
+    const otherSite = decide.auth.outOfScope({ ...provider, to: 'https://evil.test', pair: pair('https://api.example.com/', 'https://evil.test/') });
+    const info = run([hop(0, 'GET', 'https://api.example.com/a', 302), hop(1, 'GET', 'https://evil.test/b', 200, [otherSite])]);
+    assert.equal(info[0]!.severity, 'info');
+    assert.equal(info[0]!.fix.cli, undefined);
+  });
   test('a later stripped-earlier decision is not reported again', () => {
     const hops = [
       hop(0, 'GET', 'https://a.example.com/', 302),

@@ -268,8 +268,10 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
           `bearer(token, { scope: ['${firstPattern}', '${trust}'] }).`
         : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
           `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
-    // a CLI provider comes from -u or --oauth2-bearer: --auth-scope replaces its default scope, so the first origin is named too
-    const cli = provider ? (d.facts.provider === 'bearer' || d.facts.provider === 'basic' ? scopeArgs(firstPattern, trust) : undefined) : sameSite ? ['--trust', trust] : undefined;
+    // never a command that sends a credential to another site. A CLI provider comes from -u or
+    // --oauth2-bearer: --auth-scope replaces its default scope, so the first origin is named too.
+    const cliProvider = provider && (d.facts.provider === 'bearer' || d.facts.provider === 'basic');
+    const cli = !sameSite ? undefined : cliProvider ? scopeArgs(firstPattern, trust) : provider ? undefined : ['--trust', trust];
     const server = sameSite
       ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(hop.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
         `or answer with the final URL so clients call it directly.`
