@@ -146,6 +146,22 @@ describe('credentials and secret headers', () => {
     assert.equal(info[0]!.severity, 'info');
     assert.equal(info[0]!.fix.cli, undefined);
   });
+  test('a credential stripped on an allowed https → http hop gets no command that would send it in cleartext', () => {
+    const hops = [
+      hop(0, 'GET', 'https://app.example.com/a', 302),
+      hop(1, 'GET', 'http://app.example.com/b', 200, [
+        stripped('authorization', 'https://app.example.com', 'http://app.example.com'),
+        stripped('x-api-key', 'https://app.example.com', 'http://app.example.com'),
+      ]),
+    ];
+    const fs = run(hops);
+    assert.deepEqual(codes(fs), ['credential-stripped-cross-origin', 'secret-header-stripped']);
+    assert.deepEqual(
+      fs.map((f) => f.fix.cli),
+      [undefined, undefined],
+    );
+    assert.match(fs[0]!.fix.client, /cleartext/);
+  });
   test('a later stripped-earlier decision is not reported again', () => {
     const hops = [
       hop(0, 'GET', 'https://a.example.com/', 302),

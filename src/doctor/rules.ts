@@ -252,6 +252,8 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
   const facts = { header: name, from, to, sameSite, provider: provider ? true : undefined, reason: d.reason };
   const label = headerTitle(name);
 
+  // https: to http: (an allowed downgrade): a credential there would travel in cleartext
+  const downgraded = to.startsWith('http:') && (from ?? '').startsWith('https:');
   if (provider || CREDENTIAL_HEADERS.has(name)) {
     // name origins when the host alone does not show the difference (scheme or port changed)
     const [fromName, toName] = fromHost === toHost ? [from, to] : [fromHost, toHost];
@@ -259,19 +261,22 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
       ? `${label} was not sent to ${toName ?? 'the next origin'}: the redirect left ${fromName ?? 'the first origin'} for another origin`
       : `${label} was kept away from ${toHost ?? 'another site'}: the redirect went to another site`;
     const firstPattern = trustPatternFor(at.trace[0]?.url ?? from ?? '');
-    const client = provider
-      ? `The auth provider is scoped and ${to} is outside its scope. If that origin should get the credential, widen the scope: ` +
-        `bearer(token, { scope: ['${firstPattern}', '${trust}'] }). Otherwise nothing to do.`
-      : sameSite
-        ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'], ` +
-          `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
-          `bearer(token, { scope: ['${firstPattern}', '${trust}'] }).`
-        : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
-          `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
-    // never a command that sends a credential to another site. A CLI provider comes from -u or
-    // --oauth2-bearer: --auth-scope replaces its default scope, so the first origin is named too.
+    const client = downgraded
+      ? `Nothing to change in the client: the redirect went from https: to http:, and a credential sent there travels in cleartext. Fix the redirect so the chain stays on https:.`
+      : provider
+        ? `The auth provider is scoped and ${to} is outside its scope. If that origin should get the credential, widen the scope: ` +
+          `bearer(token, { scope: ['${firstPattern}', '${trust}'] }). Otherwise nothing to do.`
+        : sameSite
+          ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'], ` +
+            `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
+            `bearer(token, { scope: ['${firstPattern}', '${trust}'] }).`
+          : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
+            `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
+    // never a command that sends a credential to another site, or in cleartext after https (a
+    // downgrade). A CLI provider comes from -u or --oauth2-bearer: --auth-scope replaces its default
+    // scope, so the first origin is named too.
     const cliProvider = provider && (d.facts.provider === 'bearer' || d.facts.provider === 'basic');
-    const cli = !sameSite ? undefined : cliProvider ? scopeArgs(firstPattern, trust) : provider ? undefined : ['--trust', trust];
+    const cli = !sameSite || downgraded ? undefined : cliProvider ? scopeArgs(firstPattern, trust) : provider ? undefined : ['--trust', trust];
     const server = sameSite
       ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(hop.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
         `or answer with the final URL so clients call it directly.`
@@ -285,7 +290,7 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
   const server = `Do not redirect requests carrying API keys to another origin; serve the resource where the key is accepted, or document the final URL.`;
   return {
     key: `secret:${name}`,
-    finding: finding('secret-header-stripped', hop.index, title, facts, { client, server, cli: sameSite ? ['--trust', trust] : undefined }, sameSite ? 'warning' : 'info'),
+    finding: finding('secret-header-stripped', hop.index, title, facts, { client, server, cli: sameSite && !downgraded ? ['--trust', trust] : undefined }, sameSite ? 'warning' : 'info'),
   };
 }
 
