@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       case 'doctor': {
         for (const w of parsed.warnings) write(io.stderr, `hopwise: ${w}`);
         const { doctorCommand } = await import('./doctor.js');
-        return await doctorCommand(parsed.request, io);
+        return await doctorCommand(parsed.request, io, argv);
       }
       case 'lab': {
         const { labCommand } = await import('./lab.js');

@@ -72,6 +72,7 @@ export const REASONS = {
   stored: 'the cookie was stored in the jar',
   replaced: 'the cookie replaced one with the same name, domain and path',
   deleted: 'the cookie has an expiry in the past, so it deletes the stored cookie',
+  evicted: 'the jar was full (its per-domain or total limit), so storing another cookie evicted this one, the least recently used (RFC 6265bis §5.7)',
   syntax: 'the Set-Cookie line has no usable name=value pair',
   'control-char': 'the Set-Cookie line contains a control character',
   'too-large': 'the name and value exceed 4096 octets, or an attribute exceeds 1024',
