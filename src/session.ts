@@ -426,6 +426,7 @@ export class Session {
       const absorbed = absorb(url, raw, this.#jar, req.sentCookies);
       if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
+      if (absorbed.backend) hop.backend = absorbed.backend;
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----

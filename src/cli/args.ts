@@ -82,6 +82,8 @@ export interface RequestArgs {
   har?: string;
   /** `hopwise doctor --har FILE` with no URL: FILE is the recording to diagnose (`har` is then unset). */
   harInput?: string;
+  /** --html FILE (trace, doctor): the chain and the findings as one self-contained HTML page. */
+  html?: string;
   showSecrets: boolean;
   /** -v / --verbose: print request and response headers of every hop (fetch: the trace, on stderr). */
   verbose: boolean;
@@ -909,6 +911,14 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: REQ,
     group: 'trace',
     apply: (st, v) => (st.req.har = v),
+  },
+  {
+    names: ['--html'],
+    value: 'FILE',
+    help: 'also write the chain and the findings as one self-contained HTML page to FILE (secrets redacted)',
+    commands: ['trace', 'doctor'],
+    group: 'trace',
+    apply: (st, v) => (st.req.html = v),
   },
   {
     names: ['--show-secrets'],

@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
         for (const w of parsed.warnings) write(io.stderr, `hopwise: ${w}`);
         const { doctorCommand, doctorHarCommand } = await import('./doctor.js');
         if (parsed.request.harInput !== undefined) return await doctorHarCommand(parsed.request, io);
-        return await doctorCommand(parsed.request, io);
+        return await doctorCommand(parsed.request, io, argv);
       }
       case 'lab': {
         const { labCommand } = await import('./lab.js');

@@ -7,7 +7,7 @@
  * (§5.8.3). The jar only sequences the two: the rules are in `rules.ts`, the data in a
  * `CookieStorage` (`FastStore` unless the `store` option gives another).
  */
-import type { BrowserSameSite, Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
+import type { BrowserSameSite, Cookie, CookieContext, CookieKey, CookieSendReason, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
 import { Verdict } from './verdict.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
@@ -86,6 +86,11 @@ function snapshot(c: StoredCookie): Cookie {
   };
   if (c.sameSite !== undefined) out.sameSite = c.sameSite;
   return out;
+}
+
+/** What a trace may record of a cookie that left the jar (never its value). */
+function keyOf(c: Readonly<Cookie>): CookieKey {
+  return { name: c.name, domain: c.domain, path: c.path, hostOnly: c.hostOnly, secure: c.secure };
 }
 
 const bySeq = (a: StoredCookie, b: StoredCookie): number => a.seq - b.seq;
@@ -265,16 +270,20 @@ export class CookieJar implements CookieStore {
     const gone = expiredOutcome(cookie, old !== undefined, now);
     if (gone !== undefined) {
       if (old !== undefined) store.remove(old);
-      return { stored: false, reason: gone.reason, detail: gone.detail, name };
+      const res: SetCookieResult = { stored: false, reason: gone.reason, detail: gone.detail, name };
+      if (old !== undefined) res.deleted = keyOf(old);
+      return res;
     }
     let detail = describeStored(cookie, now, parsed.ignored);
+    let evicted: { why: string[]; cookies: CookieKey[] } | undefined;
     if (old !== undefined) store.replace(old, cookie);
     else {
-      const evicted = this.#enforceLimits(store.put(cookie, ++this.#seq, site), now);
-      if (evicted !== undefined) detail += `; evicted ${evicted.join(', ')}`;
+      evicted = this.#enforceLimits(store.put(cookie, ++this.#seq, site), now);
+      if (evicted !== undefined) detail += `; evicted ${evicted.why.join(', ')}`;
     }
     // `cookie` was copied into the store, never kept by it, so it is handed out as is.
     const result: SetCookieResult = { stored: true, cookie, reason: old !== undefined ? 'replaced' : 'stored', detail };
+    if (evicted !== undefined) result.evicted = evicted.cookies;
     if (cookie.sameSite === 'none' && !cookie.secure) result.sameSiteNote = sameSiteNote(cookie, undefined, undefined, undefined)!;
     return result;
   }
@@ -285,9 +294,9 @@ export class CookieJar implements CookieStore {
    * least recently used cookie of the jar. `fresh`, the cookie just stored, is never evicted.
    * Returns what was evicted, for the stored result's detail.
    */
-  #enforceLimits(fresh: StoredCookie, now: number): string[] | undefined {
+  #enforceLimits(fresh: StoredCookie, now: number): { why: string[]; cookies: CookieKey[] } | undefined {
     const store = this.#store;
-    let evicted: string[] | undefined;
+    let evicted: { why: string[]; cookies: CookieKey[] } | undefined;
     const domain = fresh.domain;
     if (store.domainSize(domain) > this.#maxPerDomain) {
       for (const c of store.inDomains([domain])) if (c !== fresh && isExpired(c, now)) store.remove(c);
@@ -295,14 +304,18 @@ export class CookieJar implements CookieStore {
         const victim = store.leastRecentlyUsed(domain, fresh);
         if (victim === undefined) break;
         store.remove(victim);
-        (evicted ??= []).push(`the least recently used cookie of ${domain} (limit ${this.#maxPerDomain} per domain)`);
+        evicted ??= { why: [], cookies: [] };
+        evicted.why.push(`the least recently used cookie of ${domain} (limit ${this.#maxPerDomain} per domain)`);
+        evicted.cookies.push(keyOf(victim));
       }
     }
     while (store.size > this.#maxTotal) {
       const victim = store.leastRecentlyUsed(undefined, fresh);
       if (victim === undefined) break;
       store.remove(victim);
-      (evicted ??= []).push(`the least recently used cookie in the jar, for ${victim.domain} (limit ${this.#maxTotal})`);
+      evicted ??= { why: [], cookies: [] };
+      evicted.why.push(`the least recently used cookie in the jar, for ${victim.domain} (limit ${this.#maxTotal})`);
+      evicted.cookies.push(keyOf(victim));
     }
     return evicted;
   }

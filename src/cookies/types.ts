@@ -35,8 +35,20 @@ export type SetCookieResult =
       detail: string;
       /** Set when a browser would have treated this cookie differently (SameSite=None without Secure). */
       sameSiteNote?: string;
+      /** The cookies the jar's limits evicted to make room for this one (RFC 6265bis §5.7), least recently used first. */
+      evicted?: CookieKey[];
     }
-  | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string };
+  | {
+      stored: false;
+      reason: SetCookieRejectReason | 'deleted';
+      detail: string;
+      name?: string;
+      /** For `deleted`: the stored cookie the line deleted. */
+      deleted?: CookieKey;
+    };
+
+/** A cookie's identity and attributes, without its value (what a trace may record). */
+export type CookieKey = Pick<Cookie, 'name' | 'domain' | 'path' | 'hostOnly' | 'secure'>;
 
 /**
  * Why a cookie is not sent. `samesite-strict` and `samesite-lax` only come with browser rules

@@ -115,7 +115,9 @@ export const FINDINGS = {
   // --- method and body ---
   'post-became-get': {
     severity: 'warning',
-    meaning: 'A POST answered by 301 or 302 was followed with GET and its body dropped, as Fetch and browsers do.',
+    meaning:
+      'A POST answered by 301 or 302 was followed with GET and its body dropped, as Fetch and browsers do. ' +
+      'Info when it is Post/Redirect/Get (a 302 that set a cookie, a login, or a 302 after an HTML form to a page); a warning when the body was likely needed (a 301, an API call, or a 405/411/415/422 answer to the GET).',
   },
   'cross-origin-body-refused': {
     severity: 'error',
@@ -177,6 +179,20 @@ export const FINDINGS = {
     meaning: 'The chain ended with an error that is not a redirect policy decision (connect, TLS, timeout, network...).',
   },
 
+  // --- every way a session cookie disappears in a chain (issue 13, "the doctor itself") ---
+  'session-cookie-deleted': {
+    severity: 'warning',
+    meaning: 'A response deleted a cookie this chain had stored or sent (Set-Cookie with Max-Age=0 or an Expires in the past): the server ended the session. Info when the URL is a logout.',
+  },
+  'session-cookie-evicted': {
+    severity: 'warning',
+    meaning: "The jar's limits (maxCookiesPerDomain, maxCookies) evicted a cookie this chain had stored or sent, to make room for another.",
+  },
+  'session-lost-to-login': {
+    severity: 'warning',
+    meaning: 'Right after a login (a response that stored a cookie and redirected), the chain was sent back to the login page: the session did not hold, even if the final status is 200.',
+  },
+
   // --- a recorded chain replayed (`hopwise doctor --har`, `diagnoseHar`): browser rules and what the client did ---
   'cookie-withheld-samesite': {
     severity: 'warning',
@@ -223,6 +239,12 @@ export interface Finding {
   title: string;
   /** The facts behind it, as data (origins, paths, names, statuses...). */
   facts: Record<string, FactValue>;
-  /** What to do: `client` for the hopwise user (option and CLI flag), `server` for the server's owner. */
-  fix: { client: string; server: string };
+  /**
+   * What to do: `client` for the hopwise user (the library option), `server` for the server's owner.
+   * `cli`, when the client fix is a CLI flag: the arguments to add to the `hopwise` command that made
+   * the chain (for example `['--trust', 'cdn.example.com']`), complete (never a flag that needs
+   * another one to run). A `$NAME` in an argument stands for a secret only you have (a shell
+   * variable): `hopwise doctor` prints the whole command line with it, ready to paste.
+   */
+  fix: { client: string; server: string; cli?: string[] };
 }
