@@ -174,5 +174,20 @@ describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
     assert.deepEqual(out.chains[0]!.replay[2]!.site, { sameSite: false, initiator: 'https://login.hopwise-idp.test', method: 'POST', through: [] });
     assert.ok(out.findings.some((f) => f.code === 'cookie-withheld-samesite' && f.facts.cookie === 'sid' && f.facts.sameSite === 'lax'));
     assert.doesNotMatch(json.stdout, /sid=[0-9a-f]{24}/, 'no cookie value in the JSON');
+    // --html: the chain as one page, which Chromium renders without errors.
+    const html = join(dir, 'lax.html');
+    const page = await runCli(['doctor', '--har', file, '--html', html]);
+    assert.equal(page.code, 1);
+    assert.match(page.stderr, /HTML written to .*lax\.html \(chain 0 of 1: 3 hops, 2 findings, secrets redacted\)/);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`file://${html}`);
+      const text = await tab.evaluate<string>('document.body.innerText');
+      assert.match(text, /cookie-withheld-samesite/);
+      assert.match(text, /samesite-lax-form-post\/callback/);
+      assert.deepEqual(tab.consoleErrors(), []);
+    } finally {
+      await tab.close();
+    }
   });
 });

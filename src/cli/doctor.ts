@@ -6,7 +6,7 @@ import type { RequestArgs } from './args.js';
 import { write, type CliIO } from './io.js';
 import { runChain } from './run.js';
 import { hopsForOutput, SECRETS_NOTE, writeHar, writeHtml } from './trace.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { HopwiseError } from '../errors.js';
 import type { HarDiagnosis } from '../har/index.js';
 
@@ -117,6 +117,18 @@ export async function doctorHarCommand(r: RequestArgs, io: CliIO): Promise<numbe
     write(io.stdout, lines.join('\n') + '\n');
     write(io.stdout, renderFindings(d.findings, { color }));
     if (code === 2) write(io.stderr, `hopwise doctor: no request in ${file} got a response, so there is no redirect chain to diagnose.`);
+  }
+  if (r.html && d.chains.length) {
+    // One page shows one chain: the one with the worst finding (the first, on a tie).
+    const worst = (c: HarDiagnosis['chains'][number]): number => Math.max(-1, ...c.findings.map((f) => (f.severity === 'error' ? 2 : f.severity === 'warning' ? 1 : 0)));
+    const chain = d.chains.reduce((a, b) => (worst(b) > worst(a) ? b : a));
+    const { renderHtml } = await import('../render/html.js');
+    const error = chain.error ? { ...chain.error } : undefined;
+    await writeFile(r.html, renderHtml(chain.hops, chain.findings, { ...(error ? { error } : {}), title: `hopwise doctor --har (chain ${chain.index} of ${d.chains.length})` }));
+    write(
+      io.stderr,
+      `HTML written to ${r.html} (chain ${chain.index} of ${d.chains.length}: ${chain.hops.length} hop${chain.hops.length === 1 ? '' : 's'}, ${chain.findings.length} finding${chain.findings.length === 1 ? '' : 's'}, secrets redacted)`,
+    );
   }
   return code;
 }
