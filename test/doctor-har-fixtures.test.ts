@@ -178,6 +178,42 @@ describe("a program's cookies against the rules", () => {
     assert.match(d.findings[0]!.title, /sent sid at hop 1 although the cookie rules withhold it there: cookie Path=\/app does not cover request path \/dashboard/);
   });
 
+  test('in a browser HAR, a SameSite=None cookie without Secure is ignored when set, and that is the cause named', () => {
+    const har = recording([
+      [
+        'GET',
+        'https://app.example.com/login',
+        [
+          ['sec-fetch-dest', 'document'],
+          ['sec-fetch-site', 'none'],
+        ],
+        302,
+        [
+          ['location', '/home'],
+          ['set-cookie', 'sid=abc; Path=/; SameSite=None'],
+        ],
+      ],
+      [
+        'GET',
+        'https://app.example.com/home',
+        [
+          ['sec-fetch-dest', 'document'],
+          ['sec-fetch-site', 'same-origin'],
+        ],
+        401,
+        [],
+      ],
+    ]) as { log: { creator: { name: string } } };
+    har.log.creator.name = 'WebInspector';
+    const d = diagnosed(har);
+    assert.equal(d.source.client, 'chromium');
+    assert.deepEqual(codes(d), ['set-cookie-rejected-samesite-none', 'unauthorized-after-redirect']);
+    assert.match(d.findings[0]!.title, /^The browser ignored cookie sid set at hop 0: SameSite=None without Secure$/);
+    // hopwise as a client stores it (with a note): the same chain from a program is clean of it
+    har.log.creator.name = 'recorder';
+    assert.ok(!codes(diagnosed(har)).includes('set-cookie-rejected-samesite-none'));
+  });
+
   test('a cookie of the same name set before the recording is not taken for the one the rules withhold', () => {
     const d = diagnosed(
       recording([

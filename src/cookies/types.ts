@@ -25,7 +25,18 @@ export interface Cookie {
 }
 
 export type SetCookieRejectReason =
-  'syntax' | 'control-char' | 'too-large' | 'invalid-domain' | 'public-suffix' | 'secure-from-insecure' | 'prefix-secure' | 'prefix-host' | 'overwrite-secure' | 'expired';
+  | 'syntax'
+  | 'control-char'
+  | 'too-large'
+  | 'invalid-domain'
+  | 'public-suffix'
+  | 'secure-from-insecure'
+  | 'prefix-secure'
+  | 'prefix-host'
+  | 'overwrite-secure'
+  | 'expired'
+  /** Browser rules only (a HAR replay): SameSite=None without Secure; hopwise's own jar keeps it with a note. */
+  | 'samesite-none-insecure';
 
 export type SetCookieResult =
   | {

@@ -218,6 +218,10 @@ export const FINDINGS = {
     severity: 'warning',
     meaning: 'The client dropped a credential or secret header of the first request on a hop to the same origin, where a careful client keeps it.',
   },
+  'set-cookie-rejected-samesite-none': {
+    severity: 'warning',
+    meaning: 'A Set-Cookie had SameSite=None without Secure: browsers ignore such a cookie (RFC 6265bis §5.7), so it never reached the next hop.',
+  },
   'har-incomplete': {
     severity: 'info',
     meaning:

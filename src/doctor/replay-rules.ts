@@ -25,6 +25,7 @@ export const REPLAY_EMITS: readonly FindingCode[] = [
   'cookie-sent-against-rules',
   'secret-sent-cross-origin',
   'credential-dropped-same-origin',
+  'set-cookie-rejected-samesite-none',
   'har-incomplete',
 ];
 
@@ -135,6 +136,24 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
     const hop = chain.hops[i];
     if (!hop) return;
     const actual = r.cookies.actual;
+    // A cookie the browser ignored when it was set (browser rules in the replay's jar).
+    for (const d of hop.decisions) {
+      if (d.subject !== 'set-cookie' || d.reason !== 'samesite-none-insecure') continue;
+      const name = d.name ?? '(nameless)';
+      once(
+        `none-insecure:${name}`,
+        make(
+          'set-cookie-rejected-samesite-none',
+          hop.index,
+          `The browser ignored cookie ${name} set at hop ${hop.index}: SameSite=None without Secure`,
+          { cookie: name, url: hop.url, hops: [hop.index] },
+          {
+            client: `Nothing to change in the browser: RFC 6265bis §5.7 ignores a SameSite=None cookie that is not Secure. hopwise as an HTTP client keeps it, with a note.`,
+            server: `Set ${name} with SameSite=None; Secure (and serve it over https:), or drop SameSite=None if the cookie is not needed on cross-site requests.`,
+          },
+        ),
+      );
+    }
     // SameSite, from the jar's decisions with browser rules.
     for (const d of hop.decisions) {
       if (d.subject !== 'cookie' || (d.reason !== 'samesite-strict' && d.reason !== 'samesite-lax')) continue;

@@ -19,7 +19,8 @@
  */
 import { CookieJar } from '../cookies/jar.js';
 import { isSameSiteNavigation } from '../cookies/rules.js';
-import type { BrowserSameSite, Cookie, CookieStore } from '../cookies/types.js';
+import type { BrowserSameSite, Cookie, CookieStore, SetCookieResult } from '../cookies/types.js';
+import { parseSetCookie } from '../cookies/parse.js';
 import type { PreparedBody } from '../body.js';
 import { planHeaders, type UserHeader } from '../credentials/policy.js';
 import { isSensitiveName, redactQuery, redactValue, traceUrl } from '../credentials/sensitive.js';
@@ -166,6 +167,18 @@ function errorCode(err: string): string {
   return 'ERR_NETWORK';
 }
 
+/**
+ * A Set-Cookie as a browser stores it: RFC 6265bis §5.7 ignores a SameSite=None cookie without
+ * Secure (Chromium and Firefox do). hopwise's own jar keeps it with a note; a browser's replay must not.
+ */
+function browserSetCookie(jar: CookieJar, line: string, url: string | URL): SetCookieResult {
+  const p = parseSetCookie(line);
+  if (p.ok && p.sameSite === 'none' && !p.secure) {
+    return { stored: false, reason: 'samesite-none-insecure', detail: `${p.name} has SameSite=None without Secure: browsers ignore the cookie`, name: p.name };
+  }
+  return jar.setCookie(line, url);
+}
+
 const fakeBody = (size: number): PreparedBody => ({ forSend: () => Buffer.alloc(0), replayable: true, size, contentType: undefined, peek: () => undefined });
 
 /**
@@ -199,7 +212,10 @@ export function replayChains(exchanges: readonly Exchange[], chains: readonly Ha
     if (!at) {
       // Not part of a chain: its cookies still go into the jar, as in the client.
       const url = new URL(x.url);
-      for (const line of x.setCookies) jar.setCookie(line, url);
+      for (const line of x.setCookies) {
+        if (rules.browser) browserSetCookie(jar, line, url);
+        else jar.setCookie(line, url);
+      }
       continue;
     }
     const { s, i } = at;
@@ -259,7 +275,7 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
     site = { sameSite, initiator: s.initiator ? s.initiator.origin : null, method: x.method, through: s.through.map((u) => u.origin) };
   }
   const store: CookieStore = {
-    setCookie: (line, u) => jar.setCookie(line, u),
+    setCookie: (line, u) => (rules.browser ? browserSetCookie(jar, line, u) : jar.setCookie(line, u)),
     getCookieString: (u) => jar.getCookieString(u),
     evaluate: (u) => jar.evaluate(u, browserCtx ? { browser: browserCtx } : {}),
   };

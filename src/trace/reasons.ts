@@ -78,6 +78,7 @@ export const REASONS = {
   syntax: 'the Set-Cookie line has no usable name=value pair',
   'control-char': 'the Set-Cookie line contains a control character',
   'too-large': 'the name and value exceed 4096 octets, or an attribute exceeds 1024',
+  'samesite-none-insecure': 'browser rules (a HAR replay): a SameSite=None cookie without Secure is ignored by browsers',
   'invalid-domain': 'the Domain attribute does not domain-match the host that set the cookie',
   'public-suffix': 'the Domain attribute is a public suffix (Public Suffix List)',
   'secure-from-insecure': 'a Secure cookie can only be set from https: (or localhost)',
