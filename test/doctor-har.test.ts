@@ -12,6 +12,7 @@ import { startLab, LAB_TOKEN, type Lab } from '../src/lab/index.ts';
 import { diagnoseHar, type FindingCode, type HarDiagnosis } from '../src/index.ts';
 import { chromiumSkip, launchChromium, type ChromiumBrowser, type ChromiumHar } from './helpers/chromium.ts';
 import { runCli } from './helpers/cli.ts';
+import { redirect, startServers, type TestServers } from './helpers/servers.ts';
 
 /**
  * What the doctor names for each scenario as a browser plays it: a top-level navigation to the
@@ -49,6 +50,7 @@ const DISAGREE: FindingCode[] = ['cookie-not-sent', 'cookie-sent-against-rules',
 
 describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
   let lab: Lab;
+  let servers: TestServers;
   let browser: ChromiumBrowser;
   let dir: string;
   const hars = new Map<string, ChromiumHar>();
@@ -58,11 +60,34 @@ describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
     dir = mkdtempSync(join(tmpdir(), 'hopwise-har-'));
     // Every lab host on its logical port goes to the lab's real port.
     const hostRules = lab.hosts.flatMap((h) => [`MAP ${h}:443 127.0.0.1:${lab.ports.https}`, `MAP ${h}:80 127.0.0.1:${lab.ports.http}`, `MAP ${h}:8080 127.0.0.1:${lab.ports.alt}`]);
+    // A server of our own for the cookie-storage rules: /login sets one cookie of each kind.
+    servers = await startServers((req, res) => {
+      if (req.url === '/login') {
+        return redirect(res, 302, '/home', {
+          'set-cookie': [
+            '__Host-ok=1; Path=/; Secure',
+            '__Host-domain=1; Path=/; Secure; Domain=example.com',
+            '__Secure-plain=1; Path=/',
+            'none-insecure=1; Path=/; SameSite=None',
+            'none-secure=1; Path=/; SameSite=None; Secure',
+            'plain=1; Path=/',
+          ],
+        });
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('home');
+    });
+    const tls = servers.connectTo
+      .find((c) => c.startsWith(':443:'))!
+      .split(':')
+      .pop();
+    hostRules.push(`MAP app.example.com:443 127.0.0.1:${tls}`);
     browser = await launchChromium({ hostRules });
   });
   after(async () => {
     await browser?.close();
     await lab?.close();
+    await servers?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -136,6 +161,29 @@ describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
       assert.deepEqual(blocks.replay, blocks.chromium, 'the cookies the replay withholds for SameSite are the ones Chromium blocked for SameSite');
     });
   }
+
+  test('prefixes, Secure and SameSite=None: the replay stores and sends exactly the cookies Chromium stored and sent', async () => {
+    const har = await record('cookie-rules', 'https://app.example.com/login');
+    const d = diagnoseHar(har);
+    const home = d.chains[0]!.replay[1]!;
+    assert.deepEqual([...home.cookies.actual!].sort(), ['__Host-ok', 'none-secure', 'plain']);
+    assert.deepEqual([...home.cookies.expected].sort(), ['__Host-ok', 'none-secure', 'plain']);
+    assert.deepEqual(
+      servers
+        .at('app.example.com')
+        .at(-1)!
+        .headers.cookie?.split('; ')
+        .map((c) => c.split('=')[0])
+        .sort(),
+      ['__Host-ok', 'none-secure', 'plain'],
+    );
+    const rejected = d.chains[0]!.hops[0]!.decisions.flatMap((x) => (x.subject === 'set-cookie' && x.action === 'rejected' ? [`${x.name} ${x.reason}`] : []));
+    assert.deepEqual(rejected.sort(), ['__Host-domain prefix-host', '__Secure-plain prefix-secure', 'none-insecure samesite-none-insecure']);
+    // Chromium blocked the same three lines.
+    const blocked = har.log.entries[0]!._chromium.blockedResponseCookies.map((b) => b.line.split('=')[0]).sort();
+    assert.deepEqual(blocked, ['__Host-domain', '__Secure-plain', 'none-insecure']);
+    assert.deepEqual([...new Set(d.findings.map((f) => f.code))].sort(), ['set-cookie-rejected-prefix', 'set-cookie-rejected-samesite-none']);
+  });
 
   test('the SameSite fixes are clean in Chromium: Lax through the identity provider, None; Secure on the form_post', async () => {
     for (const [id, path] of [
