@@ -179,6 +179,15 @@ function browserSetCookie(jar: CookieJar, line: string, url: string | URL): SetC
   return jar.setCookie(line, url);
 }
 
+/** An exchange the replay does not judge still sets its cookies, by the client's storage rules. */
+function feed(jar: CookieJar, rules: ReplayRules, x: Exchange): void {
+  const url = new URL(x.url);
+  for (const line of x.setCookies) {
+    if (rules.browser) browserSetCookie(jar, line, url);
+    else jar.setCookie(line, url);
+  }
+}
+
 const fakeBody = (size: number): PreparedBody => ({ forSend: () => Buffer.alloc(0), replayable: true, size, contentType: undefined, peek: () => undefined });
 
 /**
@@ -211,17 +220,13 @@ export function replayChains(exchanges: readonly Exchange[], chains: readonly Ha
     const at = where.get(x);
     if (!at) {
       // Not part of a chain: its cookies still go into the jar, as in the client.
-      const url = new URL(x.url);
-      for (const line of x.setCookies) {
-        if (rules.browser) browserSetCookie(jar, line, url);
-        else jar.setCookie(line, url);
-      }
+      feed(jar, rules, x);
       continue;
     }
     const { s, i } = at;
     if (s.done) {
       s.out.notReplayed.push(x.entry);
-      for (const line of x.setCookies) jar.setCookie(line, new URL(x.url));
+      feed(jar, rules, x);
       continue;
     }
     replayHop(s, i, x, jar, rules, cookiesKnown);
@@ -292,7 +297,7 @@ function replayHop(s: ChainState, i: number, x: Exchange, jar: CookieJar, rules:
     out.error = { code: 'ERR_REDIRECT_LOOP', message: `Redirect loop: ${x.method} ${traceUrl(url)} with the same cookies was already requested in this chain.`, hops: out.hops };
     out.notReplayed.push(x.entry);
     s.done = true;
-    for (const line of x.setCookies) jar.setCookie(line, url);
+    feed(jar, rules, x);
     return;
   }
   s.seen.add(key);
