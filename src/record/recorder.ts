@@ -218,7 +218,9 @@ export class Recorder {
     this.#tunnels.set(tlsSocket, target);
     tlsSocket.on('error', (e: NodeJS.ErrnoException) => {
       // The usual cause: the program does not trust the run's CA (it reads none of the CA variables).
-      this.notes.push(`the TLS handshake with the program for ${target.host}:${target.port} failed (${e.code ?? e.message}): does the program read SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or NODE_EXTRA_CA_CERTS?`);
+      this.notes.push(
+        `the TLS handshake with the program for ${target.host}:${target.port} failed (${e.code ?? e.message}): does the program read SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or NODE_EXTRA_CA_CERTS?`,
+      );
       tlsSocket.destroy();
     });
     this.#inner.emit('connection', tlsSocket);
