@@ -14,7 +14,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { hasProblems, renderFindings, type Finding } from '../doctor/index.js';
 import { programEnv } from '../record/env.js';
 import { exchangesToHar, type RecordedHar } from '../record/har.js';
@@ -110,26 +110,27 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
   }
 
   const exchanges = recorder.exchanges;
-  const findings = exchanges.length ? diagnoseRecording(exchangesToHar(exchanges, { redact: false })) : [];
+  const client = basename(exit.command);
+  const findings = exchanges.length ? diagnoseRecording(exchangesToHar(exchanges, { redact: false, program: client })) : [];
   const code = exchanges.length === 0 ? 2 : hasProblems(findings) ? 1 : 0;
   const program: ProgramExit = { command: exit.command, status: exit.status, signal: exit.signal };
-  const shown = exchangesToHar(exchanges, { extra: { findings, program } });
+  const shown = exchangesToHar(exchanges, { extra: { findings, program }, program: client });
   if (a.json) {
     const requests = shown.log.entries.map((e) => ({
       method: e.request.method,
       url: e.request.url,
       status: e.response.status,
       ...(e.response.redirectURL ? { redirectURL: e.response.redirectURL } : {}),
-      ...(e._hopwise.error ? { error: e._hopwise.error } : {}),
+      ...(e.response._error ? { error: e.response._error } : {}),
     }));
     write(io.stdout, JSON.stringify({ findings, program, requests, notes: recorder.notes }, null, 2));
   } else {
     const color = shouldColor(io.stdout, io.env);
     const p = palette(color);
     const lines = [p.bold(`hopwise record: ${exchanges.length} request${exchanges.length === 1 ? '' : 's'}, ${describeExit(exit)}`)];
-    for (const e of shown.log.entries) {
-      const status = e.response.status === 0 ? p.red(e._hopwise.error?.code ?? 'no response') : String(e.response.status);
-      lines.push(`${p.dim(`#${e._hopwise.index}`)} ${e.request.method} ${e.request.url} ${p.dim('→')} ${status}`);
+    for (const [i, e] of shown.log.entries.entries()) {
+      const status = e.response.status === 0 ? p.red(e.response._error?.code ?? 'no response') : String(e.response.status);
+      lines.push(`${p.dim(`#${i}`)} ${e.request.method} ${e.request.url} ${p.dim('→')} ${status}`);
     }
     for (const n of recorder.notes) lines.push(`${p.yellow('note')} ${n}`);
     write(io.stdout, lines.join('\n') + '\n');

@@ -18,15 +18,23 @@ import { addSecrets, bodyText, isTextLike } from '../record-body.js';
 import type { Har, HarCookie, HarEntry, HarHeader } from '../trace/har.js';
 import { BODY_CAP, type Exchange } from './recorder.js';
 
-/** A recorder entry: HAR 1.2 with the recorder's own fields (`_hopwise`). */
-export type RecordedEntry = Omit<HarEntry, '_hopwise'> & { _hopwise: { index: number; recorded: true; error?: { code: string; message: string } } };
-export type RecordedHar = Omit<Har, 'log'> & { log: Omit<Har['log'], 'entries'> & { entries: RecordedEntry[] } };
+/**
+ * A recorder entry: plain HAR 1.2. No per-entry `_hopwise` field: that marks a HAR whose hops carry
+ * hopwise's own decisions, and a recording has none (the program decided, not hopwise).
+ */
+export type RecordedEntry = Omit<HarEntry, '_hopwise'>;
+export type RecordedHar = Omit<Har, 'log'> & { log: Omit<Har['log'], 'entries' | 'creator'> & { entries: RecordedEntry[]; creator: { name: string; version: string; comment: string } } };
 
 export interface RecordedHarOptions {
   /** false: the raw HAR for the diagnosis (never to be written or printed). Default true. */
   redact?: boolean;
   /** Extra fields for `log._hopwise` (the program's exit status, the findings). */
   extra?: Record<string, unknown>;
+  /**
+   * The program that made the requests: the HAR's `creator.name` (the log's author is the client
+   * being diagnosed; a name starting with "hopwise" would claim hopwise's own rules made the chain).
+   */
+  program?: string;
 }
 
 function version(): string {
@@ -147,7 +155,6 @@ export function exchangesToHar(exchanges: readonly Exchange[], opts: RecordedHar
       },
       cache: {},
       timings: { blocked: -1, dns: -1, connect: round(t.connect), ssl: round(t.ssl), send: round(t.send), wait: round(t.wait), receive: round(t.receive) },
-      _hopwise: { index: ex.index, recorded: true },
     };
     if (ex.requestBodySize > 0 && isTextLike(reqType)) entry.request.postData = { mimeType: reqType, text: text(ex.requestBody) };
     if (ex.responseBodySize > 0 && isTextLike(resType)) {
@@ -161,7 +168,6 @@ export function exchangesToHar(exchanges: readonly Exchange[], opts: RecordedHar
       } else c.comment = 'compressed body not kept (larger than the cap)';
     }
     if (ex.error) {
-      entry._hopwise.error = ex.error;
       entry.response._error = ex.error;
       entry.comment = `${ex.error.code}: ${ex.error.message}`;
     }
@@ -170,7 +176,7 @@ export function exchangesToHar(exchanges: readonly Exchange[], opts: RecordedHar
   return {
     log: {
       version: '1.2',
-      creator: { name: 'hopwise record', version: version() },
+      creator: { name: opts.program ?? 'program', version: '', comment: `recorded by hopwise record ${version()}` },
       entries,
       ...(redact ? {} : { comment: 'Contains secrets (recorded unredacted, for the diagnosis only): do not share.' }),
       _hopwise: { secrets: redact ? 'redacted' : 'shown', ...(opts.extra ?? {}) },
