@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { startLab } from '../src/lab/index.js';
+import { Session } from '../src/index.js';
 import { labCommand } from '../src/cli/lab.ts';
 import { Capture } from './helpers/cli.ts';
 import { CURL, NO_CURL, NO_REQUESTS, PYTHON_REQUESTS } from './record-clients.ts';
@@ -101,4 +102,25 @@ test('close() ends a CONNECT tunnel that is still open, at once', async () => {
   await lab.close();
   await closed;
   assert.ok(Date.now() - t0 < 1000, `close() took ${Date.now() - t0} ms`);
+});
+
+test("hopwise's own proxy option reaches https and plain scenarios through lab.proxyUrl", async () => {
+  const lab = await startLab();
+  const session = new Session({ proxy: lab.proxyUrl, ca: lab.ca });
+  try {
+    const res = await session.fetch(lab.url('cross-origin-auth'), { headers: { authorization: 'Bearer t0ken' } });
+    assert.equal(res.status, 401);
+    await res.dump();
+    assert.match(await (await session.fetch('http://app.hopwise.test:8080/ok')).text(), /^ok app\.hopwise\.test/);
+    assert.deepEqual(
+      lab.received('cross-origin-auth').map((r) => [r.url, r.headers['authorization']]),
+      [
+        ['https://api.hopwise.test/cross-origin-auth/start', 'Bearer t0ken'],
+        ['https://cdn.hopwise.test/cross-origin-auth/resource', undefined],
+      ],
+    );
+  } finally {
+    await session.close();
+    await lab.close();
+  }
 });
