@@ -7,13 +7,14 @@
  * (§5.8.3). The jar only sequences the two: the rules are in `rules.ts`, the data in a
  * `CookieStorage` (`FastStore` unless the `store` option gives another).
  */
-import type { Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
+import type { BrowserSameSite, Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdict, SetCookieResult } from './types.js';
 import { Verdict } from './verdict.js';
 import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
 import { cookieFromFile, cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
+import { sameSiteReason } from './rules.js';
 import type { CookieStorage, StoredCookie } from './store.js';
 import { FastStore } from './fast-store.js';
 import { cookiesFromJSON, cookiesFromNetscape, cookiesToJSON, cookiesToNetscape, detectFormat, type CookieJarJSON, type LoadedCookie, type OnRefused } from './formats.js';
@@ -88,6 +89,19 @@ function snapshot(c: StoredCookie): Cookie {
 }
 
 const bySeq = (a: StoredCookie, b: StoredCookie): number => a.seq - b.seq;
+
+/** Browser rules only (`context.browser`, a HAR replay): the sent cookies SameSite withholds move to `withheld`. */
+function withholdBySameSite(sent: StoredCookie[], withheld: StoredCookie[], reasons: CookieSendReason[], ctx: BrowserSameSite, now: number): void {
+  for (let i = 0; i < sent.length;) {
+    const reason = sameSiteReason(sent[i]!, ctx, now);
+    if (reason === 'match') i++;
+    else {
+      withheld.push(sent[i]!);
+      reasons.push(reason);
+      sent.splice(i, 1);
+    }
+  }
+}
 
 /**
  * `list` sorted in place by §5.8.3 step 2 (`headerOrder`). The lists are short (one request's
@@ -352,6 +366,7 @@ export class CookieJar implements CookieStore {
     // only if expired is not the first reason, and then for their domain (§5.8.3 step 1 as
     // `sendReason` writes it: expiry first, then the domain, which no domain off the chain matches).
     const { sent, withheld, reasons } = this.#judge(candidates, chainCount, req, now);
+    if (context.browser !== undefined) withholdBySameSite(sent, withheld, reasons, context.browser, now);
     // Sent cookies are used now (last access, and least-recently-used order).
     let header = '';
     for (let i = 0; i < sent.length; i++) {

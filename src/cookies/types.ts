@@ -38,7 +38,11 @@ export type SetCookieResult =
     }
   | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string };
 
-export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired';
+/**
+ * Why a cookie is not sent. `samesite-strict` and `samesite-lax` only come with browser rules
+ * (`CookieContext.browser`, a replay of a browser's traffic): hopwise as a client never withholds for SameSite.
+ */
+export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired' | 'samesite-strict' | 'samesite-lax';
 
 export interface CookieVerdict {
   cookie: Cookie;
@@ -59,6 +63,29 @@ export interface CookieContext {
   initiator?: string | URL;
   /** The request method; a cross-site POST is where SameSite=Lax matters. */
   method?: string;
+  /**
+   * Browser rules, for a replay of a browser's traffic (`diagnoseHar`): with it, the jar withholds
+   * what SameSite withholds in a browser (RFC 6265bis §5.8.3 step 1). Absent for hopwise's own
+   * requests, which keep their documented behaviour (a non-browser client has no site for cookies).
+   */
+  browser?: BrowserSameSite;
+}
+
+/** A request's same-site context as a browser computes it (RFC 6265bis §5.2), from `sameSiteContext` in rules.ts. */
+export interface BrowserSameSite {
+  /** Same-site (§5.2): no initiator (the user typed the URL), or the initiator and every URL that counts share the target's site. */
+  sameSite: boolean;
+  /** A top-level navigation: SameSite=Lax cookies go on a cross-site one with a safe method (§5.8.3 step 1). */
+  topLevel: boolean;
+  /** The request method. */
+  method: string;
+  /** Cookies without SameSite are Lax ("Lax by default", §5.6.7 step 3; Chromium). false: they are None (Firefox's default). */
+  laxByDefault: boolean;
+  /**
+   * "Lax-allowing-unsafe" (§5.6.7.1): a Lax-by-default cookie younger than this many ms still goes on a
+   * cross-site top-level POST (Chromium: 2 minutes). 0: off.
+   */
+  laxAllowingUnsafeMs: number;
 }
 
 /** What the session needs from a jar. `CookieJar` implements it; so may a user's own store. */

@@ -176,6 +176,38 @@ export const FINDINGS = {
     severity: 'error',
     meaning: 'The chain ended with an error that is not a redirect policy decision (connect, TLS, timeout, network...).',
   },
+
+  // --- a recorded chain replayed (`hopwise doctor --har`, `diagnoseHar`): browser rules and what the client did ---
+  'cookie-withheld-samesite': {
+    severity: 'warning',
+    meaning:
+      'A browser did not send a cookie because of its SameSite attribute: Strict on a request that came from another site, ' +
+      'or Lax (also Lax by default) on a cross-site POST such as an identity provider posting back to the app.',
+  },
+  'cookie-not-sent': {
+    severity: 'warning',
+    meaning:
+      'Replaying the recorded chain, the cookie rules say the client should have sent a cookie at this hop and it did not ' +
+      '(blocked by a browser setting or an extension, cleared, or a client that does not keep cookies across redirects).',
+  },
+  'cookie-sent-against-rules': {
+    severity: 'warning',
+    meaning: 'The client sent a cookie the cookie rules withhold at this hop (another domain or path, over http:, expired): its jar does not follow RFC 6265bis.',
+  },
+  'secret-sent-cross-origin': {
+    severity: 'error',
+    meaning: 'The client sent a credential or secret-looking header (Authorization, Cookie, X-Api-Key, ...) from the first request on to another origin after a redirect: a leak.',
+  },
+  'credential-dropped-same-origin': {
+    severity: 'warning',
+    meaning: 'The client dropped a credential or secret header of the first request on a hop to the same origin, where a careful client keeps it.',
+  },
+  'har-incomplete': {
+    severity: 'info',
+    meaning:
+      'The recording lacks something the diagnosis needs (cookies and Set-Cookie removed by a sanitized export, missing response headers, ' +
+      'no page bodies): findings that depend on it could not be made.',
+  },
 } as const satisfies Record<string, { severity: Severity; meaning: string }>;
 
 export type FindingCode = keyof typeof FINDINGS;

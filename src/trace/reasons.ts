@@ -67,6 +67,8 @@ export const REASONS = {
   'path-mismatch': "the request path is not under the cookie's Path",
   'secure-only': 'a Secure cookie is sent only over https: (or to localhost)',
   expired: 'the cookie has expired',
+  'samesite-strict': 'browser rules (a HAR replay): a SameSite=Strict cookie is not sent on a cross-site request',
+  'samesite-lax': 'browser rules (a HAR replay): a SameSite=Lax (or Lax-by-default) cookie is not sent on a cross-site request other than a top-level GET navigation',
   'caller-header': 'the caller set a Cookie header of its own; it is sent along with the jar cookies',
 
   // --- Set-Cookie stored or rejected (subject 'set-cookie') ---

@@ -1,0 +1,153 @@
+/**
+ * `diagnoseHar(har, options?)`: the doctor for a recorded chain, whoever made the requests.
+ *
+ *   import { diagnoseHar } from 'hopwise';
+ *   const { chains, findings, source, notes } = diagnoseHar(JSON.parse(readFileSync('login.har', 'utf8')));
+ *
+ * Input: a HAR 1.2 object (or its JSON text / Buffer) from Chrome/Chromium DevTools ("Export HAR
+ * (with sensitive data)"; the sanitized export works with less to say), Firefox, hopwise's own
+ * `--har`, or a recorder such as `hopwise record`. Not a HAR: a `HopwiseError` with code
+ * ERR_INVALID_HAR.
+ *
+ * Result (`HarDiagnosis`, plain data, JSON-safe):
+ * - `source`: who wrote the HAR (`client`: chromium | firefox | hopwise | other) — it decides the
+ *   rules of the replay (browser SameSite rules for browsers);
+ * - `chains`: each redirect chain found (status redirects, and in a browser the meta refreshes and
+ *   form auto-posts of the same page load), with `hops` (trace `Hop` records carrying the replay's
+ *   typed decisions, secrets redacted), `replay` (per hop: cookies the rules send next to the
+ *   cookies the client sent, the same-site context, the first request's secret headers), the
+ *   `error` the chain ended with, and its `findings`;
+ * - `findings`: every chain's findings in chain order, then `har-incomplete` notes; with more than
+ *   one chain each finding carries `facts.chain` (the chain's index);
+ * - `notes`: what the HAR lacks, in words (also the `har-incomplete` findings).
+ * Findings are the live doctor's (`diagnose` over the replayed decisions) plus the replay's own
+ * (doctor/replay-rules): exit status and views are those of `hopwise doctor URL`.
+ *
+ * Options: `client` forces the rules (`'chromium'`, `'firefox'`, `'other'`) when the HAR's creator
+ * is not recognised.
+ */
+import { HopwiseError } from '../errors.js';
+import { diagnose, type DiagnosableError } from '../doctor/rules.js';
+import { FINDINGS, type Finding } from '../doctor/findings.js';
+import { reconcile, replayFindings } from '../doctor/replay-rules.js';
+import type { Hop } from '../trace/types.js';
+import { reconstructChains, type Link } from './chains.js';
+import { readHar, type Exchange, type HarNote, type HarSource } from './read.js';
+import { replayChains, type ReplayedHop } from './replay.js';
+
+export type { HarSource, HarNote, Exchange } from './read.js';
+export type { Link } from './chains.js';
+export type { ReplayedHop } from './replay.js';
+
+export interface DiagnoseHarOptions {
+  /** The rules to replay with, instead of the ones the HAR's creator implies. */
+  client?: HarSource['client'];
+}
+
+export interface HarChainDiagnosis {
+  index: number;
+  hops: Hop[];
+  /** Per hop: how it was reached, and what the rules and the client sent (empty for hopwise's own HAR). */
+  replay: ReplayedHop[];
+  links: Link[];
+  error: { code: string; message: string } | undefined;
+  /** HAR entry positions of the chain the replay did not reach (after a loop or the redirect limit). */
+  notReplayed: number[];
+  findings: Finding[];
+}
+
+export interface HarDiagnosis {
+  source: HarSource;
+  chains: HarChainDiagnosis[];
+  findings: Finding[];
+  notes: HarNote[];
+}
+
+/** hopwise's own HAR: its hops, with the decisions hopwise made, as they were. */
+function hopwiseHops(exchanges: readonly Exchange[]): Hop[] {
+  return exchanges.map((x, i) => {
+    const h = x.hopwise;
+    const requestHeaders: Record<string, string> = {};
+    for (const [n, v] of x.requestHeaders) requestHeaders[n] = requestHeaders[n] === undefined ? v : `${requestHeaders[n]}, ${v}`;
+    const hop: Hop = {
+      index: h?.index ?? i,
+      url: x.url,
+      method: x.method,
+      requestHeaders,
+      status: x.status,
+      statusText: x.statusText,
+      responseHeaders: x.responseHeaders,
+      newConnection: false,
+      timings: h?.timings ?? { start: Number.isFinite(x.started) ? x.started : 0 },
+      decisions: Array.isArray(h?.decisions) ? h.decisions : [],
+    };
+    if (h?.location) hop.location = h.location;
+    if (h?.error) hop.error = h.error;
+    return hop;
+  });
+}
+
+function noteFinding(n: HarNote): Finding {
+  return {
+    code: 'har-incomplete',
+    severity: FINDINGS['har-incomplete'].severity,
+    hop: 0,
+    title: `The HAR is incomplete: ${n.message}`,
+    facts: { missing: n.missing, entries: n.entries },
+    fix: {
+      client:
+        n.missing === 'cookies'
+          ? 'Export the HAR again with sensitive data (Chrome DevTools: Network → ⤓ → "Export HAR (with sensitive data)"; Firefox keeps cookies).'
+          : 'Record the flow again with a tool that keeps every header.',
+      server: 'Nothing to change on the server for this note.',
+    },
+  };
+}
+
+export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): HarDiagnosis {
+  if (options.client !== undefined && !['chromium', 'firefox', 'hopwise', 'other'].includes(options.client)) {
+    throw new HopwiseError('ERR_INVALID_OPTION', `diagnoseHar: client must be 'chromium', 'firefox', 'hopwise' or 'other'`);
+  }
+  const read = readHar(har);
+  const source: HarSource = options.client ? { ...read.source, client: options.client } : read.source;
+  const chains: HarChainDiagnosis[] = [];
+
+  if (source.client === 'hopwise') {
+    // One chain, as hopwise fetched it: the doctor reads the decisions hopwise recorded.
+    const hops = hopwiseHops(read.exchanges);
+    const error: DiagnosableError | undefined = read.chainError ? { ...read.chainError, hops } : undefined;
+    chains.push({
+      index: 0,
+      hops,
+      replay: [],
+      links: hops.map((_, i) => (i === 0 ? { kind: 'start' as const } : { kind: 'redirect' as const, status: hops[i - 1]!.status })),
+      error: read.chainError,
+      notReplayed: [],
+      findings: diagnose(hops, error),
+    });
+  } else {
+    const found = reconstructChains(read.exchanges, source);
+    const replayed = replayChains(read.exchanges, found, source, !read.notes.some((n) => n.missing === 'cookies'));
+    replayed.forEach((c, index) => {
+      const live = reconcile(diagnose(c.hops, c.error), c);
+      const own = replayFindings(c);
+      const findings = [...live, ...own]
+        .map((f, k) => ({ f, k }))
+        .sort((a, b) => a.f.hop - b.f.hop || a.k - b.k)
+        .map(({ f }) => f);
+      chains.push({
+        index,
+        hops: c.hops,
+        replay: c.replay,
+        links: found[index]!.links,
+        error: c.error ? { code: c.error.code, message: c.error.message } : undefined,
+        notReplayed: c.notReplayed,
+        findings,
+      });
+    });
+  }
+  const many = chains.length > 1;
+  const findings = chains.flatMap((c) => (many ? c.findings.map((f) => ({ ...f, facts: { ...f.facts, chain: c.index } })) : c.findings));
+  findings.push(...read.notes.map(noteFinding));
+  return { source, chains, findings, notes: read.notes };
+}
