@@ -28,7 +28,7 @@ async function withLab(run: (lab: Lab, labFlags: string[], dir: string) => Promi
 }
 
 test(
-  'Python requests with a token in session.headers: the recording shows the token sent to the API and not to the CDN, as the lab received it',
+  'Python requests with a token in session.headers, redirected to another host: the doctor names the stripped header, the hop, why requests does it and the scoped fix',
   { skip: PYTHON_REQUESTS ? false : NO_REQUESTS },
   async () => {
     await withLab(async (lab, flags, dir) => {
@@ -45,6 +45,16 @@ test(
         ],
       );
       assert.match(res.stdout, /hopwise record: 2 requests, .* exited with status 0/);
+      // the doctor: the header, the hop, the origins; requests' reason and the fix scoped to the CDN host
+      assert.equal(res.code, 1);
+      assert.match(res.stdout, /! warning credential-stripped-cross-origin \(hop 1\)\n {2}Authorization was not sent to cdn\.hopwise\.test/);
+      assert.match(res.stdout, /unauthorized-after-redirect \(hop 1\)/);
+      assert.match(
+        res.stdout,
+        /python-requests\/[\d.]+ \(credential-stripped-cross-origin, hop 1\)\n {2}why {2}requests removes Authorization on every redirect that changes the host \(api\.hopwise\.test → cdn\.hopwise\.test\)/,
+      );
+      assert.match(res.stdout, /fix {2}If cdn\.hopwise\.test is yours .* should_strip_auth\(self, old_url, new_url\) to return False when urlparse\(new_url\)\.hostname == 'cdn\.hopwise\.test'/);
+      assert.doesNotMatch(res.stdout, /har-incomplete/, 'a recording has every header: no sanitized-export note');
       assert.match(res.stdout, /#0 GET https:\/\/api\.hopwise\.test\/cross-origin-auth\/start → 302/);
       assert.match(res.stdout, /#1 GET https:\/\/cdn\.hopwise\.test\/cross-origin-auth\/resource → 401/);
       // the HAR: both hops, the redirect, the Authorization header named with its scheme, its value nowhere
@@ -67,7 +77,7 @@ test(
   },
 );
 
-test('curl -L with an X-Api-Key header: curl forwards it to the other host, and the lab received it there', { skip: CURL ? false : NO_CURL }, async () => {
+test('curl -L with an X-Api-Key header: curl forwards it to the other host, the lab received it there, and the doctor names the leak', { skip: CURL ? false : NO_CURL }, async () => {
   await withLab(async (lab, flags) => {
     const res = await runCli(['record', '--json', ...flags, '--', 'curl', '-sS', '-L', '-o', '/dev/null', '-H', 'X-Api-Key: k3y-0f-the-api', lab.url('cross-origin-auth')]);
     const got = lab.received('cross-origin-auth');
@@ -79,7 +89,19 @@ test('curl -L with an X-Api-Key header: curl forwards it to the other host, and 
       ],
     );
     // --json: stdout is only the JSON, with the program's status beside the findings
-    const out = JSON.parse(res.stdout) as { program: { command: string; status: number }; requests: { url: string; status: number }[]; findings: unknown[] };
+    const out = JSON.parse(res.stdout) as {
+      program: { command: string; status: number };
+      requests: { url: string; status: number }[];
+      findings: { code: string; hop: number; facts: Record<string, unknown> }[];
+      clientNotes: { code: string; client: string; why: string }[];
+    };
+    assert.equal(res.code, 1);
+    const leak = out.findings.find((f) => f.code === 'secret-sent-cross-origin');
+    assert.ok(leak, `no leak finding in ${out.findings.map((f) => f.code).join(', ')}`);
+    assert.equal(leak.hop, 1);
+    assert.equal(leak.facts.header, 'x-api-key');
+    assert.equal(leak.facts.to, 'https://cdn.hopwise.test');
+    assert.match(out.clientNotes.find((n) => n.code === 'secret-sent-cross-origin')!.why, /curl -L strips only Authorization and Cookie .* x-api-key included, goes to cdn\.hopwise\.test/);
     assert.deepEqual(out.program, { command: 'curl', status: 0, signal: null });
     assert.deepEqual(
       out.requests.map((r) => r.status),
@@ -104,6 +126,7 @@ test('the program gets the proxy and CA variables, NO_PROXY removed; its stdout 
     ].join('\n');
     const res = await runCli(['record', '--json', ...flags, '--', process.execPath, '-e', script], { ...process.env, NO_PROXY: '*', no_proxy: 'localhost' });
     const out = JSON.parse(res.stdout) as { program: { status: number }; requests: { method: string; url: string; status: number }[] };
+    assert.equal(res.code, 0, 'one clean request: no finding');
     const env = JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{'))!) as Record<string, string | null>;
     const proxy = env['HTTP_PROXY']!;
     assert.match(proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -154,3 +177,42 @@ test('the recorder refuses an upstream certificate nobody trusts: without --cace
     assert.equal(lab.received('cross-origin-auth').length, 0, 'a request reached the server over an unverified connection');
   });
 });
+
+test(
+  'a requests login through the recorder: the session cookie reached the dashboard, and the HAR keeps cookie names with every value redacted',
+  { skip: PYTHON_REQUESTS ? false : NO_REQUESTS },
+  async () => {
+    await withLab(async (lab, flags, dir) => {
+      const har = join(dir, 'login.har');
+      const script = ['import requests', 's = requests.Session()', `r = s.post('${lab.url('login-session', '/login')}', data={'user': 'alice'})`, 'print(r.status_code, r.text)'].join('\n');
+      const res = await runCli(['record', ...flags, '--har', har, '--', PYTHON_REQUESTS!, '-c', script]);
+      assert.match(res.stdout, /200 Hello, alice/);
+      const got = lab.received('login-session');
+      assert.deepEqual(
+        got.map((r) => [r.method, r.path]),
+        [
+          ['POST', '/login-session/login'],
+          ['GET', '/login-session/dashboard'],
+        ],
+      );
+      const sid = /sid=([^;]+)/.exec(got[1]!.headers['cookie'] ?? '')?.[1];
+      assert.ok(sid, 'the dashboard got no sid cookie');
+      const text = readFileSync(har, 'utf8');
+      assert.ok(!text.includes(sid), 'the session id is in the HAR');
+      assert.ok(!res.stdout.includes(sid), 'the session id was printed');
+      const entries = (
+        JSON.parse(text) as {
+          log: {
+            entries: {
+              request: { cookies: { name: string; value: string }[]; postData?: { text: string } };
+              response: { cookies: { name: string; value: string; path?: string; httpOnly?: boolean }[] };
+            }[];
+          };
+        }
+      ).log.entries;
+      assert.deepEqual(entries[0]!.response.cookies, [{ name: 'sid', value: '‹redacted›', path: '/', httpOnly: true }]);
+      assert.deepEqual(entries[1]!.request.cookies, [{ name: 'sid', value: '‹redacted›' }]);
+      assert.equal(entries[0]!.request.postData?.text, 'user=alice');
+    });
+  },
+);

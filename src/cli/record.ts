@@ -16,9 +16,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { hasProblems, renderFindings, type Finding } from '../doctor/index.js';
+import { diagnoseHar, type HarDiagnosis } from '../har/index.js';
 import { programEnv } from '../record/env.js';
 import { exchangesToHar, type RecordedHar } from '../record/har.js';
-import { Recorder } from '../record/recorder.js';
+import { clientNotes, type ClientNote } from '../record/clients.js';
+import { Recorder, type Exchange } from '../record/recorder.js';
 import { palette, shouldColor } from '../trace/render-text.js';
 import { ArgError } from './args.js';
 import { processIO, write, type CliIO } from './io.js';
@@ -45,10 +47,22 @@ export interface ProgramExit {
  * (values as sent, like a DevTools HAR "with sensitive data"), so the replay can compare cookie
  * values; it is never written or printed.
  */
-export function diagnoseRecording(har: RecordedHar): Finding[] {
-  // wired to diagnoseHar (src/har/) when that lands
-  void har;
-  return [];
+export function diagnoseRecording(har: RecordedHar): HarDiagnosis {
+  // a program is a plain HTTP client: no browser rules (SameSite), whatever its name
+  const d = diagnoseHar(har, { client: 'other' });
+  // The recorder saw every header the program sent and received: a HAR without any Cookie or
+  // Set-Cookie is a program that used none, not a sanitized export, so that note does not apply.
+  const findings = d.findings.filter((f) => !(f.code === 'har-incomplete' && f.facts.missing === 'cookies'));
+  return { ...d, findings };
+}
+
+/** The User-Agent the program sent at a finding's hop (its chain's entry in the recording). */
+function userAgentFor(d: HarDiagnosis, exchanges: readonly Exchange[]): (f: Finding) => string | undefined {
+  return (f) => {
+    const chain = d.chains[typeof f.facts.chain === 'number' ? f.facts.chain : 0];
+    const entry = chain?.replay[f.hop]?.entry;
+    return entry === undefined ? undefined : exchanges[entry]?.requestHeaders.find(([n]) => n.toLowerCase() === 'user-agent')?.[1];
+  };
 }
 
 function describeExit(p: ProgramExit): string {
@@ -111,10 +125,16 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
 
   const exchanges = recorder.exchanges;
   const client = basename(exit.command);
-  const findings = exchanges.length ? diagnoseRecording(exchangesToHar(exchanges, { redact: false, program: client })) : [];
+  let findings: Finding[] = [];
+  let notes: ClientNote[] = [];
+  if (exchanges.length) {
+    const d = diagnoseRecording(exchangesToHar(exchanges, { redact: false, program: client }));
+    findings = d.findings;
+    notes = clientNotes(findings, userAgentFor(d, exchanges));
+  }
   const code = exchanges.length === 0 ? 2 : hasProblems(findings) ? 1 : 0;
   const program: ProgramExit = { command: exit.command, status: exit.status, signal: exit.signal };
-  const shown = exchangesToHar(exchanges, { extra: { findings, program }, program: client });
+  const shown = exchangesToHar(exchanges, { extra: { findings, clientNotes: notes, program }, program: client });
   if (a.json) {
     const requests = shown.log.entries.map((e) => ({
       method: e.request.method,
@@ -123,7 +143,7 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
       ...(e.response.redirectURL ? { redirectURL: e.response.redirectURL } : {}),
       ...(e.response._error ? { error: e.response._error } : {}),
     }));
-    write(io.stdout, JSON.stringify({ findings, program, requests, notes: recorder.notes }, null, 2));
+    write(io.stdout, JSON.stringify({ findings, clientNotes: notes, program, requests, notes: recorder.notes }, null, 2));
   } else {
     const color = shouldColor(io.stdout, io.env);
     const p = palette(color);
@@ -135,6 +155,7 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
     for (const n of recorder.notes) lines.push(`${p.yellow('note')} ${n}`);
     write(io.stdout, lines.join('\n') + '\n');
     if (exchanges.length) write(io.stdout, renderFindings(findings, { color }));
+    for (const n of notes) write(io.stdout, `\n${p.bold(`${n.client}`)} ${p.dim(`(${n.code}, hop ${n.hop})`)}\n  ${p.dim('why')}  ${n.why}\n  ${p.green('fix')}  ${n.fix}`);
   }
   if (exchanges.length === 0) {
     write(
