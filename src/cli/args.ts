@@ -80,6 +80,8 @@ export interface RequestArgs {
   crossOriginBody?: 'error' | 'send';
   json: boolean;
   har?: string;
+  /** `hopwise doctor --har FILE` with no URL: FILE is the recording to diagnose (`har` is then unset). */
+  harInput?: string;
   showSecrets: boolean;
   /** -v / --verbose: print request and response headers of every hop (fetch: the trace, on stderr). */
   verbose: boolean;
@@ -905,7 +907,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     names: ['--har'],
     value: 'FILE',
-    help: 'also write the trace as HAR 1.2 to FILE (secrets redacted)',
+    help: 'also write the trace as HAR 1.2 to FILE (secrets redacted); doctor with no URL: diagnose the HAR in FILE (a browser export, a recording)',
     commands: REQ,
     group: 'trace',
     apply: (st, v) => (st.req.har = v),
@@ -1348,6 +1350,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const r = st.req;
   const self = command === 'fetch' ? 'hopwise URL' : `'${command}'`;
+  if (st.positionals.length === 0 && command === 'doctor' && r.har !== undefined) {
+    // `hopwise doctor --har FILE`: with no URL the HAR is the input, not an output.
+    r.harInput = r.har;
+    delete r.har;
+    return { command, request: r, warnings: st.warnings };
+  }
   if (st.positionals.length === 0) {
     const jsonUrl = r.data.find((d) => d.mode === 'json' && looksLikeUrl(d.value));
     if (jsonUrl)
@@ -1585,6 +1593,7 @@ const EXAMPLES: Record<CommandName, string[]> = {
     'hopwise doctor -d "user=ann" https://app.example.com/login',
     'hopwise doctor --json https://example.com/ | jq .findings',
     'hopwise doctor --trust \'*.example.com\' --oauth2-bearer "$TOKEN" https://api.example.com/v1/me',
+    'hopwise doctor --har login.har',
   ],
   lab: ['hopwise lab', 'hopwise lab --json > lab.json'],
   demo: ['hopwise demo', 'hopwise demo --only cookie-path', 'hopwise demo --json'],
@@ -1660,7 +1669,11 @@ export function usage(command?: CommandName): string {
   }
   const lines = [`hopwise ${command}: ${SUMMARY[command]}`, ''];
   if (command === 'trace' || command === 'doctor') {
-    lines.push(`Usage: hopwise ${command} URL [flags]`, '', ...groupedFlags(command));
+    lines.push(
+      `Usage: hopwise ${command} URL [flags]${command === 'doctor' ? '\n       hopwise doctor --har FILE [--json]   (diagnose a recorded HAR: a browser export, hopwise record)' : ''}`,
+      '',
+      ...groupedFlags(command),
+    );
     lines.push(
       command === 'trace'
         ? 'Exit status: 0 a final response arrived (any status); 1 the chain stopped with an error (the trace up to it is printed); 2 bad arguments.'

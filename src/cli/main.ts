@@ -50,7 +50,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       }
       case 'doctor': {
         for (const w of parsed.warnings) write(io.stderr, `hopwise: ${w}`);
-        const { doctorCommand } = await import('./doctor.js');
+        const { doctorCommand, doctorHarCommand } = await import('./doctor.js');
+        if (parsed.request.harInput !== undefined) return await doctorHarCommand(parsed.request, io);
         return await doctorCommand(parsed.request, io);
       }
       case 'lab': {

@@ -95,7 +95,7 @@ export interface ScenarioExpect {
 export interface ScenarioInfo {
   /** Short kebab-case id; also the path prefix of every URL of the scenario. */
   id: string;
-  /** Number of the scenario in issue 4's list (1–14; 12 has two ids). */
+  /** Number of the scenario in issue 4's list (1–14; 12 has two ids), then the browser-only ones of issue 13 (15, 16). */
   item: number;
   title: string;
   /** One paragraph: the real-world story the scenario reproduces. */
