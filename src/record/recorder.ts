@@ -296,7 +296,11 @@ export class Recorder {
       up.on('data', (chunk: Buffer) => {
         if (ex.responseBodySize < BODY_CAP) keptRes.push(chunk);
         ex.responseBodySize += chunk.length;
-        res.write(chunk);
+        // a slow program must slow the upstream read, not fill this process's memory
+        if (!res.write(chunk)) {
+          up.pause();
+          res.once('drain', () => up.resume());
+        }
       });
       up.on('end', () => {
         ex.responseBody = Buffer.concat(keptRes);
