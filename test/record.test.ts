@@ -216,3 +216,28 @@ test(
     });
   },
 );
+
+test('a program that runs two chains: the requests are grouped by chain, and a finding names its chain', { skip: CURL ? false : NO_CURL }, async () => {
+  await withLab(async (lab, flags) => {
+    const argv = ['curl', '-sSL', '-o', '/dev/null', '-o', '/dev/null', '-H', 'X-Api-Key: k3y-0f-the-api', lab.url('cross-origin-auth'), lab.url('login-session', '/dashboard')];
+    const text = await runCli(['record', ...flags, '--', ...argv]);
+    assert.match(
+      text.stdout,
+      /chain 0\n {2}#0 GET https:\/\/api\.hopwise\.test\/cross-origin-auth\/start → 302\n {2}#1 GET https:\/\/cdn\.hopwise\.test\/cross-origin-auth\/resource → 401\nchain 1\n {2}#2 GET https:\/\/app\.hopwise\.test\/login-session\/dashboard → 401/,
+    );
+    const json = JSON.parse((await runCli(['record', '--json', ...flags, '--', ...argv])).stdout) as { chains: number[][]; findings: { code: string; facts: Record<string, unknown> }[] };
+    assert.deepEqual(json.chains, [[0, 1], [2]]);
+    assert.equal(json.findings.find((f) => f.code === 'secret-sent-cross-origin')?.facts.chain, 0);
+  });
+});
+
+test("a program that does not trust the run's CA: nothing is relayed, and the run says which variables it should read", { skip: CURL ? false : NO_CURL }, async () => {
+  await withLab(async (lab, flags) => {
+    // curl told to trust only the lab's CA refuses the recorder's certificate
+    const res = await runCli(['record', ...flags, '--', 'curl', '-sS', '--cacert', lab.caPath, lab.url('cross-origin-auth')]);
+    assert.equal(lab.received('cross-origin-auth').length, 0);
+    assert.equal(res.code, 2);
+    assert.match(res.stdout, /note the TLS handshake with the program for api\.hopwise\.test:443 failed .*SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or NODE_EXTRA_CA_CERTS/);
+    assert.match(res.stdout, /curl exited with status 60/);
+  });
+});

@@ -127,9 +127,12 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
   const client = basename(exit.command);
   let findings: Finding[] = [];
   let notes: ClientNote[] = [];
+  /** The recording's entries of each chain the doctor found (a finding's `facts.chain` is an index here). */
+  let chains: number[][] = [];
   if (exchanges.length) {
     const d = diagnoseRecording(exchangesToHar(exchanges, { redact: false, program: client }));
     findings = d.findings;
+    chains = d.chains.map((c) => c.replay.map((r) => r.entry));
     notes = clientNotes(findings, userAgentFor(d, exchanges));
   }
   const code = exchanges.length === 0 ? 2 : hasProblems(findings) ? 1 : 0;
@@ -143,14 +146,24 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
       ...(e.response.redirectURL ? { redirectURL: e.response.redirectURL } : {}),
       ...(e.response._error ? { error: e.response._error } : {}),
     }));
-    write(io.stdout, JSON.stringify({ findings, clientNotes: notes, program, requests, notes: recorder.notes }, null, 2));
+    write(io.stdout, JSON.stringify({ findings, clientNotes: notes, program, requests, chains, notes: recorder.notes }, null, 2));
   } else {
     const color = shouldColor(io.stdout, io.env);
     const p = palette(color);
     const lines = [p.bold(`hopwise record: ${exchanges.length} request${exchanges.length === 1 ? '' : 's'}, ${describeExit(exit)}`)];
-    for (const [i, e] of shown.log.entries.entries()) {
+    const line = (i: number): string => {
+      const e = shown.log.entries[i]!;
       const status = e.response.status === 0 ? p.red(e.response._error?.code ?? 'no response') : String(e.response.status);
-      lines.push(`${p.dim(`#${i}`)} ${e.request.method} ${e.request.url} ${p.dim('→')} ${status}`);
+      return `${p.dim(`#${i}`)} ${e.request.method} ${e.request.url} ${p.dim('→')} ${status}`;
+    };
+    if (chains.length > 1) {
+      // several chains: each under its index, which the findings name as facts.chain; hops count from 0 in each
+      const inChain = new Set(chains.flat());
+      chains.forEach((entries, c) => lines.push(p.bold(`chain ${c}`), ...entries.map((i) => `  ${line(i)}`)));
+      const rest = shown.log.entries.map((_, i) => i).filter((i) => !inChain.has(i));
+      if (rest.length) lines.push(p.bold('in no chain'), ...rest.map((i) => `  ${line(i)}`));
+    } else {
+      for (let i = 0; i < shown.log.entries.length; i++) lines.push(line(i));
     }
     for (const n of recorder.notes) lines.push(`${p.yellow('note')} ${n}`);
     write(io.stdout, lines.join('\n') + '\n');
