@@ -241,3 +241,22 @@ test("a program that does not trust the run's CA: nothing is relayed, and the ru
     assert.match(res.stdout, /curl exited with status 60/);
   });
 });
+
+test('curl --location-trusted -u: the credentials reach the other host, and the doctor names the leak and the flag that caused it', { skip: CURL ? false : NO_CURL }, async () => {
+  await withLab(async (lab, flags) => {
+    const res = await runCli(['record', '--json', ...flags, '--', 'curl', '-sS', '-L', '--location-trusted', '-u', 'ann:pa55-w0rd', '-o', '/dev/null', lab.url('cross-origin-auth')]);
+    const basic = `Basic ${Buffer.from('ann:pa55-w0rd').toString('base64')}`;
+    assert.deepEqual(
+      lab.received('cross-origin-auth').map((r) => [r.host, r.headers['authorization']]),
+      [
+        ['api.hopwise.test', basic],
+        ['cdn.hopwise.test', basic],
+      ],
+    );
+    const out = JSON.parse(res.stdout) as { findings: { code: string; hop: number; facts: Record<string, unknown> }[]; clientNotes: { code: string; why: string }[] };
+    const leak = out.findings.find((f) => f.code === 'secret-sent-cross-origin');
+    assert.equal(leak?.facts.header, 'authorization');
+    assert.match(out.clientNotes.find((n) => n.code === 'secret-sent-cross-origin')!.why, /--location-trusted makes curl send Authorization to every host/);
+    assert.ok(!res.stdout.includes(basic.slice(6)), 'the credentials were printed');
+  });
+});

@@ -72,7 +72,7 @@ const CURL: Explain = (f, header, from, to) => {
     return {
       why:
         header === 'authorization'
-          ? `--location-trusted makes curl send Authorization to every host the redirects reach, ${host(to)} included.`
+          ? `--location-trusted makes curl send Authorization to every host the redirects reach, ${host(to)} included (without it, curl since 7.58.0 keeps Authorization on the first host).`
           : `curl -L strips only Authorization and Cookie on a redirect to another host; every other -H header, ${header} included, goes to ${host(to)} too.`,
       fix:
         header === 'authorization'
