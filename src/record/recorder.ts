@@ -229,6 +229,8 @@ export class Recorder {
   #forward(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     const t0 = performance.now();
     const headers = forwardable(req.rawHeaders);
+    // an HTTP/1.0 client may send none; without it Node would write the --connect-to address
+    if (!headers.some(([n]) => n.toLowerCase() === 'host')) headers.unshift(['Host', url.host]);
     const ex: Exchange = {
       index: this.exchanges.length,
       started: new Date(),
