@@ -104,7 +104,7 @@ export async function recordCommand(a: RecordArgs, io: CliIO): Promise<number> {
       throw new ArgError(`--cacert ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, '--cacert', 'record');
     }
   }
-  const recorder = new Recorder({ ca, connectTo: a.connectTo });
+  const recorder = await Recorder.create({ ca, connectTo: a.connectTo });
   await recorder.listen();
   // The CA certificate (public) in a private directory; its key never leaves this process.
   const dir = mkdtempSync(join(tmpdir(), 'hopwise-record-'));

@@ -4,7 +4,7 @@
  * node-forge only assembles and signs the X.509 structures. The CA private key never leaves this
  * process: it is not written anywhere and not part of the package.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 
@@ -48,8 +48,7 @@ export interface GeneratedCa {
 }
 
 /** A fresh self-signed CA for one run (`hopwise lab`, `hopwise record`). */
-export function createCa(commonName: string, organizationName = 'hopwise lab'): GeneratedCa {
-  const keys = rsaKeyPair();
+export function createCa(commonName: string, organizationName = 'hopwise lab', keys: KeyPair = rsaKeyPair()): GeneratedCa {
   const privateKey = forge.pki.privateKeyFromPem(keys.privatePem);
   const ca = forge.pki.createCertificate();
   ca.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
@@ -70,9 +69,23 @@ export function createCa(commonName: string, organizationName = 'hopwise lab'): 
   return { certPem: forge.pki.certificateToPem(ca), cert: ca, privateKey };
 }
 
+export interface KeyPair {
+  publicPem: string;
+  privatePem: string;
+}
+
 /** An RSA key pair for server certificates (PEM); one may serve many certificates. */
-export function serverKeyPair(): { publicPem: string; privatePem: string } {
+export function serverKeyPair(): KeyPair {
   return rsaKeyPair();
+}
+
+/** The same, generated on libuv's thread pool: two of them run in parallel. */
+export function serverKeyPairAsync(): Promise<KeyPair> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } }, (err, publicPem, privatePem) =>
+      err ? reject(err) : resolve({ publicPem, privatePem }),
+    ),
+  );
 }
 
 /**

@@ -26,7 +26,7 @@ import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCa, issueServerCertificate, serverKeyPair, type GeneratedCa } from '../lab/certs.js';
+import { createCa, issueServerCertificate, serverKeyPair, serverKeyPairAsync, type GeneratedCa, type KeyPair } from '../lab/certs.js';
 import { parseConnectTo, route, type ConnectToRule } from '../transport/connect-to.js';
 
 /** Bytes of each body kept for the HAR (the size is always counted in full). */
@@ -99,7 +99,7 @@ export class Recorder {
   /** Things the recorder saw that are not exchanges (a TLS handshake the program refused, a bad CONNECT). */
   readonly notes: string[] = [];
   readonly #ca: GeneratedCa;
-  readonly #keys = serverKeyPair();
+  readonly #keys: KeyPair;
   readonly #contexts = new Map<string, tls.SecureContext>();
   readonly #rules: ConnectToRule[];
   readonly #outer: http.Server;
@@ -112,8 +112,15 @@ export class Recorder {
   readonly #sockets = new Set<Socket>();
   #port = 0;
 
-  constructor(options: RecorderOptions = {}) {
-    this.#ca = createCa(`hopwise record CA (this run only, ${new Date().toISOString()})`, 'hopwise record');
+  /** A recorder with its CA; the two RSA keys (CA, host certificates) are generated in parallel. */
+  static async create(options: RecorderOptions = {}): Promise<Recorder> {
+    const [caKeys, keys] = await Promise.all([serverKeyPairAsync(), serverKeyPairAsync()]);
+    return new Recorder(options, caKeys, keys);
+  }
+
+  constructor(options: RecorderOptions = {}, caKeys: KeyPair = serverKeyPair(), keys: KeyPair = serverKeyPair()) {
+    this.#ca = createCa(`hopwise record CA (this run only, ${new Date().toISOString()})`, 'hopwise record', caKeys);
+    this.#keys = keys;
     this.#rules = parseConnectTo(options.connectTo ?? []);
     // `ca` replaces Node's list, so the system's roots go in with the extra ones.
     this.#httpsAgent = new https.Agent({ keepAlive: true, ...(options.ca?.length ? { ca: [...tls.rootCertificates, ...options.ca] } : {}) });
