@@ -1597,7 +1597,7 @@ const EXAMPLES: Record<CommandName, string[]> = {
   ],
   lab: ['hopwise lab', 'hopwise lab --json > lab.json'],
   demo: ['hopwise demo', 'hopwise demo --only cookie-path', 'hopwise demo --json'],
-  record: ['hopwise record -- python3 script.py', 'hopwise record --har run.har -- curl -sL https://example.com/', 'hopwise record --json -- node client.mjs | jq .findings'],
+  record: ['hopwise record -- python3 script.py', 'hopwise record --har run.har -- curl -sL https://example.com/', 'hopwise record --json -- python3 client.py | jq .findings'],
 };
 
 function flagNames(f: FlagSpec): string {
