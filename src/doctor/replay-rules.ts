@@ -39,6 +39,13 @@ const pathOf = (u: string): string => {
   }
 };
 
+/** A header name as people write it: X-Api-Key, Authorization. */
+const headerTitle = (name: string): string =>
+  name
+    .split('-')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('-');
+
 function linkText(r: ReplayedHop): string {
   switch (r.link.kind) {
     case 'start':
@@ -173,12 +180,12 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
           make(
             'secret-sent-cross-origin',
             hop.index,
-            `Your client sent ${h.name} to another origin at hop ${hop.index} (a leak): ${hostOf(from) ?? 'the first origin'} → ${hostOf(to)}`,
+            `Your client sent ${headerTitle(h.name)} to another origin at hop ${hop.index} (a leak): ${hostOf(from) ?? 'the first origin'} → ${hostOf(to)}`,
             { header: h.name, from, to, reason: h.reason, hops: [hop.index] },
             {
               client:
-                `Do not attach ${h.name} to every request of a session: give it only to its origin (hopwise: header('${h.name}', value, { scope: ['${trustPatternFor(from ?? to)}'] }), ` +
-                `CLI: --header '${h.name}: …' keeps it on the first origin), and update the client (follow-redirects CVE-2022-0155, requests CVE-2023-32681 are this bug).`,
+                `Do not attach ${headerTitle(h.name)} to every request of a session: give it only to its origin (hopwise: header('${h.name}', value, { scope: ['${trustPatternFor(from ?? to)}'] }); ` +
+                `a header given to hopwise with -H goes only to the first origin and its https upgrade), and update the client (follow-redirects CVE-2022-0155 and requests CVE-2023-32681 were this bug).`,
               server: `An endpoint that receives credentials should not redirect to another origin; validate redirect targets against an allow-list. Rotate the leaked credential.`,
             },
           ),
@@ -189,12 +196,12 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
           make(
             'credential-dropped-same-origin',
             hop.index,
-            `Your client dropped ${h.name} on a same-origin hop (hop ${hop.index}, ${to}), where a careful client keeps it`,
+            `Your client dropped ${headerTitle(h.name)} on a same-origin hop (hop ${hop.index}, ${to}), where a careful client keeps it`,
             { header: h.name, from, to, reason: h.reason, hops: [hop.index] },
             {
               client:
-                `Use a client that strips credentials only when the origin changes (Fetch "HTTP-redirect fetch" step 13): hopwise keeps ${h.name} on ${to} ` +
-                `(CLI: hopwise fetch -H '${h.name}: …' URL).`,
+                `Use a client that strips credentials only when the origin changes (Fetch "HTTP-redirect fetch" step 13): hopwise keeps ${headerTitle(h.name)} on ${to}, ` +
+                `whether given as a header (-H) or as a scoped auth provider.`,
               server: `Nothing to change: the redirect stays on ${to}.`,
             },
           ),

@@ -131,9 +131,12 @@ export function diagnoseHar(har: unknown, options: DiagnoseHarOptions = {}): Har
     replayed.forEach((c, index) => {
       const live = reconcile(diagnose(c.hops, c.error), c);
       const own = replayFindings(c);
-      const findings = [...live, ...own]
-        .map((f, k) => ({ f, k }))
-        .sort((a, b) => a.f.hop - b.f.hop || a.k - b.k)
+      // Hop order; within a hop, causes before consequences: the live rules' notes and warnings,
+      // then the replay's (a SameSite cookie withheld), then the errors they explain (the 401).
+      const rank = (f: Finding, mine: boolean): number => (mine ? 1 : f.severity === 'error' ? 2 : 0);
+      const findings = [...live.map((f) => ({ f, r: rank(f, false) })), ...own.map((f) => ({ f, r: rank(f, true) }))]
+        .map((x, k) => ({ ...x, k }))
+        .sort((a, b) => a.f.hop - b.f.hop || a.r - b.r || a.k - b.k)
         .map(({ f }) => f);
       chains.push({
         index,

@@ -225,7 +225,9 @@ export function readHar(input: unknown): ReadHar {
     notes.push({ missing: 'response-headers', message: 'no response has headers: redirects are followed by redirectURL only, and Set-Cookie is unknown', entries: [] });
   }
   const anyCookie = exchanges.some((x) => x.cookieHeader !== undefined || x.setCookies.length > 0);
-  if (!anyCookie && source.client !== 'hopwise') {
+  // A browser's session without a single cookie is most likely a sanitized export; a program's
+  // traffic without cookies is ordinary.
+  if (!anyCookie && (source.client === 'chromium' || source.client === 'firefox')) {
     notes.push({
       missing: 'cookies',
       message:

@@ -25,7 +25,8 @@
  * The HAR is built the way Chromium DevTools exports "with sensitive data": one entry per request of
  * a redirect chain (Network.requestWillBeSent with `redirectResponse` closes the previous one), the
  * real request and response headers (Cookie, Set-Cookie) from requestWillBeSentExtraInfo /
- * responseReceivedExtraInfo, parsed `cookies` arrays, `redirectURL`, `_resourceType`, `_initiator`,
+ * responseReceivedExtraInfo, parsed `cookies` arrays, `redirectURL`, the text of pages (`document`
+ * responses, when Chromium still has it), `_resourceType`, `_initiator`,
  * and one page per top-level navigation (`pageref`). Chromium-only extras a test may read:
  * `_chromium.blockedRequestCookies` (the cookie names Chromium itself withheld, with its reasons) and
  * `_chromium.blockedResponseCookies` (Set-Cookie lines it rejected).
@@ -323,6 +324,8 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
   const reqExtra = new Map<string, Json[]>(); // requestWillBeSentExtraInfo by requestId, in order
   const resExtra = new Map<string, Json[]>(); // responseReceivedExtraInfo by requestId, in order
   let inflight = 0;
+  let bodyFetches = 0;
+  const bodies = new Map<string, string>(); // network requestId → text of its (last) 2xx page
   let lastActivity = Date.now();
   let loadWaiters: Array<() => void> = [];
   let currentPage: string | undefined;
@@ -384,6 +387,14 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
         const rq = p.request as Json;
         const isNav = p.type === 'Document' && p.frameId === mainFrame && p.loaderId === p.requestId;
         if (isNav && !prev) {
+          // A new page: what the old page still had in flight (its favicon...) is abandoned, and
+          // Chromium does not always say so with loadingFailed.
+          for (const x of live.values()) {
+            if (!x.done && x.entry._resourceType !== 'document') {
+              x.done = true;
+              inflight--;
+            }
+          }
           currentPage = `page_${pagesList.length + 1}`;
           pagesList.push({ startedDateTime: new Date(Number(p.wallTime) * 1000).toISOString(), id: currentPage, title: String(rq.url), pageTimings: {} });
         }
@@ -442,8 +453,36 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
           if (m.method === 'Network.loadingFailed') {
             pending.entry.response._error = String(p.errorText ?? 'failed');
             if (!p.canceled) errors.push(`failed to load ${pending.entry.request.url}: ${String(p.errorText)}`);
-          } else pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
+          } else {
+            pending.entry.response.bodySize = pending.entry.response.content.size = Number(p.encodedDataLength ?? 0);
+            // Pages' text, as DevTools exports it (read when the response paused, see Fetch.requestPaused).
+            const text = bodies.get(pending.requestId);
+            if (pending.entry._resourceType === 'document' && text !== undefined) pending.entry.response.content.text = text;
+          }
         }
+        break;
+      }
+      case 'Fetch.requestPaused': {
+        // A page's response, held before the browser reads it: its text is taken here, where
+        // Chromium cannot have dropped it yet (a meta refresh navigates away at once), then it goes on.
+        const fetchId = String(p.requestId);
+        const networkId = p.networkId === undefined ? undefined : String(p.networkId);
+        const status = Number(p.responseStatusCode ?? 0);
+        bodyFetches++;
+        const read =
+          status >= 200 && status < 300 && networkId !== undefined
+            ? send('Fetch.getResponseBody', { requestId: fetchId }).then((b) => {
+                const text = b.base64Encoded === true ? Buffer.from(String(b.body), 'base64').toString('utf8') : String(b.body);
+                bodies.set(networkId, text);
+                const pending = live.get(networkId);
+                if (pending?.done) pending.entry.response.content.text = text;
+              })
+            : Promise.resolve();
+        read
+          .catch(() => undefined)
+          .then(() => send('Fetch.continueRequest', { requestId: fetchId }))
+          .catch(() => undefined)
+          .finally(() => bodyFetches--);
         break;
       }
       case 'Page.frameNavigated': {
@@ -477,10 +516,11 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
   const waitForQuiet = async ({ timeoutMs = 15_000, quietMs = 400 } = {}): Promise<void> => {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (inflight <= 0 && Date.now() - lastActivity >= quietMs) return;
+      if (inflight <= 0 && bodyFetches === 0 && Date.now() - lastActivity >= quietMs) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`chromium: the network did not go quiet within ${timeoutMs} ms (${inflight} request(s) in flight)`);
+    const open = [...live.values()].filter((x) => !x.done).map((x) => x.entry.request.url);
+    throw new Error(`chromium: the network did not go quiet within ${timeoutMs} ms (${inflight} request(s) in flight: ${open.join(', ')}; ${bodyFetches} body read(s))`);
   };
 
   const api: ChromiumPage = {
@@ -520,6 +560,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
       live.clear();
       reqExtra.clear();
       resExtra.clear();
+      bodies.clear();
       inflight = 0;
       currentPage = undefined;
     },
@@ -533,6 +574,7 @@ function createPage(pipe: Pipe, targetId: string, sessionId: string, version: st
     api,
     async init(): Promise<void> {
       await Promise.all([send('Page.enable'), send('Runtime.enable'), send('Log.enable'), send('Network.enable')]);
+      await send('Fetch.enable', { patterns: [{ resourceType: 'Document', requestStage: 'Response' }] });
       const tree = (await send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } };
       mainFrame = tree.frameTree.frame.id;
     },
