@@ -63,18 +63,25 @@ test('curl -x through the lab proxy reaches https and plain http scenarios by na
   }
 });
 
-test('the lab proxy refuses a CONNECT to a host that is not the lab, and a lab host on a port the lab does not serve', { skip: CURL ? false : NO_CURL }, async () => {
-  const lab = await startLab();
-  try {
-    const other = await run('curl', ['-sS', '-x', lab.proxyUrl, 'https://example.com/'], cleanEnv());
-    assert.equal(other.code, 56); // CURLE_RECV_ERROR: the CONNECT was answered 403
-    assert.match(other.stderr, /403/);
-    const port = await run('curl', ['-sS', '-x', lab.proxyUrl, '--cacert', lab.caPath, 'https://app.hopwise.test:9443/ok'], cleanEnv());
-    assert.match(port.stderr, /403/);
-  } finally {
-    await lab.close();
-  }
-});
+test(
+  'the lab proxy refuses a CONNECT to a host that is not the lab or to a port the lab does not serve, and answers a plain request for another host itself',
+  { skip: CURL ? false : NO_CURL },
+  async () => {
+    const lab = await startLab();
+    try {
+      const other = await run('curl', ['-sS', '-x', lab.proxyUrl, 'https://example.com/'], cleanEnv());
+      assert.equal(other.code, 56); // CURLE_RECV_ERROR: the CONNECT was answered 403
+      assert.match(other.stderr, /403/);
+      const port = await run('curl', ['-sS', '-x', lab.proxyUrl, '--cacert', lab.caPath, 'https://app.hopwise.test:9443/ok'], cleanEnv());
+      assert.match(port.stderr, /403/);
+      // a plain request for another host is answered by the lab itself, never forwarded
+      const plain = await run('curl', ['-sS', '-x', lab.proxyUrl, '-w', '\n%{http_code}', 'http://example.com/'], cleanEnv());
+      assert.match(plain.stdout, /^hopwise lab: unknown host 'example\.com'[\s\S]*\n404$/);
+    } finally {
+      await lab.close();
+    }
+  },
+);
 
 test('hopwise lab --json prints the proxy URL', async () => {
   const stdout = new Capture();
