@@ -62,6 +62,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
         const { demoCommand } = await import('./demo.js');
         return await demoCommand(parsed, io);
       }
+      case 'record': {
+        const { recordCommand } = await import('./record.js');
+        return await recordCommand(parsed, io);
+      }
     }
   } catch (e) {
     if (e instanceof ArgError) {

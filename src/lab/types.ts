@@ -128,6 +128,12 @@ export interface Lab {
   readonly hosts: string[];
   /** The real ports on the bind address. */
   readonly ports: { http: number; https: number; alt: number };
+  /**
+   * A forward proxy (`http://127.0.0.1:<port>`) that routes the lab's hostnames to the lab: plain
+   * requests in absolute form, and CONNECT as a TCP tunnel to the lab's TLS listener. Point any
+   * client's HTTP_PROXY / HTTPS_PROXY at it and trust `caPath`; no connect-to rules needed.
+   */
+  readonly proxyUrl: string;
   /** Requests the lab saw for a scenario, in arrival order (copies). */
   received(scenario: string): ReceivedRequest[];
   /** Forget received requests and server-side state (sessions, rotations) of one or all scenarios. */
