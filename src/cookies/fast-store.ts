@@ -40,7 +40,10 @@ function flagsOf(c: Readonly<Cookie>): number {
 
 /** The times of every cookie of a store, three doubles to a slot: expires, creation, last access. */
 class Times {
-  num = new Float64Array(3 * 64);
+  num: Float64Array;
+  constructor(slots = 64) {
+    this.num = new Float64Array(3 * slots);
+  }
   /** Slots handed out so far; freed ones are reused from `free`. */
   used = 0;
   free: number[] = [];
@@ -207,15 +210,25 @@ export class FastStore implements CookieStorage {
   }
 
   replace(old: StoredCookie, cookie: Readonly<Cookie>): StoredCookie {
-    // In place: same key, so same bucket and site; only the attributes change.
-    const e = old as Entry;
-    if ((e.flags & SECURE) !== 0) this.#unindexSecure(e);
-    e.value = cookie.value;
-    e.flags = flagsOf(cookie);
+    // A new record in the old one's place (same key, so same bucket, site and creation order): the
+    // old record is never changed, so a verdict that holds it reads what it was (see `detach`).
+    const o = old as Entry;
+    const bucket = o.bucket;
+    const e = new Entry(o.name, cookie.value, o.path, flagsOf(cookie), o.seq, bucket, this.#times.take());
     this.#setTimes(e, cookie);
+    e.bucketNext = o.bucketNext;
+    if (bucket.head === o) bucket.head = e;
+    else {
+      let p = bucket.head;
+      while (p !== null && p.bucketNext !== o) p = p.bucketNext;
+      if (p !== null) p.bucketNext = e;
+    }
+    o.bucketNext = null;
+    if ((o.flags & SECURE) !== 0) this.#unindexSecure(o);
     if ((e.flags & SECURE) !== 0) this.#indexSecure(e);
-    this.#unlink(e);
+    this.#unlink(o);
     this.#link(e);
+    this.#detach(o);
     return e;
   }
 
@@ -232,7 +245,7 @@ export class FastStore implements CookieStorage {
     e.bucketNext = null;
     if ((e.flags & SECURE) !== 0) this.#unindexSecure(e);
     this.#unlink(e);
-    this.#times.free.push(e.slot);
+    this.#detach(e);
     this.#size--;
     bucket.size--;
     const s = bucket.site;
@@ -275,6 +288,25 @@ export class FastStore implements CookieStorage {
     this.#times = new Times();
     this.#strings = new Map();
     this.#size = 0;
+  }
+
+  /**
+   * A record leaving the store keeps its times in a bucket of its own, and its slot goes back to
+   * the store: a record once handed out never changes, except its last access while it is stored
+   * (`touch`). The jar's verdicts rely on that (they read a record when the trace asks, not when
+   * the request was made).
+   */
+  #detach(e: Entry): void {
+    const times = new Times(1);
+    const num = this.#times.num;
+    const at = e.slot * 3;
+    times.num[0] = num[at]!;
+    times.num[1] = num[at + 1]!;
+    times.num[2] = num[at + 2]!;
+    times.used = 1;
+    this.#times.free.push(e.slot);
+    e.bucket = new Bucket(e.bucket.domain, e.bucket.site, times);
+    e.slot = 0;
   }
 
   #setTimes(e: Entry, c: Readonly<Cookie>): void {
