@@ -11,13 +11,13 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, WORKLOADS, startServer, loadClients } from './lib.mjs';
+import { BENCH_DIR, WORKLOADS, startServer, loadClients, workloadTarget } from './lib.mjs';
 
 if (process.argv[2] === '--child') {
-  const { clientFile, workload, base, warmup, count } = JSON.parse(process.argv[3]);
+  const { clientFile, workload, base, context, warmup, count } = JSON.parse(process.argv[3]);
   const w = WORKLOADS[workload];
   const adapter = (await import(pathToFileURL(clientFile).href)).default;
-  await adapter.setup(base);
+  await adapter.setup(base, context);
   let bad = 0;
   for (let i = 0; i < warmup + count; i++) {
     const r = await adapter.run({ id: w.id, url: w.url(base, i) });
@@ -54,7 +54,7 @@ try {
   for (const wid of workloads) {
     for (const c of clients) {
       if (!c.workloads.includes(wid)) continue;
-      const run = (count) => counted([path.join(BENCH_DIR, 'instructions.mjs'), '--child', JSON.stringify({ clientFile: c.file, workload: wid, base: server.base, warmup, count })]);
+      const run = (count) => counted([path.join(BENCH_DIR, 'instructions.mjs'), '--child', JSON.stringify({ clientFile: c.file, workload: wid, ...workloadTarget(server, wid), warmup, count })]);
       const a = await run(n1);
       const b = await run(n2);
       console.log(`${WORKLOADS[wid].label}\t${c.name}\t${Math.round((b - a) / (n2 - n1))} instructions/call`);

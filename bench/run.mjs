@@ -16,7 +16,7 @@ import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { BENCH_DIR, WORKLOADS, startServer, loadClients, runChild, median, minMax, DIST_INDEX } from './lib.mjs';
+import { BENCH_DIR, WORKLOADS, startServer, loadClients, runChild, median, minMax, DIST_INDEX, workloadTarget } from './lib.mjs';
 import { runJarBench } from './jar.mjs';
 import { runSteady } from './steady.mjs';
 import { runStartup, renderStartup } from './startup.mjs';
@@ -70,7 +70,7 @@ try {
       if (unavailable.has(cell.client.name)) continue;
       const res = await runChild(
         path.join(BENCH_DIR, 'child.mjs'),
-        [JSON.stringify({ clientFile: cell.client.file, workload: cell.workload, base: server.base, warmup: Math.ceil(config.warmup / WORKLOADS[cell.workload].exchanges), count: config.count })],
+        [JSON.stringify({ clientFile: cell.client.file, workload: cell.workload, ...workloadTarget(server, cell.workload), warmup: Math.ceil(config.warmup / WORKLOADS[cell.workload].exchanges), count: config.count })],
         { timeoutMs: quick ? 30_000 : 120_000, statsUrl: server.statsUrl },
       );
       if (res.unavailable) {
