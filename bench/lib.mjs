@@ -1,15 +1,30 @@
 // Shared plumbing for the bench: the server process, child processes, workloads and their checks.
 import { fork } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = path.resolve(BENCH_DIR, '..');
-// The built package, never src/. HOPWISE_DIST points the bench at another build (say, a branch's
-// dist/ copied aside) to compare two builds under the same run.
-export const DIST_INDEX = process.env.HOPWISE_DIST ? path.resolve(process.env.HOPWISE_DIST) : path.join(ROOT_DIR, 'dist', 'index.js');
+// The built package as npm serves it (its "." export: the bundle, dist/bundle/index.js), never src/.
+// HOPWISE_DIST points the bench at another build's entry (say, a branch's dist/index.js copied
+// aside) to compare two builds under the same run. DIST_DIR: tsc's output of that build (the jar's
+// memory runs load its cookies/index.js alone).
+export const DIST_INDEX = process.env.HOPWISE_DIST ? path.resolve(process.env.HOPWISE_DIST) : packageEntry();
+export const DIST_DIR = process.env.HOPWISE_DIST ? path.dirname(DIST_INDEX) : path.join(ROOT_DIR, 'dist');
+
+function packageEntry() {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8'));
+    const entry = pkg.exports?.['.']?.default;
+    if (typeof entry === 'string') return path.join(ROOT_DIR, entry);
+  } catch {
+    // no package.json to read: tsc's entry
+  }
+  return path.join(ROOT_DIR, 'dist', 'index.js');
+}
 
 // The workloads. `url(base, i)` builds the i-th call's URL (`base`: the server's http origin, or its
 // HTTP/2 origin for `h2` workloads); `check` says whether the answer is right. For /cookie-chain/3

@@ -416,6 +416,8 @@ export class CookieJar implements CookieStore {
     // first read, from what was captured above: the same verdicts, whenever they are read. A caller
     // that wants the header only (getCookieString's callers, a request whose trace nobody reads
     // cookie by cookie) does not pay for them.
+    // Nothing judged (a host the jar holds no cookie for, the common case): nothing to build later.
+    if (sent.length === 0 && withheld.length === 0) return omitted > 0 ? { header, verdicts: [], omitted } : { header, verdicts: [] };
     const build = (): CookieVerdict[] => {
       sortBySeq(withheld, reasons, lastAccess);
       return this.#verdicts(sent, withheld, reasons, lastAccess, u, req, now, context, true);
