@@ -191,7 +191,7 @@ export function runChild(script, args, { execArgv = [], timeoutMs = 120_000, sta
   });
 }
 
-/** Client adapters: every clients/*.mjs not starting with `_`, in their `order`. */
+/** Client adapters: every clients/*.mjs not starting with `_` (and not `enabled: false`), in their `order`. */
 export async function loadClients() {
   const dir = path.join(BENCH_DIR, 'clients');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.mjs') && !f.startsWith('_'));
@@ -199,6 +199,7 @@ export async function loadClients() {
   for (const file of files) {
     const mod = await import(pathToFileURL(path.join(dir, file)).href);
     const a = mod.default;
+    if (a.enabled === false) continue;
     clients.push({
       file: path.join(dir, file),
       name: a.name,

@@ -95,7 +95,7 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
   for (const wid of Object.keys(CPU_TARGETS)) {
     const h = byKey.get(`hopwise|${wid}`);
     const r = h?.reps.length ? ratio(h) : NaN;
-    const peers = cells.filter((c) => c.workload === wid && c.client.name !== 'hopwise' && !c.client.floorFor.length && c.reps.length);
+    const peers = cells.filter((c) => c.workload === wid && !c.client.name.startsWith('hopwise') && !c.client.floorFor.length && c.reps.length);
     const best = peers.map((c) => [c.client.name, ratio(c)]).sort((a, b) => a[1] - b[1])[0];
     L.push(
       `| client CPU per call, \`${WORKLOADS[wid].label}\` | ${Number.isFinite(r) ? `${fx(r)}× (fastest reps: ${fx(ratioBest(h))}×)` : '—'} | ≤ ${fx(CPU_TARGETS[wid])}× ${FLOOR_TEXT[wid]} | ${best ? `${best[0]} ${fx(best[1])}×` : '—'} | ${mark(Number.isFinite(r) ? r <= CPU_TARGETS[wid] : null)} |`,
