@@ -124,6 +124,9 @@ class Entry implements StoredCookie {
   }
 }
 
+/** Slots per chunk of detached records' times (`#detach`): 6 KB. */
+const DETACHED_SLOTS = 256;
+
 /** The shared-strings table is cleared when it outgrows this and twice the store. */
 const MIN_STRINGS = 4096;
 
@@ -131,6 +134,8 @@ export class FastStore implements CookieStorage {
   #buckets = new Map<string, Bucket>();
   #sites = new Map<string, Site>();
   #times = new Times();
+  /** Where records leaving the store keep their times (see `#detach`). */
+  #detached: Times | undefined = undefined;
   #strings = new Map<string, string>();
   #size = 0;
   #tick = 0;
@@ -286,6 +291,7 @@ export class FastStore implements CookieStorage {
     this.#buckets = new Map();
     this.#sites = new Map();
     this.#times = new Times();
+    this.#detached = undefined;
     this.#strings = new Map();
     this.#size = 0;
   }
@@ -297,16 +303,21 @@ export class FastStore implements CookieStorage {
    * the request was made).
    */
   #detach(e: Entry): void {
-    const times = new Times(1);
-    const num = this.#times.num;
+    // The detached times go to a chunk of slots that are never reused: a chunk lives as long as
+    // one record that left the store on it is referenced (by a verdict), and the store holds only
+    // the chunk it is filling.
+    let g = this.#detached;
+    if (g === undefined || g.used === DETACHED_SLOTS) g = this.#detached = new Times(DETACHED_SLOTS);
+    const slot = g.used++;
+    const from = this.#times.num;
+    const to = g.num;
     const at = e.slot * 3;
-    times.num[0] = num[at]!;
-    times.num[1] = num[at + 1]!;
-    times.num[2] = num[at + 2]!;
-    times.used = 1;
+    to[slot * 3] = from[at]!;
+    to[slot * 3 + 1] = from[at + 1]!;
+    to[slot * 3 + 2] = from[at + 2]!;
     this.#times.free.push(e.slot);
-    e.bucket = new Bucket(e.bucket.domain, e.bucket.site, times);
-    e.slot = 0;
+    e.bucket = new Bucket(e.bucket.domain, e.bucket.site, g);
+    e.slot = slot;
   }
 
   #setTimes(e: Entry, c: Readonly<Cookie>): void {
