@@ -182,14 +182,15 @@ function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[], times: num
 type EvaluateResult = { header: string; verdicts: CookieVerdict[]; omitted?: number };
 
 /**
- * `evaluate`'s answer, with `verdicts` built on first read and then kept as a plain data property.
- * Until then it is an own, enumerable accessor (so spreading or serialising the answer shows the
- * verdicts); every answer shares the same accessor functions, so they share one hidden class.
+ * `evaluate`'s answer, with `verdicts` built on first read and kept. `verdicts` is an own, enumerable
+ * accessor (so spreading or serialising the answer shows the verdicts); every answer shares the same
+ * accessor functions, so they share one hidden class, and reading it never redefines it.
  */
 class Evaluation {
   declare verdicts: CookieVerdict[];
-  omitted?: number;
+  declare omitted?: number;
   #build: (() => CookieVerdict[]) | undefined;
+  #verdicts: CookieVerdict[] | undefined;
 
   constructor(
     readonly header: string,
@@ -201,21 +202,27 @@ class Evaluation {
     if (omitted > 0) this.omitted = omitted;
   }
 
-  static materialize(e: Evaluation): CookieVerdict[] {
-    const build = e.#build;
+  static read(e: Evaluation): CookieVerdict[] {
+    if (e.#verdicts === undefined) {
+      const build = e.#build;
+      e.#build = undefined;
+      e.#verdicts = build ? build() : [];
+    }
+    return e.#verdicts;
+  }
+
+  static write(e: Evaluation, value: CookieVerdict[]): void {
     e.#build = undefined;
-    const verdicts = build ? build() : [];
-    Object.defineProperty(e, 'verdicts', { value: verdicts, writable: true, enumerable: true, configurable: true });
-    return verdicts;
+    e.#verdicts = value;
   }
 }
 
 const LAZY_VERDICTS: PropertyDescriptor = {
   get(this: Evaluation): CookieVerdict[] {
-    return Evaluation.materialize(this);
+    return Evaluation.read(this);
   },
   set(this: Evaluation, value: CookieVerdict[]): void {
-    Object.defineProperty(this, 'verdicts', { value, writable: true, enumerable: true, configurable: true });
+    Evaluation.write(this, value);
   },
   enumerable: true,
   configurable: true,
