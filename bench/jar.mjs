@@ -9,7 +9,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DIST_INDEX, runChild, median, minMax, gcNow, tick } from './lib.mjs';
+import { DIST_INDEX, DIST_DIR, runChild, median, minMax, gcNow, tick } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DOMAINS = 1000;
@@ -66,7 +66,7 @@ class HopwiseJar {
 // entry: they run without the JIT (see `runJarBench`), and the entry loads undici, whose HTTP parser
 // needs WebAssembly, which `--jitless` turns off.
 const JAR_ONLY = process.argv[3] === 'mem';
-const HOPWISE_MODULE = JAR_ONLY ? path.join(path.dirname(DIST_INDEX), 'cookies', 'index.js') : DIST_INDEX;
+const HOPWISE_MODULE = JAR_ONLY ? path.join(DIST_DIR, 'cookies', 'index.js') : DIST_INDEX;
 
 async function makeJar(impl) {
   if (impl === 'tough-cookie') {

@@ -362,7 +362,8 @@ export class Session {
       // ---- prepare: caller headers through the policy, scoped auth, jar cookies ----
       const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
       for (const name of policy.newlyStripped) chain.stripped.add(name);
-      const credentials = await this.#credentials(policy.providers, chain, isRetry);
+      // No provider in scope (the common case): no async call, so no extra promise and microtask turn per hop.
+      const credentials = policy.providers.length > 0 ? await this.#credentials(policy.providers, chain, isRetry) : [];
       const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#jar, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;
