@@ -104,8 +104,13 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
   const jh = jar?.hopwise;
   const jt = jar?.['tough-cookie'];
   const jarOk = jar && !jh?.unavailable && jh.ops.lookup10.length > 0;
-  const lookupRatio = jarOk ? jh.summary.lookup10.median / jt.summary.lookup10.median : NaN;
-  L.push(`| jar lookup, host with 10 cookies | ${Number.isFinite(lookupRatio) ? `${fx(lookupRatio)}× tough-cookie's ops/s` : '—'} | ≥ 5× tough-cookie | tough-cookie 1× | ${mark(Number.isFinite(lookupRatio) ? lookupRatio >= 5 : null)} |`);
+  // The goal is judged as the session calls the jar: evaluate, then every verdict read for the
+  // trace. The header-only figure (verdicts never read, so never built) is shown beside it.
+  const headerRatio = jarOk ? jh.summary.lookup10.median / jt.summary.lookup10.median : NaN;
+  const lookupRatio = jarOk && jh.ops.lookup10Traced?.length ? jh.summary.lookup10Traced.median / jt.summary.lookup10Traced.median : NaN;
+  L.push(
+    `| jar lookup, host with 10 cookies, verdicts read as a session does | ${Number.isFinite(lookupRatio) ? `${fx(lookupRatio)}× tough-cookie's ops/s (header only: ${fx(headerRatio)}×)` : '—'} | ≥ 5× tough-cookie | tough-cookie 1× | ${mark(Number.isFinite(lookupRatio) ? lookupRatio >= 5 : null)} |`,
+  );
   const insertRatio = jarOk ? jh.summary.insert.median / jt.summary.insert.median : NaN;
   L.push(`| jar insert | ${Number.isFinite(insertRatio) ? `${fx(insertRatio)}× tough-cookie's ops/s` : '—'} | ≥ 2× tough-cookie | tough-cookie 1× | ${mark(Number.isFinite(insertRatio) ? insertRatio >= 2 : null)} |`);
   const hopCells = cells.filter((c) => c.client.name === 'hopwise' && c.reps.length);
@@ -167,8 +172,8 @@ export async function renderReport({ loadAtStart = [], config, cells, unavailabl
   else {
     L.push('Operations per CPU-second, medians (min–max) over reps, each rep a fresh process per jar. tough-cookie through `setCookieSync` / `getCookieStringSync`.', '');
     L.push('| operation | tough-cookie ops/s | hopwise ops/s | hopwise ÷ tough-cookie |', '| --- | --- | --- | --- |');
-    const rowName = { insert: 'insert (empty jar)', replace: 'replace (same name, new value)', lookup10: 'lookup, host with 10 matching cookies', lookup0: 'lookup, host with none' };
-    for (const k of ['insert', 'replace', 'lookup10', 'lookup0']) {
+    const rowName = { insert: 'insert (empty jar)', replace: 'replace (same name, new value)', lookup10: 'lookup, host with 10 matching cookies', lookup10Traced: 'lookup, host with 10, every verdict read (as a session does)', lookup0: 'lookup, host with none' };
+    for (const k of ['insert', 'replace', 'lookup10', 'lookup10Traced', 'lookup0']) {
       const t = jt.summary[k];
       const h = jh?.unavailable ? null : jh.summary[k];
       const hs = h && Number.isFinite(h.median) ? `${int(h.median)} (${int(h.range[0])}–${int(h.range[1])})` : jh?.unavailable ? 'unavailable' : '—';
