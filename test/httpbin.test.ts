@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { HopwiseError, Session, basic, diagnose, digest, type Decision, type Hop } from '../src/index.ts';
+import { Session, basic, diagnose, digest, type Decision, type Hop } from '../src/index.ts';
 import { runCli } from './helpers/cli.ts';
 import { httpbinMissing, startHttpbin, type Httpbin } from './helpers/httpbin.ts';
 
@@ -124,16 +124,31 @@ describe('Digest against httpbin', { skip }, () => {
     assert.doesNotMatch(out.stdout + out.stderr, /Wr0ngPassw0rd/, 'the password is in no output');
   });
 
-  it("refuses httpbin's plain SHA-512 (not an RFC 7616 algorithm) with a typed error naming it and the trace", async () => {
-    const err = await session({ auth: digest('user', 'passwd', { scope: A }) })
-      .fetch(`${A}/digest-auth/auth/user/passwd/SHA-512`)
-      .then(
-        () => assert.fail('expected an error'),
-        (e: unknown) => e,
-      );
-    assert.ok(err instanceof HopwiseError);
-    assert.match(String((err.cause as Error).message), /algorithm SHA-512, which RFC 7616 does not define/);
-    assert.equal(err.hops[0]?.status, 401);
+  it("returns httpbin's 401 for its plain SHA-512 challenge (an algorithm RFC 7616 does not define) as unanswered, without sending a guess", async () => {
+    const res = await session({ auth: digest('user', 'passwd', { scope: A }) }).fetch(`${A}/digest-auth/auth/user/passwd/SHA-512`);
+    assert.equal(res.status, 401);
+    assert.match(String(res.hops[0]!.responseHeaders['www-authenticate']), /algorithm=SHA-512\b/);
+    assert.equal(res.hops.length, 1, 'no answer was sent');
+    assert.deepEqual(authReasons(res.hops), [['withheld:awaiting-challenge', 'stopped:unanswered-challenge']]);
+    const [f, ...rest] = diagnose(res.hops);
+    assert.equal(rest.length, 0);
+    assert.equal(f?.code, 'challenge-unanswered');
+    assert.match(f.fix.client, /cannot answer/);
+    assert.equal(f.fix.cli, undefined, 'no --digest fix: --digest is what was given');
+  });
+
+  it('has hopwise --digest name the unanswerable SHA-512 challenge in the doctor instead of failing', async () => {
+    const out = await runCli(['doctor', '--json', '--connect-to', hb.connectTo[0]!, '--digest', '-u', 'user:passwd', `${A}/digest-auth/auth/user/passwd/SHA-512`]);
+    assert.equal(out.code, 1, out.stderr);
+    const report = JSON.parse(out.stdout) as { findings: { code: string }[]; hops: Hop[] };
+    assert.deepEqual(
+      report.findings.map((f) => f.code),
+      ['challenge-unanswered'],
+    );
+    assert.deepEqual(
+      report.hops.map((h) => h.status),
+      [401],
+    );
   });
 });
 

@@ -1178,6 +1178,28 @@ const challengeOutcome = onDecisions({
       const names = offered.map((s) => (s === 'digest' ? 'Digest' : s === 'basic' ? 'Basic' : s === 'bearer' ? 'Bearer' : s));
       const digestAsked = offered.includes('digest');
       const basicAsked = offered.includes('basic');
+      // A provider of an offered scheme was in scope and passed the challenge over (answers(): a Digest
+      // algorithm or qop RFC 7616 does not define): another credential would not help.
+      const passedOver = offered.find((s) => d.facts.provider.split(', ').includes(s));
+      if (passedOver !== undefined) {
+        const name = names[offered.indexOf(passedOver)] ?? passedOver;
+        return {
+          key: `401:${hop.index}`,
+          finding: finding(
+            'challenge-unanswered',
+            hop.index,
+            `${hop.url} asked for ${names.join(' or ')} authentication${realm}; the ${passedOver} provider in scope cannot answer that challenge`,
+            { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider },
+            {
+              client: `The ${passedOver} provider cannot answer this ${name} challenge${passedOver === 'digest' ? " (its algorithm or qop is not one RFC 7616 defines: see the 401's WWW-Authenticate)" : ''}; nothing was sent.`,
+              server:
+                passedOver === 'digest'
+                  ? `Offer Digest with an algorithm RFC 7616 §6.1 defines (SHA-256, SHA-512-256 or MD5) and qop auth or auth-int.`
+                  : `Offer a ${name} challenge your clients can answer.`,
+            },
+          ),
+        };
+      }
       return {
         key: `401:${hop.index}`,
         finding: finding(
