@@ -16,9 +16,6 @@ let hb: Httpbin;
 before(async () => {
   if (!httpbinMissing) hb = await startHttpbin();
 });
-after(async () => {
-  await hb?.close();
-});
 
 const A = 'http://a.test';
 const sessions: Session[] = [];
@@ -27,8 +24,10 @@ const session = (options: ConstructorParameters<typeof Session>[0] = {}): Sessio
   sessions.push(s);
   return s;
 };
+// Sessions first, then the server they talk to.
 after(async () => {
   await Promise.all(sessions.map((s) => s.close()));
+  await hb?.close();
 });
 
 const decisions = <S extends Decision['subject']>(h: Hop | undefined, subject: S) => (h?.decisions ?? []).filter((d): d is Extract<Decision, { subject: S }> => d.subject === subject);
