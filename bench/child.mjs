@@ -1,7 +1,7 @@
 // One client × one workload × one rep, in its own process (so one client's JIT state, heap and
 // sockets never colour another's). Sends one `result` message to the parent and exits.
 //
-// argv[2]: JSON { clientFile, workload, base, warmup, count }. Server counters come via the parent.
+// argv[2]: JSON { clientFile, workload, base, context, warmup, count }. Server counters come via the parent.
 import { pathToFileURL } from 'node:url';
 import { WORKLOADS, askStats } from './lib.mjs';
 
@@ -20,7 +20,8 @@ function describe(err) {
 let adapter;
 try {
   adapter = (await import(pathToFileURL(cfg.clientFile).href)).default;
-  await adapter.setup(cfg.base);
+  if (!cfg.base) throw new Error('the bench server has no port for this workload');
+  await adapter.setup(cfg.base, cfg.context ?? { workload: cfg.workload });
 } catch (err) {
   await send({ unavailable: `setup failed: ${describe(err)}` });
   process.exit(0);

@@ -9,7 +9,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DIST_INDEX, runChild, median, minMax, gcNow, tick } from './lib.mjs';
+import { DIST_INDEX, DIST_DIR, runChild, median, minMax, gcNow, tick } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DOMAINS = 1000;
@@ -48,6 +48,10 @@ class ToughJar {
   get(u) {
     return this.jar.getCookieStringSync(u);
   }
+  // tough-cookie has no trace to read: what a request needs from it is the header.
+  traced(u) {
+    return this.jar.getCookieStringSync(u).length;
+  }
 }
 
 class HopwiseJar {
@@ -60,13 +64,21 @@ class HopwiseJar {
   get(u) {
     return this.jar.evaluate(u).header;
   }
+  // What the session's prepare phase does with an evaluation: the header, and every verdict read
+  // for the trace (sent or not, its reason, the cookie's name and value).
+  traced(u) {
+    const { header, verdicts } = this.jar.evaluate(u);
+    let n = header.length;
+    for (const v of verdicts) n += (v.sent ? 1 : 0) + v.reason.length + v.cookie.name.length + v.cookie.value.length;
+    return n;
+  }
 }
 
 // The memory runs load the jar's own module of the build (its `cookies/index.js`), not the package
 // entry: they run without the JIT (see `runJarBench`), and the entry loads undici, whose HTTP parser
 // needs WebAssembly, which `--jitless` turns off.
 const JAR_ONLY = process.argv[3] === 'mem';
-const HOPWISE_MODULE = JAR_ONLY ? path.join(path.dirname(DIST_INDEX), 'cookies', 'index.js') : DIST_INDEX;
+const HOPWISE_MODULE = JAR_ONLY ? path.join(DIST_DIR, 'cookies', 'index.js') : DIST_INDEX;
 
 async function makeJar(impl) {
   if (impl === 'tough-cookie') {
@@ -105,6 +117,7 @@ async function childOps(impl) {
   fill(warm, 0);
   fill(warm, 1);
   for (let n = 0; n < 5000; n++) warm.get(HIT_URLS[n % DOMAINS]);
+  for (let n = 0; n < 5000; n++) warm.traced(HIT_URLS[n % DOMAINS]);
   for (let n = 0; n < 5000; n++) warm.get(MISS_URLS[n % DOMAINS]);
 
   let jars = [];
@@ -127,10 +140,13 @@ async function childOps(impl) {
   const lookup10 = opsPerSec(lookups, () => {
     for (let n = 0; n < lookups; n++) sink += j.get(HIT_URLS[(n * 7) % DOMAINS]).length;
   });
+  const lookup10Traced = opsPerSec(lookups, () => {
+    for (let n = 0; n < lookups; n++) sink += j.traced(HIT_URLS[(n * 7) % DOMAINS]);
+  });
   const lookup0 = opsPerSec(lookups, () => {
     for (let n = 0; n < lookups; n++) sink += j.get(MISS_URLS[(n * 7) % DOMAINS]).length;
   });
-  return { insert, replace, lookup10, lookup0, wrong, sink };
+  return { insert, replace, lookup10, lookup10Traced, lookup0, wrong, sink };
 }
 
 function check(j, gen) {
@@ -208,7 +224,7 @@ export const JAR_IMPLS = ['tough-cookie', 'hopwise'];
  */
 export async function runJarBench({ quick = false, reps = quick ? 2 : 5, ops = true, log = () => {} } = {}) {
   const out = {};
-  for (const impl of JAR_IMPLS) out[impl] = { ops: { insert: [], replace: [], lookup10: [], lookup0: [] }, mem: [], memLeft: [], wrong: [], errors: [] };
+  for (const impl of JAR_IMPLS) out[impl] = { ops: { insert: [], replace: [], lookup10: [], lookup10Traced: [], lookup0: [] }, mem: [], memLeft: [], wrong: [], errors: [] };
   if (!existsSync(DIST_INDEX)) out.hopwise.unavailable = 'dist/index.js not built (run npm run build in the repo root)';
   const live = () => JAR_IMPLS.filter((i) => !out[i].unavailable);
   const take = (impl, res) => {
@@ -270,7 +286,7 @@ if (process.argv[1] === SELF && process.argv[2] !== '--child') {
       continue;
     }
     const s = o.summary;
-    const row = ['insert', 'replace', 'lookup10', 'lookup0'].map((k) => {
+    const row = ['insert', 'replace', 'lookup10', 'lookup10Traced', 'lookup0'].map((k) => {
       const ratio = t.unavailable ? '' : ` (${(s[k].median / t.summary[k].median).toFixed(2)}x)`;
       return `${k} ${Math.round(s[k].median)} [${Math.round(s[k].range[0])}-${Math.round(s[k].range[1])}]${ratio}`;
     });

@@ -1,18 +1,36 @@
 // Shared plumbing for the bench: the server process, child processes, workloads and their checks.
 import { fork } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = path.resolve(BENCH_DIR, '..');
-// The built package, never src/. HOPWISE_DIST points the bench at another build (say, a branch's
-// dist/ copied aside) to compare two builds under the same run.
-export const DIST_INDEX = process.env.HOPWISE_DIST ? path.resolve(process.env.HOPWISE_DIST) : path.join(ROOT_DIR, 'dist', 'index.js');
+// The built package as npm serves it (its "." export: the bundle, dist/bundle/index.js), never src/.
+// HOPWISE_DIST points the bench at another build's entry (say, a branch's dist/index.js copied
+// aside) to compare two builds under the same run. DIST_DIR: tsc's output of that build (the jar's
+// memory runs load its cookies/index.js alone).
+export const DIST_INDEX = process.env.HOPWISE_DIST ? path.resolve(process.env.HOPWISE_DIST) : packageEntry();
+export const DIST_DIR = process.env.HOPWISE_DIST ? path.dirname(DIST_INDEX) : path.join(ROOT_DIR, 'dist');
 
-// The three workloads. `url(base, i)` builds the i-th call's URL; `check` says whether the answer is
-// right. For /cookie-chain/3 the nonce changes every call so only this call's cookies can pass.
+function packageEntry() {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8'));
+    const entry = pkg.exports?.['.']?.default;
+    if (typeof entry === 'string') return path.join(ROOT_DIR, entry);
+  } catch {
+    // no package.json to read: tsc's entry
+  }
+  return path.join(ROOT_DIR, 'dist', 'index.js');
+}
+
+// The workloads. `url(base, i)` builds the i-th call's URL (`base`: the server's http origin, or its
+// HTTP/2 origin for `h2` workloads); `check` says whether the answer is right. For /cookie-chain/3
+// the nonce changes every call so only this call's cookies can pass. `proxy`: the client goes through
+// the bench's forward proxy (absolute-form, as for any http: target). A client adapter learns the
+// workload, the proxy URL and the HTTP/2 port's CA in `setup(base, { workload, proxy, ca })`.
 export const WORKLOADS = {
   ok: {
     id: 'ok',
@@ -35,7 +53,29 @@ export const WORKLOADS = {
     url: (base, i) => `${base}/cookie-chain/3?n=v${i}`,
     check: (r, i) => r.status === 200 && cookieEchoHas(r.body?.cookie, 3, `v${i}`),
   },
+  okProxy: {
+    id: 'okProxy',
+    label: '/ok via a proxy',
+    exchanges: 1,
+    proxy: true,
+    url: (base) => `${base}/ok`,
+    check: (r) => r.status === 200 && r.body?.ok === true,
+  },
+  redirect3h2: {
+    id: 'redirect3h2',
+    label: '/redirect/3 over h2',
+    exchanges: 4,
+    h2: true,
+    url: (base) => `${base}/redirect/3`,
+    check: (r) => r.status === 200 && r.body?.ok === true,
+  },
 };
+
+/** The base URL a workload's calls go to, and what its clients' setup gets besides. */
+export function workloadTarget(server, wid) {
+  const w = WORKLOADS[wid];
+  return { base: w.h2 ? server.h2base : server.base, context: { workload: wid, proxy: w.proxy ? server.proxy : undefined, ca: w.h2 ? server.caCert : undefined } };
+}
 
 // The echoed Cookie header must hold c1..cN exactly once each, all with this chain's nonce
 // (a stale value or a duplicate means the jar did not replace the previous chain's cookie).
@@ -65,6 +105,9 @@ export function startServer() {
       resolve({
         base: `http://127.0.0.1:${msg.port}`,
         statsUrl: `http://127.0.0.1:${msg.controlPort}/stats`,
+        proxy: `http://127.0.0.1:${msg.proxyPort}`,
+        h2base: msg.h2Port ? `https://127.0.0.1:${msg.h2Port}` : undefined,
+        caCert: msg.caCert,
         stop() {
           return new Promise((r) => {
             if (child.exitCode !== null) return r();
@@ -148,7 +191,7 @@ export function runChild(script, args, { execArgv = [], timeoutMs = 120_000, sta
   });
 }
 
-/** Client adapters: every clients/*.mjs not starting with `_`, in their `order`. */
+/** Client adapters: every clients/*.mjs not starting with `_` (and not `enabled: false`), in their `order`. */
 export async function loadClients() {
   const dir = path.join(BENCH_DIR, 'clients');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.mjs') && !f.startsWith('_'));
@@ -156,6 +199,7 @@ export async function loadClients() {
   for (const file of files) {
     const mod = await import(pathToFileURL(path.join(dir, file)).href);
     const a = mod.default;
+    if (a.enabled === false) continue;
     clients.push({
       file: path.join(dir, file),
       name: a.name,

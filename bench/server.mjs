@@ -1,11 +1,21 @@
 // The benchmark's target server. run.mjs forks it (its own process, so its CPU is never counted in a
 // client's process.cpuUsage()) and learns the ports over IPC.
 //
-// Two listeners on 127.0.0.1, port 0:
+// Listeners on 127.0.0.1, port 0:
 //  - the workload port: /ok, /redirect/N, /cookie-chain/N. Its `connection` events are counted.
 //  - a control port: /stats only. Kept separate so that asking for the count never opens a
 //    connection that would itself be counted (the count is the "new connections per chain" figure).
+//  - a forward proxy port: absolute-form requests (`GET http://127.0.0.1:PORT/ok`) for the workload
+//    port, answered in this process by the same handler (so the proxied workloads measure what a
+//    client does to go through a proxy, not a second hop on the loopback). Counted as connections.
+//  - an HTTP/2 port (TLS, h2 only, a certificate from a throwaway CA made at start): the same paths.
+//    Its sessions are counted as connections. The CA's PEM goes to the parent with the ports.
 import http from 'node:http';
+import http2 from 'node:http2';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 let connections = 0;
 let requests = 0;
@@ -17,7 +27,7 @@ function send(res, status, headers, body) {
   res.end(body);
 }
 
-const server = http.createServer((req, res) => {
+function app(req, res) {
   requests++;
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
@@ -58,7 +68,9 @@ const server = http.createServer((req, res) => {
   }
 
   send(res, 404, { 'content-type': 'text/plain', 'content-length': 9 }, 'not found');
-});
+}
+
+const server = http.createServer(app);
 
 // Long keep-alive so that an idle moment (a GC pause, a slow client) never closes a connection and
 // shows up as a "new connection" that the client did not cause.
@@ -89,13 +101,55 @@ function listen(s) {
 const port = await listen(server);
 const controlPort = await listen(control);
 
+// The forward proxy: only absolute-form requests for the workload port; anything else is refused.
+const origin = `http://127.0.0.1:${port}`;
+const proxy = http.createServer((req, res) => {
+  if (!req.url.startsWith(`${origin}/`)) {
+    send(res, 502, { 'content-length': 0 }, '');
+    return;
+  }
+  req.url = req.url.slice(origin.length);
+  app(req, res);
+});
+proxy.keepAliveTimeout = 60_000;
+proxy.headersTimeout = 61_000;
+proxy.requestTimeout = 0;
+proxy.on('connection', () => {
+  connections++;
+});
+const proxyPort = await listen(proxy);
+
+// HTTP/2 over TLS with a throwaway CA (openssl; without it there is no h2 port and the h2 workload
+// is reported unavailable).
+let h2Port;
+let caCert;
+try {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hopwise-bench-ca-'));
+  const f = (n) => path.join(dir, n);
+  const ssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hopwise bench CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('key.pem'), '-out', f('req.csr'));
+  // The server certificate's names: the address the bench connects to.
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n');
+  ssl('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('cert.pem'));
+  caCert = readFileSync(f('ca.pem'), 'utf8');
+  const h2 = http2.createSecureServer({ key: readFileSync(f('key.pem')), cert: readFileSync(f('cert.pem')), allowHTTP1: false }, app);
+  rmSync(dir, { recursive: true, force: true });
+  h2.on('session', () => {
+    connections++;
+  });
+  h2Port = await listen(h2);
+} catch (err) {
+  console.error(`bench server: no HTTP/2 port (${String(err?.message ?? err).split('\n')[0]})`);
+}
+
 if (process.send) {
-  process.send({ type: 'ready', port, controlPort });
+  process.send({ type: 'ready', port, controlPort, proxyPort, h2Port, caCert });
   // The parent going away (even by a crash) must not leave a server behind.
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg) => {
     if (msg?.type === 'stop') process.exit(0);
   });
 } else {
-  console.log(`bench server: http://127.0.0.1:${port}  (stats: http://127.0.0.1:${controlPort}/stats)`);
+  console.log(`bench server: http://127.0.0.1:${port}  (stats: http://127.0.0.1:${controlPort}/stats, proxy: http://127.0.0.1:${proxyPort}${h2Port ? `, h2: https://127.0.0.1:${h2Port}` : ''})`);
 }

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   ERR_HOOK: 'a beforeRedirect hook threw (its error is err.cause)',
   ERR_DECODE: 'the response body could not be decoded (corrupt gzip/deflate/br/zstd data)',
   ERR_NETRC_PERMISSIONS: 'the .netrc file can be read or written by other users, so it is not used',
+  ERR_INVALID_HAR: 'the HAR given to `hopwise doctor --har` / `diagnoseHar` is not a readable HAR 1.2 log',
   ERR_STORE: 'a shared store (Redis: cookies or a token) failed or did not answer in time',
 } as const;
 

@@ -400,7 +400,8 @@ export class Session {
       // ---- prepare: caller headers through the policy, scoped auth, jar cookies ----
       const policy = planHeaders({ prev: chain.prev, next: url, first: chain.first, userHeaders: chain.userHeaders, stripped: chain.stripped, trust: o.trust, providers: o.auth });
       for (const name of policy.newlyStripped) chain.stripped.add(name);
-      const credentials = await this.#credentials(policy.providers, chain, isRetry);
+      // No provider in scope (the common case): no async call, so no extra promise and microtask turn per hop.
+      const credentials = policy.providers.length > 0 ? await this.#credentials(policy.providers, chain, isRetry) : [];
       const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
       // Any other store (a shared one answers with a promise) is asked here, awaited only if it must be.
       const shared = this.#jar !== this.#memoryJar ? this.#jar : undefined;
@@ -479,6 +480,7 @@ export class Session {
       const absorbed = absorb(url, raw, this.#memoryJar, req.sentCookies, stored);
       if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
+      if (absorbed.backend) hop.backend = absorbed.backend;
       if (absorbed.decisions.length) hop.decisions.push(...absorbed.decisions);
 
       // ---- plan: the next hop, or stop ----

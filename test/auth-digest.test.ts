@@ -47,6 +47,13 @@ before(async () => {
       res.writeHead(401, { 'www-authenticate': ['Newauth realm="apps", type=1, title="Login to \\"apps\\""', `Digest realm="${REALM}", qop="auth", nonce="${'n'.repeat(8)}", algorithm=MD5`] });
       return void res.end();
     }
+    if (p === '/sha512-then-md5') {
+      // Two Digest challenges, the first with a plain SHA-512 RFC 7616 does not define (httpbin offers one).
+      const set = res.setHeader.bind(res);
+      res.setHeader = ((name: string, value: string) =>
+        set(name, name.toLowerCase() === 'www-authenticate' ? [`Digest realm="${REALM}", qop="auth", nonce="${'s'.repeat(8)}", algorithm=SHA-512`, value] : value)) as typeof res.setHeader;
+      return md5Server.check(echo)(req, res);
+    }
     if (p === '/custom') {
       if (req.headers.authorization === 'Sig k=abc:GET') return echo(req, res);
       res.writeHead(401, { 'www-authenticate': 'Basic realm="x", Sig keyid="abc", alg=hmac' });
@@ -242,6 +249,19 @@ describe('challenge-aware providers', () => {
     assert.equal(res.hops[0]?.requestHeaders.authorization?.startsWith('Basic'), true);
     assert.match(String(srv.received[srv.received.length - res.hops.length + 1]?.headers.authorization), /^Digest /);
     assert.ok(auths(res.hops).some((d) => d.reason === 'other-scheme'));
+    await s.close();
+  });
+
+  it('passes over a Digest challenge with an algorithm RFC 7616 does not define and answers the next one offered (RFC 7616 §3.7)', async () => {
+    const s = session({ auth: digest('Mufasa', 'Circle of Life') });
+    const res = await s.fetch('https://a.test/sha512-then-md5');
+    assert.deepEqual(
+      res.hops.map((h) => h.status),
+      [401, 200],
+    );
+    const sent = String(srv.received.at(-1)?.headers.authorization);
+    assert.match(sent, /algorithm=MD5/);
+    assert.doesNotMatch(sent, /SHA-512|nonce="s{8}"/);
     await s.close();
   });
 

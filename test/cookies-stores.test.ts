@@ -109,3 +109,33 @@ test('the two stores give the same verdicts read in full (cookie and detail), ev
     { numRuns: 200, seed: 6265 },
   );
 });
+
+test("evaluate's verdicts read long after the request equal the verdicts read at once, on either store", () => {
+  // `evaluate` builds its verdicts on first read, from what it captured: a jar that moved on since
+  // (cookies replaced, touched, expired, removed, evicted) must not change them.
+  const json = (x: unknown) => JSON.parse(JSON.stringify(x ?? null)) as unknown;
+  fc.assert(
+    fc.property(commands, limits, (commands, limits) => {
+      let t = T0;
+      const now = () => t;
+      for (const store of [() => new FastStore(), () => new ReferenceStore()]) {
+        const late = new CookieJar({ ...limits, now, store: store() });
+        const early = new CookieJar({ ...limits, now, store: store() });
+        const held: [{ verdicts: unknown }, unknown][] = [];
+        t = T0;
+        for (const c of commands) {
+          if (c.kind === 'tick') t += c.ms;
+          if (c.kind !== 'evaluate') {
+            run(late, c);
+            run(early, c);
+            continue;
+          }
+          const context = { ...(c.initiator !== undefined ? { initiator: c.initiator } : {}), ...(c.method !== undefined ? { method: c.method } : {}) };
+          held.push([late.evaluate(new URL(c.url), context), json(early.evaluate(new URL(c.url), context).verdicts)]);
+        }
+        for (const [i, [r, want]] of held.entries()) assert.deepStrictEqual(json(r.verdicts), want, `evaluate ${i}`);
+      }
+    }),
+    { numRuns: 200, seed: 6265 },
+  );
+});

@@ -45,8 +45,10 @@ describe('scenario list', () => {
       'long-chain',
       'upload-307',
       'api-key-header',
+      'samesite-strict-idp',
+      'samesite-lax-form-post',
     ]);
-    assert.deepEqual([...new Set(lab.scenarios.map((s) => s.item))], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert.deepEqual([...new Set(lab.scenarios.map((s) => s.item))], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     for (const s of lab.scenarios) {
       assert.match(s.id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
       assert.ok(s.story.length > 200 && !s.story.includes('\n'), `${s.id}: one paragraph`);

@@ -24,9 +24,9 @@ import { closest } from '../suggest.js';
 import type { basic, bearer, CookieJar, digest, HstsStore, SessionOptions } from '../index.js';
 
 /** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
-export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo';
+export type CommandName = 'fetch' | 'trace' | 'doctor' | 'lab' | 'demo' | 'record';
 /** The subcommands a person types. */
-export const COMMANDS: readonly Exclude<CommandName, 'fetch'>[] = ['trace', 'doctor', 'lab', 'demo'];
+export const COMMANDS: readonly Exclude<CommandName, 'fetch'>[] = ['trace', 'doctor', 'lab', 'demo', 'record'];
 
 /** One `-d` / `--data*` / `--json` argument as given; `@file` is resolved when the command runs. */
 export interface DataPart {
@@ -80,6 +80,10 @@ export interface RequestArgs {
   crossOriginBody?: 'error' | 'send';
   json: boolean;
   har?: string;
+  /** `hopwise doctor --har FILE` with no URL: FILE is the recording to diagnose (`har` is then unset). */
+  harInput?: string;
+  /** --html FILE (trace, doctor): the chain and the findings as one self-contained HTML page. */
+  html?: string;
   showSecrets: boolean;
   /** -v / --verbose: print request and response headers of every hop (fetch: the trace, on stderr). */
   verbose: boolean;
@@ -122,6 +126,8 @@ export type ParsedArgs =
   | { command: 'fetch' | 'trace' | 'doctor'; request: RequestArgs; warnings: string[] }
   | { command: 'lab'; host?: string; json: boolean }
   | { command: 'demo'; json: boolean; only: string[] }
+  /** `hopwise record [flags] -- CMD [ARGS...]`: `program` is CMD and its arguments, as given. */
+  | { command: 'record'; program: string[]; json: boolean; har?: string; cacert: string[]; connectTo: string[] }
   /** `topic`: a command, or a flag (`hopwise help -F`, `hopwise help --fail`). */
   | { command: 'help'; topic?: CommandName; flag?: string }
   | { command: 'version' };
@@ -893,7 +899,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     names: ['--json'],
     help: "print JSON instead of text (in hopwise URL, --json DATA is curl's JSON body)",
-    commands: ['trace', 'doctor', 'lab', 'demo'],
+    commands: ['trace', 'doctor', 'lab', 'demo', 'record'],
     group: 'trace',
     apply: (st) => {
       st.req.json = true;
@@ -903,10 +909,18 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     names: ['--har'],
     value: 'FILE',
-    help: 'also write the trace as HAR 1.2 to FILE (secrets redacted)',
+    help: 'also write the trace as HAR 1.2 to FILE (secrets redacted); doctor with no URL: diagnose the HAR in FILE (a browser export, a recording)',
     commands: REQ,
     group: 'trace',
     apply: (st, v) => (st.req.har = v),
+  },
+  {
+    names: ['--html'],
+    value: 'FILE',
+    help: 'also write the chain and the findings as one self-contained HTML page to FILE (secrets redacted)',
+    commands: ['trace', 'doctor'],
+    group: 'trace',
+    apply: (st, v) => (st.req.html = v),
   },
   {
     names: ['--show-secrets'],
@@ -937,10 +951,38 @@ export const FLAGS: readonly FlagSpec[] = [
           .filter(Boolean),
       ),
   },
+  // --- hopwise record: the same names, about the recording and the recorder's upstream connections ---
+  {
+    names: ['--har'],
+    value: 'FILE',
+    help: "write what the program did as HAR 1.2 to FILE (secrets redacted), the doctor's findings in it",
+    commands: ['record'],
+    group: 'trace',
+    apply: (st, v) => (st.req.har = v),
+  },
+  {
+    names: ['--cacert'],
+    value: 'FILE',
+    help: "the recorder's upstream connections also trust the CA certificate(s) in this PEM file (repeatable)",
+    commands: ['record'],
+    group: 'conn',
+    apply: (st, v) => st.req.cacert.push(v),
+  },
+  {
+    names: ['--connect-to'],
+    value: 'HOST1:PORT1:HOST2:PORT2',
+    help: "the recorder connects to HOST2:PORT2 for the program's requests to HOST1:PORT1, keeping Host, SNI and certificate checks (repeatable)",
+    commands: ['record'],
+    group: 'conn',
+    apply: (st, v, f) => {
+      if (v.split(':').length < 4) throw new ArgError(`${f} needs HOST1:PORT1:HOST2:PORT2 (HOST1 may be empty), got '${v}'`, f, st.command);
+      st.req.connectTo.push(v);
+    },
+  },
   {
     names: ['-h', '--help'],
     help: 'show help',
-    commands: ['trace', 'doctor', 'lab', 'demo'],
+    commands: ['trace', 'doctor', 'lab', 'demo', 'record'],
     group: 'other',
     apply: (st) => (st.help = true),
   },
@@ -1254,6 +1296,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
 
   const st: State = { command, req: emptyRequest(), positionals: [], json: false, only: [], help: false, warnings: [] };
+  let program: string[] | undefined;
+  if (command === 'record') {
+    // hopwise's flags end at `--` or at the program's name; everything after is the program's, untouched
+    const end = tokenize(args, command).find((t) => t.kind === 'option-terminator' || t.kind === 'positional');
+    if (end) {
+      program = args.slice(end.kind === 'option-terminator' ? end.index + 1 : end.index);
+      args = args.slice(0, end.index);
+    }
+  }
   let previous: string | undefined;
   for (const t of tokenize(args, command)) {
     if (t.kind === 'option-terminator') continue;
@@ -1298,12 +1349,23 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (st.positionals.length) throw new ArgError(`'lab' takes no arguments, got '${st.positionals[0]}'`, st.positionals[0], command);
     return { command, json: st.json, ...(st.host ? { host: st.host } : {}) };
   }
+  if (command === 'record') {
+    if (!program?.length) throw new ArgError(`'record' needs a program to run: hopwise record [flags] -- CMD [ARGS...]`, 'CMD', command);
+    const r = st.req;
+    return { command, program, json: st.json, ...(r.har !== undefined ? { har: r.har } : {}), cacert: r.cacert, connectTo: r.connectTo };
+  }
   if (command === 'demo') {
     if (st.positionals.length) throw new ArgError(`'demo' takes no arguments, got '${st.positionals[0]}' (use --only ID)`, st.positionals[0], command);
     return { command, json: st.json, only: st.only };
   }
   const r = st.req;
   const self = command === 'fetch' ? 'hopwise URL' : `'${command}'`;
+  if (st.positionals.length === 0 && command === 'doctor' && r.har !== undefined) {
+    // `hopwise doctor --har FILE`: with no URL the HAR is the input, not an output.
+    r.harInput = r.har;
+    delete r.har;
+    return { command, request: r, warnings: st.warnings };
+  }
   if (st.positionals.length === 0) {
     const jsonUrl = r.data.find((d) => d.mode === 'json' && looksLikeUrl(d.value));
     if (jsonUrl)
@@ -1459,6 +1521,7 @@ const SUMMARY: Record<CommandName, string> = {
   doctor: 'follow a URL, then name what went wrong and how to fix it',
   lab: 'run the local redirect lab in the foreground',
   demo: 'start the lab and run every scenario (what `npm start` runs)',
+  record: 'run a program (python, curl, node...) through a recording proxy, then name what its redirects did to tokens and cookies',
 };
 
 /** Examples a person can copy, by task. Secrets as "$TOKEN", in double quotes so the shell expands them. */
@@ -1540,9 +1603,11 @@ const EXAMPLES: Record<CommandName, string[]> = {
     'hopwise doctor -d "user=ann" https://app.example.com/login',
     'hopwise doctor --json https://example.com/ | jq .findings',
     'hopwise doctor --trust \'*.example.com\' --oauth2-bearer "$TOKEN" https://api.example.com/v1/me',
+    'hopwise doctor --har login.har',
   ],
   lab: ['hopwise lab', 'hopwise lab --json > lab.json'],
   demo: ['hopwise demo', 'hopwise demo --only cookie-path', 'hopwise demo --json'],
+  record: ['hopwise record -- python3 script.py', 'hopwise record --har run.har -- curl -sL https://example.com/', 'hopwise record --json -- python3 client.py | jq .findings'],
 };
 
 function flagNames(f: FlagSpec): string {
@@ -1567,6 +1632,7 @@ function groupedFlags(command: CommandName): string[] {
 export function shortUsage(command?: CommandName): string {
   if (!command || command === 'fetch') return 'Usage: hopwise [flags] URL; hopwise help for tasks and flags, hopwise help FLAG for one flag.';
   const url = command === 'trace' || command === 'doctor' ? ' URL' : '';
+  if (command === 'record') return 'Usage: hopwise record [flags] -- CMD [ARGS...]; hopwise record --help for every flag, with examples.';
   return `Usage: hopwise ${command}${url} [flags]; hopwise ${command} --help for every flag, with examples.`;
 }
 
@@ -1599,7 +1665,7 @@ export function usage(command?: CommandName): string {
       '',
       'Usage:',
       `  ${'hopwise [flags] URL'.padEnd(31)} ${SUMMARY.fetch}`,
-      ...COMMANDS.map((c) => `  ${`hopwise ${c}${c === 'trace' || c === 'doctor' ? ' URL' : ''} [flags]`.padEnd(31)} ${SUMMARY[c]}`),
+      ...COMMANDS.map((c) => `  ${`hopwise ${c}${c === 'trace' || c === 'doctor' ? ' URL' : ''} [flags]${c === 'record' ? ' -- CMD' : ''}`.padEnd(31)} ${SUMMARY[c]}`),
       `  ${'hopwise help FLAG|COMMAND|exit'.padEnd(31)} one flag (hopwise help -F), a command's flags and examples, the exit codes`,
       '',
       "Flags go before or after the URL; short flags combine (-sSL, -XPOST). curl's flags keep curl's meaning.",
@@ -1613,11 +1679,22 @@ export function usage(command?: CommandName): string {
   }
   const lines = [`hopwise ${command}: ${SUMMARY[command]}`, ''];
   if (command === 'trace' || command === 'doctor') {
-    lines.push(`Usage: hopwise ${command} URL [flags]`, '', ...groupedFlags(command));
+    lines.push(
+      `Usage: hopwise ${command} URL [flags]${command === 'doctor' ? '\n       hopwise doctor --har FILE [--json]   (diagnose a recorded HAR: a browser export, hopwise record)' : ''}`,
+      '',
+      ...groupedFlags(command),
+    );
     lines.push(
       command === 'trace'
         ? 'Exit status: 0 a final response arrived (any status); 1 the chain stopped with an error (the trace up to it is printed); 2 bad arguments.'
         : 'Exit status: 0 no problem found (info notes only); 1 findings (warnings or errors); 2 bad arguments, or the first request could not be made at all.',
+      '',
+    );
+  } else if (command === 'record') {
+    lines.push('Usage: hopwise record [flags] -- CMD [ARGS...]', '', ...groupedFlags(command));
+    lines.push(
+      "The program runs with HTTP(S)_PROXY and http(s)_proxy set to the recorder, NO_PROXY removed, and the run's CA in SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and NODE_EXTRA_CA_CERTS; its output passes through (to stderr under --json).",
+      "Exit status: 0 no problem found; 1 findings; 2 bad arguments, the program could not start, or it made no HTTP request through the recorder. The program's own status is printed beside the findings.",
       '',
     );
   } else {

@@ -12,6 +12,7 @@ export function labBanner(lab: Lab, color = false): string {
     `${p.bold('CA certificate')}  ${lab.caPath}`,
     `${p.bold('hopwise flags')}   ${ct} --cacert ${lab.caPath}`,
     `${p.bold('curl flags')}      ${ct} --cacert ${lab.caPath} -L`,
+    `${p.bold('as a proxy')}      HTTPS_PROXY=${lab.proxyUrl} HTTP_PROXY=${lab.proxyUrl} REQUESTS_CA_BUNDLE=${lab.caPath}  (curl: -x ${lab.proxyUrl} --cacert ${lab.caPath})`,
     '',
     p.bold('Scenarios'),
   ];
@@ -37,6 +38,7 @@ export async function labCommand(opts: { host?: string; json: boolean }, io: Cli
       JSON.stringify(
         {
           connectTo: lab.connectTo,
+          proxyUrl: lab.proxyUrl,
           caPath: lab.caPath,
           ports: lab.ports,
           hosts: lab.hosts,

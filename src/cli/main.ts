@@ -50,8 +50,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       }
       case 'doctor': {
         for (const w of parsed.warnings) write(io.stderr, `hopwise: ${w}`);
-        const { doctorCommand } = await import('./doctor.js');
-        return await doctorCommand(parsed.request, io);
+        const { doctorCommand, doctorHarCommand } = await import('./doctor.js');
+        if (parsed.request.harInput !== undefined) return await doctorHarCommand(parsed.request, io);
+        return await doctorCommand(parsed.request, io, argv);
       }
       case 'lab': {
         const { labCommand } = await import('./lab.js');
@@ -60,6 +61,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       case 'demo': {
         const { demoCommand } = await import('./demo.js');
         return await demoCommand(parsed, io);
+      }
+      case 'record': {
+        const { recordCommand } = await import('./record.js');
+        return await recordCommand(parsed, io);
       }
     }
   } catch (e) {

@@ -1,6 +1,7 @@
 /** `hopwise trace URL`: follow the chain and explain every hop. */
 import { writeFile } from 'node:fs/promises';
 import type { Hop } from '../index.js';
+import type { Finding } from '../doctor/findings.js';
 import { toHar } from '../trace/har.js';
 import { renderTrace, shouldColor } from '../trace/render-text.js';
 import type { RequestArgs } from './args.js';
@@ -28,6 +29,23 @@ export async function writeHar(file: string, result: ChainResult, r: RequestArgs
   write(io.stderr, `HAR written to ${file} (${result.hops.length} entr${result.hops.length === 1 ? 'y' : 'ies'}${r.showSecrets ? ', with secrets: do not share' : ', secrets redacted'})`);
 }
 
+/**
+ * --html FILE: the page of `renderHtml` (loaded only when asked), from the hops as recorded: never
+ * the --show-secrets values. `findings` default to the doctor's over the chain.
+ */
+export async function writeHtml(
+  file: string,
+  result: ChainResult,
+  io: CliIO,
+  opts: { findings?: readonly Finding[]; command?: (f: Finding) => string | undefined; title?: string } = {},
+): Promise<void> {
+  const [{ renderHtml }, { diagnose }] = await Promise.all([import('../render/html.js'), import('../doctor/rules.js')]);
+  const findings = opts.findings ?? diagnose(result.hops, result.error);
+  const page = renderHtml(result.hops, findings, { error: result.error, ...(opts.command ? { command: opts.command } : {}), ...(opts.title ? { title: opts.title } : {}) });
+  await writeFile(file, page);
+  write(io.stderr, `HTML written to ${file} (${result.hops.length} hop${result.hops.length === 1 ? '' : 's'}, ${findings.length} finding${findings.length === 1 ? '' : 's'}, secrets redacted)`);
+}
+
 /** Returns the exit code: 0 a final response arrived, 1 the chain stopped with an error. */
 export async function traceCommand(r: RequestArgs, io: CliIO): Promise<number> {
   const result = await runChain(r, io.stdin);
@@ -41,6 +59,7 @@ export async function traceCommand(r: RequestArgs, io: CliIO): Promise<number> {
     write(io.stdout, renderTrace(result.hops, { color: shouldColor(io.stdout, io.env), headers: r.verbose, ...(result.error ? { error: result.error } : {}) }));
   }
   if (r.har) await writeHar(r.har, result, r, io);
+  if (r.html) await writeHtml(r.html, result, io, { title: 'hopwise trace' });
   if (result.cookieJarWritten) write(io.stderr, `cookies written to ${result.cookieJarWritten} (Netscape format)`);
   return result.error ? 1 : 0;
 }

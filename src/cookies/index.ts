@@ -5,7 +5,7 @@ export { ReferenceStore } from './store.js';
 export type { CookieStorage, StoredCookie } from './store.js';
 export { FastStore } from './fast-store.js';
 export type { CookieJarJSON, CookieRefusal } from './formats.js';
-export type { Cookie, CookieContext, CookieSendReason, CookieStore, CookieVerdict, SameSite, SetCookieRejectReason, SetCookieResult } from './types.js';
+export type { Cookie, CookieContext, CookieKey, CookieSendReason, CookieStore, CookieVerdict, SameSite, SetCookieRejectReason, SetCookieResult } from './types.js';
 export { parseSetCookie } from './parse.js';
 export type { ParsedSetCookie, SetCookieParseError } from './parse.js';
 export { parseCookieDate } from './date.js';

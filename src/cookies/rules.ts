@@ -7,7 +7,7 @@
  * Every reason code and detail string here is read by traces and by the doctor: keep them
  * byte-identical when changing the code around them.
  */
-import type { Cookie, CookieSendReason, SetCookieRejectReason } from './types.js';
+import type { BrowserSameSite, Cookie, CookieSendReason, SetCookieRejectReason } from './types.js';
 import type { ParsedSetCookie } from './parse.js';
 import type { RequestFacts } from './url.js';
 import { domainMatch, isIpHost, isPublicSuffix, siteOf as siteOfHost } from './domain.js';
@@ -265,6 +265,10 @@ export function sendDetail(c: Readonly<Cookie>, reason: 'match' | CookieSendReas
       return `cookie Path=${c.path} does not cover request path ${req.path}`;
     case 'secure-only':
       return `Secure cookie not sent to ${req.scheme}//${req.host}, which is not https: or localhost`;
+    case 'samesite-strict':
+      return `SameSite=Strict cookie not sent on a cross-site request to ${req.host} (browser rules)`;
+    case 'samesite-lax':
+      return `SameSite=Lax (or Lax-by-default) cookie not sent on a cross-site request to ${req.host} that is not a top-level GET navigation (browser rules)`;
     case 'match':
       return `${c.hostOnly ? `host-only cookie for ${c.domain}` : `cookie Domain=${c.domain}`} covers ${req.host}, Path=${c.path} covers ${req.path}${c.secure ? ', Secure over a secure request' : ''}`;
   }
@@ -308,4 +312,58 @@ export function sameSiteNote(c: Readonly<Cookie>, targetSite: string | undefined
   if (c.sameSite === 'strict') return `${label}: a browser sends it only on same-site requests; hopwise sends it regardless`;
   if (c.sameSite === 'lax') return `${label}: a browser withholds it from cross-site subrequests and cross-site POSTs; hopwise sends it regardless`;
   return undefined;
+}
+
+// ---- browser rules: SameSite enforcement, for a replay of a browser's traffic ----------------
+
+/** One request of a browser's navigation, as `sameSiteContext` needs it. */
+export interface NavigationFacts {
+  url: URL;
+  method: string;
+  /**
+   * The URL of the document that started the navigation (a link, a form, a meta refresh, a script);
+   * null when the browser itself started it (the address bar, a bookmark, DevTools): no initiator.
+   */
+  initiator: URL | null;
+  /** The URLs the navigation was redirected through before this one (this request excluded). */
+  redirects: readonly URL[];
+  topLevel: boolean;
+  /**
+   * Count the redirect chain (RFC 6265bis §5.2: a navigation redirected through another site is
+   * cross-site). Chromium checks only the initiator against the target (it shipped the redirect-chain
+   * rule behind a flag); Firefox and the RFC check the chain.
+   */
+  countRedirects: boolean;
+}
+
+/**
+ * RFC 6265bis §5.2 "same-site and cross-site requests", for a top-level navigation: the "site for
+ * cookies" is the target's own site, so the request is same-site when nothing cross-site led to it —
+ * no initiator (the user typed it), or an initiator of the target's (schemeful) site, and (when the
+ * browser counts redirects) every URL it was redirected through of that site too.
+ */
+export function isSameSiteNavigation(n: NavigationFacts): boolean {
+  const site = schemefulSite(n.url);
+  if (n.initiator !== null && schemefulSite(n.initiator) !== site) return false;
+  if (n.countRedirects) for (const r of n.redirects) if (schemefulSite(r) !== site) return false;
+  return true;
+}
+
+/**
+ * RFC 6265bis §5.8.3 step 1, the SameSite bullets: whether a cookie that matched a request's URL is
+ * still withheld by its SameSite attribute in a browser. Strict: only same-site requests. Lax (and
+ * no attribute where the browser defaults to Lax): same-site requests, and cross-site top-level
+ * navigations with a safe method (GET, HEAD); a Lax-by-default cookie younger than
+ * `laxAllowingUnsafeMs` also goes on a cross-site top-level POST ("Lax-Allowing-Unsafe"
+ * enforcement, Chromium's two-minute "Lax+POST" window). None: always.
+ */
+export function sameSiteReason(c: Readonly<Cookie>, ctx: BrowserSameSite, now: number): 'match' | 'samesite-strict' | 'samesite-lax' {
+  if (ctx.sameSite) return 'match';
+  const mode = c.sameSite ?? (ctx.laxByDefault ? 'default' : 'none');
+  if (mode === 'none') return 'match';
+  if (mode === 'strict') return 'samesite-strict';
+  const method = ctx.method.toUpperCase();
+  if (ctx.topLevel && (method === 'GET' || method === 'HEAD')) return 'match';
+  if (mode === 'default' && ctx.topLevel && ctx.laxAllowingUnsafeMs > 0 && now - c.creation < ctx.laxAllowingUnsafeMs) return 'match';
+  return 'samesite-lax';
 }

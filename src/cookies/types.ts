@@ -27,7 +27,18 @@ export interface Cookie {
 }
 
 export type SetCookieRejectReason =
-  'syntax' | 'control-char' | 'too-large' | 'invalid-domain' | 'public-suffix' | 'secure-from-insecure' | 'prefix-secure' | 'prefix-host' | 'overwrite-secure' | 'expired';
+  | 'syntax'
+  | 'control-char'
+  | 'too-large'
+  | 'invalid-domain'
+  | 'public-suffix'
+  | 'secure-from-insecure'
+  | 'prefix-secure'
+  | 'prefix-host'
+  | 'overwrite-secure'
+  | 'expired'
+  /** Browser rules only (a HAR replay): SameSite=None without Secure; hopwise's own jar keeps it with a note. */
+  | 'samesite-none-insecure';
 
 export type SetCookieResult =
   | {
@@ -37,12 +48,29 @@ export type SetCookieResult =
       detail: string;
       /** Set when a browser would have treated this cookie differently (SameSite=None without Secure). */
       sameSiteNote?: string;
+      /** The cookies the jar's limits evicted to make room for this one (RFC 6265bis §5.7), least recently used first. */
+      evicted?: CookieKey[];
       /** Where the cookie was stored when not the in-memory jar: `redis`, a store shared by many processes. */
       store?: 'redis';
     }
-  | { stored: false; reason: SetCookieRejectReason | 'deleted'; detail: string; name?: string; store?: 'redis' };
+  | {
+      stored: false;
+      reason: SetCookieRejectReason | 'deleted';
+      detail: string;
+      name?: string;
+      /** For `deleted`: the stored cookie the line deleted. */
+      deleted?: CookieKey;
+      store?: 'redis';
+    };
 
-export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired';
+/** A cookie's identity and attributes, without its value (what a trace may record). */
+export type CookieKey = Pick<Cookie, 'name' | 'domain' | 'path' | 'hostOnly' | 'secure'>;
+
+/**
+ * Why a cookie is not sent. `samesite-strict` and `samesite-lax` only come with browser rules
+ * (`CookieContext.browser`, a replay of a browser's traffic): hopwise as a client never withholds for SameSite.
+ */
+export type CookieSendReason = 'domain-mismatch' | 'host-only' | 'path-mismatch' | 'secure-only' | 'expired' | 'samesite-strict' | 'samesite-lax';
 
 export interface CookieVerdict {
   cookie: Cookie;
@@ -66,11 +94,34 @@ export interface CookieContext {
   /** The request method; a cross-site POST is where SameSite=Lax matters. */
   method?: string;
   /**
+   * Browser rules, for a replay of a browser's traffic (`diagnoseHar`): with it, the jar withholds
+   * what SameSite withholds in a browser (RFC 6265bis §5.8.3 step 1). Absent for hopwise's own
+   * requests, which keep their documented behaviour (a non-browser client has no site for cookies).
+   */
+  browser?: BrowserSameSite;
+  /**
    * For a shared store (`RedisCookieStore`): `performance.now()` when the request (the whole chain)
    * started. A store may answer from a cache it checked against the shared state at or after this
    * moment: what other processes changed after a request started need not be seen by it.
    */
   freshSince?: number;
+}
+
+/** A request's same-site context as a browser computes it (RFC 6265bis §5.2), from `sameSiteContext` in rules.ts. */
+export interface BrowserSameSite {
+  /** Same-site (§5.2): no initiator (the user typed the URL), or the initiator and every URL that counts share the target's site. */
+  sameSite: boolean;
+  /** A top-level navigation: SameSite=Lax cookies go on a cross-site one with a safe method (§5.8.3 step 1). */
+  topLevel: boolean;
+  /** The request method. */
+  method: string;
+  /** Cookies without SameSite are Lax ("Lax by default", §5.6.7 step 3; Chromium). false: they are None (Firefox's default). */
+  laxByDefault: boolean;
+  /**
+   * "Lax-allowing-unsafe" (§5.6.7.1): a Lax-by-default cookie younger than this many ms still goes on a
+   * cross-site top-level POST (Chromium: 2 minutes). 0: off.
+   */
+  laxAllowingUnsafeMs: number;
 }
 
 /** One hop's cookies from a store: the Cookie header and the verdicts the trace shows. */
@@ -95,6 +146,13 @@ export interface CookieStore {
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
   evaluate(url: URL, context?: CookieContext): CookieEvaluation | PromiseLike<CookieEvaluation>;
+}
+
+/** A store that answers synchronously: the in-memory jar (and the HAR replay's), asked by prepare and absorb directly. */
+export interface SyncCookieStore extends CookieStore {
+  setCookie(setCookieLine: string, url: string | URL): SetCookieResult;
+  getCookieString(url: string | URL): string;
+  evaluate(url: URL, context?: CookieContext): CookieEvaluation;
 }
 
 // Keep ReasonCode assignable: every reason the jar emits is a trace reason code.

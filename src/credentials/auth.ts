@@ -40,6 +40,12 @@ export interface AuthProvider {
    * `[kind]`. When several providers are in scope, the challenge's scheme picks the one that answers.
    */
   readonly schemes?: readonly string[];
+  /**
+   * Whether this provider can answer this challenge of one of its schemes (default: yes). A challenge
+   * it cannot answer is passed over for the next one the 401 offers (RFC 7616 §3.7: the first one
+   * the client supports), and when none is left the 401 is returned as an unanswered challenge.
+   */
+  answers?(challenge: Challenge): boolean;
   /** The header value; `undefined` sends nothing on this hop (e.g. before a challenge). */
   value(ctx: AuthContext): string | undefined | Promise<string | undefined>;
 }

@@ -55,6 +55,25 @@ export function digestResponse(d: DigestInput): { response: string; username: st
   return { response, username: d.userhash ? H(`${d.username}:${d.realm}`) : d.username };
 }
 
+/** The qop values offered, lower-case; empty when the challenge has none (RFC 2069). */
+const offeredQop = (c: Challenge): string[] =>
+  (c.params.qop ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+
+/**
+ * Whether a Digest challenge can be answered: it has a nonce, an algorithm RFC 7616 §6.1 defines
+ * (httpbin, for one, offers a plain `SHA-512` it does not), and qop `auth`, `auth-int` or none. Any
+ * other challenge is passed over for the next the server offers (RFC 7616 §3.7), never guessed at.
+ */
+function answersDigest(c: Challenge): boolean {
+  if (c.scheme !== 'digest' || c.params.nonce === undefined) return false;
+  if (ALGORITHMS[(c.params.algorithm ?? 'MD5').toLowerCase()] === undefined) return false;
+  const offered = offeredQop(c);
+  return offered.length === 0 || offered.includes('auth') || offered.includes('auth-int');
+}
+
 /** A quoted-string (RFC 9110 §5.6.4): `"` and `\` escaped. */
 const q = (s: string): string => `"${s.replace(/(["\\])/g, '\\$1')}"`;
 
@@ -84,18 +103,15 @@ export function digest(user: string, pass: string, options?: DigestOptions): Aut
     scope,
     schemes: ['digest'],
     canRefresh: false,
+    answers: answersDigest,
     value(ctx: AuthContext): string | undefined {
       const c: Challenge | undefined = ctx.challenge;
-      if (!c || c.scheme !== 'digest') return undefined;
+      if (!c || !answersDigest(c)) return undefined;
       const p = c.params;
       const realm = p.realm ?? '';
-      const nonce = p.nonce;
-      if (nonce === undefined) return undefined;
+      const nonce = p.nonce ?? '';
       const algorithm = p.algorithm ?? 'MD5';
-      const offered = (p.qop ?? '')
-        .split(',')
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean);
+      const offered = offeredQop(c);
       const body = ctx.body?.();
       // auth is preferred when offered (it does not need the body); auth-int when it is the only one offered.
       let qop: 'auth' | 'auth-int' | undefined;
@@ -103,7 +119,7 @@ export function digest(user: string, pass: string, options?: DigestOptions): Aut
       else if (offered.includes('auth-int')) {
         if (body === undefined) throw new HopwiseOptionError('ERR_INVALID_OPTION', 'digest(): the server asks for qop=auth-int, but the request body cannot be read again to hash it');
         qop = 'auth-int';
-      } else if (offered.length > 0) return undefined; // only qop values RFC 7616 does not define
+      }
       const uri = ctx.url.pathname + ctx.url.search;
       const n = (counts.get(nonce) ?? 0) + 1;
       counts.set(nonce, n);

@@ -83,8 +83,9 @@ export function planHeaders(input: HeaderPolicyInput): HeaderPolicyResult {
   // Decided once per hop, shared by every sensitive header: the hop is the same for all of them.
   // Fetch "HTTP-redirect fetch" step 13 strips Authorization when the origin changes; hopwise
   // applies the same rule to every sensitive header, and keeps it stripped for the rest of the
-  // chain (a → b → a must not bring it back: whatwg/fetch#1544, CVE-2018-1000007 in curl,
-  // CVE-2022-0155 in follow-redirects).
+  // chain (a → b → a must not bring it back: whatwg/fetch#1544). Forwarding credentials across
+  // origins is the leak of CVE-2018-1000007 (curl, custom headers) and CVE-2022-0155
+  // (follow-redirects, Cookie).
   let verdict: 'same-origin' | 'https-upgrade' | 'trusted' | 'cross-origin' | 'first-request' = 'first-request';
   let trustedBy: HostPattern | undefined;
   if (prev) {

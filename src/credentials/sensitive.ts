@@ -4,8 +4,9 @@
  * Always sensitive: the Fetch spec's CORS-non-wildcard request headers plus what browsers strip on a
  * cross-origin redirect (Authorization, Proxy-Authorization, Cookie; Fetch "HTTP-redirect fetch"
  * step 13 strips Authorization), and the obsolete Cookie2 and WWW-Authenticate that peers list.
- * Secret-looking names: custom API-key headers are the classic leak (e.g. CVE-2022-0155 in
- * follow-redirects, CVE-2023-32681 in requests for Proxy-Authorization), so any name ending in
+ * Secret-looking names: every credential header a client forgets to list leaks on a redirect
+ * (Cookie in follow-redirects, CVE-2022-0155; Proxy-Authorization in requests, CVE-2023-32681;
+ * custom headers in curl, CVE-2018-1000007), and API keys travel in custom headers, so any name ending in
  * -key, -token, -secret, -signature, -session, -password, -credential(s), -jwt, or containing -auth,
  * and a few bare names (api-key, apikey, token, secret), are treated like Authorization.
  */

@@ -115,7 +115,9 @@ export const FINDINGS = {
   // --- method and body ---
   'post-became-get': {
     severity: 'warning',
-    meaning: 'A POST answered by 301 or 302 was followed with GET and its body dropped, as Fetch and browsers do.',
+    meaning:
+      'A POST answered by 301 or 302 was followed with GET and its body dropped, as Fetch and browsers do. ' +
+      'Info when it is Post/Redirect/Get (a 302 that set a cookie, a login, or a 302 after an HTML form to a page); a warning when the body was likely needed (a 301, an API call, or a 405/411/415/422 answer to the GET).',
   },
   'cross-origin-body-refused': {
     severity: 'error',
@@ -176,6 +178,56 @@ export const FINDINGS = {
     severity: 'error',
     meaning: 'The chain ended with an error that is not a redirect policy decision (connect, TLS, timeout, network...).',
   },
+
+  // --- every way a session cookie disappears in a chain (issue 13, "the doctor itself") ---
+  'session-cookie-deleted': {
+    severity: 'warning',
+    meaning: 'A response deleted a cookie this chain had stored or sent (Set-Cookie with Max-Age=0 or an Expires in the past): the server ended the session. Info when the URL is a logout.',
+  },
+  'session-cookie-evicted': {
+    severity: 'warning',
+    meaning: "The jar's limits (maxCookiesPerDomain, maxCookies) evicted a cookie this chain had stored or sent, to make room for another.",
+  },
+  'session-lost-to-login': {
+    severity: 'warning',
+    meaning: 'Right after a login (a response that stored a cookie and redirected), the chain was sent back to the login page: the session did not hold, even if the final status is 200.',
+  },
+
+  // --- a recorded chain replayed (`hopwise doctor --har`, `diagnoseHar`): browser rules and what the client did ---
+  'cookie-withheld-samesite': {
+    severity: 'warning',
+    meaning:
+      'A browser did not send a cookie because of its SameSite attribute: Strict on a request that came from another site, ' +
+      'or Lax (also Lax by default) on a cross-site POST such as an identity provider posting back to the app.',
+  },
+  'cookie-not-sent': {
+    severity: 'warning',
+    meaning:
+      'Replaying the recorded chain, the cookie rules say the client should have sent a cookie at this hop and it did not ' +
+      '(blocked by a browser setting or an extension, cleared, or a client that does not keep cookies across redirects).',
+  },
+  'cookie-sent-against-rules': {
+    severity: 'warning',
+    meaning: 'The client sent a cookie the cookie rules withhold at this hop (another domain or path, over http:, expired): its jar does not follow RFC 6265bis.',
+  },
+  'secret-sent-cross-origin': {
+    severity: 'error',
+    meaning: 'The client sent a credential or secret-looking header (Authorization, Cookie, X-Api-Key, ...) from the first request on to another origin after a redirect: a leak.',
+  },
+  'credential-dropped-same-origin': {
+    severity: 'warning',
+    meaning: 'The client dropped a credential or secret header of the first request on a hop to the same origin, where a careful client keeps it.',
+  },
+  'set-cookie-rejected-samesite-none': {
+    severity: 'warning',
+    meaning: 'A Set-Cookie had SameSite=None without Secure: browsers ignore such a cookie (RFC 6265bis §5.7), so it never reached the next hop.',
+  },
+  'har-incomplete': {
+    severity: 'info',
+    meaning:
+      'The recording lacks something the diagnosis needs (cookies and Set-Cookie removed by a sanitized export, missing response headers, ' +
+      'no page bodies): findings that depend on it could not be made.',
+  },
 } as const satisfies Record<string, { severity: Severity; meaning: string }>;
 
 export type FindingCode = keyof typeof FINDINGS;
@@ -191,6 +243,12 @@ export interface Finding {
   title: string;
   /** The facts behind it, as data (origins, paths, names, statuses...). */
   facts: Record<string, FactValue>;
-  /** What to do: `client` for the hopwise user (option and CLI flag), `server` for the server's owner. */
-  fix: { client: string; server: string };
+  /**
+   * What to do: `client` for the hopwise user (the library option), `server` for the server's owner.
+   * `cli`, when the client fix is a CLI flag: the arguments to add to the `hopwise` command that made
+   * the chain (for example `['--trust', 'cdn.example.com']`), complete (never a flag that needs
+   * another one to run). A `$NAME` in an argument stands for a secret only you have (a shell
+   * variable): `hopwise doctor` prints the whole command line with it, ready to paste.
+   */
+  fix: { client: string; server: string; cli?: string[] };
 }

@@ -4,6 +4,12 @@ import type { Finding, Severity } from './findings.js';
 
 export interface RenderFindingsOptions {
   color?: boolean;
+  /**
+   * The whole command line that applies a finding's CLI fix (`fix.cli`), ready to paste; `hopwise
+   * doctor` passes one built from the command it ran. Without it, no command line is printed: a
+   * flag on its own is not something to paste.
+   */
+  command?: (f: Finding) => string | undefined;
 }
 
 const ICON: Record<Severity, string> = { error: '✗', warning: '!', info: 'i' };
@@ -21,6 +27,8 @@ export function renderFinding(f: Finding, opts: RenderFindingsOptions = {}): str
   const facts = Object.entries(f.facts).filter(([k]) => k !== 'detail');
   if (facts.length) lines.push(`  ${p.dim('facts')}   ${facts.map(([k, v]) => `${k}=${factText(v)}`).join(p.dim(' · '))}`);
   lines.push(`  ${p.green('client')}  ${f.fix.client}`);
+  const run = opts.command?.(f);
+  if (run) lines.push(`  ${p.green('run')}     ${run}`);
   lines.push(`  ${p.cyan('server')}  ${f.fix.server}`);
   return lines.join('\n');
 }

@@ -164,12 +164,13 @@ function finding(
   hop: number,
   title: string,
   facts: Record<string, FactValue | undefined>,
-  fix: { client: string; server: string },
+  fix: { client: string; server: string; cli?: string[] | undefined },
   severity: Severity = FINDINGS[code].severity,
 ): Finding {
   const clean: Record<string, FactValue> = {};
   for (const [k, v] of Object.entries(facts)) if (v !== undefined) clean[k] = v;
-  return { code, severity, hop, title, facts: clean, fix };
+  const { cli, ...words } = fix;
+  return { code, severity, hop, title, facts: clean, fix: cli && cli.length ? { ...words, cli } : words };
 }
 
 function origin(url: string | undefined): string | undefined {
@@ -216,6 +217,11 @@ export function trustPatternFor(originOrUrl: string): string {
   }
 }
 
+/** The arguments that scope -u / --oauth2-bearer to `patterns` (all of them: --auth-scope replaces the default scope). */
+function scopeArgs(...patterns: string[]): string[] {
+  return [...new Set(patterns)].flatMap((p) => ['--auth-scope', p]);
+}
+
 function headerTitle(name: string): string {
   return name
     .split('-')
@@ -246,33 +252,46 @@ function credentialFinding(d: DecisionOf<'header'> | DecisionOf<'auth'>, t: Tran
   const facts = { header: name, from, to, sameSite, provider: provider ? true : undefined, reason: d.reason };
   const label = headerTitle(name);
 
+  // https: to http: (an allowed downgrade): a credential there would travel in cleartext
+  const downgraded = to.startsWith('http:') && (from ?? '').startsWith('https:');
   if (provider || CREDENTIAL_HEADERS.has(name)) {
     // name origins when the host alone does not show the difference (scheme or port changed)
     const [fromName, toName] = fromHost === toHost ? [from, to] : [fromHost, toHost];
     const title = sameSite
       ? `${label} was not sent to ${toName ?? 'the next origin'}: the redirect left ${fromName ?? 'the first origin'} for another origin`
       : `${label} was kept away from ${toHost ?? 'another site'}: the redirect went to another site`;
-    const client = provider
-      ? `The auth provider is scoped and ${to} is outside its scope. If that origin should get the credential, widen the scope: ` +
-        `bearer(token, { scope: ['${trust}', ...] }) (CLI: --auth-scope ${trust}). Otherwise nothing to do.`
-      : sameSite
-        ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'] (CLI: --trust ${trust}), ` +
-          `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
-          `bearer(token, { scope: ['${trustPatternFor(from ?? '')}', '${trust}'] }) (CLI: --oauth2-bearer TOKEN --auth-scope ${trustPatternFor(from ?? '')} --auth-scope ${trust}).`
-        : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
-          `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
+    const firstPattern = trustPatternFor(at.trace[0]?.url ?? from ?? '');
+    const client = downgraded
+      ? `Nothing to change in the client: the redirect went from https: to http:, and a credential sent there travels in cleartext. Fix the redirect so the chain stays on https:.`
+      : provider
+        ? `The auth provider is scoped and ${to} is outside its scope. If that origin should get the credential, widen the scope: ` +
+          `bearer(token, { scope: ['${firstPattern}', '${trust}'] }). Otherwise nothing to do.`
+        : sameSite
+          ? `If you own ${toHost}, let the header follow there: trust: ['${trust}'], ` +
+            `or better, give the credential as a scoped provider that is re-applied on every hop in scope: ` +
+            `bearer(token, { scope: ['${firstPattern}', '${trust}'] }).`
+          : `Nothing to fix in the client unless you really own ${toHost}: hopwise did not send your credential to another site. ` +
+            `Do not add it to trust just to make the request work; call the final URL directly with its own credential if that is intended.`;
+    // never a command that sends a credential to another site, or in cleartext after https (a
+    // downgrade). A CLI provider comes from -u or --oauth2-bearer: --auth-scope replaces its default
+    // scope, so the first origin is named too.
+    const cliProvider = provider && (d.facts.provider === 'bearer' || d.facts.provider === 'basic');
+    const cli = !sameSite || downgraded ? undefined : cliProvider ? scopeArgs(firstPattern, trust) : provider ? undefined : ['--trust', trust];
     const server = sameSite
       ? `Avoid redirecting authenticated API calls to another origin: serve ${pathOf(hop.url) ?? 'the resource'} on ${fromHost ?? 'the original host'}, ` +
         `or answer with the final URL so clients call it directly.`
       : `An endpoint that receives credentials should not redirect to another site (an open redirect leaks tokens with naive clients). ` + `Validate redirect targets against an allow-list.`;
-    return { key: `cred:${name}:${d.subject}`, finding: finding('credential-stripped-cross-origin', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
+    return { key: `cred:${name}:${d.subject}`, finding: finding('credential-stripped-cross-origin', hop.index, title, facts, { client, server, cli }, sameSite ? 'warning' : 'info') };
   }
   const title = `${label} looks like a secret and was not forwarded from ${fromHost ?? 'the first origin'} to ${toHost ?? 'another origin'}`;
   const client = sameSite
-    ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'] (CLI: --trust ${trust}), or apply it with a scoped provider: ` + `header('${name}', value, { scope: ['${trust}'] }).`
-    : `hopwise kept ${label} away from another site. Only if you own ${toHost}: trust: ['${trust}'] (CLI: --trust ${trust}).`;
+    ? `If ${toHost} should get ${label}, add it to trust: ['${trust}'], or apply it with a scoped provider: ` + `header('${name}', value, { scope: ['${trust}'] }).`
+    : `hopwise kept ${label} away from another site. Only if you own ${toHost}: trust: ['${trust}'].`;
   const server = `Do not redirect requests carrying API keys to another origin; serve the resource where the key is accepted, or document the final URL.`;
-  return { key: `secret:${name}`, finding: finding('secret-header-stripped', hop.index, title, facts, { client, server }, sameSite ? 'warning' : 'info') };
+  return {
+    key: `secret:${name}`,
+    finding: finding('secret-header-stripped', hop.index, title, facts, { client, server, cli: sameSite && !downgraded ? ['--trust', trust] : undefined }, sameSite ? 'warning' : 'info'),
+  };
 }
 
 /**
@@ -318,8 +337,9 @@ const downgradeRefused = onDecisions({
         {
           client:
             `Ask for the https: URL directly. If the http: target really is intended and nothing secret is in the request, ` +
-            `allowDowngrade: true (CLI: --allow-downgrade) follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
+            `allowDowngrade: true follows it as a cross-origin hop: credentials and Secure cookies stay behind.`,
           server: `Redirect to https:, never from https: to http:. Check the Location your proxy or framework builds (X-Forwarded-Proto, base URL setting).`,
+          cli: ['--allow-downgrade'],
         },
       ),
     };
@@ -340,8 +360,9 @@ const downgradeRefusedError: ErrorRule = {
         `The server redirected from https: to http:; hopwise refused to follow`,
         { from: last?.url, to: last?.location, error: error.code },
         {
-          client: `Ask for the https: URL directly, or allowDowngrade: true (CLI: --allow-downgrade) if the downgrade is intended.`,
+          client: `Ask for the https: URL directly, or allowDowngrade: true if the downgrade is intended.`,
           server: `Redirect to https:, never from https: to http:.`,
+          cli: ['--allow-downgrade'],
         },
       ),
     };
@@ -368,7 +389,7 @@ const downgradeFollowed = onDecisions({
         `An https: to http: redirect was followed (allowDowngrade): the next hop went unencrypted`,
         { from, to },
         {
-          client: `Drop allowDowngrade (--allow-downgrade) once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
+          client: `Drop allowDowngrade once the server is fixed; credentials and Secure cookies were not sent on the http: hop.`,
           server: `Redirect to https:, never from https: to http:.`,
         },
       ),
@@ -530,19 +551,83 @@ const setCookieRejected = onDecisions({
   finding: rejectedFinding,
 });
 
-// ---- the server replaced a cookie it issued one hop earlier -----------------------------------
+// ---- every way a session cookie disappears in a chain ------------------------------------------
+
+/** Same cookie identity as the jar keys it: name, domain, host-only flag, path. */
+function sameCookie(a: { name?: string | undefined; facts?: { domain: string; path: string; hostOnly: boolean } | undefined }, b: typeof a): boolean {
+  return a.name === b.name && a.facts !== undefined && b.facts !== undefined && a.facts.domain === b.facts.domain && a.facts.path === b.facts.path && a.facts.hostOnly === b.facts.hostOnly;
+}
+
+/**
+ * The first hop before `i` whose response stored the cookie `d` names, or whose request carried it
+ * (what the phases recorded: set-cookie `stored`, cookie `sent`); undefined when this chain never
+ * had it. That is what makes it "this chain's session cookie" rather than some other cookie.
+ */
+function firstHeldAt(trace: readonly Hop[], i: number, d: DecisionOf<'set-cookie'>): { hop: Hop; how: 'stored' | 'sent' } | undefined {
+  for (const h of trace.slice(0, i)) {
+    for (const x of h.decisions) {
+      if (isOf(x, 'set-cookie') && x.action === 'stored' && sameCookie(x, d)) return { hop: h, how: 'stored' };
+      if (isOf(x, 'cookie') && x.action === 'sent' && sameCookie(x, d)) return { hop: h, how: 'sent' };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The backends that answered the hops of `trace[i]`'s origin up to `i`, when they differ: for each
+ * fingerprint header absorb recorded (`hop.backend`) with more than one value, `name: value (hop n)`
+ * per value; then the affinity cookies any of them set. Undefined when one backend (or no
+ * fingerprint) answered.
+ */
+function backendsOf(trace: readonly Hop[], i: number): string[] | undefined {
+  const at = origin(trace[i]?.url);
+  const hops = trace.slice(0, i + 1).filter((h) => origin(h.url) === at && h.backend);
+  const out: string[] = [];
+  const names = [...new Set(hops.flatMap((h) => Object.keys(h.backend!.headers)))];
+  for (const name of names) {
+    const seen = new Map<string, number[]>();
+    for (const h of hops) {
+      const v = h.backend!.headers[name];
+      if (v !== undefined) seen.set(v, [...(seen.get(v) ?? []), h.index]);
+    }
+    if (seen.size > 1) for (const [v, at] of seen) out.push(`${name}: ${v} (hop${at.length > 1 ? 's' : ''} ${at.join(', ')})`);
+  }
+  if (out.length === 0) return undefined;
+  const affinity = [...new Set(hops.flatMap((h) => h.backend!.affinityCookies ?? []))];
+  if (affinity.length) out.push(`affinity cookie ${affinity.join(', ')}`);
+  return out;
+}
+
+const NUMBERS = ['', 'one', 'two', 'three', 'four', 'five'];
+
+/** "; two backends answered this chain (x-backend: a (hop 0), x-backend: b (hop 1))", or ''. */
+function backendsText(b: string[] | undefined): string {
+  if (!b) return '';
+  const values = b.filter((x) => !x.startsWith('affinity cookie '));
+  const perHeader = new Map<string, number>();
+  for (const v of values) perHeader.set(v.slice(0, v.indexOf(':')), (perHeader.get(v.slice(0, v.indexOf(':'))) ?? 0) + 1);
+  const n = Math.max(...perHeader.values());
+  return `; ${NUMBERS[n] ?? String(n)} backends answered this chain (${values.join(', ')})`;
+}
+
+function backendsServer(b: string[] | undefined): string {
+  if (!b) return '';
+  const affinity = b.find((x) => x.startsWith('affinity cookie '));
+  return affinity
+    ? ` Different backends answered this chain although the balancer sets an ${affinity}: check that the client keeps it and that the balancer honours it.`
+    : ` Different backends answered this chain (${b.join(', ')}).`;
+}
 
 /** The Set-Cookie of `hop` that stored the cookie `d` replaced (same name, domain, host-only flag, path). */
 function storedBy(hop: Hop | undefined, d: DecisionOf<'set-cookie'>): boolean {
-  const f = d.facts;
-  if (!hop || !f) return false;
-  return hop.decisions.some((s) => isOf(s, 'set-cookie') && s.action === 'stored' && s.name === d.name && s.facts?.domain === f.domain && s.facts.path === f.path && s.facts.hostOnly === f.hostOnly);
+  return hop !== undefined && hop.decisions.some((s) => isOf(s, 'set-cookie') && s.action === 'stored' && sameCookie(s, d));
 }
 
 /**
  * The session-lost signal, from what the session recorded: a Set-Cookie `replaced` a cookie this
  * very request carried (`sentOnThisHop`) with another value (`valueChanged`), and that cookie — the
- * jar's identity: name, domain, host-only flag, path — was stored by the previous hop's response.
+ * jar's identity: name, domain, host-only flag, path — was stored by the previous hop's response
+ * (a session rotated later in a chain is too often a legitimate rotation to call it lost).
  */
 const sessionReplaced = onDecisions({
   emits: ['session-cookie-replaced'],
@@ -552,25 +637,183 @@ const sessionReplaced = onDecisions({
   finding: (d, { hop, trace, i }) => {
     const name = d.name ?? '(unnamed)';
     const first = trace[i - 1]!; // `where` found the cookie stored there
+    const backends = backendsOf(trace, i);
     return {
       key: `replaced:${name}:${i}`,
       finding: finding(
         'session-cookie-replaced',
         hop.index,
-        `The server replaced cookie ${name} that it issued one hop earlier: it did not recognise its own session`,
-        { cookie: name, issuedAtHop: first.index, issuedBy: first.url, replacedAtHop: hop.index, replacedBy: hop.url, status: hop.status },
+        `The server replaced cookie ${name} that it issued one hop earlier: it did not recognise its own session${backendsText(backends)}`,
+        { cookie: name, issuedAtHop: first.index, issuedBy: first.url, replacedAtHop: hop.index, replacedBy: hop.url, status: hop.status, backends },
         {
           client:
             `Nothing hopwise can fix: the cookie was stored and sent back (see hop ${hop.index}, "sent"). ` +
             `To confirm, repeat the flow: if it works only sometimes, a balancer is spreading the hops over backends.`,
           server:
             `The backend that answered hop ${hop.index} does not know the session issued at hop ${first.index}. ` +
-            `Use a shared session store (Redis, database) or sticky sessions, and the same session secret on every instance.`,
+            `Use a shared session store (Redis, database) or sticky sessions, and the same session secret on every instance.` +
+            (backends ? backendsServer(backends) : ''),
         },
       ),
     };
   },
 });
+
+const LOGOUT_PATH = /(^|\/)(log[-_]?out|sign[-_]?out|log[-_]?off)(\/?|\.[a-z]+)$/i;
+
+/** A response deleted (Max-Age=0, an Expires in the past) a cookie this chain had stored or sent. */
+const sessionDeleted = onDecisions({
+  emits: ['session-cookie-deleted'],
+  subject: 'set-cookie',
+  reasons: ['deleted'],
+  where: (d, { trace, i }) => d.facts !== undefined && (d.facts.sentOnThisHop || firstHeldAt(trace, i, d) !== undefined),
+  finding: (d, { hop, trace, i }) => {
+    const name = d.name ?? '(unnamed)';
+    const held = firstHeldAt(trace, i, d);
+    const sent = d.facts?.sentOnThisHop === true;
+    const logout = LOGOUT_PATH.test(pathOf(hop.url) ?? '');
+    const backends = backendsOf(trace, i);
+    return {
+      key: `deleted:${name}:${i}`,
+      finding: finding(
+        'session-cookie-deleted',
+        hop.index,
+        `The response at hop ${hop.index} (${hop.status}) deleted cookie ${name}${sent ? ', which this request carried' : held ? `, ${held.how} at hop ${held.hop.index}` : ''}: ` +
+          `${logout ? 'a logout ended the session' : 'the server ended the session'}${backendsText(backends)}`,
+        { cookie: name, url: hop.url, status: hop.status, sentOnThisHop: sent, heldSinceHop: held?.hop.index, detail: d.detail, logout, backends },
+        {
+          client: logout
+            ? `Nothing to fix if logging out was intended.`
+            : `Nothing hopwise can change: the server asked for the cookie to go (a browser deletes it too). Find out why ${hostOf(hop.url)} ended the session at ${pathOf(hop.url) ?? 'this URL'}.`,
+          server: logout
+            ? `Nothing to fix.`
+            : `A Set-Cookie: ${name}=; Max-Age=0 (or a past Expires) at ${pathOf(hop.url) ?? 'this URL'} ends the session. If it should survive, this handler did not recognise it: ` +
+              `check the session store and secret this backend uses.` +
+              (backends ? backendsServer(backends) : ''),
+        },
+        logout ? 'info' : 'warning',
+      ),
+    };
+  },
+});
+
+/** The jar's limits evicted a cookie this chain had stored or sent. */
+const sessionEvicted = onDecisions({
+  emits: ['session-cookie-evicted'],
+  subject: 'set-cookie',
+  reasons: ['evicted'],
+  where: (d, { trace, i }) => d.facts?.sentOnThisHop === true || firstHeldAt(trace, i, d) !== undefined,
+  finding: (d, { hop, trace, i }) => {
+    const name = d.name ?? '(unnamed)';
+    const held = firstHeldAt(trace, i, d);
+    return {
+      key: `evicted:${name}:${i}`,
+      finding: finding(
+        'session-cookie-evicted',
+        hop.index,
+        `The jar evicted cookie ${name}${held ? ` (${held.how} at hop ${held.hop.index})` : ''} to make room for ${d.facts?.evictedBy ?? 'another cookie'} set at hop ${hop.index}`,
+        { cookie: name, evictedBy: d.facts?.evictedBy, heldSinceHop: held?.hop.index, domain: d.facts?.domain, detail: d.detail },
+        {
+          client: `Raise the jar's limits: new CookieJar({ maxCookiesPerDomain, maxCookies }) (defaults 180 and 50,000), or use a jar per site.`,
+          server: `Set fewer cookies on ${d.facts?.domain ?? 'this domain'}: browsers evict past about 180 per domain too, and the session cookie may be the one to go.`,
+        },
+      ),
+    };
+  },
+});
+
+/** A login page by its last path segments: /login, /signin, /sign_in, /logon, /auth, /session(s). */
+const LOGIN_PATH = /(^|\/)(log[-_]?in|sign[-_]?in|log[-_]?on|sign[-_]?on|auth|authenticate|sessions?)(\/?|\.[a-z]+)$/i;
+
+/**
+ * A login — a POST, or a request to a login path, whose response set a cookie (stored, or rejected by
+ * the jar) and redirected —
+ * followed later in the chain by a request for the login page again (the login's own path, or a
+ * login path): the session did not hold, whatever the final status. What happened to the cookies
+ * in between is read from the hops' decisions.
+ */
+const sessionLostToLogin: HopRule = {
+  on: 'hop',
+  emits: ['session-lost-to-login'],
+  where: (hop, { trace, i }) => i > 0 && loginBefore(trace, i) !== undefined,
+  finding: (hop, { trace, i }) => {
+    const login = loginBefore(trace, i)!;
+    const stored = namesOnce([login], (d) => (isOf(d, 'set-cookie') && d.action === 'stored' ? d.name : undefined));
+    const refused = namesOnce([login], (d) => (isOf(d, 'set-cookie') && d.action === 'rejected' && d.reason !== 'cookies-disabled' ? d.name : undefined));
+    const between = trace.slice(trace.indexOf(login) + 1, i + 1);
+    const sentAfter = namesOnce(between, (d) => (isOf(d, 'cookie') && d.action === 'sent' && d.name && stored.includes(d.name) ? d.name : undefined));
+    const withheld = namesOnce(between, (d) => (isOf(d, 'cookie') && d.action === 'withheld' && d.name && stored.includes(d.name) ? d.name : undefined));
+    const gone = namesOnce(between, (d) =>
+      isOf(d, 'set-cookie') && (d.reason === 'deleted' || d.reason === 'replaced' || d.reason === 'evicted') && d.name && stored.includes(d.name) ? `${d.name} ${d.reason}` : undefined,
+    );
+    const backends = backendsOf(trace, i);
+    const final = trace[trace.length - 1];
+    const why =
+      refused.length > 0
+        ? `: Set-Cookie ${refused.join(', ')} of the login was rejected (see that finding)`
+        : withheld.length > 0
+          ? `: cookie ${withheld.join(', ')} was not sent (see the cookie findings)`
+          : gone.length > 0
+            ? `: ${gone.join(', ')} on the way`
+            : sentAfter.length > 0
+              ? `, although ${sentAfter.join(', ')} ${sentAfter.length === 1 ? 'was' : 'were'} sent: the server did not recognise the session`
+              : '';
+    return {
+      key: `to-login:${login.index}`,
+      finding: finding(
+        'session-lost-to-login',
+        hop.index,
+        `Right after the login at hop ${login.index} (${[...stored, ...refused].join(', ')} set), hop ${hop.index} went back to the login page ${pathOf(hop.url) ?? hop.url}${why}${backendsText(backends)}` +
+          (final && final.status >= 200 && final.status < 300 ? ` (the chain still ends ${final.status})` : ''),
+        {
+          loginHop: login.index,
+          loginUrl: login.url,
+          url: hop.url,
+          cookiesSet: stored,
+          cookiesRejected: refused,
+          cookiesSentAfter: sentAfter,
+          cookiesWithheld: withheld,
+          cookiesGone: gone,
+          finalStatus: final?.status ?? null,
+          backends,
+        },
+        {
+          client:
+            withheld.length > 0
+              ? `See the cookie finding for ${withheld[0]}: a browser would not send it either.`
+              : `Nothing hopwise can change if the cookie went back: read the session findings here. A status 200 at the end of the chain is the login form, not the page you asked for.`,
+          server:
+            `The page after the login did not find the session set at hop ${login.index} and sent the client back to log in. ` +
+            `Check that the session cookie covers it (Path, Domain, Secure) and that every backend shares the session store and secret.` +
+            (backends ? backendsServer(backends) : ''),
+        },
+      ),
+    };
+  },
+};
+
+/**
+ * The login `trace[i]` returns to: the nearest earlier hop that is a login (see the rule), when
+ * `trace[i]` is a GET of the same origin for the login's own path or a login path, at least one hop
+ * later (a login redirected straight back to its form is a failed login, not a lost session).
+ */
+function loginBefore(trace: readonly Hop[], i: number): Hop | undefined {
+  const hop = trace[i]!;
+  const path = pathOf(hop.url) ?? '';
+  for (let k = i - 1; k >= 0; k--) {
+    const h = trace[k]!;
+    const loginPath = pathOf(h.url) ?? '';
+    const isLogin =
+      (h.method === 'POST' || LOGIN_PATH.test(loginPath)) &&
+      // it set a cookie: stored, or refused by the jar (the session that never was)
+      h.decisions.some((d) => isOf(d, 'set-cookie') && (d.action === 'stored' || (d.action === 'rejected' && d.reason !== 'cookies-disabled'))) &&
+      h.decisions.some((d) => isOf(d, 'redirect') && d.action === 'followed');
+    if (!isLogin) continue;
+    const back = hop.method === 'GET' && origin(h.url) === origin(hop.url) && (path === loginPath || LOGIN_PATH.test(path));
+    return back && k < i - 1 ? h : undefined;
+  }
+  return undefined;
+}
 
 // ---- a 200 page that redirects by meta refresh or script --------------------------------------
 
@@ -606,9 +849,10 @@ const clientSideRedirect = onDecisions({
           client: followed
             ? `Nothing to do; keep followMetaRefresh only for sites that need it.`
             : kind === 'meta-refresh'
-              ? `Follow it: followMetaRefresh: true (CLI: --follow-meta-refresh), or request ${target ?? 'the target'} next with the same session (cookies set on this page are in the jar).`
+              ? `Follow it: followMetaRefresh: true, or request ${target ?? 'the target'} next with the same session (cookies set on this page are in the jar).`
               : `No HTTP client runs scripts: request ${target ?? 'the target'} next with the same session (cookies set on this page are in the jar).`,
           server: `Answer with a real redirect (302/303 with Location) instead of a 200 page that redirects in the browser; then every client, and the cookies set on it, follow.`,
+          cli: !followed && kind === 'meta-refresh' ? ['--follow-meta-refresh'] : undefined,
         },
         followed ? 'info' : 'warning',
       ),
@@ -638,42 +882,85 @@ const userinfoInLocation = onDecisions({
   }),
 });
 
-/** POST → GET on a 301/302 (a 303 says "GET it" on purpose: not a finding). */
+/** Statuses with which a target says the GET it got was not what it wanted (method, length, type, content). */
+const WANTED_THE_BODY = new Set([405, 411, 415, 422]);
+
+/** An HTML form's body: the Post/Redirect/Get pattern is what a 302 after it means. */
+function isFormBody(hop: Hop): boolean {
+  const ct = hop.requestHeaders['content-type']?.toLowerCase() ?? '';
+  return ct.startsWith('application/x-www-form-urlencoded') || ct.startsWith('multipart/form-data');
+}
+
+/**
+ * POST → GET on a 301/302 (a 303 says "GET it" on purpose: not a finding). A 302 after a login, or
+ * after an HTML form whose target is a page, is the Post/Redirect/Get pattern (RFC 9110 §15.4.3 for
+ * 302 Found, §15.4.4 for 303): the POST was handled and its result is fetched with GET, as every
+ * browser does; an info note only. It stays a warning when the body was needed again: a 301 (the
+ * resource moved: the POST belongs at the new URL), a body that is not a form or a target that is
+ * not a page (an API call), or a target that answered the GET 405, 411, 415 or 422. A login is read
+ * from the hop's own decisions (its 3xx stored a cookie).
+ */
 const postBecameGet = onDecisions({
   emits: ['post-became-get'],
   subject: 'method',
   reasons: ['method-rewrite-301', 'method-rewrite-302'],
-  finding: (d, { hop }) => {
+  finding: (d, { hop, trace, i }) => {
     // the planner records the rewrite on the hop whose 3xx it planned
     const status = d.reason === 'method-rewrite-301' ? 301 : 302;
     const { from, to } = d.facts;
+    const next = trace[i + 1];
+    const login = hop.decisions.some((x) => isOf(x, 'set-cookie') && x.action === 'stored');
+    const form = isFormBody(hop);
+    const page = next !== undefined && /^text\/html\b/i.test(headerValue(next.responseHeaders, 'content-type') ?? '');
+    const refused = next !== undefined && WANTED_THE_BODY.has(next.status);
+    const prg = status === 302 && (login || (form && page)) && !refused;
+    const facts = { status, from, to, url: hop.url, location: hop.location, login, form, nextStatus: next?.status };
+    if (prg) {
+      return {
+        key: `post-get:${hop.index}`,
+        finding: finding(
+          'post-became-get',
+          hop.index,
+          `${from} ${hop.url} was answered 302 and its result fetched with ${to}: ${login ? 'a login' : 'a form'} followed by a redirect (Post/Redirect/Get), nothing was lost`,
+          facts,
+          {
+            client: `Nothing to fix: this is Post/Redirect/Get. The ${from} was handled${login ? ' (the 302 set the session cookie, stored before the next hop)' : ''}, and the page it points to is fetched with GET, as browsers do.`,
+            server: `Nothing to fix. 303 See Other says "GET the result" explicitly (RFC 9110 §15.4.4), and no client turns it into anything else.`,
+          },
+          'info',
+        ),
+      };
+    }
+    const why = refused
+      ? `; ${next.url} answered ${next.status} to the GET`
+      : status === 301
+        ? ''
+        : !form
+          ? '; the body was not a form, so the target likely needed it'
+          : next && !page
+            ? '; the target answered the GET with something other than a page, so it likely needed the body'
+            : '';
     return {
       key: `post-get:${hop.index}`,
-      finding: finding(
-        'post-became-get',
-        hop.index,
-        `${from} ${hop.url} was answered ${status}, so the next hop was sent as ${to} without the body`,
-        { status, from, to, url: hop.url, location: hop.location },
-        {
-          client:
-            `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` +
-            `until then, send the ${from} to ${hop.location ?? 'the target URL'} directly.`,
-          server:
-            `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
-            `or 303 See Other if a GET of the result is what you mean (post/redirect/get).`,
-        },
-      ),
+      finding: finding('post-became-get', hop.index, `${from} ${hop.url} was answered ${status}, so the next hop was sent as ${to} without the body${why}`, facts, {
+        client:
+          `This is what browsers and Fetch do. If the server meant "repeat the ${from} there", it must say 307/308; ` + `until then, send the ${from} to ${hop.location ?? 'the target URL'} directly.`,
+        server:
+          `Answer ${status === 301 ? '308 Permanent Redirect' : '307 Temporary Redirect'} to keep the method and body, ` +
+          `or 303 See Other if a GET of the result is what you mean (Post/Redirect/Get).`,
+      }),
     };
   },
 });
 
-function xBodyFix(to: string | undefined): { client: string; server: string } {
-  const t = to ? trustPatternFor(to) : '<origin>';
+function xBodyFix(to: string | undefined): { client: string; server: string; cli?: string[] | undefined } {
+  const t = to ? trustPatternFor(to) : undefined;
   return {
     client:
-      `If ${hostOf(to) ?? 'that origin'} is yours (a regional endpoint, a storage bucket), trust it: trust: ['${t}'] (CLI: --trust ${t}), ` +
-      `or allow bodies to any origin with crossOriginBody: 'send' (CLI: --cross-origin-body send). Otherwise send the upload to the final URL directly.`,
+      `If ${hostOf(to) ?? 'that origin'} is yours (a regional endpoint, a storage bucket), trust it: trust: ['${t ?? '<origin>'}'], ` +
+      `or allow bodies to any origin with crossOriginBody: 'send'. Otherwise send the upload to the final URL directly.`,
     server: `Tell clients the right endpoint up front (region in the API response) instead of redirecting uploads across origins.`,
+    cli: t ? ['--trust', t] : undefined,
   };
 }
 
@@ -776,6 +1063,12 @@ const bodyNotReplayableError: ErrorRule = {
 
 // ---- 401 after a redirect ---------------------------------------------------------------------
 
+/** A challenge scheme as people write it. */
+function schemeTitle(s: string): string {
+  const known: Record<string, string> = { digest: 'Digest', basic: 'Basic', bearer: 'Bearer', negotiate: 'Negotiate', ntlm: 'NTLM' };
+  return known[s] ?? s;
+}
+
 /** Names of the decisions `pick` selects in `hops`, lower-cased or as recorded, each once. */
 function namesOnce(hops: readonly Hop[], pick: (d: Decision) => string | undefined): string[] {
   const out: string[] = [];
@@ -804,35 +1097,42 @@ const unauthorizedAfterRedirect: HopRule = {
     const sentCookies = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'sent' && d.name).map((d) => d.name ?? '');
     const sentAuth = 'authorization' in hop.requestHeaders;
     const challenge = headerValue(hop.responseHeaders, 'www-authenticate');
+    // the schemes the 401 offered that nothing answered, as the challenge phase recorded them
+    const unanswered = hop.decisions.find((d): d is DecisionOf<'auth'> => isOf(d, 'auth') && d.reason === 'unanswered-challenge');
+    const asks = unanswered?.facts.offered?.length ? ` (it asks for ${unanswered.facts.offered.map(schemeTitle).join(' or ')})` : '';
+    const outOfScope = trace.slice(0, i + 1).some((h) => h.decisions.some((d) => isOf(d, 'auth') && d.reason === 'out-of-scope' && (d.facts.provider === 'bearer' || d.facts.provider === 'basic')));
+    const backends = backendsOf(trace, i);
     const to = trustPatternFor(hop.url);
     const host = hostOf(hop.url);
     const crossOrigin = origin(trace[0]?.url) !== origin(hop.url);
     let title: string;
     let client: string;
     let server: string;
+    let cli: string[] | undefined;
     if (stripped.length > 0) {
-      title = `${hop.url} answered 401 after a redirect: ${stripped.join(', ')} did not travel to it`;
-      client = `See the finding that stripped ${stripped[0]}: if ${host} is yours, trust: ['${to}'] (CLI: --trust ${to}) or a provider scoped to it (CLI: --auth-scope ${to}).`;
+      title = `${hop.url} answered 401 after a redirect${asks}: ${stripped.join(', ')} did not travel to it`;
+      client = `See the finding that stripped ${stripped[0]}: if ${host} is yours, trust: ['${to}'], or a provider scoped to it.`;
+      cli = outOfScope ? scopeArgs(trustPatternFor(trace[0]?.url ?? hop.url), to) : ['--trust', to];
       server = `Serve authenticated resources without a redirect to another origin, or accept a credential meant for ${host} there${challenge ? ` (it asks: ${challenge})` : ''}.`;
     } else if (withheld.length > 0) {
-      title = `${hop.url} answered 401 after a redirect: cookie ${withheld.join(', ')} was not sent`;
+      title = `${hop.url} answered 401 after a redirect${asks}: cookie ${withheld.join(', ')} was not sent`;
       client = `See the cookie finding for ${withheld[0]}: a browser would not send it either; the fix is in the cookie's attributes.`;
       server = `Set ${withheld[0]} with attributes that cover ${host}${pathOf(hop.url) ?? ''} (Path, Domain, Secure), or keep the redirect where the cookie applies.`;
     } else if (rejected.length > 0) {
-      title = `${hop.url} answered 401 after a redirect: Set-Cookie ${rejected.join(', ')} was rejected earlier, so there was no session to send`;
+      title = `${hop.url} answered 401 after a redirect${asks}: Set-Cookie ${rejected.join(', ')} was rejected earlier, so there was no session to send`;
       client = `See the set-cookie finding for ${rejected[0]}.`;
       server = `Fix the Set-Cookie of ${rejected[0]} (see that finding) so clients can store it.`;
     } else if (sentCookies.length > 0) {
-      title = `${hop.url} answered 401 after a redirect although cookie ${sentCookies.join(', ')} was sent: the server did not accept its own session`;
+      title = `${hop.url} answered 401 after a redirect although cookie ${sentCookies.join(', ')} was sent: the server did not accept its own session${backendsText(backends)}`;
       client = `Nothing to change in the client: the cookie the server issued went back to it. If a session-cookie-replaced finding is here too, the backends do not share sessions.`;
       server = `Make every backend behind ${host} recognise the session it issued: shared session store or sticky sessions, same signing secret.`;
     } else if (sentAuth) {
-      title = `${hop.url} answered 401 after a redirect even though Authorization was sent`;
+      title = `${hop.url} answered 401 after a redirect${asks} even though Authorization was sent`;
       client = `The credential arrived but was refused: check it is valid for ${host} (the final host may expect another token or audience).`;
       server = `Accept the credential at ${host}${challenge ? ` (it asks: ${challenge})` : ''}, or do not redirect authenticated calls there.`;
     } else {
-      title = `${hop.url} answered 401 after a redirect, and no credential was sent`;
-      client = `Give a credential for ${host}: -u / --oauth2-bearer (with --auth-scope ${to}), or bearer(token, { scope: ['${to}'] }).`;
+      title = `${hop.url} answered 401 after a redirect${asks}, and no credential was sent`;
+      client = `Give a credential for ${host}: bearer(token, { scope: ['${to}'] }) or basic(user, password, { scope: ['${to}'] }).`;
       server = crossOrigin ? `Document that ${host} needs its own credential, or serve the resource where the client authenticated.` : `Nothing to fix if the resource really needs a login.`;
     }
     return {
@@ -851,8 +1151,10 @@ const unauthorizedAfterRedirect: HopRule = {
           cookiesSent: sentCookies,
           authorizationSent: sentAuth,
           challenge: challenge ?? null,
+          schemes: unanswered?.facts.offered,
+          backends: sentCookies.length > 0 ? backends : undefined,
         },
-        { client, server },
+        { client, server, cli },
       ),
     };
   },
@@ -875,18 +1177,44 @@ const challengeOutcome = onDecisions({
       const offered = d.facts.offered ?? [];
       const names = offered.map((s) => (s === 'digest' ? 'Digest' : s === 'basic' ? 'Basic' : s === 'bearer' ? 'Bearer' : s));
       const digestAsked = offered.includes('digest');
+      const basicAsked = offered.includes('basic');
+      // A provider of an offered scheme was in scope and passed the challenge over (answers(): a Digest
+      // algorithm or qop RFC 7616 does not define): another credential would not help.
+      const passedOver = offered.find((s) => d.facts.provider.split(', ').includes(s));
+      if (passedOver !== undefined) {
+        const name = names[offered.indexOf(passedOver)] ?? passedOver;
+        return {
+          key: `401:${hop.index}`,
+          finding: finding(
+            'challenge-unanswered',
+            hop.index,
+            `${hop.url} asked for ${names.join(' or ')} authentication${realm}; the ${passedOver} provider in scope cannot answer that challenge`,
+            { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider },
+            {
+              client: `The ${passedOver} provider cannot answer this ${name} challenge${passedOver === 'digest' ? " (its algorithm or qop is not one RFC 7616 defines: see the 401's WWW-Authenticate)" : ''}; nothing was sent.`,
+              server:
+                passedOver === 'digest'
+                  ? `Offer Digest with an algorithm RFC 7616 §6.1 defines (SHA-256, SHA-512-256 or MD5) and qop auth or auth-int.`
+                  : `Offer a ${name} challenge your clients can answer.`,
+            },
+          ),
+        };
+      }
       return {
         key: `401:${hop.index}`,
         finding: finding(
           'challenge-unanswered',
           hop.index,
-          `${hop.url} asked for ${names.join(' or ')}${realm}; no provider in scope answers it`,
+          `${hop.url} asked for ${names.join(' or ')} authentication${realm}; no provider in scope answers it`,
           { url: hop.url, offered, realm: d.facts.realm, inScope: d.facts.provider },
           {
             client: digestAsked
-              ? `Give a Digest credential scoped to ${host}: auth: digest(user, pass) (CLI: --digest -u user:pass).`
-              : `Give a provider for ${names[0] ?? 'that scheme'} scoped to ${host}, or write one: a provider's value(ctx) receives ctx.challenge and its schemes say which it answers.`,
+              ? `Give a Digest credential scoped to ${host}: auth: digest(user, pass).`
+              : basicAsked
+                ? `Give a Basic credential scoped to ${host}: auth: basic(user, pass).`
+                : `Give a provider for ${names[0] ?? 'that scheme'} scoped to ${host}, or write one: a provider's value(ctx) receives ctx.challenge and its schemes say which it answers.`,
             server: `Nothing to fix if the resource needs ${names.join(' or ')}; offer a scheme your clients support otherwise.`,
+            cli: digestAsked ? ['--digest', '-u', '$USERNAME:$PASSWORD'] : basicAsked ? ['-u', '$USERNAME:$PASSWORD'] : undefined,
           },
         ),
       };
@@ -937,8 +1265,9 @@ function limitFinding(trace: readonly Hop[], hopIndex: number, maxRedirects: num
     `The chain stopped after ${followed} redirect${followed === 1 ? '' : 's'}: one more would exceed maxRedirects${max !== null ? ` (${max})` : ''}`,
     { redirectsFollowed: followed, maxRedirects: max, distinctUrls: distinct, first: trace[0]?.url ?? null, last: last?.url ?? null, next: last?.location ?? null },
     {
-      client: `If the chain is legitimately long, raise maxRedirects (CLI: --max-redirs N). Usually it is not: read the trace for a URL pattern that never converges.`,
+      client: `If the chain is legitimately long, raise maxRedirects. Usually it is not: read the trace for a URL pattern that never converges.`,
       server: `Redirect once, to the final URL: every hop costs a round trip, and long chains hide loops.`,
+      cli: ['--max-redirs', String(Math.max(2 * (max ?? followed), followed + 10))],
     },
   );
 }
@@ -1049,13 +1378,13 @@ function requestFailedFix(code: string): { client: string; server: string } {
   switch (code) {
     case 'ERR_TLS':
       return {
-        client: `Check the certificate: pass your CA with ca (CLI: --cacert FILE). hopwise never disables verification (-k is refused).`,
+        client: `Check the certificate: pass your CA with the ca option (in the CLI, --cacert with the CA's PEM file). hopwise never disables verification.`,
         server: `Serve a certificate valid for the host name, with its full chain.`,
       };
     case 'ERR_TIMEOUT':
       return { client: `Raise timeout.{connect,headers,body,total}, or check which hop stalled in the trace.`, server: `The hop that stalled is slow to answer; check it.` };
     case 'ERR_CONNECT':
-      return { client: `Check the host and port (and --connect-to rules); is the server up?`, server: `Make sure the service listens on that address.` };
+      return { client: `Check the host and port (and the connectTo rules); is the server up?`, server: `Make sure the service listens on that address.` };
     default:
       return { client: `Read the error message; the trace shows the hops up to the failure.`, server: `Check the server logs for the failing hop.` };
   }
@@ -1105,7 +1434,7 @@ const proxyAuthRequired: ErrorRule = {
       ? `A redirect moved the chain from ${moved.facts.previous ?? 'another route'} to ${moved.facts.route}; each proxy's credentials belong in that proxy's URL.`
       : sent
         ? `The proxy refused the credential from ${sent.facts.source}; check the user and password (hopwise sends Basic).`
-        : `Give the proxy credentials: proxyAuth: 'user:pass', user:pass@ in the proxy URL (${where}), or --proxy-user.`;
+        : `Give the proxy credentials: proxyAuth: 'user:pass', or user:pass@ in the proxy URL (${where}).`;
     return {
       key: 'proxy-auth',
       finding: finding(
@@ -1146,7 +1475,7 @@ const proxyUnreachable: ErrorRule = {
         `Could not go through the proxy ${proxy}`,
         { proxy, variable, mode: route?.facts.mode, target, message: e.message },
         {
-          client: `Check the proxy URL (${variable ? `${variable} in the environment` : 'the proxy option'}); hosts that should not use it go in NO_PROXY / noProxy / --noproxy.`,
+          client: `Check the proxy URL (${variable ? `${variable} in the environment` : 'the proxy option'}); hosts that should not use it go in NO_PROXY or the noProxy option.`,
           server: `For the proxy's administrator: allow CONNECT to ${target} (the trace shows the target hopwise asked for).`,
         },
       ),
@@ -1232,6 +1561,8 @@ export const RULES: readonly Rule[] = [
   cookieWithheld,
   setCookieRejected,
   sessionReplaced,
+  sessionDeleted,
+  sessionEvicted,
   clientSideRedirect,
   userinfoInLocation,
   postBecameGet,
@@ -1242,6 +1573,7 @@ export const RULES: readonly Rule[] = [
   bodyNotReplayableError,
   challengeOutcome,
   unauthorizedAfterRedirect,
+  sessionLostToLogin,
   redirectLoop,
   tooManyRedirects,
   unsafeRedirect,

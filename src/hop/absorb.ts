@@ -16,6 +16,8 @@ export interface Absorbed {
   decisions: SetCookieDecision[];
   /** The response headers as the trace shows them (Set-Cookie values and Location userinfo removed). */
   responseHeaders: Hop['responseHeaders'];
+  /** Which server answered, when the response said so (fingerprint headers, affinity cookie names). */
+  backend?: Hop['backend'];
 }
 
 /**
@@ -41,7 +43,9 @@ export function absorb(
         decisions.push(decide.setCookie.disabled());
         continue;
       }
-      decisions.push(decide.setCookie.result(r, r.stored ? sentCookies?.get(r.cookie.name) : undefined));
+      const name = r.stored ? r.cookie.name : r.name;
+      decisions.push(decide.setCookie.result(r, name !== undefined ? sentCookies?.get(name) : undefined));
+      if (r.stored && r.evicted) for (const gone of r.evicted) decisions.push(decide.setCookie.evicted(gone, r.cookie.name, sentCookies?.has(gone.name) === true));
     }
     shown = { ...raw, 'set-cookie': lines.map(redactSetCookie) } as Hop['responseHeaders'];
   }
@@ -52,7 +56,37 @@ export function absorb(
     const safe = redactQuery(location.includes('@') ? redactLocation(location, url) : location);
     if (safe !== location) shown = { ...shown, location: safe };
   }
-  return { decisions, responseHeaders: shown };
+  const backend = fingerprint(raw);
+  return backend ? { decisions, responseHeaders: shown, backend } : { decisions, responseHeaders: shown };
+}
+
+/**
+ * Headers that name the server that answered: `Server` (RFC 9110 §10.2.4), `Via` (§7.6.3), and the
+ * de-facto ones balancers and CDNs add. Recorded per hop so the doctor can tell "two backends
+ * answered this chain" from what the responses said.
+ */
+export const FINGERPRINT_HEADERS = ['server', 'via', 'x-backend', 'x-backend-server', 'x-served-by', 'x-server', 'x-upstream', 'x-instance', 'x-node'] as const;
+
+/**
+ * Load balancer affinity ("sticky session") cookies, by name: AWS ALB/ELB, HAProxy SERVERID, F5
+ * BIG-IP, nginx sticky `route`/ROUTEID, Azure ARRAffinity, Google GCLB, nginx ingress, Cloudflare.
+ */
+const AFFINITY_COOKIE = /^(AWSALB|AWSALBCORS|AWSALBAPP-\d+|AWSELB|AWSELBCORS|SERVERID|BIGipServer.*|ROUTEID|route|ARRAffinity|ARRAffinitySameSite|GCLB|INGRESSCOOKIE|__cflb)$/;
+
+function fingerprint(raw: RawHeaders): Hop['backend'] {
+  const headers: Record<string, string> = {};
+  for (const name of FINGERPRINT_HEADERS) {
+    const v = raw[name];
+    if (v !== undefined) headers[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  const affinity: string[] = [];
+  const sc = raw['set-cookie'];
+  for (const line of sc === undefined ? [] : Array.isArray(sc) ? sc : [sc]) {
+    const name = line.slice(0, line.indexOf('=')).trim();
+    if (line.includes('=') && AFFINITY_COOKIE.test(name) && !affinity.includes(name)) affinity.push(name);
+  }
+  if (Object.keys(headers).length === 0 && affinity.length === 0) return undefined;
+  return affinity.length ? { headers, affinityCookies: affinity } : { headers };
 }
 
 function redactLocation(location: string, base: URL): string {

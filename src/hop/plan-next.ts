@@ -104,7 +104,9 @@ function planChallenge(input: NextInput): Extract<Next, { action: 'retry' }> | {
   const refresh = !chain.refreshedOnce && input.refreshableAuth && replayable;
   let pick: { c: Challenge; a: AppliedAuth } | undefined;
   for (const c of challenges) {
-    const a = applied.find((x) => schemesOf(x.provider).includes(c.scheme));
+    // A provider may pass over a challenge of its scheme it cannot answer (a Digest algorithm RFC 7616
+    // does not define): the next challenge is tried, as RFC 7616 §3.7 asks.
+    const a = applied.find((x) => schemesOf(x.provider).includes(c.scheme) && (x.provider.answers?.(c) ?? true));
     if (a) {
       pick = { c, a };
       break;

@@ -4,7 +4,8 @@
  * node-forge only assembles and signs the X.509 structures. The CA private key never leaves this
  * process: it is not written anywhere and not part of the package.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import forge from 'node-forge';
 
 export interface LabCertificates {
@@ -39,58 +40,85 @@ function validity(cert: forge.pki.Certificate): void {
   cert.validity.notAfter = new Date(now + 7 * 24 * 3600 * 1000);
 }
 
-export function createLabCertificates(hostnames: readonly string[]): LabCertificates {
-  // The CA, fresh for this run.
-  const caKeys = rsaKeyPair();
-  const caPublic = forge.pki.publicKeyFromPem(caKeys.publicPem);
-  const caPrivate = forge.pki.privateKeyFromPem(caKeys.privatePem);
+/** A CA generated in memory: its certificate (PEM and forge object) and its private key (forge, never written). */
+export interface GeneratedCa {
+  certPem: string;
+  cert: forge.pki.Certificate;
+  privateKey: forge.pki.rsa.PrivateKey;
+}
+
+/** A fresh self-signed CA for one run (`hopwise lab`, `hopwise record`). */
+export function createCa(commonName: string, organizationName = 'hopwise lab', keys: KeyPair = rsaKeyPair()): GeneratedCa {
+  const privateKey = forge.pki.privateKeyFromPem(keys.privatePem);
   const ca = forge.pki.createCertificate();
-  ca.publicKey = caPublic;
+  ca.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
   ca.serialNumber = serial();
   validity(ca);
-  const caSubject = [
-    { name: 'commonName', value: `hopwise lab CA (this run only, ${new Date().toISOString()})` },
-    { name: 'organizationName', value: 'hopwise lab' },
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: organizationName },
   ];
-  ca.setSubject(caSubject);
-  ca.setIssuer(caSubject);
+  ca.setSubject(subject);
+  ca.setIssuer(subject);
   ca.setExtensions([
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  ca.sign(caPrivate, forge.md.sha256.create());
+  ca.sign(privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(ca), cert: ca, privateKey };
+}
 
-  // The server certificate: one leaf for every lab hostname.
-  const leafKeys = rsaKeyPair();
+export interface KeyPair {
+  publicPem: string;
+  privatePem: string;
+}
+
+/** An RSA key pair for server certificates (PEM); one may serve many certificates. */
+export function serverKeyPair(): KeyPair {
+  return rsaKeyPair();
+}
+
+/** The same, generated on libuv's thread pool: two of them run in parallel. */
+export function serverKeyPairAsync(): Promise<KeyPair> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } }, (err, publicPem, privatePem) =>
+      err ? reject(err) : resolve({ publicPem, privatePem }),
+    ),
+  );
+}
+
+/**
+ * A server certificate for `hostnames` (DNS names; IP literals become iPAddress SANs), signed by `ca`,
+ * for the key pair `keys`. Returns its PEM.
+ */
+export function issueServerCertificate(ca: GeneratedCa, hostnames: readonly string[], keys: { publicPem: string }, organizationName = 'hopwise lab'): string {
   const leaf = forge.pki.createCertificate();
-  leaf.publicKey = forge.pki.publicKeyFromPem(leafKeys.publicPem);
+  leaf.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
   leaf.serialNumber = serial();
   validity(leaf);
   leaf.setSubject([
     { name: 'commonName', value: hostnames[0] ?? 'localhost' },
-    { name: 'organizationName', value: 'hopwise lab' },
+    { name: 'organizationName', value: organizationName },
   ]);
-  leaf.setIssuer(caSubject);
-  const altNames: Array<{ type: number; value?: string; ip?: string }> = [
-    ...hostnames.map((value) => ({ type: 2, value })), // dNSName
-    { type: 2, value: 'localhost' },
-    { type: 7, ip: '127.0.0.1' }, // iPAddress
-    { type: 7, ip: '::1' },
-  ];
+  leaf.setIssuer(ca.cert.subject.attributes);
+  const altNames = hostnames.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })); // iPAddress / dNSName
   leaf.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames },
     { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  leaf.sign(caPrivate, forge.md.sha256.create());
+  leaf.sign(ca.privateKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(leaf);
+}
 
-  return {
-    caCert: forge.pki.certificateToPem(ca),
-    cert: forge.pki.certificateToPem(leaf),
-    key: leafKeys.privatePem,
-  };
+export function createLabCertificates(hostnames: readonly string[]): LabCertificates {
+  // The CA, fresh for this run; one server certificate for every lab hostname.
+  const ca = createCa(`hopwise lab CA (this run only, ${new Date().toISOString()})`);
+  const leafKeys = rsaKeyPair();
+  const cert = issueServerCertificate(ca, [...hostnames, 'localhost', '127.0.0.1', '::1'], leafKeys);
+  return { caCert: ca.certPem, cert, key: leafKeys.privatePem };
 }

@@ -8,6 +8,7 @@
  *   // and trust lab.ca (PEM) / lab.caPath for TLS.
  *   await client.get(lab.url('cross-origin-auth'));
  *   lab.received('cross-origin-auth'); // what the server saw at each hop
+ *   // or, for a client that reads HTTPS_PROXY: lab.proxyUrl, and trust lab.caPath
  *   await lab.close();
  *
  * The lab depends on nothing else in hopwise: it is a plain server, so it can test any client.
@@ -73,6 +74,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     scenarios,
     hosts: [...LAB_HOSTNAMES],
     ports: { ...server.ports },
+    proxyUrl: `http://${target}:${server.proxyPort}`,
     received: (scenario) => server.received(scenario),
     reset: (scenario) => server.reset(scenario),
     close(): Promise<void> {

@@ -939,6 +939,115 @@ const apiKeyHeader = def<null>({
   },
 });
 
+// ---------------------------------------------------------------------------------------------
+// 15. SameSite=Strict session cookie lost on the way back from an identity provider (browser only)
+// ---------------------------------------------------------------------------------------------
+const IDP = `https://${HOSTS.idp}`;
+
+const sameSiteStrictIdp = def<{ sessions: Map<string, string | null> }>({
+  info: {
+    id: 'samesite-strict-idp',
+    item: 15,
+    title: 'SameSite=Strict session cookie lost on the way back from the identity provider',
+    story:
+      'A browser-only lost session. The app hardens its session cookie with `SameSite=Strict` and sends the user to single sign-on: https://app.hopwise.test/samesite-strict-idp/start sets `sid=…; Path=/; Secure; HttpOnly; SameSite=Strict` and answers 302 to the identity provider https://login.hopwise-idp.test/samesite-strict-idp/authorize. The provider shows its sign-in page (here a page that moves on by itself with a meta refresh to /continue, as if the user had signed in), and /continue answers 302 back to https://app.hopwise.test/samesite-strict-idp/callback. In a browser that navigation was started by the provider\'s page, another site, so the Strict cookie is not sent (RFC 6265bis §5.8.3): the callback answers 401 `no session` although the cookie is in the browser. An HTTP client has no "site for cookies" and sends it. /start-lax sets the same cookie with `SameSite=Lax`, which goes on a top-level GET navigation from another site: the fix.',
+    problem: 'lost-session',
+    entryOrigin: APP,
+    entryPath: '/start',
+    hosts: [HOSTS.app, HOSTS.idp],
+    expect: {
+      summary:
+        'An HTTP client stops at the provider\'s page (a meta refresh); following it (followMetaRefresh) it comes back to /callback with the cookie: 200 "Hello, alice". A browser comes back without it: 401 "no session".',
+      cause: 'SameSite=Strict: a browser does not send the cookie on a navigation that another site (the identity provider) started; the server should use SameSite=Lax for the session.',
+      cases: [
+        {
+          name: 'default',
+          setup: 'a session with a cookie jar, default options',
+          findings: ['client-side-redirect'],
+          request: { method: 'GET', url: `${APP}/samesite-strict-idp/start` },
+          outcome: { status: 200, url: `${IDP}/samesite-strict-idp/authorize`, bodyIncludes: 'http-equiv="refresh"', redirects: 1 },
+          notReached: [`${APP}/samesite-strict-idp/callback`],
+        },
+        {
+          name: 'follow-meta-refresh',
+          setup: 'followMetaRefresh: true (CLI --follow-meta-refresh); hopwise is not a browser, so SameSite does not apply',
+          findings: ['client-side-redirect'],
+          request: { method: 'GET', url: `${APP}/samesite-strict-idp/start` },
+          options: { followMetaRefresh: true },
+          outcome: { status: 200, url: `${APP}/samesite-strict-idp/callback`, bodyIncludes: 'Hello, alice' },
+          reached: [{ url: `${APP}/samesite-strict-idp/callback`, cookies: { present: ['sid'] } }],
+        },
+      ],
+    },
+  },
+  createState: () => ({ sessions: new Map() }),
+  handle(ctx) {
+    if (ctx.hostname === HOSTS.app && (ctx.path === '/start' || ctx.path === '/start-lax')) {
+      const sid = newSid();
+      ctx.state.sessions.set(sid, loginUser(ctx));
+      const sameSite = ctx.path === '/start' ? 'Strict' : 'Lax';
+      return redirect(302, `${IDP}/samesite-strict-idp/authorize`, [['set-cookie', `sid=${sid}; Path=/; Secure; HttpOnly; SameSite=${sameSite}`]]);
+    }
+    if (ctx.hostname === HOSTS.idp && ctx.path === '/authorize') {
+      return html(200, `<!doctype html><title>Sign in</title><meta http-equiv="refresh" content="0; url=/samesite-strict-idp/continue"><p>Signing you in…</p>`);
+    }
+    if (ctx.hostname === HOSTS.idp && ctx.path === '/continue') return redirect(302, `${APP}/samesite-strict-idp/callback`);
+    if (ctx.hostname === HOSTS.app && ctx.path === '/callback') return greet(sessionUser(ctx, ctx.state.sessions));
+    return undefined;
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// 16. SameSite=Lax session cookie not sent on the identity provider's form_post (browser only)
+// ---------------------------------------------------------------------------------------------
+const sameSiteLaxFormPost = def<{ sessions: Map<string, string | null> }>({
+  info: {
+    id: 'samesite-lax-form-post',
+    item: 16,
+    title: "SameSite=Lax session cookie not sent on the identity provider's form_post back to the app",
+    story:
+      "The OpenID Connect `response_mode=form_post` story, browser only. https://app.hopwise.test/samesite-lax-form-post/start keeps the login state in `sid=…; Path=/; Secure; HttpOnly; SameSite=Lax` and answers 302 to the identity provider https://login.hopwise-idp.test/samesite-lax-form-post/authorize. The provider answers with a page holding a form that posts the code back to https://app.hopwise.test/samesite-lax-form-post/callback and submits itself. That POST is a cross-site request, and a Lax cookie (also a cookie without SameSite, Lax by default in Chromium) goes on a cross-site top-level navigation only with a safe method (RFC 6265bis §5.8.3): the browser leaves it out and the callback answers 401 `no session`. An HTTP client does not run the page's form at all. /start-none sets the cookie with `SameSite=None; Secure`, which the form post carries: the fix (or response_mode=query, a GET back).",
+    problem: 'lost-session',
+    entryOrigin: APP,
+    entryPath: '/start',
+    hosts: [HOSTS.app, HOSTS.idp],
+    expect: {
+      summary: 'An HTTP client stops at the provider\'s page (a form it does not submit); a browser posts the form to /callback without the Lax cookie: 401 "no session".',
+      cause:
+        "SameSite=Lax: a browser does not send the cookie on a cross-site POST, which is what the identity provider's form_post is; the server should use response_mode=query or SameSite=None; Secure.",
+      cases: [
+        {
+          name: 'default',
+          setup: 'a session with a cookie jar, any options (an HTTP client does not submit forms)',
+          findings: [],
+          request: { method: 'GET', url: `${APP}/samesite-lax-form-post/start` },
+          outcome: { status: 200, url: `${IDP}/samesite-lax-form-post/authorize`, bodyIncludes: 'form_post', redirects: 1 },
+          notReached: [`${APP}/samesite-lax-form-post/callback`],
+        },
+      ],
+    },
+  },
+  createState: () => ({ sessions: new Map() }),
+  handle(ctx) {
+    if (ctx.hostname === HOSTS.app && (ctx.path === '/start' || ctx.path === '/start-none')) {
+      const sid = newSid();
+      ctx.state.sessions.set(sid, loginUser(ctx));
+      const sameSite = ctx.path === '/start' ? 'Lax' : 'None';
+      return redirect(302, `${IDP}/samesite-lax-form-post/authorize`, [['set-cookie', `sid=${sid}; Path=/; Secure; HttpOnly; SameSite=${sameSite}`]]);
+    }
+    if (ctx.hostname === HOSTS.idp && ctx.path === '/authorize') {
+      return html(
+        200,
+        `<!doctype html><title>Signing you in</title><!-- response_mode=form_post -->` +
+          `<form method="post" action="${APP}/samesite-lax-form-post/callback"><input type="hidden" name="code" value="lab-code"><input type="hidden" name="state" value="lab"></form>` +
+          `<script>document.forms[0].submit()</script>`,
+      );
+    }
+    if (ctx.hostname === HOSTS.app && ctx.path === '/callback') return greet(sessionUser(ctx, ctx.state.sessions));
+    return undefined;
+  },
+});
+
 export const SCENARIOS: readonly ScenarioDef[] = [
   sameOriginAuth,
   crossOriginAuth,
@@ -955,6 +1064,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   longChain,
   upload307,
   apiKeyHeader,
+  sameSiteStrictIdp,
+  sameSiteLaxFormPost,
 ];
 
 export function scenarioInfo(d: ScenarioDef): ScenarioInfo {

@@ -6,10 +6,16 @@
  * A request is routed by its Host header (lab hostnames only) and the first path segment (the
  * scenario id). It is recorded as soon as its headers arrive, its body is read to the end, and only
  * then is it answered. Keep-alive is on (Node's default); close() ends every connection.
+ *
+ * A fourth listener is a forward proxy for clients that only know HTTP(S)_PROXY (Python requests,
+ * curl, got, axios): an absolute-form request (RFC 9112 §3.2.2) for a lab host is answered by the
+ * router as if it had come to that port's listener; a CONNECT (RFC 9110 §9.3.6) to a lab host's 443,
+ * 80 or 8080 becomes a plain TCP tunnel to the listener for that port, so TLS is the lab's own
+ * certificate, end to end (no interception). Any other host is refused: the lab never reaches out.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { ReceivedRequest } from './types.js';
 import { type LabResponse, type RequestContext, parseCookies, text } from './respond.js';
 import { LAB_HOSTNAMES, LOGICAL_PORTS, SCENARIOS, type ScenarioDef, scenarioInfo } from './scenarios.js';
@@ -30,6 +36,11 @@ export class LabServer {
   private readonly log = new Map<string, ReceivedRequest[]>();
   private readonly state = new Map<string, unknown>();
   ports: Record<ListenerName, number> = { http: 0, https: 0, alt: 0 };
+  /** The forward proxy's port. */
+  proxyPort = 0;
+  private readonly proxy: http.Server;
+  /** CONNECT tunnels: detached from their server, so close() ends them itself. */
+  private readonly tunnels = new Set<Socket>();
 
   constructor(private readonly options: LabServerOptions) {
     for (const d of SCENARIOS) {
@@ -42,10 +53,66 @@ export class LabServer {
       https: https.createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => this.onRequest('https', req, res)),
       alt: http.createServer((req, res) => this.onRequest('alt', req, res)),
     };
-    for (const s of Object.values(this.servers)) {
+    this.proxy = http.createServer((req, res) => this.onProxyRequest(req, res));
+    this.proxy.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.onConnect(req, socket, head));
+    for (const s of [...Object.values(this.servers), this.proxy]) {
       // A client that goes away mid-request must never take the lab down.
       s.on('clientError', (_err, socket) => socket.destroy());
     }
+  }
+
+  /** The listener for a lab host's logical port, if the lab has one. */
+  private listenerFor(port: number): ListenerName | undefined {
+    return (Object.keys(LOGICAL_PORTS) as ListenerName[]).find((n) => LOGICAL_PORTS[n] === port);
+  }
+
+  private onProxyRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let url: URL | undefined;
+    try {
+      url = /^http:\/\//i.test(req.url ?? '') ? new URL(req.url!) : undefined;
+    } catch {
+      /* answered below */
+    }
+    const listener = url ? this.listenerFor(Number(url.port) || 80) : undefined;
+    if (!url || !listener || listener === 'https') {
+      this.write(
+        res,
+        text(400, `hopwise lab proxy: send absolute-form http:// requests to a lab host on port 80 or 8080, or CONNECT host:443 for https. Lab hosts: ${LAB_HOSTNAMES.join(', ')}.`),
+        undefined,
+      );
+      return;
+    }
+    // the router reads the absolute-form target itself (host and path), unknown hosts included
+    this.onRequest(listener, req, res);
+  }
+
+  private onConnect(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const m = /^([^:[\]]+):(\d{1,5})$/.exec(req.url ?? '');
+    const hostname = m?.[1]?.toLowerCase() ?? '';
+    const listener = m ? this.listenerFor(Number(m[2])) : undefined;
+    if (!listener || !LAB_HOSTNAMES.includes(hostname)) {
+      const body = `hopwise lab proxy: CONNECT only to a lab host on 443, 80 or 8080 (got '${req.url ?? ''}'). Lab hosts: ${LAB_HOSTNAMES.join(', ')}.\n`;
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const addr = this.proxy.address() as AddressInfo;
+    const upstream = net.connect(this.ports[listener], addr.address);
+    this.tunnels.add(socket).add(upstream);
+    const forget = (): void => {
+      this.tunnels.delete(socket);
+      this.tunnels.delete(upstream);
+      socket.destroy();
+      upstream.destroy();
+    };
+    upstream.once('connect', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    upstream.on('error', forget);
+    upstream.once('close', forget);
+    socket.once('close', forget);
   }
 
   async listen(): Promise<void> {
@@ -66,6 +133,14 @@ export class LabServer {
             }),
         ),
       );
+      await new Promise<void>((resolve, reject) => {
+        this.proxy.once('error', reject);
+        this.proxy.listen(0, this.options.host, () => {
+          this.proxy.off('error', reject);
+          this.proxyPort = (this.proxy.address() as AddressInfo).port;
+          resolve();
+        });
+      });
     } catch (err) {
       await this.close();
       throw err;
@@ -73,8 +148,9 @@ export class LabServer {
   }
 
   async close(): Promise<void> {
+    for (const t of this.tunnels) t.destroy();
     await Promise.all(
-      Object.values(this.servers).map(
+      [...Object.values(this.servers), this.proxy].map(
         (s) =>
           new Promise<void>((resolve) => {
             if (!s.listening) return resolve();

@@ -95,7 +95,7 @@ export interface ScenarioExpect {
 export interface ScenarioInfo {
   /** Short kebab-case id; also the path prefix of every URL of the scenario. */
   id: string;
-  /** Number of the scenario in issue 4's list (1–14; 12 has two ids). */
+  /** Number of the scenario in issue 4's list (1–14; 12 has two ids), then the browser-only ones of issue 13 (15, 16). */
   item: number;
   title: string;
   /** One paragraph: the real-world story the scenario reproduces. */
@@ -128,6 +128,12 @@ export interface Lab {
   readonly hosts: string[];
   /** The real ports on the bind address. */
   readonly ports: { http: number; https: number; alt: number };
+  /**
+   * A forward proxy (`http://127.0.0.1:<port>`) that routes the lab's hostnames to the lab: plain
+   * requests in absolute form, and CONNECT as a TCP tunnel to the lab's TLS listener. Point any
+   * client's HTTP_PROXY / HTTPS_PROXY at it and trust `caPath`; no connect-to rules needed.
+   */
+  readonly proxyUrl: string;
   /** Requests the lab saw for a scenario, in arrival order (copies). */
   received(scenario: string): ReceivedRequest[];
   /** Forget received requests and server-side state (sessions, rotations) of one or all scenarios. */

@@ -4,7 +4,7 @@
  * write a decision literal, so the trace text, the HAR, the CLI and the doctor cannot drift apart.
  */
 import { redactQuery, traceUrl } from '../credentials/sensitive.js';
-import type { CookieSendReason, CookieVerdict, SetCookieResult } from '../cookies/types.js';
+import type { CookieKey, CookieSendReason, CookieVerdict, SetCookieResult } from '../cookies/types.js';
 import type {
   AuthDecision,
   BodyDecision,
@@ -233,6 +233,10 @@ export const cookie = {
   }),
 };
 
+function cookieFacts(c: CookieKey): { domain: string; path: string; hostOnly: boolean; secure: boolean } {
+  return { domain: c.domain, path: c.path, hostOnly: c.hostOnly, secure: c.secure };
+}
+
 export const setCookie = {
   /**
    * One Set-Cookie line's fate. `sentValue`: the value of a cookie of that name this very request
@@ -248,8 +252,22 @@ export const setCookie = {
     }
     const d: SetCookieDecision = { subject: 'set-cookie', action: r.reason === 'deleted' ? 'dropped' : 'rejected', reason: r.reason, detail: r.detail };
     if (r.name !== undefined) d.name = r.name;
+    // the cookie a deletion removed, and whether this request carried it: "the server ended the session it was sent"
+    if (r.deleted !== undefined) d.facts = { ...cookieFacts(r.deleted), sentOnThisHop: sentValue !== undefined };
     return d;
   },
+  /**
+   * A cookie the jar's limits evicted when `by` was stored (RFC 6265bis §5.7, excess cookies).
+   * `sentOnThisHop`: this very request carried a cookie of that name.
+   */
+  evicted: (gone: CookieKey, by: string, sentOnThisHop: boolean): SetCookieDecision => ({
+    subject: 'set-cookie',
+    name: gone.name,
+    action: 'dropped',
+    reason: 'evicted',
+    detail: `${gone.name} (${gone.hostOnly ? 'host-only for ' + gone.domain : 'Domain=' + gone.domain}, Path=${gone.path}) was evicted from the jar to make room for ${by}`,
+    facts: { ...cookieFacts(gone), sentOnThisHop, evictedBy: by },
+  }),
   disabled: (): SetCookieDecision => ({ subject: 'set-cookie', action: 'rejected', reason: 'cookies-disabled', detail: 'cookies are disabled for this session (cookies: false)' }),
 };
 

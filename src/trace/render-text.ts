@@ -86,7 +86,7 @@ export function reasonWords(d: Decision): string {
   return REASONS[d.reason];
 }
 
-function subjectLabel(d: Decision): string {
+export function subjectLabel(d: Decision): string {
   switch (d.subject) {
     case 'header':
       return d.name;

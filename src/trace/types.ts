@@ -116,13 +116,17 @@ export interface SetCookieDecision {
   /** The cookie name, when the line had a usable one. */
   name?: string;
   action: 'stored' | 'rejected' | 'dropped';
-  reason: 'stored' | 'replaced' | 'deleted' | SetCookieRejectReason | 'cookies-disabled';
+  reason: 'stored' | 'replaced' | 'deleted' | 'evicted' | SetCookieRejectReason | 'cookies-disabled';
   detail: string;
   /**
    * For a stored cookie: its attributes, and (when it replaced a cookie this very request carried)
    * whether the value changed — the "session not recognised" signal, a boolean, never the values.
+   * For a cookie a response `deleted` (Max-Age=0, a past Expires) or the jar `evicted` to make room
+   * (action `dropped`, `name` the cookie that went): that cookie's attributes, and whether this
+   * very request carried a cookie of that name. An eviction also names the cookie whose storing
+   * caused it (`evictedBy`).
    */
-  facts?: CookieFacts & { sentOnThisHop: boolean; valueChanged?: boolean; store?: CookieStoreFact };
+  facts?: CookieFacts & { sentOnThisHop: boolean; valueChanged?: boolean; evictedBy?: string; store?: CookieStoreFact };
 }
 
 /** The request method of the next hop. */
@@ -384,4 +388,21 @@ export interface Hop {
    * (the http2 option), else 'http/1.1'.
    */
   protocol?: 'http/1.1' | 'h2';
+  /**
+   * Which server answered, as the response said (absorb records it): the fingerprint headers it
+   * carried and the load balancer affinity cookies it set (names only). The doctor compares them
+   * between hops when a session is lost ("two backends answered this chain").
+   */
+  backend?: BackendFingerprint;
+}
+
+/**
+ * The response facts that tell one backend from another: `Server` (RFC 9110 §10.2.4), `Via`
+ * (§7.6.3) and the de-facto `X-Backend`, `X-Served-By`, `X-Server`, ... headers, lower-case names,
+ * values as sent; and the names of the balancer affinity cookies the response set (AWSALB,
+ * SERVERID, BIGipServer*, ARRAffinity, ...), never their values.
+ */
+export interface BackendFingerprint {
+  headers: Record<string, string>;
+  affinityCookies?: string[];
 }

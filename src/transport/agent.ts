@@ -183,6 +183,8 @@ export class Transport {
   liveAddress(key: string): { address: string | undefined; addressClass: AddressClass; alpn: string | undefined } | undefined {
     const set = this.#live.get(key);
     if (!set || set.size === 0) return undefined;
+    // One open connection (keep-alive to one origin, the usual case): its own record, read-only.
+    if (set.size === 1) for (const c of set) return c;
     let address: string | undefined;
     let cls: AddressClass | undefined;
     let alpn: string | undefined;

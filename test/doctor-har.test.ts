@@ -1,0 +1,241 @@
+// `hopwise doctor --har` on HARs recorded by a real browser: Debian's Chromium drives every lab
+// scenario (one browser for the file, a fresh browser context per scenario), the HAR is built from
+// its DevTools Network events (test/helpers/chromium.ts), and the doctor must name the cause. The
+// replay must agree with Chromium itself: the cookies it says a browser sends are the ones Chromium
+// sent, and the cookies it withholds for SameSite are the ones Chromium reports as blocked for SameSite.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLab, LAB_TOKEN, type Lab } from '../src/lab/index.ts';
+import { diagnoseHar, type FindingCode, type HarDiagnosis } from '../src/index.ts';
+import { chromiumSkip, launchChromium, type ChromiumBrowser, type ChromiumHar } from './helpers/chromium.ts';
+import { runCli } from './helpers/cli.ts';
+import { redirect, startServers, type TestServers } from './helpers/servers.ts';
+
+/**
+ * What the doctor names for each scenario as a browser plays it: a top-level navigation to the
+ * scenario's entry, except the Bearer-token stories, played as a page's fetch() with an
+ * Authorization header (FETCHED), and `post-redirects`, played as a form POST. upload-307 needs a
+ * cross-origin PUT and api-key-header a cross-origin custom header, which a page's fetch() would
+ * only send after a CORS preflight the lab does not answer: they are played as navigations (no
+ * body, no key), so nothing is lost on the way.
+ */
+const EXPECT: Record<string, FindingCode[]> = {
+  'same-origin-auth': [],
+  'cross-origin-auth': ['credential-stripped-cross-origin', 'unauthorized-after-redirect'],
+  'open-redirect': ['credential-stripped-cross-origin'],
+  'post-redirects': ['post-became-get'],
+  'login-session': [],
+  'cookie-path': ['cookie-withheld-path', 'unauthorized-after-redirect'],
+  'meta-refresh': ['client-side-redirect'],
+  'subdomain-cookie': ['cookie-withheld-host-only', 'unauthorized-after-redirect'],
+  'https-upgrade': [],
+  'https-downgrade': ['downgrade-followed', 'cookie-withheld-secure'],
+  'round-robin': ['session-cookie-replaced', 'unauthorized-after-redirect'],
+  'redirect-loop': ['redirect-loop'],
+  'long-chain': ['too-many-redirects'],
+  'upload-307': [],
+  'api-key-header': [],
+  'samesite-strict-idp': ['client-side-redirect', 'cookie-withheld-samesite', 'unauthorized-after-redirect'],
+  'samesite-lax-form-post': ['cookie-withheld-samesite', 'unauthorized-after-redirect'],
+};
+
+/** Scenarios played as `fetch(entry, { headers: { Authorization } })` from a page of the entry's origin. */
+const FETCHED = new Set(['same-origin-auth', 'cross-origin-auth', 'open-redirect']);
+
+/** Findings that would mean the replay and the browser disagree. */
+const DISAGREE: FindingCode[] = ['cookie-not-sent', 'cookie-sent-against-rules', 'secret-sent-cross-origin', 'credential-dropped-same-origin'];
+
+describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
+  let lab: Lab;
+  let servers: TestServers;
+  let browser: ChromiumBrowser;
+  let dir: string;
+  const hars = new Map<string, ChromiumHar>();
+
+  before(async () => {
+    lab = await startLab();
+    dir = mkdtempSync(join(tmpdir(), 'hopwise-har-'));
+    // Every lab host on its logical port goes to the lab's real port.
+    const hostRules = lab.hosts.flatMap((h) => [`MAP ${h}:443 127.0.0.1:${lab.ports.https}`, `MAP ${h}:80 127.0.0.1:${lab.ports.http}`, `MAP ${h}:8080 127.0.0.1:${lab.ports.alt}`]);
+    // A server of our own for the cookie-storage rules: /login sets one cookie of each kind.
+    servers = await startServers((req, res) => {
+      if (req.url === '/login') {
+        return redirect(res, 302, '/home', {
+          'set-cookie': [
+            '__Host-ok=1; Path=/; Secure',
+            '__Host-domain=1; Path=/; Secure; Domain=example.com',
+            '__Secure-plain=1; Path=/',
+            'none-insecure=1; Path=/; SameSite=None',
+            'none-secure=1; Path=/; SameSite=None; Secure',
+            'plain=1; Path=/',
+          ],
+        });
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('home');
+    });
+    const tls = servers.connectTo
+      .find((c) => c.startsWith(':443:'))!
+      .split(':')
+      .pop();
+    hostRules.push(`MAP app.example.com:443 127.0.0.1:${tls}`);
+    browser = await launchChromium({ hostRules });
+  });
+  after(async () => {
+    await browser?.close();
+    await lab?.close();
+    await servers?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The scenario played in a fresh browser context; its HAR, kept for the CLI checks. */
+  async function record(id: string, url: string, fetchUrl?: string): Promise<ChromiumHar> {
+    const page = await browser.newPage();
+    try {
+      await page.goto(url, { timeoutMs: 15_000 });
+      if (fetchUrl !== undefined) {
+        // The page's script calls the API with its token; a CORS failure at the end is fine (the
+        // requests were made and recorded).
+        await page.evaluate(`fetch(${JSON.stringify(fetchUrl)}, { headers: { Authorization: 'Bearer ${LAB_TOKEN}' } }).then((r) => r.text().then(() => r.status), (e) => String(e))`);
+        await page.waitForQuiet();
+      }
+      const har = page.har();
+      hars.set(id, har);
+      return har;
+    } finally {
+      await page.close();
+    }
+  }
+
+  /** Every SameSite block Chromium reported, as `hop entry url → names`, and the replay's own. */
+  function sameSiteBlocks(har: ChromiumHar, d: HarDiagnosis): { chromium: string[]; replay: string[] } {
+    const chromium = har.log.entries.flatMap((e) =>
+      e._resourceType !== 'document' ? [] : e._chromium.blockedRequestCookies.filter((b) => b.reasons.some((r) => /SameSite/.test(r))).map((b) => `${e.request.url} ${b.name}`),
+    );
+    const replay = d.chains.flatMap((c) =>
+      c.hops.flatMap((h) => h.decisions.flatMap((x) => (x.subject === 'cookie' && (x.reason === 'samesite-strict' || x.reason === 'samesite-lax') ? [`${h.url} ${x.name}`] : []))),
+    );
+    return { chromium: chromium.sort(), replay: replay.sort() };
+  }
+
+  for (const [id, want] of Object.entries(EXPECT)) {
+    test(`the doctor names the cause in Chromium's HAR of ${id}`, async () => {
+      let url = lab.url(id);
+      if (id === 'post-redirects') {
+        // A form that posts itself to the 302 (a page on another origin, as a login form on a landing page).
+        const form = `<form method="post" action="${lab.url(id, '/302')}"><input name="user" value="alice"></form><script>document.forms[0].submit()</script>`;
+        url = `data:text/html,${encodeURIComponent(form)}`;
+      }
+      const fetched = FETCHED.has(id);
+      // a page on the entry's origin (the lab answers 404 there), whose script makes the call
+      if (fetched) url = lab.url(id, '/page');
+      const har = await record(id, url, fetched ? lab.url(id) : undefined);
+      const d = diagnoseHar(har);
+      assert.equal(d.source.client, 'chromium');
+      const codes = [...new Set(d.findings.map((f) => f.code))].filter((c) => c !== 'har-incomplete');
+      assert.deepEqual(
+        codes.sort(),
+        [...want].sort(),
+        JSON.stringify(
+          d.findings.map((f) => [f.code, f.hop, f.title]),
+          null,
+          1,
+        ),
+      );
+      for (const code of DISAGREE) assert.ok(!(codes as string[]).includes(code), `${id}: the replay disagrees with Chromium (${code})`);
+      // The chain is what the lab saw, in order (a loop or the limit stops the replay early).
+      const chain = fetched ? d.chains.find((c) => c.kind === 'fetch')! : d.chains[0]!;
+      assert.ok(chain, 'the chain is found');
+      const seen = lab
+        .received(id)
+        .map((r) => `${r.method} ${r.url}`)
+        .filter((r) => !fetched || !r.endsWith('/page'));
+      assert.deepEqual(
+        chain.hops.map((h) => `${h.method} ${h.url}`),
+        seen.filter((s) => !s.endsWith('/favicon.ico')).slice(0, chain.hops.length),
+      );
+      const blocks = sameSiteBlocks(har, d);
+      assert.deepEqual(blocks.replay, blocks.chromium, 'the cookies the replay withholds for SameSite are the ones Chromium blocked for SameSite');
+    });
+  }
+
+  test('prefixes, Secure and SameSite=None: the replay stores and sends exactly the cookies Chromium stored and sent', async () => {
+    const har = await record('cookie-rules', 'https://app.example.com/login');
+    const d = diagnoseHar(har);
+    const home = d.chains[0]!.replay[1]!;
+    assert.deepEqual([...home.cookies.actual!].sort(), ['__Host-ok', 'none-secure', 'plain']);
+    assert.deepEqual([...home.cookies.expected].sort(), ['__Host-ok', 'none-secure', 'plain']);
+    assert.deepEqual(
+      servers
+        .at('app.example.com')
+        .at(-1)!
+        .headers.cookie?.split('; ')
+        .map((c) => c.split('=')[0])
+        .sort(),
+      ['__Host-ok', 'none-secure', 'plain'],
+    );
+    const rejected = d.chains[0]!.hops[0]!.decisions.flatMap((x) => (x.subject === 'set-cookie' && x.action === 'rejected' ? [`${x.name} ${x.reason}`] : []));
+    assert.deepEqual(rejected.sort(), ['__Host-domain prefix-host', '__Secure-plain prefix-secure', 'none-insecure samesite-none-insecure']);
+    // Chromium blocked the same three lines.
+    const blocked = har.log.entries[0]!._chromium.blockedResponseCookies.map((b) => b.line.split('=')[0]).sort();
+    assert.deepEqual(blocked, ['__Host-domain', '__Secure-plain', 'none-insecure']);
+    assert.deepEqual([...new Set(d.findings.map((f) => f.code))].sort(), ['set-cookie-rejected-prefix', 'set-cookie-rejected-samesite-none']);
+  });
+
+  test('the SameSite fixes are clean in Chromium: Lax through the identity provider, None; Secure on the form_post', async () => {
+    for (const [id, path] of [
+      ['samesite-strict-idp', '/start-lax'],
+      ['samesite-lax-form-post', '/start-none'],
+    ] as const) {
+      const har = await record(`${id}-fixed`, lab.url(id, path));
+      const d = diagnoseHar(har);
+      const last = d.chains[0]!.hops.at(-1)!;
+      assert.equal(last.status, 200, `${id}${path}: the callback got the session`);
+      assert.deepEqual(
+        d.findings.filter((f) => f.severity !== 'info').map((f) => f.code),
+        [],
+      );
+    }
+  });
+
+  test('`hopwise doctor --har FILE` prints the SameSite cause and exits 1; --json carries the chains and findings', async () => {
+    const har = hars.get('samesite-lax-form-post') ?? (await record('samesite-lax-form-post', lab.url('samesite-lax-form-post')));
+    const file = join(dir, 'lax.har');
+    writeFileSync(file, JSON.stringify(har));
+    const text = await runCli(['doctor', '--har', file]);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /#2 POST https:\/\/app\.hopwise\.test\/samesite-lax-form-post\/callback \(form posted by the previous page\) → 401/);
+    assert.match(text.stdout, /cookie-withheld-samesite \(hop 2\)/);
+    assert.match(text.stdout, /The browser did not send sid at hop 2: it has SameSite=Lax and POST \/samesite-lax-form-post\/callback is a cross-site POST from login\.hopwise-idp\.test/);
+    assert.doesNotMatch(text.stdout, /sid=[0-9a-f]{24}/, 'no cookie value in the output');
+    const json = await runCli(['doctor', '--json', '--har', file]);
+    assert.equal(json.code, 1);
+    const out = JSON.parse(json.stdout) as HarDiagnosis;
+    assert.equal(out.chains.length, 1);
+    assert.deepEqual(
+      out.chains[0]!.replay.map((r) => r.link.kind),
+      ['start', 'redirect', 'form-post'],
+    );
+    assert.deepEqual(out.chains[0]!.replay[2]!.site, { sameSite: false, initiator: 'https://login.hopwise-idp.test', method: 'POST', through: [] });
+    assert.ok(out.findings.some((f) => f.code === 'cookie-withheld-samesite' && f.facts.cookie === 'sid' && f.facts.sameSite === 'lax'));
+    assert.doesNotMatch(json.stdout, /sid=[0-9a-f]{24}/, 'no cookie value in the JSON');
+    // --html: the chain as one page, which Chromium renders without errors.
+    const html = join(dir, 'lax.html');
+    const page = await runCli(['doctor', '--har', file, '--html', html]);
+    assert.equal(page.code, 1);
+    assert.match(page.stderr, /HTML written to .*lax\.html \(chain 0 of 1: 3 hops, 2 findings, secrets redacted\)/);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`file://${html}`);
+      const text = await tab.evaluate<string>('document.body.innerText');
+      assert.match(text, /cookie-withheld-samesite/);
+      assert.match(text, /samesite-lax-form-post\/callback/);
+      assert.deepEqual(tab.consoleErrors(), []);
+    } finally {
+      await tab.close();
+    }
+  });
+});
