@@ -179,6 +179,13 @@ export class Session {
   #transport: Transport | undefined;
   #dispatcher: Dispatcher | undefined;
   #closed = false;
+  /**
+   * Chains not yet over: started and not failed, or answered with a body not yet read to its end (or
+   * cancelled). close() waits for them; undici's own close() cannot be cut short afterwards (an
+   * Agent forgets its pools when closing, so a later destroy() no longer reaches a stuck request).
+   */
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
 
   readonly #sessionHeaders: readonly UserHeader[];
   /** The session's Accept-Encoding is hopwise's default (not the caller's). */
@@ -245,14 +252,18 @@ export class Session {
     this.#transport = undefined;
     this.#dispatcher = undefined;
     if (!t) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
-    const closing = t.agent.close().catch(() => {}); // rejects when destroy() below cuts it short
-    try {
-      if ((await Promise.race([closing, late])) === 'late') await t.agent.destroy();
-    } finally {
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve;
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
       clearTimeout(timer);
+      this.#idle = undefined;
     }
+    // Whatever is still in flight after the grace is ended (ERR_SESSION_CLOSED), proxied or not.
+    if (this.#inFlight > 0) await t.destroy();
+    else await t.close();
   }
 
   /** End everything at once: every exchange in flight fails with ERR_SESSION_CLOSED, unread bodies included. */
@@ -261,7 +272,7 @@ export class Session {
     const t = this.#transport;
     this.#transport = undefined;
     this.#dispatcher = undefined;
-    if (t) await t.agent.destroy();
+    if (t) await t.destroy();
   }
 
   /**
@@ -324,6 +335,13 @@ export class Session {
       userHeaders = userHeaders.filter((h) => h.name !== 'proxy-authorization');
     }
 
+    this.#inFlight++;
+    let over = false;
+    const chainOver = (): void => {
+      if (over) return;
+      over = true;
+      if (--this.#inFlight === 0) this.#idle?.();
+    };
     try {
       const io: Io = {
         signal,
@@ -334,12 +352,16 @@ export class Session {
         deadline: o.timeout.total !== undefined ? performance.now() + o.timeout.total : undefined,
       };
       const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
-      if (timer) {
-        const t = timer;
-        timer = undefined;
-        res.onBodyDone(() => clearTimeout(t));
-      }
+      const t = timer;
+      timer = undefined;
+      res.onBodyDone(() => {
+        if (t) clearTimeout(t);
+        chainOver();
+      });
       return res.response;
+    } catch (err) {
+      chainOver();
+      throw err;
     } finally {
       if (timer) clearTimeout(timer);
     }

@@ -286,4 +286,11 @@ export class Transport {
     this.#proxies.clear();
     await Promise.all(all.map((d) => d.close()));
   }
+
+  /** End every exchange of every dispatcher at once (their requests and bodies fail). */
+  async destroy(): Promise<void> {
+    const all = this.dispatchers();
+    this.#proxies.clear();
+    await Promise.all(all.map((d) => d.destroy().catch(() => {})));
+  }
 }
