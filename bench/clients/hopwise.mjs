@@ -5,23 +5,27 @@
 import { pathToFileURL } from 'node:url';
 import { DIST_INDEX } from '../lib.mjs';
 
-let session;
-export default {
-  name: 'hopwise',
-  order: 90,
-  optional: true,
-  workloads: ['ok', 'redirect3', 'cookie3', 'okProxy', 'redirect3h2'],
-  na: {},
-  async setup(_base, { workload, proxy, ca } = {}) {
-    const { Session } = await import(pathToFileURL(DIST_INDEX).href);
-    if (typeof Session !== 'function') throw new Error('dist/index.js exports no Session');
-    session = new Session(workload === 'okProxy' ? { proxy } : workload === 'redirect3h2' ? { http2: true, ca } : undefined);
-  },
-  async run({ url }) {
-    const res = await session.fetch(url);
-    return { status: res.status, body: await res.json() };
-  },
-  async teardown() {
-    await session?.close?.();
-  },
-};
+/** The hopwise client for the build whose entry is `entry` (hopwise-baseline.mjs makes a second one). */
+export function hopwiseClient(entry, fields) {
+  let session;
+  return {
+    optional: true,
+    workloads: ['ok', 'redirect3', 'cookie3', 'okProxy', 'redirect3h2'],
+    na: {},
+    ...fields,
+    async setup(_base, { workload, proxy, ca } = {}) {
+      const { Session } = await import(pathToFileURL(entry).href);
+      if (typeof Session !== 'function') throw new Error(`${entry} exports no Session`);
+      session = new Session(workload === 'okProxy' ? { proxy } : workload === 'redirect3h2' ? { http2: true, ca } : undefined);
+    },
+    async run({ url }) {
+      const res = await session.fetch(url);
+      return { status: res.status, body: await res.json() };
+    },
+    async teardown() {
+      await session?.close?.();
+    },
+  };
+}
+
+export default hopwiseClient(DIST_INDEX, { name: 'hopwise', order: 90 });
