@@ -12,10 +12,9 @@
  * Bodies: text-like content types only, decoded (gzip, deflate, br) when complete, capped.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { createRequire } from 'node:module';
 import { isSecretQueryName, isSensitiveName, redactQuery, redactSetCookie, redactValue } from '../credentials/sensitive.js';
 import { addSecrets, bodyText, isTextLike } from '../record-body.js';
-import type { Har, HarCookie, HarEntry, HarHeader } from '../trace/har.js';
+import { hopwiseVersion, requestCookies, type Har, type HarCookie, type HarEntry, type HarHeader } from '../trace/har.js';
 import { BODY_CAP, type Exchange } from './recorder.js';
 
 /**
@@ -37,26 +36,11 @@ export interface RecordedHarOptions {
   program?: string;
 }
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('../../package.json') as { version?: string }).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 const get = (h: readonly [string, string][], name: string): string | undefined => h.find(([n]) => n.toLowerCase() === name)?.[1];
 
 function cookiesOf(header: string | undefined, redact: boolean): HarCookie[] {
-  if (!header) return [];
-  return header
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      return eq < 0 ? { name: '', value: redact ? '‹redacted›' : pair } : { name: pair.slice(0, eq), value: redact ? '‹redacted›' : pair.slice(eq + 1) };
-    });
+  const pairs = requestCookies(header);
+  return redact ? pairs.map((c) => ({ ...c, value: '‹redacted›' })) : pairs;
 }
 
 function setCookiesOf(lines: string[], redact: boolean): HarCookie[] {
@@ -176,7 +160,7 @@ export function exchangesToHar(exchanges: readonly Exchange[], opts: RecordedHar
   return {
     log: {
       version: '1.2',
-      creator: { name: opts.program ?? 'program', version: '', comment: `recorded by hopwise record ${version()}` },
+      creator: { name: opts.program ?? 'program', version: '', comment: `recorded by hopwise record ${hopwiseVersion()}` },
       entries,
       ...(redact ? {} : { comment: 'Contains secrets (recorded unredacted, for the diagnosis only): do not share.' }),
       _hopwise: { secrets: redact ? 'redacted' : 'shown', ...(opts.extra ?? {}) },

@@ -88,7 +88,8 @@ export interface ToHarOptions {
 }
 
 let cachedVersion: string | undefined;
-function hopwiseVersion(): string {
+/** hopwise's own version, for a HAR's creator (read once from package.json). */
+export function hopwiseVersion(): string {
   if (cachedVersion) return cachedVersion;
   try {
     const require = createRequire(import.meta.url);
@@ -110,7 +111,8 @@ function first(h: Record<string, string | string[]> | undefined, name: string): 
   return Array.isArray(v) ? v[0] : v;
 }
 
-function requestCookies(cookieHeader: string | undefined): HarCookie[] {
+/** A Cookie header as HAR cookie pairs (a pair without `=` is a value with no name, as browsers read it). */
+export function requestCookies(cookieHeader: string | undefined): HarCookie[] {
   if (!cookieHeader) return [];
   return cookieHeader
     .split(';')
