@@ -16,14 +16,26 @@ export const DIST_INDEX = process.env.HOPWISE_DIST ? path.resolve(process.env.HO
 export const DIST_DIR = process.env.HOPWISE_DIST ? path.dirname(DIST_INDEX) : path.join(ROOT_DIR, 'dist');
 
 function packageEntry() {
+  return packageExport('.') ?? path.join(ROOT_DIR, 'dist', 'index.js');
+}
+
+/** hopwise/redis of the build being measured: what the package serves, or beside $HOPWISE_DIST's entry. */
+export function redisEntry() {
+  const dir = path.dirname(DIST_INDEX);
+  if (!process.env.HOPWISE_DIST) return packageExport('./redis') ?? path.join(dir, 'redis', 'index.js');
+  return path.basename(dir) === 'bundle' ? path.join(dir, 'redis.js') : path.join(dir, 'redis', 'index.js');
+}
+
+/** The file the package's exports serve for `subpath` ('.', './redis', ...), if package.json says. */
+export function packageExport(subpath) {
   try {
     const pkg = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8'));
-    const entry = pkg.exports?.['.']?.default;
+    const entry = pkg.exports?.[subpath]?.default;
     if (typeof entry === 'string') return path.join(ROOT_DIR, entry);
   } catch {
-    // no package.json to read: tsc's entry
+    // no package.json to read
   }
-  return path.join(ROOT_DIR, 'dist', 'index.js');
+  return undefined;
 }
 
 // The workloads. `url(base, i)` builds the i-th call's URL (`base`: the server's http origin, or its

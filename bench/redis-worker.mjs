@@ -2,15 +2,14 @@
 // RedisCookieStore (mode 'redis') or its own in-memory jar (mode 'memory'). It warms up, says ready,
 // waits for 'go' (all workers start together), runs `count` sequential calls, and reports its wall
 // time, wrong answers and the store's round trips.
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DIST_INDEX } from './lib.mjs';
+import { DIST_INDEX, redisEntry } from './lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const { Session } = await import(pathToFileURL(DIST_INDEX).href);
 let store;
 if (cfg.mode === 'redis') {
-  const { RedisCookieStore } = await import(pathToFileURL(path.join(path.dirname(DIST_INDEX), 'redis', 'index.js')).href);
+  const { RedisCookieStore } = await import(pathToFileURL(redisEntry()).href);
   store = new RedisCookieStore({ url: cfg.redisUrl, namespace: cfg.namespace });
 }
 const session = new Session(store ? { cookies: store } : {});

@@ -10,7 +10,7 @@ import { fork, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, DIST_INDEX, median, minMax, startServer } from './lib.mjs';
+import { BENCH_DIR, median, minMax, redisEntry, startServer } from './lib.mjs';
 
 const WORKERS = 4;
 const HOPS_PER_CALL = 4;
@@ -89,7 +89,7 @@ export async function runRedisBench({ quick = false, log = () => {} } = {}) {
   const errors = [];
   try {
     // The namespace for the read-only workload holds a login cookie for the bench server's host.
-    const { RedisCookieStore } = await import(pathToFileURL(path.join(path.dirname(DIST_INDEX), 'redis', 'index.js')).href);
+    const { RedisCookieStore } = await import(pathToFileURL(redisEntry()).href);
     const seed = new RedisCookieStore({ url: redis.url, namespace: 'bench-read' });
     await seed.setCookie('sid=logged-in; Path=/', `${server.base}/`);
     await seed.close();
@@ -163,3 +163,4 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     process.exitCode = 1;
   }
 }
+
