@@ -10,7 +10,9 @@
  *   the client sent; a secret header of the first request sent on to another origin (a leak), or
  *   dropped on the same origin.
  * `reconcile` also drops a `diagnose` finding the recording contradicts (a cookie "withheld" that
- * the client sent after all is reported as sent against the rules, not as withheld).
+ * the client sent after all is reported as sent against the rules, not as withheld), and says a
+ * body resent to another origin of the client that resent it (the replay follows 307/308 with
+ * crossOriginBody "send", which is the client's doing, not an option anyone set).
  */
 import type { Hop } from '../trace/types.js';
 import type { ReplayedChain, ReplayedHop } from '../har/replay.js';
@@ -247,7 +249,8 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
 /**
  * `diagnose`'s findings for a replayed chain, minus what the recording contradicts: a cookie
  * "withheld" at every hop the finding names but sent there by the client, a header "stripped" that
- * the client sent on (the replay's own findings name those).
+ * the client sent on (the replay's own findings name those). A body resent across origins is said
+ * of the client, with the bytes the recording shows at the next hop.
  */
 export function reconcile(findings: readonly Finding[], chain: ReplayedChain): Finding[] {
   return findings
