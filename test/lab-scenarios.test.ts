@@ -151,6 +151,28 @@ describe('auth header scenarios', () => {
     assert.deepEqual(JSON.parse((await send(lab, asset)).body), { asset: 'public', apiKeyReceived: false });
     assert.equal(JSON.parse((await send(lab, asset, { headers: { 'x-api-key': 'k' } })).body).apiKeyReceived, true);
   });
+
+  test("14 api-key-header answers CORS only to a request with an Origin (a page's fetch()): the preflight, then ACAO on every answer", async () => {
+    const asset = 'https://cdn.hopwise.test/api-key-header/asset';
+    const page = { origin: 'https://app.hopwise.test' };
+    for (const url of [lab.url('api-key-header'), asset]) {
+      const pre = await send(lab, url, { method: 'OPTIONS', headers: { ...page, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-api-key' } });
+      assert.equal(pre.status, 204, url);
+      assert.equal(pre.headers['access-control-allow-origin'], 'https://app.hopwise.test');
+      assert.equal(pre.headers['access-control-allow-headers'], 'X-Api-Key');
+      assert.equal(pre.headers['access-control-allow-methods'], 'GET');
+    }
+    // After a cross-origin redirect the browser's Origin is `null` (a tainted origin): echoed as is.
+    const r = await send(lab, lab.url('api-key-header'), { headers: { ...page, 'x-api-key': 'k' } });
+    assertRedirect(r, 302, asset);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://app.hopwise.test');
+    assert.equal((await send(lab, asset, { headers: { origin: 'null' } })).headers['access-control-allow-origin'], 'null');
+    // Without an Origin (hopwise, curl, requests) nothing changes: no CORS headers, and OPTIONS is a request without a key.
+    assert.equal((await send(lab, lab.url('api-key-header'), { method: 'OPTIONS' })).status, 401);
+    const plain = await send(lab, lab.url('api-key-header'), { headers: { 'x-api-key': 'k' } });
+    assert.equal(plain.headers['access-control-allow-origin'], undefined);
+    assert.equal((await send(lab, asset)).headers['access-control-allow-origin'], undefined);
+  });
 });
 
 describe('method and body scenarios', () => {

@@ -10,7 +10,9 @@
  *   the client sent; a secret header of the first request sent on to another origin (a leak), or
  *   dropped on the same origin.
  * `reconcile` also drops a `diagnose` finding the recording contradicts (a cookie "withheld" that
- * the client sent after all is reported as sent against the rules, not as withheld).
+ * the client sent after all is reported as sent against the rules, not as withheld), and says a
+ * body resent to another origin of the client that resent it (the replay follows 307/308 with
+ * crossOriginBody "send", which is the client's doing, not an option anyone set).
  */
 import type { Hop } from '../trace/types.js';
 import type { ReplayedChain, ReplayedHop } from '../har/replay.js';
@@ -210,12 +212,14 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
           make(
             'secret-sent-cross-origin',
             hop.index,
-            `Your client sent ${headerTitle(h.name)} to another origin at hop ${hop.index} (a leak): ${hostOf(from) ?? 'the first origin'} → ${hostOf(to)}`,
+            `${browser ? 'The browser' : 'Your client'} sent ${headerTitle(h.name)} to another origin at hop ${hop.index} (a leak): ${hostOf(from) ?? 'the first origin'} → ${hostOf(to)}`,
             { header: h.name, from, to, reason: h.reason, hops: [hop.index] },
             {
-              client:
-                `Do not attach ${headerTitle(h.name)} to every request of a session: give it only to its origin (hopwise: header('${h.name}', value, { scope: ['${trustPatternFor(from ?? to)}'] }); ` +
-                `a header given to hopwise with -H goes only to the first origin and its https upgrade), and update the client (follow-redirects CVE-2022-0155 and requests CVE-2023-32681 were this bug).`,
+              client: browser
+                ? `A page's fetch() keeps the headers it set across redirects: Fetch "HTTP-redirect fetch" removes only Authorization on a cross-origin redirect, so ${headerTitle(h.name)} went on ` +
+                  `(once ${hostOf(to)}'s CORS preflight allowed it). Call the API with redirect: 'manual' (or 'error') and request the target yourself without ${headerTitle(h.name)}.`
+                : `Do not attach ${headerTitle(h.name)} to every request of a session: give it only to its origin (hopwise: header('${h.name}', value, { scope: ['${trustPatternFor(from ?? to)}'] }); ` +
+                  `a header given to hopwise with -H goes only to the first origin and its https upgrade), and update the client (follow-redirects CVE-2022-0155 and requests CVE-2023-32681 were this bug).`,
               server: `An endpoint that receives credentials should not redirect to another origin; validate redirect targets against an allow-list. Rotate the leaked credential.`,
             },
           ),
@@ -245,21 +249,52 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
 /**
  * `diagnose`'s findings for a replayed chain, minus what the recording contradicts: a cookie
  * "withheld" at every hop the finding names but sent there by the client, a header "stripped" that
- * the client sent on (the replay's own findings name those).
+ * the client sent on (the replay's own findings name those). A body resent across origins is said
+ * of the client, with the bytes the recording shows at the next hop.
  */
 export function reconcile(findings: readonly Finding[], chain: ReplayedChain): Finding[] {
-  return findings.filter((f) => {
-    if (f.code.startsWith('cookie-withheld-') && typeof f.facts.cookie === 'string') {
-      const hops = Array.isArray(f.facts.hops) ? (f.facts.hops as number[]) : [f.hop];
-      const name = f.facts.cookie;
-      return !hops.every((h) => chain.replay[h]?.cookies.sentAgainstRules.includes(name) === true);
-    }
-    if ((f.code === 'credential-stripped-cross-origin' || f.code === 'secret-header-stripped') && typeof f.facts.header === 'string') {
-      const r = chain.replay[f.hop];
-      return !(r?.headers.some((h) => h.name === f.facts.header && h.actual) ?? false);
-    }
-    return true;
-  });
+  return findings
+    .map((f) => (f.code === 'cross-origin-body-sent' ? bodyResent(f, chain) : f))
+    .filter((f) => {
+      if (f.code.startsWith('cookie-withheld-') && typeof f.facts.cookie === 'string') {
+        const hops = Array.isArray(f.facts.hops) ? (f.facts.hops as number[]) : [f.hop];
+        const name = f.facts.cookie;
+        return !hops.every((h) => chain.replay[h]?.cookies.sentAgainstRules.includes(name) === true);
+      }
+      if ((f.code === 'credential-stripped-cross-origin' || f.code === 'secret-header-stripped') && typeof f.facts.header === 'string') {
+        const r = chain.replay[f.hop];
+        return !(r?.headers.some((h) => h.name === f.facts.header && h.actual) ?? false);
+      }
+      return true;
+    });
+}
+
+/**
+ * A body resent to another origin, said of the client that did it: the replay follows 307/308 with
+ * crossOriginBody "send" because that is what the recorded client did, so the live rule's wording
+ * ("because crossOriginBody is send", hopwise's option) is replaced by what the recording shows:
+ * the next request carried the body (Fetch "HTTP-redirect fetch" keeps method and body on a 307/308,
+ * across origins too).
+ */
+function bodyResent(f: Finding, chain: ReplayedChain): Finding {
+  const next = chain.hops[f.hop + 1];
+  const bytes = next?.requestBodySize;
+  if (next === undefined || bytes === undefined) return f;
+  const who = isBrowserReplay(chain) ? 'The browser' : 'Your client';
+  const to = typeof f.facts.to === 'string' ? f.facts.to : new URL(next.url).origin;
+  const status = chain.hops[f.hop]?.status;
+  return make(
+    'cross-origin-body-sent',
+    f.hop,
+    `${who} resent the request body (${bytes} bytes) to ${hostOf(to) ?? 'another origin'} at hop ${next.index}: a ${status ?? '307/308'} keeps method and body, and the redirect crossed to another origin`,
+    { ...f.facts, to, bytes, hops: [next.index] },
+    {
+      client:
+        `${who === 'The browser' ? 'Nothing to change in the browser: it resends the body on a 307/308 to any origin (Fetch "HTTP-redirect fetch").' : 'Intended? Most clients resend the body on a 307/308 to any origin.'} ` +
+        `hopwise refuses by default (a body goes only where credentials may go) and sends it with trust: ['${trustPatternFor(to)}'] or crossOriginBody: 'send'.`,
+      server: `Tell clients the right endpoint up front (region in the API response) instead of redirecting uploads across origins; if the redirect is intended, document it.`,
+    },
+  );
 }
 
 /** What the HAR lacks, as an info finding (the whole file: hop 0). */

@@ -928,14 +928,30 @@ const apiKeyHeader = def<null>({
   },
   createState: () => null,
   handle(ctx) {
-    if (ctx.hostname === HOSTS.api && ctx.path === '/start') {
-      if (!ctx.headers['x-api-key']) return text(401, 'missing X-Api-Key');
-      return redirect(302, `${CDN}/api-key-header/asset`);
+    const route = (ctx.hostname === HOSTS.api && ctx.path === '/start') || (ctx.hostname === HOSTS.cdn && ctx.path === '/asset');
+    if (!route) return undefined;
+    // A page's fetch() (it sends Origin) gets CORS answers, so a browser can play the story: the
+    // preflight for X-Api-Key (Fetch §4.8 "CORS-preflight fetch"), then ACAO on every answer. A
+    // request without Origin (hopwise, curl, requests) gets exactly the plain answers below.
+    const origin = ctx.headers['origin'];
+    if (origin !== undefined && ctx.method === 'OPTIONS') {
+      return {
+        status: 204,
+        headers: [
+          ['access-control-allow-origin', origin],
+          ['access-control-allow-methods', 'GET'],
+          ['access-control-allow-headers', 'X-Api-Key'],
+          ['vary', 'Origin'],
+        ],
+        body: '',
+      };
     }
-    if (ctx.hostname === HOSTS.cdn && ctx.path === '/asset') {
-      return json(200, { asset: 'public', apiKeyReceived: ctx.headers['x-api-key'] !== undefined });
+    const cors = (r: LabResponse): LabResponse => (origin === undefined ? r : { ...r, headers: [...r.headers, ['access-control-allow-origin', origin], ['vary', 'Origin']] });
+    if (ctx.hostname === HOSTS.api) {
+      if (!ctx.headers['x-api-key']) return cors(text(401, 'missing X-Api-Key'));
+      return cors(redirect(302, `${CDN}/api-key-header/asset`));
     }
-    return undefined;
+    return cors(json(200, { asset: 'public', apiKeyReceived: ctx.headers['x-api-key'] !== undefined }));
   },
 });
 
