@@ -18,7 +18,7 @@ import type { Hop } from '../trace/types.js';
 import type { ReplayedChain, ReplayedHop } from '../har/replay.js';
 import type { HarNote } from '../har/read.js';
 import { FINDINGS, type FactValue, type Finding, type FindingCode } from './findings.js';
-import { trustPatternFor } from './rules.js';
+import { headerTitle, hostOf, pathOf, trustPatternFor } from './rules.js';
 
 /** The finding codes only a replay emits (the table in rules.ts emits the others). */
 export const REPLAY_EMITS: readonly FindingCode[] = [
@@ -36,29 +36,6 @@ function make(code: FindingCode, hop: number, title: string, facts: Record<strin
   for (const [k, v] of Object.entries(facts)) if (v !== undefined) clean[k] = v;
   return { code, severity: FINDINGS[code].severity, hop, title, facts: clean, fix };
 }
-
-const hostOf = (u: string | null | undefined): string | undefined => {
-  if (!u) return undefined;
-  try {
-    return new URL(u).hostname;
-  } catch {
-    return u;
-  }
-};
-const pathOf = (u: string): string => {
-  try {
-    return new URL(u).pathname;
-  } catch {
-    return u;
-  }
-};
-
-/** A header name as people write it: X-Api-Key, Authorization. */
-const headerTitle = (name: string): string =>
-  name
-    .split('-')
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('-');
 
 function linkText(r: ReplayedHop): string {
   switch (r.link.kind) {
@@ -107,7 +84,7 @@ function sameSiteFinding(hop: Hop, r: ReplayedHop, name: string, reason: 'samesi
       `set it SameSite=Lax (sent on top-level GET navigations from other sites), and keep Strict only for a second cookie that guards state-changing requests.`;
   } else {
     title = post
-      ? `The browser did not send ${name} at hop ${hop.index}: it has ${label} and ${hop.method} ${pathOf(hop.url)} is a cross-site ${hop.method} from ${fromHost} (${linkText(r)})`
+      ? `The browser did not send ${name} at hop ${hop.index}: it has ${label} and ${hop.method} ${pathOf(hop.url) ?? hop.url} is a cross-site ${hop.method} from ${fromHost} (${linkText(r)})`
       : `The browser did not send ${name} at hop ${hop.index}: it has ${label} and the request from ${fromHost} is not a top-level GET navigation`;
     server = post
       ? `Lax cookies never go on a cross-site POST, which is what an identity provider's response_mode=form_post is. Use response_mode=query (a GET back to the app), ` +
@@ -170,7 +147,7 @@ export function replayFindings(chain: ReplayedChain): Finding[] {
           make(
             'cookie-not-sent',
             hop.index,
-            `${who} did not send ${name} at hop ${hop.index} (${pathOf(hop.url)} on ${hostOf(hop.url)}), though the cookie rules send it there`,
+            `${who} did not send ${name} at hop ${hop.index} (${pathOf(hop.url) ?? hop.url} on ${hostOf(hop.url)}), though the cookie rules send it there`,
             { cookie: name, url: hop.url, hops: [hop.index] },
             browser
               ? {

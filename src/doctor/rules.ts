@@ -183,7 +183,8 @@ function origin(url: string | undefined): string | undefined {
   }
 }
 
-function hostOf(urlOrOrigin: string | undefined): string | undefined {
+/** The host of a URL or origin the trace recorded (for titles); what does not parse is shown as is. */
+export function hostOf(urlOrOrigin: string | null | undefined): string | undefined {
   if (!urlOrOrigin) return undefined;
   try {
     return new URL(urlOrOrigin).hostname;
@@ -192,7 +193,7 @@ function hostOf(urlOrOrigin: string | undefined): string | undefined {
   }
 }
 
-function pathOf(url: string | undefined): string | undefined {
+export function pathOf(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
     return new URL(url).pathname;
@@ -222,7 +223,8 @@ function scopeArgs(...patterns: string[]): string[] {
   return [...new Set(patterns)].flatMap((p) => ['--auth-scope', p]);
 }
 
-function headerTitle(name: string): string {
+/** A header name as people write it: X-Api-Key, Authorization. */
+export function headerTitle(name: string): string {
   return name
     .split('-')
     .map((p) => (p.length <= 3 && p.toLowerCase() === 'api' ? 'Api' : p.charAt(0).toUpperCase() + p.slice(1)))
