@@ -95,11 +95,12 @@ function discard(body: Readable): void {
   body.destroy();
 }
 
-/** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
+/** A store's answer that must be awaited (a shared store's); the in-memory jar answers at once. */
 function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 
+/** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
 function published(hop: Hop, hops: readonly Hop[]): void {
   if (hopChannel.hasSubscribers) hopChannel.publish({ hop, hops } satisfies HopMessage);
   if (debug.enabled) debug('%s', renderHop(hop));
@@ -110,6 +111,8 @@ export class Session {
   readonly #jar: CookieStore | undefined;
   /** The jar when it is the in-memory `CookieJar` (asked synchronously by prepare and absorb). */
   readonly #memoryJar: CookieJar | undefined;
+  /** Any other store (a shared one may answer with promises): the session asks it and awaits it. */
+  readonly #sharedJar: CookieStore | undefined;
   #transport: Transport | undefined;
   #dispatcher: Dispatcher | undefined;
   #closed = false;
@@ -130,6 +133,7 @@ export class Session {
     const o = (this.#o = resolveOptions(options, env));
     this.#jar = o.cookies === false ? undefined : (o.cookies ?? new CookieJar());
     this.#memoryJar = this.#jar instanceof CookieJar ? this.#jar : undefined;
+    this.#sharedJar = this.#memoryJar === undefined ? this.#jar : undefined;
     const merged = new Map<string, string>();
     for (const [k, v] of o.headers) merged.set(k.toLowerCase(), v);
     if (!merged.has('user-agent')) merged.set('user-agent', USER_AGENT);
@@ -339,7 +343,8 @@ export class Session {
     const secrets = o.recordBodies > 0 ? new Set<string>() : undefined;
     let repeatedFrom: Hop | undefined;
     // A shared cookie store must show this chain what other processes stored before it started.
-    const context = this.#jar !== this.#memoryJar ? { freshSince: performance.now() } : undefined;
+    const shared = this.#sharedJar;
+    const context = shared ? { freshSince: performance.now() } : undefined;
     for (;;) {
       // HSTS (RFC 6797 §8.3): a Known HSTS Host is asked over https, before anything is sent.
       const known = o.hsts && chain.url.protocol === 'http:' ? o.hsts.match(chain.url.hostname) : undefined;
@@ -360,7 +365,6 @@ export class Session {
       const credentials = policy.providers.length > 0 ? await this.#credentials(policy.providers, chain, isRetry) : [];
       const netrcDecision = o.netrc ? this.#netrc(o.netrc, url, policy, chain, credentials) : undefined;
       // Any other store (a shared one answers with a promise) is asked here, awaited only if it must be.
-      const shared = this.#jar !== this.#memoryJar ? this.#jar : undefined;
       let evaluated: CookieEvaluation | undefined;
       if (shared) {
         const r = shared.evaluate(url, context);

@@ -13,8 +13,21 @@ import { HopwiseOptionError } from '../errors.js';
 import { parseSetCookie } from './parse.js';
 import { factsFromUrl, toUrl, type RequestFacts } from './url.js';
 import { domainChain, siteOf } from './domain.js';
-import { cookieFromFile, cookieFromLine, describeStored, expiredOutcome, headerOrder, isExpired, isRejection, leaveSecureAlone, sameSiteNote, schemefulSite, sendReason, serialize } from './rules.js';
-import { sameSiteReason } from './rules.js';
+import {
+  cookieFromFile,
+  cookieFromLine,
+  describeStored,
+  expiredOutcome,
+  headerOrder,
+  isExpired,
+  isRejection,
+  leaveSecureAlone,
+  sameSiteNote,
+  sameSiteReason,
+  schemefulSite,
+  sendReason,
+  serialize,
+} from './rules.js';
 import type { CookieStorage, StoredCookie } from './store.js';
 import { FastStore } from './fast-store.js';
 import { cookiesFromJSON, cookiesFromNetscape, cookiesToJSON, cookiesToNetscape, detectFormat, type CookieJarJSON, type LoadedCookie, type OnRefused } from './formats.js';
