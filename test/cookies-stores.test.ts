@@ -111,8 +111,9 @@ test('the two stores give the same verdicts read in full (cookie and detail), ev
 });
 
 test("evaluate's verdicts read long after the request equal the verdicts read at once, on either store", () => {
-  // `evaluate` builds its verdicts on first read, from what it captured: a jar that moved on since
-  // (cookies replaced, touched, expired, removed, evicted) must not change them.
+  // A verdict builds its cookie copy and detail line on first read, from what it captured when the
+  // request was judged: a jar that moved on since (cookies replaced, touched, expired, removed,
+  // evicted) must not change them.
   const json = (x: unknown) => JSON.parse(JSON.stringify(x ?? null)) as unknown;
   fc.assert(
     fc.property(commands, limits, (commands, limits) => {

@@ -40,10 +40,7 @@ function flagsOf(c: Readonly<Cookie>): number {
 
 /** The times of every cookie of a store, three doubles to a slot: expires, creation, last access. */
 class Times {
-  num: Float64Array;
-  constructor(slots = 64) {
-    this.num = new Float64Array(3 * slots);
-  }
+  num = new Float64Array(3 * 64);
   /** Slots handed out so far; freed ones are reused from `free`. */
   used = 0;
   free: number[] = [];
@@ -124,9 +121,6 @@ class Entry implements StoredCookie {
   }
 }
 
-/** Slots per chunk of detached records' times (`#detach`): 6 KB. */
-const DETACHED_SLOTS = 256;
-
 /** The shared-strings table is cleared when it outgrows this and twice the store. */
 const MIN_STRINGS = 4096;
 
@@ -134,8 +128,6 @@ export class FastStore implements CookieStorage {
   #buckets = new Map<string, Bucket>();
   #sites = new Map<string, Site>();
   #times = new Times();
-  /** Where records leaving the store keep their times (see `#detach`). */
-  #detached: Times | undefined = undefined;
   #strings = new Map<string, string>();
   #size = 0;
   #tick = 0;
@@ -215,25 +207,15 @@ export class FastStore implements CookieStorage {
   }
 
   replace(old: StoredCookie, cookie: Readonly<Cookie>): StoredCookie {
-    // A new record in the old one's place (same key, so same bucket, site and creation order): the
-    // old record is never changed, so a verdict that holds it reads what it was (see `detach`).
-    const o = old as Entry;
-    const bucket = o.bucket;
-    const e = new Entry(o.name, cookie.value, o.path, flagsOf(cookie), o.seq, bucket, this.#times.take());
+    // In place: same key, so same bucket and site; only the attributes change.
+    const e = old as Entry;
+    if ((e.flags & SECURE) !== 0) this.#unindexSecure(e);
+    e.value = cookie.value;
+    e.flags = flagsOf(cookie);
     this.#setTimes(e, cookie);
-    e.bucketNext = o.bucketNext;
-    if (bucket.head === o) bucket.head = e;
-    else {
-      let p = bucket.head;
-      while (p !== null && p.bucketNext !== o) p = p.bucketNext;
-      if (p !== null) p.bucketNext = e;
-    }
-    o.bucketNext = null;
-    if ((o.flags & SECURE) !== 0) this.#unindexSecure(o);
     if ((e.flags & SECURE) !== 0) this.#indexSecure(e);
-    this.#unlink(o);
+    this.#unlink(e);
     this.#link(e);
-    this.#detach(o);
     return e;
   }
 
@@ -250,7 +232,7 @@ export class FastStore implements CookieStorage {
     e.bucketNext = null;
     if ((e.flags & SECURE) !== 0) this.#unindexSecure(e);
     this.#unlink(e);
-    this.#detach(e);
+    this.#times.free.push(e.slot);
     this.#size--;
     bucket.size--;
     const s = bucket.site;
@@ -291,33 +273,8 @@ export class FastStore implements CookieStorage {
     this.#buckets = new Map();
     this.#sites = new Map();
     this.#times = new Times();
-    this.#detached = undefined;
     this.#strings = new Map();
     this.#size = 0;
-  }
-
-  /**
-   * A record leaving the store keeps its times in a bucket of its own, and its slot goes back to
-   * the store: a record once handed out never changes, except its last access while it is stored
-   * (`touch`). The jar's verdicts rely on that (they read a record when the trace asks, not when
-   * the request was made).
-   */
-  #detach(e: Entry): void {
-    // The detached times go to a chunk of slots that are never reused: a chunk lives as long as
-    // one record that left the store on it is referenced (by a verdict), and the store holds only
-    // the chunk it is filling.
-    let g = this.#detached;
-    if (g === undefined || g.used === DETACHED_SLOTS) g = this.#detached = new Times(DETACHED_SLOTS);
-    const slot = g.used++;
-    const from = this.#times.num;
-    const to = g.num;
-    const at = e.slot * 3;
-    to[slot * 3] = from[at]!;
-    to[slot * 3 + 1] = from[at + 1]!;
-    to[slot * 3 + 2] = from[at + 2]!;
-    this.#times.free.push(e.slot);
-    e.bucket = new Bucket(e.bucket.domain, e.bucket.site, g);
-    e.slot = slot;
   }
 
   #setTimes(e: Entry, c: Readonly<Cookie>): void {

@@ -109,14 +109,13 @@ function keyOf(c: Readonly<Cookie>): CookieKey {
 const bySeq = (a: StoredCookie, b: StoredCookie): number => a.seq - b.seq;
 
 /** Browser rules only (`context.browser`, a HAR replay): the sent cookies SameSite withholds move to `withheld`. */
-function withholdBySameSite(sent: StoredCookie[], withheld: StoredCookie[], reasons: CookieSendReason[], lastAccess: number[], ctx: BrowserSameSite, now: number): void {
+function withholdBySameSite(sent: StoredCookie[], withheld: StoredCookie[], reasons: CookieSendReason[], ctx: BrowserSameSite, now: number): void {
   for (let i = 0; i < sent.length;) {
     const reason = sameSiteReason(sent[i]!, ctx, now);
     if (reason === 'match') i++;
     else {
       withheld.push(sent[i]!);
       reasons.push(reason);
-      lastAccess.push(sent[i]!.lastAccess);
       sent.splice(i, 1);
     }
   }
@@ -153,7 +152,7 @@ function sortByHeaderOrder(list: StoredCookie[]): void {
  * comparison written out (insertion sort for runs of 8) measured ~8 µs less per `evaluate` than an
  * insertion sort calling a comparator.
  */
-function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[], times: number[]): void {
+function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[]): void {
   const n = list.length;
   const RUN = 8;
   for (let lo = 0; lo < n; lo += RUN) {
@@ -161,26 +160,21 @@ function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[], times: num
     for (let i = lo + 1; i < hi; i++) {
       const c = list[i]!;
       const r = reasons[i]!;
-      const t = times[i]!;
       const seq = c.seq;
       let k = i - 1;
       for (; k >= lo && list[k]!.seq > seq; k--) {
         list[k + 1] = list[k]!;
         reasons[k + 1] = reasons[k]!;
-        times[k + 1] = times[k]!;
       }
       list[k + 1] = c;
       reasons[k + 1] = r;
-      times[k + 1] = t;
     }
   }
   if (n <= RUN) return;
   let src = list;
   let srcR = reasons;
-  let srcT = times;
   let dst: StoredCookie[] = list.slice();
   let dstR: CookieSendReason[] = reasons.slice();
-  let dstT: number[] = times.slice();
   for (let width = RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n);
@@ -190,76 +184,23 @@ function sortBySeq(list: StoredCookie[], reasons: CookieSendReason[], times: num
       for (let k = lo; k < hi; k++) {
         if (a < mid && (b >= hi || src[a]!.seq < src[b]!.seq)) {
           dst[k] = src[a]!;
-          dstT[k] = srcT[a]!;
           dstR[k] = srcR[a++]!;
         } else {
           dst[k] = src[b]!;
-          dstT[k] = srcT[b]!;
           dstR[k] = srcR[b++]!;
         }
       }
     }
     [src, dst] = [dst, src];
     [srcR, dstR] = [dstR, srcR];
-    [srcT, dstT] = [dstT, srcT];
   }
   if (src !== list) {
     for (let i = 0; i < n; i++) {
       list[i] = src[i]!;
       reasons[i] = srcR[i]!;
-      times[i] = srcT[i]!;
     }
   }
 }
-
-type EvaluateResult = { header: string; verdicts: CookieVerdict[]; omitted?: number };
-
-/**
- * `evaluate`'s answer, with `verdicts` built on first read and kept. `verdicts` is an own, enumerable
- * accessor (so spreading or serialising the answer shows the verdicts); every answer shares the same
- * accessor functions, so they share one hidden class, and reading it never redefines it.
- */
-class Evaluation {
-  declare verdicts: CookieVerdict[];
-  declare omitted?: number;
-  #build: (() => CookieVerdict[]) | undefined;
-  #verdicts: CookieVerdict[] | undefined;
-
-  constructor(
-    readonly header: string,
-    build: () => CookieVerdict[],
-    omitted: number,
-  ) {
-    this.#build = build;
-    Object.defineProperty(this, 'verdicts', LAZY_VERDICTS);
-    if (omitted > 0) this.omitted = omitted;
-  }
-
-  static read(e: Evaluation): CookieVerdict[] {
-    if (e.#verdicts === undefined) {
-      const build = e.#build;
-      e.#build = undefined;
-      e.#verdicts = build ? build() : [];
-    }
-    return e.#verdicts;
-  }
-
-  static write(e: Evaluation, value: CookieVerdict[]): void {
-    e.#build = undefined;
-    e.#verdicts = value;
-  }
-}
-
-const LAZY_VERDICTS: PropertyDescriptor = {
-  get(this: Evaluation): CookieVerdict[] {
-    return Evaluation.read(this);
-  },
-  set(this: Evaluation, value: CookieVerdict[]): void {
-    Evaluation.write(this, value);
-  },
-  enumerable: true,
-  configurable: true,
-};
 
 export class CookieJar implements CookieStore {
   readonly #now: () => number;
@@ -450,8 +391,9 @@ export class CookieJar implements CookieStore {
     // Siblings are cookies of domains off the host's chain: whatever their path or flags, they go
     // only if expired is not the first reason, and then for their domain (§5.8.3 step 1 as
     // `sendReason` writes it: expiry first, then the domain, which no domain off the chain matches).
-    const { sent, withheld, reasons, lastAccess } = this.#judge(candidates, chainCount, req, now);
-    if (context.browser !== undefined) withholdBySameSite(sent, withheld, reasons, lastAccess, context.browser, now);
+    const { sent, withheld, reasons } = this.#judge(candidates, chainCount, req, now);
+    if (context.browser !== undefined) withholdBySameSite(sent, withheld, reasons, context.browser, now);
+    sortBySeq(withheld, reasons);
     // Sent cookies are used now (last access, and least-recently-used order).
     let header = '';
     for (let i = 0; i < sent.length; i++) {
@@ -459,19 +401,15 @@ export class CookieJar implements CookieStore {
       header += (i === 0 ? '' : '; ') + serialize(c);
       store.touch(c, now);
     }
+    // Built now: the session reads every verdict for its trace (prepare), so building them on first
+    // read instead saved nothing on a session's requests. `Verdict` builds its cookie copy and detail
+    // line when read, from what it captured here.
+    const verdicts = this.#verdicts(sent, withheld, reasons, u, req, now, context, true);
     // An expired cookie is reported once, then removed.
     for (let i = 0; i < withheld.length; i++) if (reasons[i] === 'expired') store.remove(withheld[i]!);
-    // The verdicts (up to 60 here, each a sort position, a copy and a detail line) are built when
-    // first read, from what was captured above: the same verdicts, whenever they are read. A caller
-    // that wants the header only (getCookieString's callers, a request whose trace nobody reads
-    // cookie by cookie) does not pay for them.
-    // Nothing judged (a host the jar holds no cookie for, the common case): nothing to build later.
-    if (sent.length === 0 && withheld.length === 0) return omitted > 0 ? { header, verdicts: [], omitted } : { header, verdicts: [] };
-    const build = (): CookieVerdict[] => {
-      sortBySeq(withheld, reasons, lastAccess);
-      return this.#verdicts(sent, withheld, reasons, lastAccess, u, req, now, context, true);
-    };
-    return new Evaluation(header, build, omitted) as EvaluateResult;
+    const result: { header: string; verdicts: CookieVerdict[]; omitted?: number } = { header, verdicts };
+    if (omitted > 0) result.omitted = omitted;
+    return result;
   }
 
   /**
@@ -480,18 +418,10 @@ export class CookieJar implements CookieStore {
    * chain and judged by `sendReason`; the rest are of domains off the chain, which never
    * domain-match the host, so their reason is `expired` or `domain-mismatch` without asking.
    */
-  #judge(
-    candidates: readonly StoredCookie[],
-    chainCount: number,
-    req: RequestFacts,
-    now: number,
-  ): { sent: StoredCookie[]; withheld: StoredCookie[]; reasons: CookieSendReason[]; lastAccess: number[] } {
+  #judge(candidates: readonly StoredCookie[], chainCount: number, req: RequestFacts, now: number): { sent: StoredCookie[]; withheld: StoredCookie[]; reasons: CookieSendReason[] } {
     const sent: StoredCookie[] = [];
     const withheld: StoredCookie[] = [];
     const reasons: CookieSendReason[] = [];
-    // The withheld cookies' last access as it is now: a later request may touch one, the only change
-    // a store makes to a record it handed out (a replace or a removal leaves the old record as it was).
-    const lastAccess: number[] = [];
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
       if (i < chainCount) {
@@ -500,17 +430,15 @@ export class CookieJar implements CookieStore {
         else {
           withheld.push(c);
           reasons.push(reason);
-          lastAccess.push(c.lastAccess);
         }
       } else {
         const expires = c.expires;
         withheld.push(c);
         reasons.push(expires !== null && expires <= now ? 'expired' : 'domain-mismatch');
-        lastAccess.push(c.lastAccess);
       }
     }
     sortByHeaderOrder(sent);
-    return { sent, withheld, reasons, lastAccess };
+    return { sent, withheld, reasons };
   }
 
   /**
@@ -521,7 +449,6 @@ export class CookieJar implements CookieStore {
     sent: readonly StoredCookie[],
     withheld: readonly StoredCookie[],
     reasons: readonly CookieSendReason[],
-    lastAccess: readonly number[],
     u: URL,
     req: RequestFacts,
     now: number,
@@ -545,7 +472,7 @@ export class CookieJar implements CookieStore {
     }
     for (let i = 0; i < withheld.length; i++) {
       const c = withheld[i]!;
-      const v = new Verdict(c, false, reasons[i]!, req, now, lastAccess[i]!);
+      const v = new Verdict(c, false, reasons[i]!, req, now, c.lastAccess);
       const note = sameSiteNote(c, targetSite, initiatorSite, method);
       if (note !== undefined) v.sameSiteNote = note;
       verdicts.push(v);
@@ -563,9 +490,9 @@ export class CookieJar implements CookieStore {
     const req = this.#facts(u);
     const now = this.#now();
     const all = this.#store.all();
-    const { sent, withheld, reasons, lastAccess } = this.#judge(all, all.length, req, now);
-    sortBySeq(withheld, reasons, lastAccess);
-    return this.#verdicts(sent, withheld, reasons, lastAccess, u, req, now, context, false);
+    const { sent, withheld, reasons } = this.#judge(all, all.length, req, now);
+    sortBySeq(withheld, reasons);
+    return this.#verdicts(sent, withheld, reasons, u, req, now, context, false);
   }
 
   // ---- tooling and persistence -------------------------------------------------------------

@@ -9,9 +9,7 @@
  * without changing what the jar asks; it is synchronous today, which keeps the in-memory jar fast.
  *
  * Arrays a store returns are the caller's to read until the next change to the store; the records
- * in them are the store's and are never changed by the caller. Nor by the store, once handed out,
- * except the last access of a stored record (`touch`): `replace` makes a new record and `remove`
- * leaves the old one as it was, so a verdict built later from a record reads what it was then.
+ * in them are the store's and are never changed by the caller.
  */
 import type { Cookie } from './types.js';
 import type { RuleCookie } from './rules.js';
