@@ -989,7 +989,8 @@ export const FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The entry for flag `name` in `command`: the one for that command, else any (to say it does not apply). */
-function specFor(name: string, command: CommandName): FlagSpec | undefined {
+/** The flag `name` as `command` reads it (a flag some commands read differently), else any flag of that name. */
+export function specFor(name: string, command: CommandName): FlagSpec | undefined {
   let any: FlagSpec | undefined;
   for (const f of FLAGS) {
     if (!f.names.includes(name)) continue;
@@ -1257,7 +1258,8 @@ function configFor(command: CommandName): NonNullable<ParseConfig> {
   return config;
 }
 
-function tokenize(args: readonly string[], command: CommandName) {
+/** `args` as parseArgs tokens, by the flag table's names for `command` (shared with the doctor's fix lines). */
+export function tokenize(args: readonly string[], command: CommandName) {
   // strict: false, so unknown flags come back as tokens and are answered here, in hopwise's words
   return nodeParseArgs({ args: [...args], options: configFor(command), strict: false, allowPositionals: true, tokens: true }).tokens;
 }

@@ -6,9 +6,8 @@
  * once in a note, so the line runs as printed in a shell where the variable is set. The same
  * redaction rule as every other output: the names in credentials/sensitive.ts decide what is secret.
  */
-import { parseArgs as nodeParseArgs } from 'node:util';
 import { isSecretQueryName, isSensitiveName } from '../credentials/sensitive.js';
-import { FLAGS, type CommandName, type FlagSpec } from './args.js';
+import { specFor, tokenize, type CommandName } from './args.js';
 
 export interface FixCommand {
   /** The command's arguments with every secret replaced by a `$NAME` (argv tokens, unquoted). */
@@ -19,10 +18,6 @@ export interface FixCommand {
 
 /** Flags that only name a file this run writes; left out of a fix's command line. */
 const OUTPUT_FILES = new Set(['--har', '--html']);
-
-function specFor(name: string, command: CommandName): FlagSpec | undefined {
-  return FLAGS.find((f) => f.names.includes(name) && f.commands.includes(command)) ?? FLAGS.find((f) => f.names.includes(name));
-}
 
 /** A shell variable name for a secret's name: `X-Api-Key` → `X_API_KEY`. */
 function variable(name: string, prefix = ''): string {
@@ -45,16 +40,7 @@ export function maskArgv(argv: readonly string[], command: CommandName): FixComm
   };
   const extra = new Set<string>();
   const out: string[] = [];
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple: true }> = {};
-  for (const f of FLAGS) {
-    for (const n of f.names) {
-      const spec = specFor(n, command)!;
-      const type = spec.value ? 'string' : 'boolean';
-      if (n.startsWith('--')) config[n.slice(2)] ??= { type, multiple: true };
-      else config[`short${n}`] ??= { type, short: n.slice(1), multiple: true };
-    }
-  }
-  const tokens = nodeParseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true }).tokens;
+  const tokens = tokenize(argv, command);
   for (const t of tokens)
     if (t.kind === 'option' && (t.rawName === '--sensitive-header' || t.rawName === '--sensitive') && t.value) for (const n of t.value.split(',')) extra.add(n.trim().toLowerCase());
 
@@ -130,6 +116,10 @@ export function maskArgv(argv: readonly string[], command: CommandName): FixComm
       continue;
     }
     const name = t.rawName;
+    if (name === '--url' && t.value !== undefined) {
+      out.push(name, url(t.value));
+      continue;
+    }
     const spec = specFor(name, command);
     // the files this run wrote: the fix's run does not need to overwrite them
     if (spec && OUTPUT_FILES.has(spec.names[0]!)) continue;
@@ -163,9 +153,6 @@ export function maskArgv(argv: readonly string[], command: CommandName): FixComm
         masked = eq > 0 && !v.slice(eq + 1).startsWith('@') && !v.slice(eq + 1).startsWith('<') ? `${v.slice(0, eq)}=${field(v.slice(0, eq), v.slice(eq + 1))}` : v;
         break;
       }
-      case '--url':
-        masked = url(v);
-        break;
       default:
         if (/^(-d|--data.*|--json)$/.test(spec.names[0]!) && !v.startsWith('@')) masked = /^\s*[[{]/.test(v) ? json(v) : form(v);
     }
