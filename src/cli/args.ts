@@ -21,6 +21,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { isToken } from '../syntax.js';
 import { closest } from '../suggest.js';
+import { readAll } from './io.js';
 import type { basic, bearer, CookieJar, digest, HstsStore, SessionOptions } from '../index.js';
 
 /** `fetch` is `hopwise [flags] URL` (no subcommand): curl -L. */
@@ -1507,12 +1508,6 @@ export async function resolveForm(fields: readonly string[], readFile: (path: st
     }
   }
   return form;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks);
 }
 
 // --- usage ---------------------------------------------------------------------------------------

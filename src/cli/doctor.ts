@@ -3,7 +3,7 @@ import { diagnose, hasProblems, renderFindings, type Finding } from '../doctor/i
 import { fixLine, maskArgv, variablesIn } from './fix-command.js';
 import { palette, shouldColor } from '../trace/render-text.js';
 import type { RequestArgs } from './args.js';
-import { write, type CliIO } from './io.js';
+import { readAll, write, type CliIO } from './io.js';
 import { runChain } from './run.js';
 import { hopsForOutput, SECRETS_NOTE, writeHar, writeHtml } from './trace.js';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -71,7 +71,7 @@ export async function doctorHarCommand(r: RequestArgs, io: CliIO): Promise<numbe
   const file = r.harInput!;
   let text: string;
   try {
-    text = file === '-' ? await readStream(io.stdin) : await readFile(file, 'utf8');
+    text = file === '-' ? (io.stdin ? (await readAll(io.stdin)).toString('utf8') : '') : await readFile(file, 'utf8');
   } catch (err) {
     write(io.stderr, `hopwise doctor: cannot read the HAR ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return 2;
@@ -147,10 +147,3 @@ const LINK_NAME: Record<string, string> = {
   'form-post': 'form posted by the previous page',
   navigation: 'navigation made by the previous page',
 };
-
-async function readStream(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return '';
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-  return Buffer.concat(chunks).toString('utf8');
-}

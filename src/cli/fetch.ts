@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { remoteName, type RequestArgs } from './args.js';
 import { exitCodeFor } from './exit.js';
-import { write, type CliIO } from './io.js';
+import { readAll, write, type CliIO } from './io.js';
 import type { HopMessage } from '../session.js';
 import { redirectsIn, type Hop } from '../trace/types.js';
 import { runChain, SinkError, type BodySink, type ChainResult, type ResponseHead } from './run.js';
@@ -112,7 +112,7 @@ export async function fetchCommand(r: RequestArgs, io: CliIO, warnings: readonly
   if (format?.startsWith('@')) {
     const file = format.slice(1);
     try {
-      format = file === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(file, 'utf8');
+      format = file === '-' ? (await readAll(io.stdin ?? process.stdin)).toString('utf8') : await readFile(file, 'utf8');
     } catch (e) {
       say(`(2) -w @${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       return 2;
@@ -213,10 +213,4 @@ async function liveTrace(io: CliIO) {
       write(io.stderr, full.slice(full.trimEnd().lastIndexOf('\n\n') + 2));
     },
   };
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks).toString('utf8');
 }
