@@ -92,12 +92,22 @@ class Limit extends Transform {
   }
 }
 
+/** Whether the body must be counted against maxBodySize as it is read (a declared length that fits needs no counting). */
+function limitNeeded(codings: string[] | undefined, contentLength: number | undefined, maxBodySize: number): boolean {
+  return Number.isFinite(maxBodySize) && (codings !== undefined || contentLength === undefined || contentLength > maxBodySize);
+}
+
+/** Whether the body reaches the caller as it arrived: nothing to decode, and a declared Content-Length within maxBodySize. */
+export function passesAsIs(codings: string[] | undefined, contentLength: number | undefined, maxBodySize: number): boolean {
+  return codings === undefined && !limitNeeded(codings, contentLength, maxBodySize);
+}
+
 /**
  * The body as the caller should read it: decoded and capped. Returns `raw` itself when there is
  * nothing to decode and a declared Content-Length already fits (the hot path pays nothing).
  */
 export function decodedBody(raw: Readable, codings: string[] | undefined, contentLength: number | undefined, maxBodySize: number): Readable {
-  const needsLimit = Number.isFinite(maxBodySize) && (codings !== undefined || contentLength === undefined || contentLength > maxBodySize);
+  const needsLimit = limitNeeded(codings, contentLength, maxBodySize);
   if (codings === undefined && !needsLimit) return raw;
   const stages: Transform[] = codings ? codings.map(decoder) : [];
   if (needsLimit) stages.push(new Limit(maxBodySize));

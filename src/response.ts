@@ -16,6 +16,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import consumers from 'node:stream/consumers';
 import { redirectsIn, type Hop } from './trace/types.js';
+import type { BodySource } from './transport/exchange.js';
 
 type RawHeaders = Record<string, string | string[] | undefined>;
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -28,7 +29,8 @@ interface UndiciBody extends Readable {
   dump?(opts?: { limit?: number; signal?: AbortSignal }): Promise<void>;
 }
 
-export type ResponseBody = { kind: 'stream'; stream: Readable } | { kind: 'buffer'; bytes: Buffer };
+/** The body as the session hands it over: a stream (decoded, tapped...), bytes already read, or the exchange's body as it arrives. */
+export type ResponseBody = { kind: 'stream'; stream: Readable } | { kind: 'buffer'; bytes: Buffer } | { kind: 'source'; source: BodySource };
 type Source = ResponseBody | { kind: 'web'; stream: ReadableStream<Bytes> };
 
 /** What the session tells a response: how to report a failure while reading, and when the body ended. */
@@ -52,6 +54,11 @@ function toHeaders(raw: RawHeaders): Headers {
     else h.append(name, v);
   }
   return h;
+}
+
+/** Fetch's UTF-8 decode: a leading byte order mark is not part of the text. */
+function utf8(b: Buffer): string {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.toString('utf8', 3) : b.toString('utf8');
 }
 
 function contentTypeOf(raw: RawHeaders): string {
@@ -151,6 +158,7 @@ export class HopwiseResponse extends Response {
     const s = this.#source;
     const hooks = this.#hooks;
     if (s.kind === 'web') return (this.#web = s.stream);
+    if (s.kind === 'source') return (this.#web = webStream(s.source.stream(), hooks));
     if (s.kind === 'buffer') {
       const bytes = s.bytes;
       return (this.#web = new ReadableStream<Bytes>(
@@ -180,6 +188,18 @@ export class HopwiseResponse extends Response {
       this.#hooks.onEnd?.();
       return v;
     }
+    if (s.kind === 'source') {
+      // The common case: the body arrives whole into memory, with no stream in between.
+      let bytes: Buffer;
+      try {
+        bytes = await s.source.whole();
+      } catch (err) {
+        throw this.#hooks.mapError(err);
+      }
+      const v = buffer(bytes);
+      this.#hooks.onEnd?.();
+      return v;
+    }
     let v: T;
     try {
       v = await ((s.kind === 'stream' ? fast(s.stream as UndiciBody) : undefined) ?? slow(s.stream as AsyncIterable<Uint8Array>));
@@ -195,7 +215,7 @@ export class HopwiseResponse extends Response {
     return this.#read(
       (s) => s.text?.(),
       (s) => consumers.text(s),
-      (b) => b.toString('utf8'),
+      (b) => utf8(b),
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Response.json() is declared Promise<any>; the drop-in type must match it
@@ -203,7 +223,7 @@ export class HopwiseResponse extends Response {
     return this.#read(
       (s) => s.json?.(),
       (s) => consumers.json(s),
-      (b) => JSON.parse(b.toString('utf8')) as unknown,
+      (b) => JSON.parse(utf8(b)) as unknown,
     );
   }
   override arrayBuffer(): Promise<ArrayBuffer> {
@@ -240,6 +260,7 @@ export class HopwiseResponse extends Response {
     this.#used = true;
     const s = this.#web ? { kind: 'web' as const, stream: this.#web } : this.#source;
     if (s.kind === 'web') await s.stream.cancel().catch(() => {});
+    else if (s.kind === 'source') await s.source.dump();
     else if (s.kind === 'stream') {
       const u = s.stream as UndiciBody;
       if (u.dump) await u.dump().catch(() => {});

@@ -4,7 +4,7 @@
  * their decisions, records them on the hop, and talks to the transport (an undici Dispatcher).
  */
 import diagnostics from 'node:diagnostics_channel';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
@@ -15,7 +15,7 @@ import type { AuthProvider, Challenge } from './credentials/auth.js';
 import { netrcEntry, type Netrc } from './credentials/netrc.js';
 import { planHeaders, type HeaderPolicyResult, type UserHeader } from './credentials/policy.js';
 import { isSensitiveName, redactUrl, traceUrl } from './credentials/sensitive.js';
-import { codingsToUndo, ACCEPT_ENCODING, decodedBody } from './decode.js';
+import { codingsToUndo, ACCEPT_ENCODING, decodedBody, passesAsIs } from './decode.js';
 import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectError } from './errors.js';
 import { readFetchInput, type FetchInit, type FetchInput } from './fetch-input.js';
 import { HopSignal } from './hop-signal.js';
@@ -39,6 +39,7 @@ import { route as connectToRoute } from './transport/connect-to.js';
 import type { Env } from './transport/proxy.js';
 import { planRoute, type RoutePlan, type RouteState } from './route/plan.js';
 import { readPageStart } from './transport/read-page.js';
+import { exchange, type BodySource, type Exchange } from './transport/exchange.js';
 
 export type { FetchInit, FetchInput } from './fetch-input.js';
 
@@ -409,7 +410,7 @@ export class Session {
 
       // ---- send: one exchange, no redirect following inside undici ----
       const t0 = performance.now();
-      let res: Dispatcher.ResponseData;
+      let res: Exchange;
       try {
         res = await this.#send(chain, hop, req.headers, io, t0, plan, prevHop);
       } catch (err) {
@@ -458,13 +459,14 @@ export class Session {
       let responseBody: ResponseBody | undefined;
       if (next.action === 'read-page') {
         // The page is sniffed decoded: a gzip front end must not hide a meta refresh.
-        const page = await this.#readPage(this.#callerBody(res, chain, hop, io, secrets), chain, hop, io, t0);
+        const caller = this.#callerBody(res, chain, hop, io, secrets);
+        const page = await this.#readPage(caller.kind === 'source' ? caller.source.stream() : caller.kind === 'stream' ? caller.stream : Readable.from([caller.bytes]), chain, hop, io, t0);
         responseBody = page.body;
         next = planNext({ ...planInput, page: readPage(page.bytes, raw) });
       }
 
       if (next.action === 'retry') {
-        await res.body.dump().catch(() => {});
+        await res.body.dump();
         hop.timings.end = performance.now() - t0;
         if (next.decisions?.length) hop.decisions.push(...next.decisions);
         if (next.why === 'challenge') {
@@ -505,22 +507,16 @@ export class Session {
         };
         // Fetch: a HEAD answer, 204, 205 and 304 have a null body.
         const nullBody = chain.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304;
-        if (nullBody) await res.body.dump().catch(() => {});
-        const body: ResponseBody = nullBody ? { kind: 'buffer', bytes: EMPTY } : (responseBody ?? { kind: 'stream', stream: this.#callerBody(res, chain, hop, io, secrets) });
+        if (nullBody) await res.body.dump();
+        const body: ResponseBody = nullBody ? { kind: 'buffer', bytes: EMPTY } : (responseBody ?? this.#callerBody(res, chain, hop, io, secrets));
         const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, body, hops, nullBody ? { ...hooks, nullBody } : hooks);
-        const stream = res.body;
-        return {
-          response,
-          onBodyDone: (fn) => {
-            if (stream.destroyed || stream.readableEnded) fn();
-            else stream.once('close', fn);
-          },
-        };
+        const source = res.body;
+        return { response, onBodyDone: (fn) => source.onSettled(fn) };
       }
       // A redirect's body is not wanted: let the connection be reused if it comes quickly, else close it.
       if (responseBody?.kind === 'stream') discard(responseBody.stream);
-      if (next.action === 'error' || responseBody) discard(res.body);
-      else if (raw['content-length'] === '0') await res.body.dump().catch(() => {});
+      if (next.action === 'error' || responseBody) res.body.destroy();
+      else if (raw['content-length'] === '0' || res.body.settled) await res.body.dump();
       else await this.#drain(res.body);
       hop.timings.end = performance.now() - t0;
       if (next.action === 'error') {
@@ -577,19 +573,17 @@ export class Session {
   }
 
   /** Read and drop a redirect's body so the connection can be reused, for a bounded time: a body dripped slowly is cut off. */
-  async #drain(body: Dispatcher.ResponseData['body']): Promise<void> {
-    const timer = setTimeout(() => discard(body), Math.min(this.#o.timeout.body, REDIRECT_BODY_MS));
+  async #drain(body: BodySource): Promise<void> {
+    const timer = setTimeout(() => body.destroy(), Math.min(this.#o.timeout.body, REDIRECT_BODY_MS));
     try {
-      await body.dump({ limit: REDIRECT_BODY_LIMIT });
-    } catch {
-      discard(body);
+      await body.dump(REDIRECT_BODY_LIMIT);
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** The body as the caller reads it: decoded (unless decompress is off), capped at maxBodySize, tapped for recordBodies. */
-  #callerBody(res: Dispatcher.ResponseData, chain: Chain, hop: Hop, io: Io, secrets: Set<string> | undefined): Readable {
+  #callerBody(res: Exchange, chain: Chain, hop: Hop, io: Io, secrets: Set<string> | undefined): ResponseBody {
     const o = this.#o;
     const raw = res.headers as RawHeaders;
     const status = res.statusCode;
@@ -597,14 +591,17 @@ export class Session {
     const codings = io.decompress && hasBody ? codingsToUndo(raw['content-encoding']) : undefined;
     const len = raw['content-length'];
     const declared = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
-    const body = decodedBody(res.body as unknown as Readable, codings, declared, o.maxBodySize);
-    if (!secrets || !hasBody || !isTextLike(raw['content-type'])) return body;
+    const tapped = secrets !== undefined && hasBody && isTextLike(raw['content-type']);
+    // Nothing to decode, count or record: the body goes to the caller as it arrives, with no stream in between.
+    if (!tapped && passesAsIs(codings, declared, o.maxBodySize)) return { kind: 'source', source: res.body };
+    const body = decodedBody(res.body.stream(), codings, declared, o.maxBodySize);
+    if (!tapped) return { kind: 'stream', stream: body };
     const cap = o.recordBodies;
     const tap = new BodyTap(cap, (bytes, total) => {
       hop.responseBody = bodyText(bytes, cap, secrets).text;
       if (total !== undefined) hop.responseBodySize = total;
     });
-    return pipeline(body, tap, () => {});
+    return { kind: 'stream', stream: pipeline(body, tap, () => {}) };
   }
 
   /** recordBodies: the secret values of this exchange (redacted from every body), and the request body as text. */
@@ -711,12 +708,12 @@ export class Session {
   }
 
   /** One exchange on the dispatcher. A failure becomes a typed error carrying the trace. */
-  async #send(chain: Chain, hop: Hop, headers: string[], io: Io, t0: number, plan: RoutePlan, prevHop: Hop | undefined): Promise<Dispatcher.ResponseData> {
+  async #send(chain: Chain, hop: Hop, headers: string[], io: Io, t0: number, plan: RoutePlan, prevHop: Hop | undefined): Promise<Exchange> {
     const o = this.#o;
     const url = chain.url;
     const dispatcher = this.#dispatcherFor(plan);
     const disarm = this.#guard(chain, hop, plan, prevHop, io, t0);
-    let res: Dispatcher.ResponseData;
+    let res: Exchange;
     // undici restarts its headers timer on each 1xx: after the first one, hopwise keeps the deadline itself.
     const signal = new HopSignal(io.signal);
     let informational: NodeJS.Timeout | undefined;
@@ -727,19 +724,19 @@ export class Session {
       );
     };
     try {
-      res = await (io.dispatcher ?? dispatcher).request({
+      res = await exchange(io.dispatcher ?? dispatcher, {
         origin: url.origin,
         path: url.pathname + url.search,
         method: chain.method as Dispatcher.HttpMethod,
         headers,
         body: chain.body?.forSend() as never,
-        signal: signal as unknown as AbortSignal,
+        signal,
         onInfo,
         headersTimeout: o.timeout.headers,
         bodyTimeout: o.timeout.body,
         // hopwise decides every hop: a redirect interceptor in a caller's dispatcher stays off.
         maxRedirections: 0,
-      } as Dispatcher.RequestOptions);
+      } as Parameters<typeof exchange>[1]);
     } catch (err) {
       if (err instanceof PrivateAddressRefusal) refusedOn(hop, this.#o.privateNetworks, url.hostname, err.address, prevHop);
       throw this.#failed(err, chain, hop, io, t0, plan);
@@ -749,7 +746,7 @@ export class Session {
     }
     hop.timings.firstByte = performance.now() - t0;
     hop.status = res.statusCode;
-    hop.statusText = (res as { statusText?: string }).statusText ?? '';
+    hop.statusText = res.statusText ?? '';
     if (chain.body && chain.body.size !== undefined) hop.requestBodySize = chain.body.size;
     const transport = this.#transport;
     if (plan.route.kind === 'direct' && transport && !io.dispatcher && (o.dispatcher === undefined || typeof o.dispatcher === 'function')) {
