@@ -70,10 +70,18 @@ export class BodySource {
   #dumping: { left: number; done: () => void } | undefined;
   #onSettled: Settle[] | undefined;
   #settled = false;
+  /** The reader is done with it: read whole, its stream closed, dumped, destroyed or failed. */
+  #consumed = false;
+  #onConsumed: Settle | undefined;
 
   constructor(resume: () => void, abort: (reason?: unknown) => void) {
     this.#resume = resume;
     this.#abort = abort;
+  }
+
+  /** Every byte of the body is in. */
+  get arrived(): boolean {
+    return this.#complete;
   }
 
   /** The body ended, failed or was destroyed. */
@@ -85,6 +93,20 @@ export class BodySource {
   onSettled(fn: Settle): void {
     if (this.#settled) fn();
     else (this.#onSettled ??= []).push(fn);
+  }
+
+  /** Call `fn` once the reader is done with the body (the handler stops listening to the signal then). */
+  onConsumed(fn: Settle): void {
+    if (this.#consumed) fn();
+    else this.#onConsumed = fn;
+  }
+
+  #done(): void {
+    if (this.#consumed) return;
+    this.#consumed = true;
+    const fn = this.#onConsumed;
+    this.#onConsumed = undefined;
+    fn?.();
   }
 
   #settle(): void {
@@ -131,14 +153,19 @@ export class BodySource {
     if (w !== undefined) {
       this.#waiter = undefined;
       w.resolve(this.#take());
+      this.#done();
     }
     this.#endDump();
     // A stream settles when its reader is done with it ('close'); the rest once the last byte is in.
     if (s === undefined) this.#settle();
   }
 
+  /**
+   * The exchange failed, or the signal aborted it. A body that arrived whole but was not read yet
+   * fails too (Fetch's "abort fetch" errors a body that is still readable).
+   */
   fail(err: unknown): void {
-    if (this.#destroyed || this.#complete || this.#failed) return;
+    if (this.#destroyed || this.#consumed || this.#failed) return;
     this.#failed = true;
     this.#error = err;
     this.#chunks = [];
@@ -150,7 +177,10 @@ export class BodySource {
       w.reject(err);
     }
     this.#endDump();
-    if (s === undefined) this.#settle();
+    if (s === undefined) {
+      this.#settle();
+      this.#done();
+    }
   }
 
   // ---- for the reader ------------------------------------------------------------------------
@@ -158,8 +188,12 @@ export class BodySource {
   /** The whole body, once it has all arrived. */
   whole(): Promise<Buffer> {
     if (this.#failed) return Promise.reject(this.#error);
-    if (this.#complete) return Promise.resolve(this.#take());
     if (this.#destroyed) return Promise.reject(new Error('the body was discarded'));
+    if (this.#complete) {
+      const b = this.#take();
+      this.#done();
+      return Promise.resolve(b);
+    }
     return new Promise<Buffer>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       this.#unpause();
@@ -180,7 +214,10 @@ export class BodySource {
         cb(err);
       },
     });
-    s.once('close', () => this.#settle());
+    s.once('close', () => {
+      this.#settle();
+      this.#done();
+    });
     this.#stream = s;
     for (const c of this.#chunks) s.push(c);
     this.#chunks = [];
@@ -206,6 +243,7 @@ export class BodySource {
     this.#chunks = [];
     if (this.#complete || this.#failed || this.#destroyed) {
       this.#settle();
+      this.#done();
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
@@ -227,15 +265,16 @@ export class BodySource {
       this.#destroyed = true;
       this.#abort();
     }
+    this.#destroyed = true;
     this.#endDump();
     this.#settle();
+    this.#done();
   }
 
   #giveUp(): void {
     this.#destroyed = true;
     this.#abort();
     this.#endDump();
-    this.#settle();
   }
 
   #endDump(): void {
@@ -244,6 +283,7 @@ export class BodySource {
     this.#dumping = undefined;
     d.done();
     this.#settle();
+    this.#done();
   }
 
   #unpause(): void {
@@ -284,8 +324,9 @@ class Handler implements Dispatcher.DispatchHandler {
     else {
       const listener = (): void => {
         this.#reason = signal.reason ?? abortError();
-        if (this.#body !== undefined) this.#body.fail(this.#reason);
-        this.#abort?.(this.#reason);
+        const body = this.#body;
+        if (body !== undefined) body.fail(this.#reason);
+        if (body === undefined || !body.arrived) this.#abort?.(this.#reason);
       };
       this.#listener = listener;
       signal.addEventListener('abort', listener);
@@ -315,7 +356,7 @@ class Handler implements Dispatcher.DispatchHandler {
     const body = new BodySource(resume, (reason) => this.#abort?.(reason ?? abortError()));
     this.#body = body;
     // The signal is listened to until the body settles, like undici's own request().
-    if (this.#listener !== undefined) body.onSettled(() => this.#unlisten());
+    if (this.#listener !== undefined) body.onConsumed(() => this.#unlisten());
     const resolve = this.#resolve!;
     this.#resolve = undefined;
     resolve({ statusCode, statusText, headers: util.parseHeaders(rawHeaders) as RawHeaders, body });
@@ -328,7 +369,6 @@ class Handler implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#body?.complete();
-    this.#unlisten();
   }
 
   onError(err: Error): void {
