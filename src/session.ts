@@ -453,7 +453,7 @@ export class Session {
         options: o,
         refreshableAuth: policy.providers.some((p) => p.canRefresh),
         auth: credentials.map((c) => ({ provider: c.provider, sent: c.value !== undefined, challenge: c.challenge })),
-        clock: this.#clock(io, chain),
+        clock: () => this.#clock(io, chain),
       };
       let next = planNext(planInput);
       let responseBody: ResponseBody | undefined;
@@ -855,7 +855,8 @@ export class Session {
  */
 function withoutProxyAuthorization(req: { headers: string[]; shown: Record<string, string> }, plan: RoutePlan): void {
   for (let i = 0; i < req.headers.length; i += 2) {
-    if (req.headers[i]!.toLowerCase() !== 'proxy-authorization') continue;
+    const name = req.headers[i]!;
+    if (name.length !== 19 || name.toLowerCase() !== 'proxy-authorization') continue;
     const value = req.headers[i + 1]!;
     req.headers.splice(i, 2);
     i -= 2;

@@ -30,8 +30,8 @@ export interface NextInput {
   refreshableAuth: boolean;
   /** The providers in scope on this hop: whether each sent a credential, and the challenge it was given. */
   auth?: readonly AppliedAuth[];
-  /** The clock for a retry: now (ms since epoch), ms left of timeout.total, and a jitter in [0, 1). */
-  clock?: { now: number; remaining: number | undefined; random: number };
+  /** The clock for a retry, asked only when one is planned: now (ms since epoch), ms left of timeout.total, and a jitter in [0, 1). */
+  clock?: () => { now: number; remaining: number | undefined; random: number };
   /** The page's client-side redirect once the page was read: `null` when it has none. */
   page?: ClientRedirect | null;
 }
@@ -151,7 +151,7 @@ export function planNext(input: NextInput): Next {
   // A retryable answer (408, 429, 5xx) to a method that may be sent twice: the same request again.
   const policy = input.options.retry;
   if (policy && policy.statuses.has(status) && policy.limit > 0) {
-    const clock = input.clock ?? { now: Date.now(), remaining: undefined, random: 0.5 };
+    const clock = input.clock?.() ?? { now: Date.now(), remaining: undefined, random: 0.5 };
     const r = planRetry({ policy, method: input.chain.method, body: input.chain.body, retries: input.chain.retries ?? 0, status, retryAfter: input.headers['retry-after'], ...clock });
     if (r.retry) return { action: 'retry', why: 'status', waitMs: r.waitMs, decisions: r.decisions };
     if (r.decisions.length) authStop = [...(authStop ?? []), ...r.decisions];
