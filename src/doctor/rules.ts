@@ -9,7 +9,7 @@
  * the decision (trace/decisions.ts). If the session did not record it, the doctor does not guess it.
  * The URL helpers below only format what the trace recorded (a host out of an origin for a title).
  */
-import type { Decision, DecisionOf, DecisionSubject, Hop } from '../trace/types.js';
+import type { CookieStoreFact, Decision, DecisionOf, DecisionSubject, Hop } from '../trace/types.js';
 import { FINDINGS, type FactValue, type Finding, type FindingCode, type Severity } from './findings.js';
 
 /** The hops the doctor reads: the trace exactly as the session recorded it. */
@@ -576,6 +576,23 @@ function firstHeldAt(trace: readonly Hop[], i: number, d: DecisionOf<'set-cookie
 }
 
 /**
+ * Whether the chain's cookies live in a store shared by other processes (the phases record
+ * `facts.store` on every cookie decision a `RedisCookieStore` answered): then a cookie may have been
+ * stored, replaced or deleted by another worker, and what this chain does reaches every worker.
+ */
+function sharedStoreOf(trace: readonly Hop[]): CookieStoreFact | undefined {
+  for (const h of trace) for (const d of h.decisions) if ((d.subject === 'cookie' || d.subject === 'set-cookie') && d.facts?.store !== undefined) return d.facts.store;
+  return undefined;
+}
+
+/** The sentence a session finding adds when the cookies are shared (see sharedStoreOf). */
+function sharedStoreText(store: CookieStoreFact | undefined): string {
+  return store === undefined
+    ? ''
+    : ` The cookies of this session are shared through ${store === 'redis' ? 'Redis' : store} with every process that names the same namespace: another worker may have set or removed them between these hops, and this change reaches all of them on their next request.`;
+}
+
+/**
  * The backends that answered the hops of `trace[i]`'s origin up to `i`, when they differ: for each
  * fingerprint header absorb recorded (`hop.backend`) with more than one value, `name: value (hop n)`
  * per value; then the affinity cookies any of them set. Undefined when one backend (or no
@@ -675,6 +692,7 @@ const sessionDeleted = onDecisions({
     const sent = d.facts?.sentOnThisHop === true;
     const logout = LOGOUT_PATH.test(pathOf(hop.url) ?? '');
     const backends = backendsOf(trace, i);
+    const store = sharedStoreOf(trace);
     return {
       key: `deleted:${name}:${i}`,
       finding: finding(
@@ -682,11 +700,13 @@ const sessionDeleted = onDecisions({
         hop.index,
         `The response at hop ${hop.index} (${hop.status}) deleted cookie ${name}${sent ? ', which this request carried' : held ? `, ${held.how} at hop ${held.hop.index}` : ''}: ` +
           `${logout ? 'a logout ended the session' : 'the server ended the session'}${backendsText(backends)}`,
-        { cookie: name, url: hop.url, status: hop.status, sentOnThisHop: sent, heldSinceHop: held?.hop.index, detail: d.detail, logout, backends },
+        { cookie: name, url: hop.url, status: hop.status, sentOnThisHop: sent, heldSinceHop: held?.hop.index, detail: d.detail, logout, backends, store },
         {
-          client: logout
-            ? `Nothing to fix if logging out was intended.`
-            : `Nothing hopwise can change: the server asked for the cookie to go (a browser deletes it too). Find out why ${hostOf(hop.url)} ended the session at ${pathOf(hop.url) ?? 'this URL'}.`,
+          client:
+            (logout
+              ? `Nothing to fix if logging out was intended.`
+              : `Nothing hopwise can change: the server asked for the cookie to go (a browser deletes it too). Find out why ${hostOf(hop.url)} ended the session at ${pathOf(hop.url) ?? 'this URL'}.`) +
+            sharedStoreText(store),
           server: logout
             ? `Nothing to fix.`
             : `A Set-Cookie: ${name}=; Max-Age=0 (or a past Expires) at ${pathOf(hop.url) ?? 'this URL'} ends the session. If it should survive, this handler did not recognise it: ` +
@@ -749,6 +769,7 @@ const sessionLostToLogin: HopRule = {
       isOf(d, 'set-cookie') && (d.reason === 'deleted' || d.reason === 'replaced' || d.reason === 'evicted') && d.name && stored.includes(d.name) ? `${d.name} ${d.reason}` : undefined,
     );
     const backends = backendsOf(trace, i);
+    const store = sharedStoreOf(trace);
     const final = trace[trace.length - 1];
     const why =
       refused.length > 0
@@ -778,12 +799,14 @@ const sessionLostToLogin: HopRule = {
           cookiesGone: gone,
           finalStatus: final?.status ?? null,
           backends,
+          store,
         },
         {
           client:
-            withheld.length > 0
+            (withheld.length > 0
               ? `See the cookie finding for ${withheld[0]}: a browser would not send it either.`
-              : `Nothing hopwise can change if the cookie went back: read the session findings here. A status 200 at the end of the chain is the login form, not the page you asked for.`,
+              : `Nothing hopwise can change if the cookie went back: read the session findings here. A status 200 at the end of the chain is the login form, not the page you asked for.`) +
+            sharedStoreText(store),
           server:
             `The page after the login did not find the session set at hop ${login.index} and sent the client back to log in. ` +
             `Check that the session cookie covers it (Path, Domain, Secure) and that every backend shares the session store and secret.` +
