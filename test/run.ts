@@ -7,6 +7,7 @@
  *
  *   npm test                              # the whole suite
  *   npm test -- test/a.test.ts ...        # these files only
+ *   npm test -- --test-name-pattern=RE    # the tests whose name matches (repeatable), as with node --test
  *
  * The report is node's own: spec on a terminal, TAP otherwise (as `node --test` chooses).
  */
@@ -45,10 +46,17 @@ const rank = (f: string): number => {
   const i = LONGEST_FIRST.indexOf(f.slice(0, -'.test.ts'.length));
   return i < 0 ? LONGEST_FIRST.length : i;
 };
-const asked = process.argv.slice(2).map((f) => resolve(f));
+const args = process.argv.slice(2);
+const patterns = args.filter((a) => a.startsWith('--test-name-pattern=')).map((a) => a.slice('--test-name-pattern='.length));
+const unknown = args.filter((a) => a.startsWith('-') && !a.startsWith('--test-name-pattern='));
+if (unknown.length > 0) {
+  process.stderr.write(`test/run.ts: unknown option ${unknown.join(' ')} (it takes test files and --test-name-pattern=RE)\n`);
+  process.exit(2);
+}
+const asked = args.filter((a) => !a.startsWith('-')).map((f) => resolve(f));
 const files = asked.length > 0 ? asked : all.sort((a, b) => rank(a) - rank(b)).map((f) => join(dir, f));
 
-const stream = run({ files, concurrency: CONCURRENCY });
+const stream = run({ files, concurrency: CONCURRENCY, ...(patterns.length > 0 ? { testNamePatterns: patterns } : {}) });
 // a failed test fails the run (a failing todo test does not, as with node --test)
 stream.on('test:fail', (t) => {
   if (t.todo === undefined || t.todo === false) process.exitCode = 1;
