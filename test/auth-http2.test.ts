@@ -4,10 +4,10 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Session, bearer } from '../src/index.ts';
-import { createLabCertificates } from '../src/lab/certs.ts';
 import { toHar } from '../src/trace/har.ts';
+import { testCertificates } from './helpers/servers.ts';
 
-const certs = createLabCertificates(['a.test', 'b.test']);
+const certs = await testCertificates();
 const received: { host: string; version: string; authorization: string | undefined }[] = [];
 let server: http2.Http2SecureServer;
 let port = 0;

@@ -59,6 +59,9 @@ const POSTED: Record<string, { path: string | undefined; body: string }> = {
   'upload-307': { path: undefined, body: 'x'.repeat(1024) },
 };
 
+/** How many scenarios play at once (each a browser context with its own renderer, on a 2-core machine). */
+const SIDE_BY_SIDE = 6;
+
 /** Findings that would mean the replay and the browser disagree (unless EXPECT names them: a browser's real leak). */
 const DISAGREE: FindingCode[] = ['cookie-not-sent', 'cookie-sent-against-rules', 'secret-sent-cross-origin', 'credential-dropped-same-origin'];
 
@@ -166,90 +169,98 @@ describe('Chromium HARs of the lab scenarios', { skip: chromiumSkip() }, () => {
     return { chromium: chromium.sort(), replay: replay.sort() };
   }
 
-  for (const [id, want] of Object.entries(EXPECT)) {
-    test(`the doctor names the cause in Chromium's HAR of ${id}`, async () => {
-      let url = lab.url(id);
-      const posted = POSTED[id];
-      if (posted) {
-        // A form that posts itself (a page on another origin, as a login form on a landing page or an upload form).
-        const action = posted.path === undefined ? lab.url(id) : lab.url(id, posted.path);
-        const form = `<form method="post" action="${action}"><input name="user" value="${posted.body}"></form><script>document.forms[0].submit()</script>`;
-        url = `data:text/html,${encodeURIComponent(form)}`;
-      }
-      const headers = FETCHED[id];
-      const fetched = headers !== undefined;
-      // a page on the entry's origin (the lab answers 404 there), whose script makes the call
-      if (fetched) url = PAGE[id] ?? lab.url(id, '/page');
-      const har = await record(id, url, fetched ? lab.url(id) : undefined, headers);
-      const d = diagnoseHar(har);
-      assert.equal(d.source.client, 'chromium');
-      const codes = [...new Set(d.findings.map((f) => f.code))].filter((c) => c !== 'har-incomplete');
-      assert.deepEqual(
-        codes.sort(),
-        [...want].sort(),
-        JSON.stringify(
-          d.findings.map((f) => [f.code, f.hop, f.title]),
-          null,
-          1,
-        ),
-      );
-      for (const code of DISAGREE.filter((c) => !want.includes(c))) assert.ok(!(codes as string[]).includes(code), `${id}: the replay disagrees with Chromium (${code})`);
-      // The chain is what the lab saw, in order (a loop or the limit stops the replay early).
-      const chain = fetched ? d.chains.find((c) => c.kind === 'fetch')! : d.chains[0]!;
-      assert.ok(chain, 'the chain is found');
-      const seen = lab
-        .received(id)
-        // a CORS preflight is the browser's question before a hop, not a hop
-        .filter((r) => r.method !== 'OPTIONS')
-        .map((r) => `${r.method} ${r.url}`)
-        .filter((r) => !fetched || !r.endsWith('/page'));
-      assert.deepEqual(
-        chain.hops.map((h) => `${h.method} ${h.url}`),
-        seen.filter((s) => !s.endsWith('/favicon.ico')).slice(0, chain.hops.length),
-      );
-      const blocks = sameSiteBlocks(har, d);
-      assert.deepEqual(blocks.replay, blocks.chromium, 'the cookies the replay withholds for SameSite are the ones Chromium blocked for SameSite');
-      SEEN[id]?.(lab.received(id), d);
-    });
-  }
+  // Each scenario has its own lab log and server-side state and plays in its own browser context, so
+  // they play side by side: most of a scenario's time is waiting (a context starting, the network
+  // going quiet), not work. The cookie-storage check has a server of its own. The SameSite fixes
+  // below replay two of these scenarios, so they come after.
+  describe('every lab scenario, each in its own browser context', { concurrency: SIDE_BY_SIDE }, () => {
+    for (const [id, want] of Object.entries(EXPECT)) {
+      test(`the doctor names the cause in Chromium's HAR of ${id}`, async () => {
+        let url = lab.url(id);
+        const posted = POSTED[id];
+        if (posted) {
+          // A form that posts itself (a page on another origin, as a login form on a landing page or an upload form).
+          const action = posted.path === undefined ? lab.url(id) : lab.url(id, posted.path);
+          const form = `<form method="post" action="${action}"><input name="user" value="${posted.body}"></form><script>document.forms[0].submit()</script>`;
+          url = `data:text/html,${encodeURIComponent(form)}`;
+        }
+        const headers = FETCHED[id];
+        const fetched = headers !== undefined;
+        // a page on the entry's origin (the lab answers 404 there), whose script makes the call
+        if (fetched) url = PAGE[id] ?? lab.url(id, '/page');
+        const har = await record(id, url, fetched ? lab.url(id) : undefined, headers);
+        const d = diagnoseHar(har);
+        assert.equal(d.source.client, 'chromium');
+        const codes = [...new Set(d.findings.map((f) => f.code))].filter((c) => c !== 'har-incomplete');
+        assert.deepEqual(
+          codes.sort(),
+          [...want].sort(),
+          JSON.stringify(
+            d.findings.map((f) => [f.code, f.hop, f.title]),
+            null,
+            1,
+          ),
+        );
+        for (const code of DISAGREE.filter((c) => !want.includes(c))) assert.ok(!(codes as string[]).includes(code), `${id}: the replay disagrees with Chromium (${code})`);
+        // The chain is what the lab saw, in order (a loop or the limit stops the replay early).
+        const chain = fetched ? d.chains.find((c) => c.kind === 'fetch')! : d.chains[0]!;
+        assert.ok(chain, 'the chain is found');
+        const seen = lab
+          .received(id)
+          // a CORS preflight is the browser's question before a hop, not a hop
+          .filter((r) => r.method !== 'OPTIONS')
+          .map((r) => `${r.method} ${r.url}`)
+          .filter((r) => !fetched || !r.endsWith('/page'));
+        assert.deepEqual(
+          chain.hops.map((h) => `${h.method} ${h.url}`),
+          seen.filter((s) => !s.endsWith('/favicon.ico')).slice(0, chain.hops.length),
+        );
+        const blocks = sameSiteBlocks(har, d);
+        assert.deepEqual(blocks.replay, blocks.chromium, 'the cookies the replay withholds for SameSite are the ones Chromium blocked for SameSite');
+        SEEN[id]?.(lab.received(id), d);
+      });
+    }
 
-  test('prefixes, Secure and SameSite=None: the replay stores and sends exactly the cookies Chromium stored and sent', async () => {
-    const har = await record('cookie-rules', 'https://app.example.com/login');
-    const d = diagnoseHar(har);
-    const home = d.chains[0]!.replay[1]!;
-    assert.deepEqual([...home.cookies.actual!].sort(), ['__Host-ok', 'none-secure', 'plain']);
-    assert.deepEqual([...home.cookies.expected].sort(), ['__Host-ok', 'none-secure', 'plain']);
-    assert.deepEqual(
-      servers
-        .at('app.example.com')
-        .at(-1)!
-        .headers.cookie?.split('; ')
-        .map((c) => c.split('=')[0])
-        .sort(),
-      ['__Host-ok', 'none-secure', 'plain'],
-    );
-    const rejected = d.chains[0]!.hops[0]!.decisions.flatMap((x) => (x.subject === 'set-cookie' && x.action === 'rejected' ? [`${x.name} ${x.reason}`] : []));
-    assert.deepEqual(rejected.sort(), ['__Host-domain prefix-host', '__Secure-plain prefix-secure', 'none-insecure samesite-none-insecure']);
-    // Chromium blocked the same three lines.
-    const blocked = har.log.entries[0]!._chromium.blockedResponseCookies.map((b) => b.line.split('=')[0]).sort();
-    assert.deepEqual(blocked, ['__Host-domain', '__Secure-plain', 'none-insecure']);
-    assert.deepEqual([...new Set(d.findings.map((f) => f.code))].sort(), ['set-cookie-rejected-prefix', 'set-cookie-rejected-samesite-none']);
+    test('prefixes, Secure and SameSite=None: the replay stores and sends exactly the cookies Chromium stored and sent', async () => {
+      const har = await record('cookie-rules', 'https://app.example.com/login');
+      const d = diagnoseHar(har);
+      const home = d.chains[0]!.replay[1]!;
+      assert.deepEqual([...home.cookies.actual!].sort(), ['__Host-ok', 'none-secure', 'plain']);
+      assert.deepEqual([...home.cookies.expected].sort(), ['__Host-ok', 'none-secure', 'plain']);
+      assert.deepEqual(
+        servers
+          .at('app.example.com')
+          .at(-1)!
+          .headers.cookie?.split('; ')
+          .map((c) => c.split('=')[0])
+          .sort(),
+        ['__Host-ok', 'none-secure', 'plain'],
+      );
+      const rejected = d.chains[0]!.hops[0]!.decisions.flatMap((x) => (x.subject === 'set-cookie' && x.action === 'rejected' ? [`${x.name} ${x.reason}`] : []));
+      assert.deepEqual(rejected.sort(), ['__Host-domain prefix-host', '__Secure-plain prefix-secure', 'none-insecure samesite-none-insecure']);
+      // Chromium blocked the same three lines.
+      const blocked = har.log.entries[0]!._chromium.blockedResponseCookies.map((b) => b.line.split('=')[0]).sort();
+      assert.deepEqual(blocked, ['__Host-domain', '__Secure-plain', 'none-insecure']);
+      assert.deepEqual([...new Set(d.findings.map((f) => f.code))].sort(), ['set-cookie-rejected-prefix', 'set-cookie-rejected-samesite-none']);
+    });
   });
 
   test('the SameSite fixes are clean in Chromium: Lax through the identity provider, None; Secure on the form_post', async () => {
-    for (const [id, path] of [
+    const fixes = [
       ['samesite-strict-idp', '/start-lax'],
       ['samesite-lax-form-post', '/start-none'],
-    ] as const) {
-      const har = await record(`${id}-fixed`, lab.url(id, path));
-      const d = diagnoseHar(har);
+    ] as const;
+    // two scenarios, two browser contexts: played side by side
+    const hars = await Promise.all(fixes.map(([id, path]) => record(`${id}-fixed`, lab.url(id, path))));
+    fixes.forEach(([id, path], i) => {
+      const d = diagnoseHar(hars[i]!);
       const last = d.chains[0]!.hops.at(-1)!;
       assert.equal(last.status, 200, `${id}${path}: the callback got the session`);
       assert.deepEqual(
         d.findings.filter((f) => f.severity !== 'info').map((f) => f.code),
         [],
       );
-    }
+    });
   });
 
   test('`hopwise doctor --har FILE` prints the SameSite cause and exits 1; --json carries the chains and findings', async () => {

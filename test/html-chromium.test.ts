@@ -38,6 +38,9 @@ const READ = `(() => {
   };
 })()`;
 
+/** How many lab scenarios are played at once, each in a tab of its own. */
+const TABS = 4;
+
 describe('the HTML report in Chromium', { skip: chromiumSkip() }, () => {
   let lab: Lab;
   let browser: ChromiumBrowser;
@@ -59,7 +62,18 @@ describe('the HTML report in Chromium', { skip: chromiumSkip() }, () => {
   test('every lab case: no console error, no request, each hop and finding visible, no secret in the DOM', async () => {
     const problems: string[] = [];
     const marks = new Set<string>();
-    for (const s of lab.scenarios) {
+    // A scenario's cases share its lab log (reset before each case), so they go one after another;
+    // scenarios go side by side, each worker with a tab of its own (its own console and HAR).
+    const queue = [...lab.scenarios];
+    const worker = async (): Promise<void> => {
+      const page = await browser.newPage();
+      try {
+        for (let s = queue.shift(); s; s = queue.shift()) await playScenario(s, page);
+      } finally {
+        await page.close();
+      }
+    };
+    const playScenario = async (s: Lab['scenarios'][number], page: ChromiumPage): Promise<void> => {
       for (const c of s.expect.cases) {
         const key = caseKey(s, c);
         lab.reset(s.id);
@@ -95,7 +109,8 @@ describe('the HTML report in Chromium', { skip: chromiumSkip() }, () => {
         for (const secret of secrets) if (got.html.includes(secret)) problems.push(`${key}: a secret is in the DOM (${secret.slice(0, 4)}…)`);
         for (const m of got.marks) marks.add(m);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: TABS }, worker));
     assert.deepEqual(problems, []);
     // the decisions are marked with the words of the trace: what was sent, stripped, withheld, stored, rejected, followed
     for (const m of ['sent', 'stripped', 'withheld', 'stored', 'rejected', 'followed', 'replayed']) assert.ok(marks.has(m), `some page marks a decision "${m}" (${[...marks].join(', ')})`);

@@ -3,7 +3,7 @@
  * against the lab, reached through the recorder's own --connect-to and --cacert. The assertions are
  * on what the lab's servers received, on what the program saw, and on the output.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,13 +16,22 @@ import { CURL, NO_CURL, NO_REQUESTS, PYTHON_REQUESTS } from './record-clients.ts
 const CLASSIC = (url: string): string =>
   ['import requests', 's = requests.Session()', "s.headers['Authorization'] = 'Bearer s3cret-t0ken-value'", `r = s.get('${url}')`, 'print(r.status_code, r.url)'].join('\n');
 
+/**
+ * One lab for the file (each lab is a fresh CA and certificate, about 0.4 s of CPU), reset before each
+ * test: no request seen, no server-side state. The tests run one after another.
+ */
+let shared: Promise<Lab> | undefined;
+after(async () => {
+  await (await shared)?.close();
+});
+
 async function withLab(run: (lab: Lab, labFlags: string[], dir: string) => Promise<void>): Promise<void> {
-  const lab = await startLab();
+  const lab = await (shared ??= startLab());
+  lab.reset();
   const dir = mkdtempSync(join(tmpdir(), 'hopwise-record-test-'));
   try {
     await run(lab, ['--cacert', lab.caPath, ...lab.connectTo.flatMap((r) => ['--connect-to', r])], dir);
   } finally {
-    await lab.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -37,6 +37,31 @@ export interface TransportOptions {
   http2?: boolean;
 }
 
+/** Secure contexts by `ca` (see trustOf), least recently used first. */
+const TRUST = new Map<string, tls.SecureContext>();
+
+/**
+ * TLS options that trust Node's public roots and the session's `ca`, as one secure context. Given as
+ * `ca`, the list would replace Node's roots (so they are added back) and tls.connect would build a
+ * context from it, parsing Node's ~140 root certificates again, for every connection (10 to 30 ms
+ * of CPU each). The context is made once per distinct `ca` and shared by the sessions that pass the
+ * same one (the last few kept): it holds trust only, no keys and no TLS sessions.
+ */
+function trustOf(ca: readonly (string | Buffer)[]): { secureContext?: tls.SecureContext } {
+  if (ca.length === 0) return {};
+  const pems = ca.map(String);
+  const key = pems.join('\n');
+  let secureContext = TRUST.get(key);
+  if (secureContext) {
+    TRUST.delete(key);
+  } else {
+    secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, ...pems] });
+    if (TRUST.size >= 8) TRUST.delete(TRUST.keys().next().value!);
+  }
+  TRUST.set(key, secureContext);
+  return { secureContext };
+}
+
 /** The connector's refusal: nothing was sent to `address`. */
 export class PrivateAddressRefusal extends Error {
   readonly code = 'ERR_PRIVATE_ADDRESS';
@@ -69,14 +94,16 @@ export class Transport {
   /** Proxy agents per proxy, mode and credential (with the caller's composition), oldest first. */
   readonly #proxies = new Map<string, { agent: ProxyAgent; dispatcher: Dispatcher }>();
   readonly #options: TransportOptions;
+  /** Trust for TLS to origins and proxies, made once (see trustOf). */
+  readonly #trust: { secureContext?: tls.SecureContext };
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#trust = trustOf(options.ca);
     const base = buildConnector({
       timeout: options.connectTimeout,
       ...(options.http2 ? { allowH2: true } : {}),
-      // Passing `ca` replaces Node's roots, so keep the public roots and add the caller's.
-      ...(options.ca.length > 0 ? { ca: [...tls.rootCertificates, ...options.ca.map(String)] } : {}),
+      ...this.#trust,
     });
     const rules = options.connectTo;
     const fresh = this.#fresh;
@@ -223,7 +250,7 @@ export class Transport {
       entry.agent.close().catch(() => {});
     }
     const o = this.#options;
-    const ca = o.ca.length > 0 ? { ca: [...tls.rootCertificates, ...o.ca.map(String)] } : {};
+    const ca = this.#trust;
     const rules = o.connectTo;
     const agent = new ProxyAgent({
       uri: proxy.href,

@@ -247,7 +247,11 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     },
     async close(): Promise<void> {
       await pipe.send('Browser.close').catch(() => undefined);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      // Up to 2 s for a clean exit; the timer is cleared at once when it exits, or it alone would
+      // keep the test process alive for those 2 s.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
       await cleanup();
     },
   };

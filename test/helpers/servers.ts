@@ -7,7 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createLabCertificates } from '../../src/lab/certs.ts';
+import type { LabCertificates } from '../../src/lab/certs.ts';
+import { runCertificates } from './run-certs.ts';
 import { Session, type HopwiseError } from '../../src/index.ts';
 
 export interface Received {
@@ -23,7 +24,13 @@ export type Handler = (req: http.IncomingMessage & { body: Buffer; scheme: 'http
 
 const HOSTS = ['a.test', 'b.test', 'c.test', 'example.com', 'api.example.com', 'www.example.com', 'x.example.com', 'evilexample.com', 'example.com.evil.test', 'example.com.', 'app.example.com'];
 
-let certs: ReturnType<typeof createLabCertificates> | undefined;
+/** The run's throwaway CA and server certificate (one for every file of a run: ./run-certs.ts). */
+let certs: Promise<LabCertificates> | undefined;
+
+/** The CA and server certificate the test servers use (for a.test, b.test, example.com, ...), for a server of a test's own. */
+export function testCertificates(): Promise<LabCertificates> {
+  return (certs ??= runCertificates(HOSTS));
+}
 
 export interface TestServers {
   connectTo: string[];
@@ -35,7 +42,7 @@ export interface TestServers {
 }
 
 export async function startServers(handler: Handler): Promise<TestServers> {
-  certs ??= createLabCertificates(HOSTS);
+  const tls = await testCertificates();
   const received: Received[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const onRequest = (scheme: 'http' | 'https') => (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -51,7 +58,7 @@ export async function startServers(handler: Handler): Promise<TestServers> {
     });
   };
   const plain = http.createServer(onRequest('http'));
-  const secure = https.createServer({ key: certs.key, cert: certs.cert }, onRequest('https'));
+  const secure = https.createServer({ key: tls.key, cert: tls.cert }, onRequest('https'));
   for (const s of [plain, secure]) s.on('connection', (sock) => (sockets.add(sock), sock.on('close', () => sockets.delete(sock))));
   for (const s of [plain, secure]) s.on('secureConnection', (sock) => (sockets.add(sock), sock.on('close', () => sockets.delete(sock))));
   await Promise.all([plain, secure].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
@@ -59,7 +66,7 @@ export async function startServers(handler: Handler): Promise<TestServers> {
   const sp = (secure.address() as AddressInfo).port;
   return {
     connectTo: [`:80:127.0.0.1:${hp}`, `:443:127.0.0.1:${sp}`, `:8080:127.0.0.1:${hp}`, `:8443:127.0.0.1:${sp}`],
-    ca: certs.caCert,
+    ca: tls.caCert,
     received,
     at: (host) => received.filter((r) => r.host === host),
     async close() {
