@@ -365,6 +365,14 @@ describe('timeouts and resets', () => {
     }
   });
 
+  it('timeout.total elapsing after a body arrived but before it is read fails the read with ERR_TIMEOUT, as it did with request()', async () => {
+    const s = new Session({ timeout: { total: 300 } });
+    const res = await s.fetch(`${base}/small`);
+    await sleep(500);
+    await assert.rejects(res.text(), isCode('ERR_TIMEOUT'));
+    await s.close();
+  });
+
   it('a stalled body is ERR_TIMEOUT read whole and read as a stream', async () => {
     for (const how of ['text', 'stream'] as const) {
       const s = new Session({ timeout: { body: 200 } });

@@ -72,7 +72,7 @@ export class BodySource {
   #settled = false;
   /** The reader is done with it: read whole, its stream closed, dumped, destroyed or failed. */
   #consumed = false;
-  #onConsumed: Settle | undefined;
+  #onConsumed: Settle[] | undefined;
 
   constructor(resume: () => void, abort: (reason?: unknown) => void) {
     this.#resume = resume;
@@ -95,18 +95,18 @@ export class BodySource {
     else (this.#onSettled ??= []).push(fn);
   }
 
-  /** Call `fn` once the reader is done with the body (the handler stops listening to the signal then). */
+  /** Call `fn` once the reader is done with the body (the handler stops listening to the signal then, the session clears timeout.total). */
   onConsumed(fn: Settle): void {
     if (this.#consumed) fn();
-    else this.#onConsumed = fn;
+    else (this.#onConsumed ??= []).push(fn);
   }
 
   #done(): void {
     if (this.#consumed) return;
     this.#consumed = true;
-    const fn = this.#onConsumed;
+    const fns = this.#onConsumed;
     this.#onConsumed = undefined;
-    fn?.();
+    if (fns) for (const fn of fns) fn();
   }
 
   #settle(): void {
