@@ -110,6 +110,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     case '/gzip':
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain', 'content-length': String(GZ.length) });
       return void res.end(GZ);
+    case '/html':
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return void res.end('<!doctype html><html><head><title>t</title></head><body>page</body></html>');
     case '/text':
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end('token=visible-text');
@@ -296,6 +299,35 @@ describe('aborting an exchange at every stage', () => {
     }
   });
 
+  it('an abort, or destroy(), while a taken body stream is not being read crashes nothing: the error waits for the reader', async () => {
+    const uncaught: unknown[] = [];
+    const record = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', record);
+    try {
+      for (const [path, end] of [
+        ['/k100', 'abort'],
+        ['/stall', 'abort'],
+        ['/stall', 'destroy'],
+        ['/k100', 'abort-then-take'],
+      ] as const) {
+        const s = new Session();
+        const ac = new AbortController();
+        const res = await s.fetch(`${base}${path}`, { signal: ac.signal });
+        let body = end === 'abort-then-take' ? null : res.body;
+        await sleep(50);
+        if (end === 'destroy') await s.destroy();
+        else ac.abort();
+        body ??= res.body;
+        await sleep(50);
+        assert.deepEqual(uncaught, [], `${path} ${end}: an uncaught exception`);
+        await assert.rejects(new Response(body).arrayBuffer(), isCode(end === 'destroy' ? 'ERR_SESSION_CLOSED' : 'ERR_ABORTED'), `${path} ${end}`);
+        await s.close();
+      }
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
+
   it('an abort after the body was read changes nothing and leaves no listener on the signal', async () => {
     const s = new Session();
     const ac = new AbortController();
@@ -309,7 +341,7 @@ describe('aborting an exchange at every stage', () => {
   it('a thousand exchanges with one long-lived signal leave no abort listener behind, whatever became of their bodies', async () => {
     const s = new Session({ privateNetworks: 'allow' });
     const ac = new AbortController();
-    const kinds = ['text', 'head', '204', 'redirect', 'stream', 'dump', 'cancel', 'gzip', '404', 'redirect-large'] as const;
+    const kinds = ['text', 'head', '204', 'redirect', 'stream', 'dump', 'cancel', 'gzip', '404', 'redirect-large', 'redirect-error', 'html'] as const;
     for (let i = 0; i < 1000; i++) {
       const k = kinds[i % kinds.length]!;
       const signal = ac.signal;
@@ -322,6 +354,8 @@ describe('aborting an exchange at every stage', () => {
       else if (k === 'dump') await (await s.fetch(`${base}/k100`, { signal })).dump();
       else if (k === 'cancel') await (await s.fetch(`${base}/mb`, { signal })).body!.cancel();
       else if (k === 'gzip') await (await s.fetch(`${base}/gzip`, { signal })).text();
+      else if (k === 'redirect-error') await assert.rejects(s.fetch(`${base}/redirect-small`, { signal, redirect: 'error' }), isCode('ERR_REDIRECT'));
+      else if (k === 'html') assert.match(await (await s.fetch(`${base}/html`, { signal })).text(), /page/);
       else await (await s.fetch(`${base}/nope`, { signal })).arrayBuffer();
     }
     await sleep(20);
@@ -441,6 +475,18 @@ describe('redirect bodies and connection reuse', () => {
       assert.equal(await res.text(), 'hello');
     });
     assert.equal(closed('/redirect-large'), true);
+  });
+
+  it('an abort while a redirect body is being read off fails the chain with ERR_ABORTED at once, and the next hop is not sent', async () => {
+    const s = new Session({ privateNetworks: 'allow' });
+    const ac = new AbortController();
+    const before = stat('/small').count;
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 150);
+    await assert.rejects(s.fetch(`${base}/redirect-drip?abort`, { signal: ac.signal }), isCode('ERR_ABORTED'));
+    assert.ok(Date.now() - t0 < 800, `the abort took ${Date.now() - t0} ms`);
+    assert.equal(stat('/small').count, before, 'the redirect was not followed');
+    await s.close();
   });
 
   it('a redirect body dripped slowly is cut off within a second and the redirect followed on a new connection', async () => {

@@ -48,6 +48,8 @@ const HIGH_WATER = 64 * 1024;
 
 type Settle = () => void;
 
+const noop = (): void => {};
+
 /**
  * The body of one exchange, as it arrives. Exactly one way of reading it is taken: `whole()`,
  * `stream()`, `dump()` or `destroy()`.
@@ -218,6 +220,10 @@ export class BodySource {
       this.#settle();
       this.#done();
     });
+    // An abort or a transport failure destroys the stream with its error, maybe before anyone reads it:
+    // the reader sees the error when it reads; unheard, it must not become an uncaught exception (as
+    // undici's RequestHandler does for its body).
+    s.on('error', noop);
     this.#stream = s;
     for (const c of this.#chunks) s.push(c);
     this.#chunks = [];
