@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { createProxy } from 'proxy';
 import { Agent, interceptors, type Dispatcher } from 'undici';
@@ -110,6 +111,27 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     case '/gzip':
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain', 'content-length': String(GZ.length) });
       return void res.end(GZ);
+    case '/upload': {
+      let got = 0;
+      req.on('data', (c: Buffer) => (got += c.length));
+      req.on('error', () => {});
+      return void req.on('end', () => res.end(String(got)));
+    }
+    case '/flaky': // the first try of each pair is cut before any answer
+      if (s.count % 2 === 1) return void req.socket.destroy();
+      return void res.end('second try');
+    case '/cut': {
+      // 200 with 100 KB of 200 KiB then the connection is cut; a Range request gets the rest (206).
+      const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
+      if (!range) {
+        res.writeHead(200, { 'content-length': String(K200.length), etag: '"k200"', 'accept-ranges': 'bytes' });
+        res.write(K200.subarray(0, 100_000));
+        return void setTimeout(() => req.socket.destroy(), 30);
+      }
+      const start = Number(range[1]);
+      res.writeHead(206, { 'content-range': `bytes ${start}-${K200.length - 1}/${K200.length}`, 'content-length': String(K200.length - start), etag: '"k200"' });
+      return void res.end(K200.subarray(start));
+    }
     case '/html':
       res.writeHead(200, { 'content-type': 'text/html' });
       return void res.end('<!doctype html><html><head><title>t</title></head><body>page</body></html>');
@@ -429,6 +451,24 @@ describe('timeouts and resets', () => {
   });
 });
 
+describe('uploads', () => {
+  it('an upload read whole by the server answers; one failing mid-way is ERR_NETWORK and one aborted mid-way is ERR_ABORTED', async () => {
+    const s = new Session();
+    const sent = pattern(300_000);
+    assert.equal(await (await s.fetch(`${base}/upload`, { method: 'POST', body: Readable.from([sent.subarray(0, 100_000), sent.subarray(100_000)]), duplex: 'half' })).text(), '300000');
+    const broken = new Readable({ read() {} });
+    broken.push('a'.repeat(1000));
+    setTimeout(() => broken.destroy(new Error('upload broke')), 50);
+    await assert.rejects(s.fetch(`${base}/upload`, { method: 'POST', body: broken, duplex: 'half' }), (e: unknown) => isCode('ERR_NETWORK')(e) && /upload broke/.test((e as Error).message));
+    const ac = new AbortController();
+    const slow = new Readable({ read() {} });
+    slow.push('x');
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(s.fetch(`${base}/upload`, { method: 'POST', body: slow, signal: ac.signal, duplex: 'half' }), isCode('ERR_ABORTED'));
+    await s.destroy();
+  });
+});
+
 describe('null and empty bodies', () => {
   it('HEAD gives a null body', async () => {
     await connectionsAfter(async (s, base) => {
@@ -712,6 +752,21 @@ describe('HTTP/2, a proxy and composed interceptors', () => {
     await assert.rejects(res.text(), isCode('ERR_ABORTED'));
     await s.close();
     await new Promise<void>((r) => proxy.close(() => r()));
+  });
+
+  it("undici's retry interceptor in a caller's dispatcher retries a reset and resumes a cut body with Range, through hopwise's handler", async () => {
+    const agent = new Agent().compose(interceptors.retry({ maxRetries: 3, minTimeout: 10, timeoutFactor: 1, methods: ['GET'], errorCodes: ['ECONNRESET', 'UND_ERR_SOCKET'] }));
+    const s = new Session({ dispatcher: agent, privateNetworks: 'allow' });
+    try {
+      const before = stat('/flaky').count;
+      assert.equal(await (await s.fetch(`${base}/flaky`)).text(), 'second try');
+      assert.equal(stat('/flaky').count, before + 2);
+      const cut = await s.fetch(`${base}/cut`);
+      assert.equal(cut.status, 200);
+      assert.equal(sha(Buffer.from(await cut.arrayBuffer())), sha(K200));
+    } finally {
+      await agent.destroy();
+    }
   });
 
   it("a caller's dispatcher composed with undici's dump interceptor and a new-API interceptor sees every hop, and bodies, aborts and back-pressure still work", async () => {
