@@ -132,6 +132,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(206, { 'content-range': `bytes ${start}-${K200.length - 1}/${K200.length}`, 'content-length': String(K200.length - start), etag: '"k200"' });
       return void res.end(K200.subarray(start));
     }
+    case '/big-stall': // declares 1 MiB, sends 10 KB, then nothing
+      res.writeHead(200, { 'content-length': String(MB.length) });
+      return void res.write(MB.subarray(0, 10_000));
+    case '/redirect-big-stall':
+      res.writeHead(302, { location: '/small', 'content-length': String(MB.length) });
+      return void res.write(MB.subarray(0, 10_000));
     case '/html':
       res.writeHead(200, { 'content-type': 'text/html' });
       return void res.end('<!doctype html><html><head><title>t</title></head><body>page</body></html>');
@@ -529,6 +535,16 @@ describe('redirect bodies and connection reuse', () => {
     await s.close();
   });
 
+  it('a redirect declaring a body past 128 KiB is not read at all: its connection is closed at once and the redirect followed', async () => {
+    const closed = await connectionsAfter(async (s, base) => {
+      const t0 = Date.now();
+      const res = await s.fetch(`${base}/redirect-big-stall`);
+      assert.ok(Date.now() - t0 < 500, `the chain took ${Date.now() - t0} ms (the 1 s drain was waited for)`);
+      assert.equal(await res.text(), 'hello');
+    });
+    assert.equal(closed('/redirect-big-stall'), true);
+  });
+
   it('a redirect body dripped slowly is cut off within a second and the redirect followed on a new connection', async () => {
     const t0 = Date.now();
     const closed = await connectionsAfter(async (s, base) => {
@@ -590,6 +606,15 @@ describe('reading a body', () => {
       assert.equal(await (await s.fetch(`${base}/small`)).text(), 'hello');
     });
     assert.equal(large('/k200'), true);
+  });
+
+  it('dump() of a body declaring more than 128 KiB closes the connection at once, without waiting for bytes that may never come', async () => {
+    const s = new Session({ timeout: { body: 5000 } });
+    const res = await s.fetch(`${base}/big-stall`);
+    const t0 = Date.now();
+    await res.dump();
+    assert.ok(Date.now() - t0 < 500, `dump() took ${Date.now() - t0} ms`);
+    await s.close();
   });
 
   it('a body nobody reads holds the server back: a few MiB of socket buffers at most, not the whole answer', async () => {

@@ -76,9 +76,13 @@ export class BodySource {
   #consumed = false;
   #onConsumed: Settle[] | undefined;
 
-  constructor(resume: () => void, abort: (reason?: unknown) => void) {
+  /** The Content-Length the answer declared, if any. */
+  #declared: number | undefined;
+
+  constructor(resume: () => void, abort: (reason?: unknown) => void, declared?: number) {
     this.#resume = resume;
     this.#abort = abort;
+    this.#declared = declared;
   }
 
   /** Every byte of the body is in. */
@@ -254,7 +258,9 @@ export class BodySource {
     }
     return new Promise<void>((resolve) => {
       this.#dumping = { left: limit - this.#size, done: resolve };
-      if (this.#dumping.left < 0) this.#giveUp();
+      // A body declared longer than the limit is given up at once, without waiting for bytes that
+      // may come slowly or never (undici's body.dump() does the same).
+      if (this.#dumping.left < 0 || (this.#declared !== undefined && this.#declared > limit)) this.#giveUp();
       else this.#unpause();
     });
   }
@@ -359,13 +365,16 @@ class Handler implements Dispatcher.DispatchHandler {
       this.#onInfo?.();
       return true;
     }
-    const body = new BodySource(resume, (reason) => this.#abort?.(reason ?? abortError()));
+    const headers = util.parseHeaders(rawHeaders) as RawHeaders;
+    const len = headers['content-length'];
+    const declared = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
+    const body = new BodySource(resume, (reason) => this.#abort?.(reason ?? abortError()), declared);
     this.#body = body;
     // The signal is listened to until the body settles, like undici's own request().
     if (this.#listener !== undefined) body.onConsumed(() => this.#unlisten());
     const resolve = this.#resolve!;
     this.#resolve = undefined;
-    resolve({ statusCode, statusText, headers: util.parseHeaders(rawHeaders) as RawHeaders, body });
+    resolve({ statusCode, statusText, headers, body });
     return true;
   }
 
