@@ -293,10 +293,10 @@ export class Session {
       const res = await this.#run(newChain(url, method, userHeaders, body, mode), io, callerProxyAuth);
       const t = timer;
       timer = undefined;
-      res.onBodyDone(() => {
-        if (t) clearTimeout(t);
-        chainOver();
-      });
+      // timeout.total spans reading the final body: it stops when the reader is done with it, not when
+      // it arrived (a body read after the deadline fails, as with request()); close() waits only for arrival.
+      if (t) res.onBodyRead(() => clearTimeout(t));
+      res.onBodyDone(chainOver);
       return res.response;
     } catch (err) {
       chainOver();
@@ -336,7 +336,7 @@ export class Session {
   }
 
   /** The hop loop (DESIGN: prepare → send → absorb → plan). */
-  async #run(chain: Chain, io: Io, callerProxyAuth: string | undefined): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void }> {
+  async #run(chain: Chain, io: Io, callerProxyAuth: string | undefined): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void; onBodyRead: (fn: () => void) => void }> {
     const o = this.#o;
     const routes: RouteState = { previous: undefined, previousSent: undefined, callerHeader: callerProxyAuth, callerRoute: undefined };
     const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
@@ -511,7 +511,7 @@ export class Session {
         const body: ResponseBody = nullBody ? { kind: 'buffer', bytes: EMPTY } : (responseBody ?? this.#callerBody(res, chain, hop, io, secrets));
         const response = new HopwiseResponse(res.statusCode, hop.statusText || undefined, responseUrl, raw, body, hops, nullBody ? { ...hooks, nullBody } : hooks);
         const source = res.body;
-        return { response, onBodyDone: (fn) => source.onSettled(fn) };
+        return { response, onBodyDone: (fn) => source.onSettled(fn), onBodyRead: (fn) => source.onConsumed(fn) };
       }
       // A redirect's body is not wanted: let the connection be reused if it comes quickly, else close it.
       if (responseBody?.kind === 'stream') discard(responseBody.stream);

@@ -48,6 +48,8 @@ const HIGH_WATER = 64 * 1024;
 
 type Settle = () => void;
 
+const noop = (): void => {};
+
 /**
  * The body of one exchange, as it arrives. Exactly one way of reading it is taken: `whole()`,
  * `stream()`, `dump()` or `destroy()`.
@@ -72,11 +74,15 @@ export class BodySource {
   #settled = false;
   /** The reader is done with it: read whole, its stream closed, dumped, destroyed or failed. */
   #consumed = false;
-  #onConsumed: Settle | undefined;
+  #onConsumed: Settle[] | undefined;
 
-  constructor(resume: () => void, abort: (reason?: unknown) => void) {
+  /** The Content-Length the answer declared, if any. */
+  #declared: number | undefined;
+
+  constructor(resume: () => void, abort: (reason?: unknown) => void, declared?: number) {
     this.#resume = resume;
     this.#abort = abort;
+    this.#declared = declared;
   }
 
   /** Every byte of the body is in. */
@@ -95,18 +101,18 @@ export class BodySource {
     else (this.#onSettled ??= []).push(fn);
   }
 
-  /** Call `fn` once the reader is done with the body (the handler stops listening to the signal then). */
+  /** Call `fn` once the reader is done with the body (the handler stops listening to the signal then, the session clears timeout.total). */
   onConsumed(fn: Settle): void {
     if (this.#consumed) fn();
-    else this.#onConsumed = fn;
+    else (this.#onConsumed ??= []).push(fn);
   }
 
   #done(): void {
     if (this.#consumed) return;
     this.#consumed = true;
-    const fn = this.#onConsumed;
+    const fns = this.#onConsumed;
     this.#onConsumed = undefined;
-    fn?.();
+    if (fns) for (const fn of fns) fn();
   }
 
   #settle(): void {
@@ -218,6 +224,10 @@ export class BodySource {
       this.#settle();
       this.#done();
     });
+    // An abort or a transport failure destroys the stream with its error, maybe before anyone reads it:
+    // the reader sees the error when it reads; unheard, it must not become an uncaught exception (as
+    // undici's RequestHandler does for its body).
+    s.on('error', noop);
     this.#stream = s;
     for (const c of this.#chunks) s.push(c);
     this.#chunks = [];
@@ -248,7 +258,9 @@ export class BodySource {
     }
     return new Promise<void>((resolve) => {
       this.#dumping = { left: limit - this.#size, done: resolve };
-      if (this.#dumping.left < 0) this.#giveUp();
+      // A body declared longer than the limit is given up at once, without waiting for bytes that
+      // may come slowly or never (undici's body.dump() does the same).
+      if (this.#dumping.left < 0 || (this.#declared !== undefined && this.#declared > limit)) this.#giveUp();
       else this.#unpause();
     });
   }
@@ -353,13 +365,16 @@ class Handler implements Dispatcher.DispatchHandler {
       this.#onInfo?.();
       return true;
     }
-    const body = new BodySource(resume, (reason) => this.#abort?.(reason ?? abortError()));
+    const headers = util.parseHeaders(rawHeaders) as RawHeaders;
+    const len = headers['content-length'];
+    const declared = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
+    const body = new BodySource(resume, (reason) => this.#abort?.(reason ?? abortError()), declared);
     this.#body = body;
     // The signal is listened to until the body settles, like undici's own request().
     if (this.#listener !== undefined) body.onConsumed(() => this.#unlisten());
     const resolve = this.#resolve!;
     this.#resolve = undefined;
-    resolve({ statusCode, statusText, headers: util.parseHeaders(rawHeaders) as RawHeaders, body });
+    resolve({ statusCode, statusText, headers, body });
     return true;
   }
 
