@@ -191,6 +191,7 @@ export class Session {
     this.#transport = undefined;
     this.#dispatcher = undefined;
     if (!t) return;
+    const started = performance.now();
     if (this.#inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -202,7 +203,7 @@ export class Session {
     }
     // Whatever is still in flight after the grace is ended (ERR_SESSION_CLOSED), proxied or not.
     if (this.#inFlight > 0) await t.destroy();
-    else await t.close();
+    else await t.close(Math.max(100, CLOSE_GRACE_MS - (performance.now() - started)));
   }
 
   /** End everything at once: every exchange in flight fails with ERR_SESSION_CLOSED, unread bodies included. */

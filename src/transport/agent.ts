@@ -308,10 +308,19 @@ export class Transport {
     return undefined;
   }
 
-  async close(): Promise<void> {
+  async close(graceMs: number): Promise<void> {
     const all = this.dispatchers();
     this.#proxies.clear();
-    await Promise.all(all.map((d) => d.close()));
+    // undici's close() waits for every request it still holds, one stuck setting up its connection
+    // included (until timeout.connect): past the grace, what is left is ended.
+    await Promise.all(
+      all.map(async (d) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([d.close().then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, graceMs, true)))]);
+        clearTimeout(timer);
+        if (late) await d.destroy().catch(() => {});
+      }),
+    );
   }
 
   /** End every exchange of every dispatcher at once (their requests and bodies fail). */

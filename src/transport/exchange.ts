@@ -339,10 +339,20 @@ class Handler implements Dispatcher.DispatchHandler {
         const body = this.#body;
         if (body !== undefined) body.fail(this.#reason);
         if (body === undefined || !body.arrived) this.#abort?.(this.#reason);
+        // Before onConnect (a connection still being set up, TLS included) undici has handed over
+        // no abort yet: the caller hears of the abort now, and onConnect aborts the request when it comes.
+        if (this.#abort === undefined) this.#settleEarly(this.#reason);
       };
       this.#listener = listener;
       signal.addEventListener('abort', listener);
     }
+  }
+
+  #settleEarly(reason: unknown): void {
+    if (this.#resolve === undefined) return;
+    this.#resolve = undefined;
+    this.#unlisten();
+    this.#reject(reason);
   }
 
   #unlisten(): void {
