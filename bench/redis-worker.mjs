@@ -49,11 +49,13 @@ const before = store?.stats;
 process.send({ type: 'ready' });
 process.once('message', async () => {
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < cfg.count; i++) await call(i);
   const wallNs = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(cpu0);
   const after = store?.stats;
   const delta = (k) => (after && before ? after[k] - before[k] : 0);
-  process.send({ type: 'done', wallNs, calls: cfg.count, failures, sample, roundTrips: delta('roundTrips'), reloads: delta('reloads'), conflicts: delta('conflicts') });
+  process.send({ type: 'done', wallNs, calls: cfg.count, failures, sample, cpuUs: cpu.user + cpu.system, roundTrips: delta('roundTrips'), reloads: delta('reloads'), conflicts: delta('conflicts') });
   await session.close();
   await store?.close();
   process.disconnect();
