@@ -261,6 +261,32 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     }
   });
 
+  test('after the client reconnects (it may reach another server: a failover) the cache is rebuilt from the whole namespace, not patched', async () => {
+    const namespace = fresh();
+    const a = new RedisCookieStore({ url: redis.url, namespace });
+    const peek = await redisClient(redis.url);
+    const url = new URL('http://example.com/');
+    try {
+      await a.setCookie('sid=1; Path=/', url);
+      await a.evaluate(url);
+      assert.equal(a.stats.reloads, 1);
+      // Drop every other connection; the store's client reconnects by itself (no call of the store fails meanwhile).
+      const others = async (): Promise<number> =>
+        String(await peek.sendCommand(['CLIENT', 'LIST', 'TYPE', 'normal']))
+          .trim()
+          .split('\n').length - 1;
+      assert.equal(await others(), 1);
+      await peek.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      for (let i = 0; i < 200 && (await others()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await others(), 1, 'the store reconnected');
+      assert.equal((await a.evaluate(url)).header, 'sid=1');
+      assert.equal(a.stats.reloads, 2, 'rebuilt after the reconnect');
+    } finally {
+      peek.destroy();
+      await a.close();
+    }
+  });
+
   test('Redis keeps an expiry for cookies that have one, and drops cookies long dead by its own clock', async () => {
     const namespace = fresh();
     const store = new RedisCookieStore({ url: redis.url, namespace, now: () => Date.now() - 3_600_000 });
