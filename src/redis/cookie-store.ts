@@ -344,8 +344,13 @@ export class RedisCookieStore implements CookieStore {
   /** Bring the cache up to date with the cookies that changed (field, counter, record, last access) and the fields removed. */
   #patch(live: string[], gone: string[], seq: number): void {
     const changed: Loaded[] = [];
-    for (let i = 0; i + 3 < live.length; i += 4) if (live[i + 2] !== '') changed.push(decode(live[i + 2]!, live[i + 3], Number(live[i + 1])));
-    this.#cache.patch(gone, changed, seq);
+    const removed = [...gone];
+    for (let i = 0; i + 3 < live.length; i += 4) {
+      // A counter without a record (not written by these scripts) is a cookie Redis does not hold.
+      if (live[i + 2] === '') removed.push(live[i]!);
+      else changed.push(decode(live[i + 2]!, live[i + 3], Number(live[i + 1])));
+    }
+    this.#cache.patch(removed, changed, seq);
     this.#stats.refreshes++;
   }
 
