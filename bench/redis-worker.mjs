@@ -43,17 +43,25 @@ async function call(i) {
   }
 }
 
+// On /redirect/3 an in-memory worker holds the login cookie the shared namespace holds (the bench
+// server sets none there), so both sides send one cookie per hop.
+if (!store && cfg.workload === 'redirect3') {
+  const r = session.cookies?.setCookie('sid=logged-in; Path=/', `${cfg.base}/`);
+  if (!r?.stored) throw new Error('the in-memory worker could not hold the login cookie');
+}
 for (let i = 0; i < cfg.warmup; i++) await call(-i - 1);
 failures = 0;
 const before = store?.stats;
 process.send({ type: 'ready' });
 process.once('message', async () => {
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < cfg.count; i++) await call(i);
   const wallNs = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(cpu0);
   const after = store?.stats;
   const delta = (k) => (after && before ? after[k] - before[k] : 0);
-  process.send({ type: 'done', wallNs, calls: cfg.count, failures, sample, roundTrips: delta('roundTrips'), reloads: delta('reloads'), conflicts: delta('conflicts') });
+  process.send({ type: 'done', wallNs, calls: cfg.count, failures, sample, cpuUs: cpu.user + cpu.system, roundTrips: delta('roundTrips'), reloads: delta('reloads'), refreshes: delta('refreshes'), conflicts: delta('conflicts') });
   await session.close();
   await store?.close();
   process.disconnect();

@@ -2,11 +2,18 @@
 // sharing one RedisCookieStore namespace, next to the same four with an in-memory jar each. Reports
 // the fleet's throughput as a ratio (shared / in-memory, reps interleaved in one run) and Redis
 // round trips per hop; plus /redirect/3 with a logged-in namespace, where no hop changes a cookie
-// (the cost of a lookup when nothing changed: one small round trip, no reload).
+// (the cost of a lookup when nothing changed: one small round trip, no reload). On /redirect/3 the
+// in-memory workers hold the same login cookie (they log in during warm-up), so both sides send it.
+//
+// The machine is shared: a rep is short, the two sides of a ratio run back to back, and their order
+// alternates from rep to rep (ABBA), so a load that comes or goes weighs on both sides alike; the
+// ratio reported is the median of the reps'. CPU per call (the workers' and redis-server's, as the
+// kernel counts it) is reported too: it moves less with other load than throughput does.
 //
 // Needs redis-server (Debian's; skipped with one line when absent) and the built package (dist/).
 // `node bench/redis.mjs [--quick]` runs it alone; run.mjs runs it unless --no-redis.
 import { fork, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,11 +47,21 @@ async function startRedis() {
     if (child.exitCode !== null || Date.now() > until) throw new Error('redis-server did not start');
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGKILL')))) };
+  return { url: `redis://127.0.0.1:${port}`, cpuMs: () => cpuMsOf(child.pid), stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGKILL')))) };
+}
+
+/** CPU ms a process has used (user + system, Linux /proc); 0 where that cannot be read. */
+function cpuMsOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ
+  } catch {
+    return 0;
+  }
 }
 
 /** Four workers at once; the fleet's calls per second (all calls over the slowest worker's wall time). */
-async function runFleet(cfg) {
+async function runFleet(cfg, redis) {
   const children = [];
   try {
     const ready = [];
@@ -60,17 +77,21 @@ async function runFleet(cfg) {
     }
     await Promise.all(ready);
     const done = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
+    const redis0 = redis.cpuMs();
     for (const child of children) child.send('go');
     const results = await Promise.all(done);
+    const redisUs = (redis.cpuMs() - redis0) * 1000;
     const calls = results.reduce((a, r) => a + r.calls, 0);
     const wallNs = Math.max(...results.map((r) => r.wallNs));
     const sum = (k) => results.reduce((a, r) => a + r[k], 0);
     return {
       callsPerSec: calls / (wallNs / 1e9),
+      cpuUsPerCall: (sum('cpuUs') + (cfg.mode === 'redis' ? redisUs : 0)) / calls,
       failures: sum('failures'),
       sample: results.find((r) => r.sample)?.sample,
       roundTripsPerHop: sum('roundTrips') / (calls * HOPS_PER_CALL),
       reloadsPerHop: sum('reloads') / (calls * HOPS_PER_CALL),
+      refreshesPerHop: sum('refreshes') / (calls * HOPS_PER_CALL),
       conflictsPerHop: sum('conflicts') / (calls * HOPS_PER_CALL),
     };
   } finally {
@@ -80,8 +101,8 @@ async function runFleet(cfg) {
 
 export async function runRedisBench({ quick = false, log = () => {} } = {}) {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return { skipped: 'redis-server is not installed (apt-get install redis-server)' };
-  const reps = Number(process.env.HOPWISE_REDIS_REPS ?? (quick ? 1 : 3));
-  const count = Number(process.env.HOPWISE_REDIS_COUNT ?? (quick ? 60 : 1500));
+  const reps = Number(process.env.HOPWISE_REDIS_REPS ?? (quick ? 1 : 6));
+  const count = Number(process.env.HOPWISE_REDIS_COUNT ?? (quick ? 60 : 800));
   const warmup = quick ? 30 : 1000;
   const redis = await startRedis();
   const server = await startServer();
@@ -95,14 +116,20 @@ export async function runRedisBench({ quick = false, log = () => {} } = {}) {
     await seed.close();
     for (let r = 0; r < reps; r++) {
       const base = { base: server.base, redisUrl: redis.url, count, warmup };
-      const runs = [
-        ['memory', { ...base, mode: 'memory', workload: 'cookie3' }],
-        ['redis', { ...base, mode: 'redis', workload: 'cookie3', namespace: `bench-${r}` }],
-        ['memoryRead', { ...base, mode: 'memory', workload: 'redirect3' }],
-        ['redisRead', { ...base, mode: 'redis', workload: 'redirect3', namespace: 'bench-read' }],
+      const pairs = [
+        [
+          ['memory', { ...base, mode: 'memory', workload: 'cookie3' }],
+          ['redis', { ...base, mode: 'redis', workload: 'cookie3', namespace: `bench-${r}` }],
+        ],
+        [
+          ['memoryRead', { ...base, mode: 'memory', workload: 'redirect3' }],
+          ['redisRead', { ...base, mode: 'redis', workload: 'redirect3', namespace: 'bench-read' }],
+        ],
       ];
+      // ABBA: odd reps run the shared store first.
+      const runs = pairs.flatMap((pair) => (r % 2 === 1 ? [...pair].reverse() : pair));
       for (const [cell, cfg] of runs) {
-        const res = await runFleet(cfg);
+        const res = await runFleet(cfg, redis);
         cells[cell].push(res);
         if (res.failures) errors.push(`${cell}: ${res.failures} wrong answers, e.g. ${res.sample}`);
       }
@@ -126,11 +153,13 @@ export async function runRedisBench({ quick = false, log = () => {} } = {}) {
     redis: med('redis', 'callsPerSec'),
     memoryRead: med('memoryRead', 'callsPerSec'),
     redisRead: med('redisRead', 'callsPerSec'),
+    cpu: { memory: med('memory', 'cpuUsPerCall'), redis: med('redis', 'cpuUsPerCall'), memoryRead: med('memoryRead', 'cpuUsPerCall'), redisRead: med('redisRead', 'cpuUsPerCall') },
     roundTripsPerHop: med('redis', 'roundTripsPerHop'),
     reloadsPerHop: med('redis', 'reloadsPerHop'),
     conflictsPerHop: med('redis', 'conflictsPerHop'),
     readRoundTripsPerHop: med('redisRead', 'roundTripsPerHop'),
     readReloadsPerHop: med('redisRead', 'reloadsPerHop'),
+    refreshesPerHop: med('redis', 'refreshesPerHop'),
     errors,
   };
 }
@@ -142,14 +171,15 @@ export function renderRedis(r) {
   return [
     '## Many workers, one session (Redis)',
     '',
-    `${WORKERS} worker processes at once, each running sequential calls (${r.count} per worker, ${r.reps} rep${r.reps > 1 ? 's' : ''}, interleaved), hopwise from dist/.`,
-    'The ratio is the fleet sharing one `RedisCookieStore` namespace over the same fleet with an in-memory jar per worker, measured side by side.',
+    `${WORKERS} worker processes at once, each running sequential calls (${r.count} per worker, ${r.reps} rep${r.reps > 1 ? 's' : ''}, the two sides back to back in alternating order), hopwise from dist/.`,
+    'The ratio is the fleet sharing one `RedisCookieStore` namespace over the same fleet with an in-memory jar per worker (the median of the reps). CPU per call: the workers\' and redis-server\'s.',
     '',
-    '| workload | in-memory jars (calls/s) | shared Redis store (calls/s) | ratio (range) | Redis round trips per hop | cache rebuilds per hop |',
-    '| --- | --: | --: | --: | --: | --: |',
-    `| /cookie-chain/3 (every hop sets a cookie) | ${Math.round(r.memory)} | ${Math.round(r.redis)} | ${f(r.ratio)}× (${range(r.ratioRange)}) | ${f(r.roundTripsPerHop)} | ${f(r.reloadsPerHop)} |`,
-    `| /redirect/3, logged in (nothing changes) | ${Math.round(r.memoryRead)} | ${Math.round(r.redisRead)} | ${f(r.readRatio)}× (${range(r.readRatioRange)}) | ${f(r.readRoundTripsPerHop)} | ${f(r.readReloadsPerHop)} |`,
+    '| workload | in-memory jars (calls/s) | shared Redis store (calls/s) | ratio (range) | CPU µs per call, in-memory / shared | Redis round trips per hop | cache rebuilds per hop |',
+    '| --- | --: | --: | --: | --: | --: | --: |',
+    `| /cookie-chain/3 (every hop sets a cookie) | ${Math.round(r.memory)} | ${Math.round(r.redis)} | ${f(r.ratio)}× (${range(r.ratioRange)}) | ${Math.round(r.cpu.memory)} / ${Math.round(r.cpu.redis)} | ${f(r.roundTripsPerHop)} | ${f(r.reloadsPerHop)} |`,
+    `| /redirect/3, logged in (nothing changes) | ${Math.round(r.memoryRead)} | ${Math.round(r.redisRead)} | ${f(r.readRatio)}× (${range(r.readRatioRange)}) | ${Math.round(r.cpu.memoryRead)} / ${Math.round(r.cpu.redisRead)} | ${f(r.readRoundTripsPerHop)} | ${f(r.readReloadsPerHop)} |`,
     '',
+    `Cache refreshes with only what changed, per hop on /cookie-chain/3: ${f(r.refreshesPerHop)} (the other workers' writes, fetched in the version check's round trip).`,
     `Write conflicts retried per hop on /cookie-chain/3: ${f(r.conflictsPerHop)} (four workers write the same three cookies all the time).`,
     '',
   ].join('\n');

@@ -104,6 +104,48 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     );
   });
 
+  test('a store kept current by the change feed holds the same jar as one rebuilt from the whole namespace, after any sequence of changes', async () => {
+    const T0 = Math.floor(Date.now() / 1000) * 1000;
+    const { commands, limits } = cookieCommands(T0);
+    // One connection for the stores that rebuild (each new store's first look is the whole namespace).
+    const client = await redisClient(redis.url);
+    let patched = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(commands, limits, async (commands, limits) => {
+          let t = T0;
+          const now = () => t;
+          const namespace = fresh();
+          const writer = new RedisCookieStore({ url: redis.url, namespace, now, ...limits });
+          // Another process that looks after every change: it is patched with what changed.
+          const follower = new RedisCookieStore({ url: redis.url, namespace, now, ...limits });
+          try {
+            for (const [i, c] of commands.entries()) {
+              if (c.kind === 'tick') t += c.ms;
+              await runShared(writer, c);
+              const before = follower.stats.refreshes;
+              const seen = await follower.cookies();
+              if (follower.stats.refreshes === before) continue;
+              patched++;
+              // Patched just now: it holds the namespace as Redis has it, as a rebuild from it does.
+              const rebuilt = new RedisCookieStore({ client, namespace, now, ...limits });
+              assert.deepStrictEqual(seen, await rebuilt.cookies(), `after command ${i}: ${JSON.stringify(c)}`);
+              assert.equal(rebuilt.stats.reloads, 1);
+              await rebuilt.close();
+            }
+            assert.ok(follower.stats.reloads <= 1, 'the follower rebuilt its cache only on its first look');
+          } finally {
+            await Promise.all([writer.close(), follower.close()]);
+          }
+        }),
+        { numRuns: 60, seed: 6265 },
+      );
+      assert.ok(patched > 100, `the change feed was exercised (${patched} patches)`);
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a cookie one store sets is sent by another store of the same namespace on its next request, and never by another namespace', async () => {
     const namespace = fresh();
     const [a, b, elsewhere] = [namespace, namespace, fresh()].map((n) => new RedisCookieStore({ url: redis.url, namespace: n }));
@@ -193,7 +235,7 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     }
   });
 
-  test('a lookup when nothing changed is one small round trip, and the cache is rebuilt only when another process wrote', async () => {
+  test('a lookup when nothing changed is one small round trip, and after another process wrote it fetches only what changed, not the namespace', async () => {
     const namespace = fresh();
     const a = new RedisCookieStore({ url: redis.url, namespace });
     const b = new RedisCookieStore({ url: redis.url, namespace });
@@ -206,9 +248,42 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
       assert.equal(b.stats.reloads, before.reloads);
       await a.setCookie('sid=2; Path=/', 'http://example.com/');
       assert.equal((await b.evaluate(new URL('http://example.com/'))).header, 'sid=2');
-      assert.equal(b.stats.reloads, before.reloads + 1);
+      assert.equal(b.stats.reloads, before.reloads, 'no rebuild from the whole namespace');
+      assert.equal(b.stats.refreshes, before.refreshes + 1, 'one refresh with what changed');
+      assert.equal(b.stats.roundTrips - before.roundTrips, 6, 'in the same round trip as the version check');
+      // A deletion reaches the other store the same way.
+      await a.setCookie('sid=; Path=/; Max-Age=0', 'http://example.com/');
+      assert.equal((await b.evaluate(new URL('http://example.com/'))).header, '');
+      assert.equal(b.stats.reloads, before.reloads);
+      assert.equal(b.stats.refreshes, before.refreshes + 2);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('after the client reconnects (it may reach another server: a failover) the cache is rebuilt from the whole namespace, not patched', async () => {
+    const namespace = fresh();
+    const a = new RedisCookieStore({ url: redis.url, namespace });
+    const peek = await redisClient(redis.url);
+    const url = new URL('http://example.com/');
+    try {
+      await a.setCookie('sid=1; Path=/', url);
+      await a.evaluate(url);
+      assert.equal(a.stats.reloads, 1);
+      // Drop every other connection; the store's client reconnects by itself (no call of the store fails meanwhile).
+      const others = async (): Promise<number> =>
+        String(await peek.sendCommand(['CLIENT', 'LIST', 'TYPE', 'normal']))
+          .trim()
+          .split('\n').length - 1;
+      assert.equal(await others(), 1);
+      await peek.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      for (let i = 0; i < 200 && (await others()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await others(), 1, 'the store reconnected');
+      assert.equal((await a.evaluate(url)).header, 'sid=1');
+      assert.equal(a.stats.reloads, 2, 'rebuilt after the reconnect');
+    } finally {
+      peek.destroy();
+      await a.close();
     }
   });
 

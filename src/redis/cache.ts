@@ -3,7 +3,8 @@
  * that writes down every change the jar makes to it, as operations for Redis. The jar's own rules
  * (src/cookies/jar.ts, rules.ts) decide against this cache exactly as they do against the in-memory
  * jar's store; the cookie store then sends the operations to Redis in one atomic script
- * (scripts.ts), and rebuilds the cache from Redis when another process changed the namespace.
+ * (scripts.ts). When another process changed the namespace, the reply carries only the cookies
+ * that changed (`patch`), or the whole namespace when Redis cannot tell (`load`).
  *
  * Operations, in the order the jar made them:
  * - `P` put or replace a cookie (its record, last-access time, expiry and Secure flag);
@@ -19,14 +20,18 @@ import type { Cookie, SameSite } from '../cookies/types.js';
 import type { CookieStorage, StoredCookie } from '../cookies/store.js';
 import { FastStore } from '../cookies/fast-store.js';
 
-export type Op = readonly ['P', string, string, string, string, string] | readonly ['D', string] | readonly ['T', string, string] | readonly ['X', string] | readonly ['C'];
+export type Op = readonly ['P', string, string, string, string] | readonly ['D', string] | readonly ['T', string, string] | readonly ['X', string] | readonly ['C'];
 
 /** The Redis hash field of a cookie: its key (RFC 6265bis §5.7 step 19: name, domain, host-only, path). */
 export function fieldOf(c: { domain: string; name: string; path: string; hostOnly: boolean }): string {
   return JSON.stringify([c.domain, c.name, c.path, c.hostOnly ? 1 : 0]);
 }
 
-/** A cookie as Redis keeps it (short keys: a namespace may hold thousands). Last access is kept apart (`T`). */
+/**
+ * A cookie as Redis keeps it (short keys: a namespace may hold thousands), after one character
+ * that says whether it is Secure ('1' or '0': what the script compares without decoding the JSON).
+ * Last access is kept apart (`T`).
+ */
 interface Wire {
   n: string;
   v: string;
@@ -45,10 +50,10 @@ interface Wire {
 export function encode(c: StoredCookie, site: string): string {
   const w: Wire = { n: c.name, v: c.value, d: c.domain, p: c.path, h: c.hostOnly ? 1 : 0, s: c.secure ? 1 : 0, o: c.httpOnly ? 1 : 0, e: c.expires, c: c.creation, q: c.seq, st: site };
   if (c.sameSite !== undefined) w.ss = c.sameSite;
-  return JSON.stringify(w);
+  return (c.secure ? '1' : '0') + JSON.stringify(w);
 }
 
-/** One cookie of a snapshot: the record, its creation order, its site, and its use (tick, last access). */
+/** One cookie of a snapshot: the record, its creation order, its site, and its place in the use order (the namespace's change counter). */
 export interface Loaded {
   cookie: Cookie;
   seq: number;
@@ -56,14 +61,19 @@ export interface Loaded {
   tick: number;
 }
 
-export function decode(record: string, use: string | undefined): Loaded {
-  const w = JSON.parse(record) as Wire;
-  const colon = use === undefined ? -1 : use.indexOf(':');
-  const tick = colon < 0 ? 0 : Number(use!.slice(0, colon));
-  const lastAccess = colon < 0 ? w.c : Number(use!.slice(colon + 1));
+/** A record from Redis with its last access ('' or absent: its creation) and its place in the use order. */
+export function decode(record: string, lastUse: string | undefined, tick: number): Loaded {
+  const w = JSON.parse(record.slice(1)) as Wire;
+  const lastAccess = lastUse === undefined || lastUse === '' ? w.c : Number(lastUse);
   const cookie: Cookie = { name: w.n, value: w.v, domain: w.d, path: w.p, hostOnly: w.h === 1, secure: w.s === 1, httpOnly: w.o === 1, expires: w.e, creation: w.c, lastAccess };
   if (w.ss !== undefined) cookie.sameSite = w.ss;
   return { cookie, seq: w.q, site: w.st, tick };
+}
+
+/** The key of a cookie from its field (`fieldOf`). */
+function keyOf(field: string): { domain: string; name: string; path: string; hostOnly: boolean } {
+  const [domain, name, path, hostOnly] = JSON.parse(field) as [string, string, string, 0 | 1];
+  return { domain, name, path, hostOnly: hostOnly === 1 };
 }
 
 export class JournalStore implements CookieStorage {
@@ -93,6 +103,33 @@ export class JournalStore implements CookieStorage {
     cookies.sort((a, b) => a.tick - b.tick || a.seq - b.seq);
     for (const l of cookies) inner.put(l.cookie, l.seq, l.site);
     this.#inner = inner;
+    this.seq = seq;
+  }
+
+  /**
+   * Bring the content up to Redis with what changed since it was last current: the cookies removed
+   * (`gone`), then the cookies changed or used (`live`), in the namespace's use order, each put in
+   * its place as the most recently used. Cookies not listed did not change, and keep their order,
+   * so the result is what `load` of the whole namespace would give.
+   */
+  patch(gone: readonly string[], live: Loaded[], seq: number): void {
+    const inner = this.#inner;
+    for (const field of gone) {
+      const k = keyOf(field);
+      const old = inner.find(k.domain, k.name, k.path, k.hostOnly);
+      if (old) inner.remove(old);
+    }
+    live.sort((a, b) => a.tick - b.tick || a.seq - b.seq);
+    for (const l of live) {
+      const c = l.cookie;
+      const old = inner.find(c.domain, c.name, c.path, c.hostOnly);
+      // The same cookie (same creation order) changed in place; a key removed and stored again is a new cookie.
+      if (old !== undefined && old.seq === l.seq) inner.replace(old, c);
+      else {
+        if (old !== undefined) inner.remove(old);
+        inner.put(c, l.seq, l.site);
+      }
+    }
     this.seq = seq;
   }
 
@@ -166,6 +203,6 @@ export class JournalStore implements CookieStorage {
   }
 
   #written(c: StoredCookie, site: string): void {
-    this.ops.push(['P', fieldOf(c), encode(c, site), String(c.lastAccess), c.expires === null ? '' : String(c.expires), c.secure ? '1' : '0']);
+    this.ops.push(['P', fieldOf(c), encode(c, site), String(c.lastAccess), c.expires === null ? '' : String(c.expires)]);
   }
 }

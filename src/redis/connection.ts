@@ -31,6 +31,8 @@ function describe(url: string | undefined): string {
 }
 
 type Sender = (args: string[]) => Promise<unknown>;
+/** The events side of a client given (node-redis and ioredis are EventEmitters). */
+type Emitter = { on?: (e: string, f: () => void) => unknown; off?: (e: string, f: () => void) => unknown; removeListener?: (e: string, f: () => void) => unknown };
 
 export class Connection {
   readonly #what: string;
@@ -43,6 +45,13 @@ export class Connection {
   #closed = false;
   /** The last connection error the client reported, for the message of a command that then fails. */
   #lastError: unknown;
+  /**
+   * Counts the client's connections ('ready' events): a reconnect may reach another server (a
+   * failover), so what a cache learned over an earlier connection is checked again in full.
+   */
+  generation = 0;
+  #given: Emitter | undefined;
+  readonly #onReady = (): void => void this.generation++;
 
   constructor(o: ConnectionOptions) {
     this.#what = o.what;
@@ -59,6 +68,9 @@ export class Connection {
           ? (args) => (c as { sendCommand(a: string[]): Promise<unknown> }).sendCommand(args)
           : (args) => (c as { call(cmd: string, ...a: string[]): Promise<unknown> }).call(args[0]!, ...args.slice(1));
       // A node-redis client must be connected; one the caller has not connected yet is connected here.
+      // Both node-redis and ioredis say 'ready' on every (re)connect.
+      this.#given = c as Emitter;
+      if (typeof this.#given?.on === 'function') this.#given.on('ready', this.#onReady);
       const ready = c.isOpen === false && typeof c.connect === 'function' ? c.connect().then(() => send) : Promise.resolve(send);
       ready.catch(() => {});
       this.#send = ready;
@@ -88,6 +100,7 @@ export class Connection {
       };
       // Connection errors are reported by the commands that fail; the client reconnects by itself.
       client.on('error', (err) => void (this.#lastError = err));
+      client.on('ready', this.#onReady);
       this.#own = client;
       await client.connect();
       return (args: string[]) => client.sendCommand(args);
@@ -126,6 +139,8 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const given = this.#given;
+    if (given) (given.off ?? given.removeListener)?.call(given, 'ready', this.#onReady);
     const own = this.#own;
     if (!own) return;
     // A client that is not connected (Redis down, reconnecting) is stopped at once; a connected one

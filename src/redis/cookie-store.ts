@@ -6,8 +6,10 @@
  * over a store that writes down what the jar changes:
  *
  * - A request (`evaluate`) costs one round trip: a script that answers "unchanged" (a few bytes)
- *   when the namespace's version is the one the cache holds, or the whole namespace when it moved
- *   (the cache is then rebuilt). The cookies it sends are marked used in Redis on the next round trip.
+ *   when the namespace's version is the one the cache holds or, when it moved, the cookies that
+ *   changed since the cache was last current (a change feed: the cache is patched, not rebuilt; the
+ *   whole namespace comes only when Redis cannot tell, say after a failover). The cookies it sends
+ *   are marked used in Redis on the next round trip.
  * - A Set-Cookie (`setCookie`) is decided against the cache, then written by one script that
  *   applies it only if the namespace is still at that version; if another process wrote first, the
  *   reply carries the new namespace, the line is decided again against it, and written again. The
@@ -44,10 +46,13 @@ export interface RedisCookieStoreOptions {
   now?: () => number;
 }
 
-/** What a store has done so far: round trips to Redis, cache rebuilds, and write conflicts retried. */
+/** What a store has done so far: round trips to Redis, cache rebuilds, cache refreshes, and write conflicts retried. */
 export interface RedisCookieStoreStats {
   roundTrips: number;
+  /** The cache rebuilt from the whole namespace (its first look, or when Redis could not say what changed). */
   reloads: number;
+  /** The cache brought up to date with only what other processes changed (the change feed). */
+  refreshes: number;
   conflicts: number;
 }
 
@@ -65,14 +70,19 @@ interface Waiting {
   reject: (e: unknown) => void;
 }
 
-/** The state after the round trip, whether its writes applied (1/0), and a snapshot when the cache was not current. */
-type Reply = [string, number] | [string, number, string, string[], string[]];
-type Snapshot = [string, number, string, string[], string[]];
+/**
+ * The state after the round trip and whether its writes applied (1/0); when the cache was not
+ * current, the creation-order counter, the change counter, and what changed ('d': live cookies as
+ * field, counter, record, last access; removed fields) or the whole namespace ('f': HGETALL jar,
+ * records and last accesses; the live fields with their counters, in use order). See scripts.ts.
+ */
+type Reply = [string, number] | [string, number, string, string, 'd', string[], string[]] | [string, number, string, string, 'f', string[], string[]];
 
-/** A reply, and `performance.now()` when its round trip was sent: once applied, the cache is current as of then. */
+/** A reply, `performance.now()` when its round trip was sent (once applied, the cache is current as of then), and over which connection. */
 interface Answer {
   reply: Reply;
   sentAt: number;
+  generation: number;
 }
 
 /** A Set-Cookie refused because of what the jar holds: checked against Redis before it is reported. */
@@ -95,7 +105,12 @@ export class RedisCookieStore implements CookieStore {
   #dirty: Promise<void> | undefined;
   #queue: Waiting[] = [];
   #writing = false;
-  #stats: RedisCookieStoreStats = { roundTrips: 0, reloads: 0, conflicts: 0 };
+  #stats: RedisCookieStoreStats = { roundTrips: 0, reloads: 0, refreshes: 0, conflicts: 0 };
+  /** The namespace's change counter the cache is current to, and the epoch it counts in (-1, '': none; the next reply is the whole namespace). */
+  #seen = -1;
+  #seenEpoch = '';
+  /** The connection (`Connection.generation`) the cache was last made current over: after a reconnect, the server may be another one (a failover). */
+  #generation = -1;
   /** `performance.now()` when the last round trip that answered was sent: the cache is current as of then. */
   #checkedAt = -Infinity;
 
@@ -115,7 +130,7 @@ export class RedisCookieStore implements CookieStore {
     this.#conn = new Connection({ url: url ?? (client === undefined ? 'redis://127.0.0.1:6379' : undefined), client, timeoutMs, what: 'RedisCookieStore' });
     // One hash tag for the namespace: its keys share a slot, so a script may touch them all (Redis Cluster).
     const base = `hopwise:cookies:{${namespace}}`;
-    this.#keys = [`${base}:meta`, `${base}:jar`, `${base}:use`, `${base}:exp`];
+    this.#keys = [`${base}:meta`, `${base}:jar`, `${base}:exp`, `${base}:chg`, `${base}:del`];
     const jarOptions: CookieJarOptions = { store: this.#cache, now: this.#now };
     if (options.maxCookiesPerDomain !== undefined) jarOptions.maxCookiesPerDomain = options.maxCookiesPerDomain;
     if (options.maxCookies !== undefined) jarOptions.maxCookies = options.maxCookies;
@@ -208,7 +223,8 @@ export class RedisCookieStore implements CookieStore {
           else batch[i]!.resolve(r);
         }
       } catch (err) {
-        this.#state = '?';
+        // The cache holds decisions Redis may not have taken.
+        this.#distrust();
         for (const w of batch) w.reject(err);
       } finally {
         this.#dirty = undefined;
@@ -261,7 +277,7 @@ export class RedisCookieStore implements CookieStore {
     while (this.#writing || this.#dirty) await (this.#dirty ?? Promise.resolve());
     this.#cache.clear();
     this.#cache.ops.push(['C']);
-    this.#state = '?';
+    this.#distrust();
     this.#apply(await this.#roundTrip('clearing the cookies'));
   }
 
@@ -272,15 +288,24 @@ export class RedisCookieStore implements CookieStore {
 
   // ---- the round trip ---------------------------------------------------------------------
 
+  /** The cache no longer matches Redis as far as the store can tell: the next round trip brings the whole namespace. */
+  #distrust(): void {
+    this.#state = '?';
+    this.#seen = -1;
+    this.#seenEpoch = '';
+  }
+
   /** Send the cache's operations with the state it holds; the reply says whether that state was current. */
   async #roundTrip(doing: string, condition: 'v' | 's' = 'v'): Promise<Answer> {
     const cache = this.#cache;
     const ops = cache.take();
+    // Another connection than the one the cache was made current over may reach another server.
+    if (this.#conn.generation !== this.#generation) this.#distrust();
     // "epoch:version:shape" → "epoch:shape".
     const state = this.#state;
     const parts = state.split(':');
     const shape = parts.length === 3 ? `${parts[0]}:${parts[2]}` : state;
-    const args: string[] = [state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS), shape, condition];
+    const args: string[] = [state, String(this.#now()), this.#epoch, String(cache.seq), String(EXPIRY_GRACE_MS), shape, condition, String(this.#seen), this.#seenEpoch];
     for (const op of ops) for (const a of op) args.push(a);
     this.#stats.roundTrips++;
     const sentAt = performance.now();
@@ -289,32 +314,56 @@ export class RedisCookieStore implements CookieStore {
       reply = await this.#conn.eval(NAMESPACE, this.#keys, args, `${doing} (namespace ${this.namespace})`);
     } catch (err) {
       // The cache may now differ from Redis (a write that may or may not have been applied).
-      this.#state = '?';
+      this.#distrust();
       throw err;
     }
-    if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
-      this.#state = '?';
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string' || (reply.length !== 2 && reply.length < 7)) {
+      this.#distrust();
       throw new HopwiseError('ERR_STORE', `RedisCookieStore: an unexpected reply from Redis while ${doing}.`);
     }
-    return { reply: reply as Reply, sentAt };
+    // The connection the reply came over (a reconnect while the command was out fails it).
+    return { reply: reply as Reply, sentAt, generation: this.#conn.generation };
   }
 
-  /** The cache made what the reply says: its state, or rebuilt from its snapshot. */
-  #apply({ reply, sentAt }: Answer): void {
+  /** The cache made what the reply says: its state, patched with what changed, or rebuilt from the whole namespace. */
+  #apply({ reply, sentAt, generation }: Answer): void {
     this.#checkedAt = sentAt;
-    if (reply.length === 2) this.#state = reply[0];
-    else this.#load(reply);
+    this.#generation = generation;
+    if (reply.length === 2) {
+      this.#state = reply[0];
+      return;
+    }
+    const [state, , seq, tick] = reply;
+    if (reply[4] === 'f') this.#load(reply[5], reply[6], Number(seq));
+    else this.#patch(reply[5], reply[6], Number(seq));
+    this.#state = state;
+    this.#seen = Number(tick);
+    this.#seenEpoch = state.slice(0, state.indexOf(':'));
   }
 
-  /** Rebuild the cache from a snapshot reply. */
-  #load(reply: Snapshot): void {
-    const [state, , seq, jar, use] = reply;
-    const uses = new Map<string, string>();
-    for (let i = 0; i + 1 < use.length; i += 2) uses.set(use[i]!, use[i + 1]!);
+  /** Bring the cache up to date with the cookies that changed (field, counter, record, last access) and the fields removed. */
+  #patch(live: string[], gone: string[], seq: number): void {
+    const changed: Loaded[] = [];
+    const removed = [...gone];
+    for (let i = 0; i + 3 < live.length; i += 4) {
+      // A counter without a record (not written by these scripts) is a cookie Redis does not hold.
+      if (live[i + 2] === '') removed.push(live[i]!);
+      else changed.push(decode(live[i + 2]!, live[i + 3], Number(live[i + 1])));
+    }
+    this.#cache.patch(removed, changed, seq);
+    this.#stats.refreshes++;
+  }
+
+  /** Rebuild the cache from the whole namespace: records and last accesses (the fields ending in '@'), and the use order. */
+  #load(jar: string[], order: string[], seq: number): void {
+    const values = new Map<string, string>();
+    for (let i = 0; i + 1 < jar.length; i += 2) values.set(jar[i]!, jar[i + 1]!);
     const loaded: Loaded[] = [];
-    for (let i = 0; i + 1 < jar.length; i += 2) loaded.push(decode(jar[i + 1]!, uses.get(jar[i]!)));
-    this.#cache.load(loaded, Number(seq));
-    this.#state = state;
+    for (let i = 0; i + 1 < order.length; i += 2) {
+      const record = values.get(order[i]!);
+      if (record !== undefined) loaded.push(decode(record, values.get(`${order[i]!}@`), Number(order[i + 1])));
+    }
+    this.#cache.load(loaded, seq);
     this.#stats.reloads++;
   }
 }
