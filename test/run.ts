@@ -22,11 +22,13 @@ const CONCURRENCY = 4;
 
 /** The files that take longest (wall time, most of it Chromium, child processes or timers), longest first. */
 const LONGEST_FIRST = [
+  'transport-exchange-review',
   'html-chromium',
   'doctor-har',
   'record',
   'doctor-fixes',
   'errors-body',
+  'doctor-shared-store',
   'redis-fleet',
   'redis-store',
   'cli-e2e',
