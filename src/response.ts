@@ -6,8 +6,8 @@
  * `Response` constructor with no arguments (webidl conversions, internal state, a Headers object)
  * costs about 5 µs, a tenth of a hop. So this subclass never runs it: its `super()` goes to
  * `FastBase`, which only makes the object (prototype chain intact, so `res instanceof Response`), and
- * every member answers from the subclass's own state: the reading methods read the (decoded) Node
- * stream directly, `headers` is built on first access, and `body` makes its web stream only when
+ * every member answers from the subclass's own state: the reading methods take the body as the
+ * exchange held it (or read the decoded Node stream directly), `headers` is built on first access, and `body` makes its web stream only when
  * asked for. `clone()` tees that stream.
  * Every failure while reading is handed to the session's `mapError`, so it reaches the caller as a
  * HopwiseError with a code and the whole trace, never as a raw undici error.
@@ -20,14 +20,6 @@ import type { BodySource } from './transport/exchange.js';
 
 type RawHeaders = Record<string, string | string[] | undefined>;
 type Bytes = Uint8Array<ArrayBuffer>;
-
-/** undici's BodyReadable: a Node Readable with the Fetch body mixin methods (fast paths). */
-interface UndiciBody extends Readable {
-  text?(): Promise<string>;
-  json?(): Promise<unknown>;
-  arrayBuffer?(): Promise<ArrayBuffer>;
-  dump?(opts?: { limit?: number; signal?: AbortSignal }): Promise<void>;
-}
 
 /** The body as the session hands it over: a stream (decoded, tapped...), bytes already read, or the exchange's body as it arrives. */
 export type ResponseBody = { kind: 'stream'; stream: Readable } | { kind: 'buffer'; bytes: Buffer } | { kind: 'source'; source: BodySource };
@@ -181,20 +173,18 @@ export class HopwiseResponse extends Response {
     return this.#web ? { kind: 'web', stream: this.#web } : this.#source;
   }
 
-  async #read<T>(fast: (s: UndiciBody) => Promise<T> | undefined, slow: (s: AsyncIterable<Uint8Array>) => Promise<T>, buffer: (b: Buffer) => T): Promise<T> {
+  async #read<T>(slow: (s: AsyncIterable<Uint8Array>) => Promise<T>, buffer: (b: Buffer) => T): Promise<T> {
     const s = this.#take();
-    if (s.kind === 'buffer') {
-      const v = buffer(s.bytes);
-      this.#hooks.onEnd?.();
-      return v;
-    }
-    if (s.kind === 'source') {
-      // The common case: the body arrives whole into memory, with no stream in between.
+    if (s.kind === 'buffer' || s.kind === 'source') {
+      // The common case (source): the body arrives whole into memory, with no stream in between.
       let bytes: Buffer;
-      try {
-        bytes = await s.source.whole();
-      } catch (err) {
-        throw this.#hooks.mapError(err);
+      if (s.kind === 'buffer') bytes = s.bytes;
+      else {
+        try {
+          bytes = await s.source.whole();
+        } catch (err) {
+          throw this.#hooks.mapError(err);
+        }
       }
       const v = buffer(bytes);
       this.#hooks.onEnd?.();
@@ -202,7 +192,7 @@ export class HopwiseResponse extends Response {
     }
     let v: T;
     try {
-      v = await ((s.kind === 'stream' ? fast(s.stream as UndiciBody) : undefined) ?? slow(s.stream as AsyncIterable<Uint8Array>));
+      v = await slow(s.stream as AsyncIterable<Uint8Array>);
     } catch (err) {
       if (err instanceof SyntaxError) throw err; // json(): the body arrived, it is not JSON
       throw this.#hooks.mapError(err);
@@ -213,7 +203,6 @@ export class HopwiseResponse extends Response {
 
   override text(): Promise<string> {
     return this.#read(
-      (s) => s.text?.(),
       (s) => consumers.text(s),
       (b) => utf8(b),
     );
@@ -221,14 +210,12 @@ export class HopwiseResponse extends Response {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Response.json() is declared Promise<any>; the drop-in type must match it
   override json(): Promise<any> {
     return this.#read(
-      (s) => s.json?.(),
       (s) => consumers.json(s),
       (b) => JSON.parse(utf8(b)) as unknown,
     );
   }
   override arrayBuffer(): Promise<ArrayBuffer> {
     return this.#read(
-      (s) => s.arrayBuffer?.(),
       (s) => consumers.arrayBuffer(s),
       (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer,
     );
@@ -261,11 +248,7 @@ export class HopwiseResponse extends Response {
     const s = this.#web ? { kind: 'web' as const, stream: this.#web } : this.#source;
     if (s.kind === 'web') await s.stream.cancel().catch(() => {});
     else if (s.kind === 'source') await s.source.dump();
-    else if (s.kind === 'stream') {
-      const u = s.stream as UndiciBody;
-      if (u.dump) await u.dump().catch(() => {});
-      else u.resume();
-    }
+    else if (s.kind === 'stream') s.stream.resume();
   }
 }
 

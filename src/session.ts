@@ -4,7 +4,7 @@
  * their decisions, records them on the hop, and talks to the transport (an undici Dispatcher).
  */
 import diagnostics from 'node:diagnostics_channel';
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { Dispatcher } from 'undici';
@@ -461,7 +461,7 @@ export class Session {
       if (next.action === 'read-page') {
         // The page is sniffed decoded: a gzip front end must not hide a meta refresh.
         const caller = this.#callerBody(res, chain, hop, io, secrets);
-        const page = await this.#readPage(caller.kind === 'source' ? caller.source.stream() : caller.kind === 'stream' ? caller.stream : Readable.from([caller.bytes]), chain, hop, io, t0);
+        const page = await this.#readPage(caller.kind === 'source' ? caller.source.stream() : caller.stream, chain, hop, io, t0);
         responseBody = page.body;
         next = planNext({ ...planInput, page: readPage(page.bytes, raw) });
       }
@@ -584,14 +584,13 @@ export class Session {
   }
 
   /** The body as the caller reads it: decoded (unless decompress is off), capped at maxBodySize, tapped for recordBodies. */
-  #callerBody(res: Exchange, chain: Chain, hop: Hop, io: Io, secrets: Set<string> | undefined): ResponseBody {
+  #callerBody(res: Exchange, chain: Chain, hop: Hop, io: Io, secrets: Set<string> | undefined): Exclude<ResponseBody, { kind: 'buffer' }> {
     const o = this.#o;
     const raw = res.headers as RawHeaders;
     const status = res.statusCode;
     const hasBody = chain.method !== 'HEAD' && status !== 204 && status !== 304;
     const codings = io.decompress && hasBody ? codingsToUndo(raw['content-encoding']) : undefined;
-    const len = raw['content-length'];
-    const declared = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
+    const declared = res.body.declared;
     const tapped = secrets !== undefined && hasBody && isTextLike(raw['content-type']);
     // Nothing to decode, count or record: the body goes to the caller as it arrives, with no stream in between.
     if (!tapped && passesAsIs(codings, declared, o.maxBodySize)) return { kind: 'source', source: res.body };

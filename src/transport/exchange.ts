@@ -76,13 +76,14 @@ export class BodySource {
   #consumed = false;
   #onConsumed: Settle[] | undefined;
 
-  /** The Content-Length the answer declared, if any. */
-  #declared: number | undefined;
-
-  constructor(resume: () => void, abort: (reason?: unknown) => void, declared?: number) {
+  constructor(
+    resume: () => void,
+    abort: (reason?: unknown) => void,
+    /** The Content-Length the answer declared (digits only), if any. */
+    readonly declared: number | undefined,
+  ) {
     this.#resume = resume;
     this.#abort = abort;
-    this.#declared = declared;
   }
 
   /** Every byte of the body is in. */
@@ -245,7 +246,6 @@ export class BodySource {
       const s = this.#stream;
       return new Promise<void>((resolve) => {
         if (s.destroyed || s.readableEnded) return resolve();
-        s.on('error', () => {});
         s.once('close', () => resolve());
         s.resume();
       });
@@ -260,7 +260,7 @@ export class BodySource {
       this.#dumping = { left: limit - this.#size, done: resolve };
       // A body declared longer than the limit is given up at once, without waiting for bytes that
       // may come slowly or never (undici's body.dump() does the same).
-      if (this.#dumping.left < 0 || (this.#declared !== undefined && this.#declared > limit)) this.#giveUp();
+      if (this.#dumping.left < 0 || (this.declared !== undefined && this.declared > limit)) this.#giveUp();
       else this.#unpause();
     });
   }
@@ -268,15 +268,11 @@ export class BodySource {
   /** Drop the body and its connection (unless it already arrived whole). */
   destroy(): void {
     if (this.#stream !== undefined) {
-      this.#stream.on('error', () => {});
       this.#stream.destroy();
       return;
     }
     this.#chunks = [];
-    if (!this.#complete && !this.#failed && !this.#destroyed) {
-      this.#destroyed = true;
-      this.#abort();
-    }
+    if (!this.#complete && !this.#failed && !this.#destroyed) this.#abort();
     this.#destroyed = true;
     this.#endDump();
     this.#settle();
@@ -348,11 +344,13 @@ class Handler implements Dispatcher.DispatchHandler {
     }
   }
 
-  #settleEarly(reason: unknown): void {
-    if (this.#resolve === undefined) return;
+  /** Reject the exchange if its headers have not come yet; false once they have. */
+  #settleEarly(reason: unknown): boolean {
+    if (this.#resolve === undefined) return false;
     this.#resolve = undefined;
     this.#unlisten();
     this.#reject(reason);
+    return true;
   }
 
   #unlisten(): void {
@@ -399,10 +397,7 @@ class Handler implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     this.#unlisten();
     const reason = this.#reason ?? err;
-    if (this.#resolve !== undefined) {
-      this.#resolve = undefined;
-      this.#reject(reason);
-    } else this.#body?.fail(reason);
+    if (!this.#settleEarly(reason)) this.#body?.fail(reason);
   }
 }
 
