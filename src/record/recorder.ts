@@ -28,6 +28,7 @@ import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createCa, issueServerCertificate, serverKeyPair, serverKeyPairAsync, type GeneratedCa, type KeyPair } from '../lab/certs.js';
 import { parseConnectTo, route, type ConnectToRule } from '../transport/connect-to.js';
+import { trustOf } from '../transport/trust.js';
 
 /** Bytes of each body kept for the HAR (the size is always counted in full). */
 export const BODY_CAP = 64 * 1024;
@@ -122,8 +123,8 @@ export class Recorder {
     this.#ca = createCa(`hopwise record CA (this run only, ${new Date().toISOString()})`, 'hopwise record', caKeys);
     this.#keys = keys;
     this.#rules = parseConnectTo(options.connectTo ?? []);
-    // `ca` replaces Node's list, so the system's roots go in with the extra ones.
-    this.#httpsAgent = new https.Agent({ keepAlive: true, ...(options.ca?.length ? { ca: [...tls.rootCertificates, ...options.ca] } : {}) });
+    // Node's roots plus the extra ones, as one secure context made once (not a context per connection).
+    this.#httpsAgent = new https.Agent({ keepAlive: true, ...trustOf(options.ca ?? []) });
     this.#outer = http.createServer((req, res) => this.#onPlain(req, res));
     this.#outer.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.#onConnect(req, socket, head));
     this.#inner = http.createServer((req, res) => {
