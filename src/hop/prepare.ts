@@ -72,7 +72,9 @@ export function prepare(input: PrepareInput): PreparedRequest {
       else put(name, value, isSensitiveName(name, input.sensitiveHeaders));
       decisions.push(decide.header.hookAdded(name));
     }
-    for (const name of hook.remove) decisions.push(decide.header.hookRemoved(name));
+    // `remove` also holds every name the hook set (so the policy's value does not go as well): a
+    // header the hook set is recorded as added, not as removed too.
+    for (const name of hook.remove) if (!hook.add.some(([added]) => added === name)) decisions.push(decide.header.hookRemoved(name));
   }
   for (const c of input.credentials) {
     if (c.value === undefined) {
