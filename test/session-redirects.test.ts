@@ -279,6 +279,36 @@ describe('the beforeRedirect hook', () => {
     assert.equal(res.hops[1]!.decisions.find((d) => d.reason === 'hook-added')?.name, 'x-signed');
   });
 
+  // The fix belongs in src/hop/prepare.ts (no hook-removed for a name the hook also sets); hook.remove must keep
+  // every added name, or a header the re-planned policy sends after a hook's URL change goes twice.
+  it('records a header the hook only adds as hook-added, not also as hook-removed', { todo: 'prepare() records every added header as removed too' }, async () => {
+    const { got, res } = await run(r('https://a.test', 302, 'https://b.test/echo'), {}, { hooks: { beforeRedirect: (s) => void (s.next.headers['x-signed'] = 'yes') } });
+    assert.equal(got[1]!.headers['x-signed'], 'yes');
+    const hookDecisions = res.hops[1]!.decisions.filter((d) => d.reason === 'hook-added' || d.reason === 'hook-removed');
+    assert.deepEqual(
+      hookDecisions.map((d) => [d.reason, d.subject === 'header' ? d.name : '']),
+      [['hook-added', 'x-signed']],
+    );
+  });
+
+  it('records a header the hook deletes as hook-removed, and does not send it', async () => {
+    const { got, res } = await run(r('https://a.test', 302, '/echo'), { headers: { 'x-trace-id': 'abc' } }, { hooks: { beforeRedirect: (s) => void delete s.next.headers['x-trace-id'] } });
+    assert.equal(got[0]!.headers['x-trace-id'], 'abc');
+    assert.equal(got[1]!.headers['x-trace-id'], undefined);
+    const hookDecisions = res.hops[1]!.decisions.filter((d) => d.reason === 'hook-added' || d.reason === 'hook-removed');
+    assert.deepEqual(
+      hookDecisions.map((d) => [d.reason, d.subject === 'header' ? d.name : '']),
+      [['hook-removed', 'x-trace-id']],
+    );
+  });
+
+  it("sends only the hook's Authorization when the hook moves the chain back to the origin that keeps the caller's", async () => {
+    const hooks = { beforeRedirect: (s: { next: { url: string; headers: Record<string, string> } }) => void ((s.next.url = 'https://a.test/echo'), (s.next.headers.authorization = 'Bearer hook')) };
+    const { got } = await run(r('https://a.test', 302, 'https://b.test/echo'), {}, { headers: { authorization: 'Bearer t' }, hooks });
+    assert.equal(got[1]!.host, 'a.test');
+    assert.equal(got[1]!.headers.authorization, 'Bearer hook');
+  });
+
   it('runs the policy again when the hook changes the URL: an unsafe scheme is refused', async () => {
     await fails(r('https://a.test', 302, '/echo'), 'ERR_UNSAFE_REDIRECT', {}, { hooks: { beforeRedirect: (s) => void (s.next.url = 'file:///etc/passwd') } });
   });
