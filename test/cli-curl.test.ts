@@ -92,6 +92,10 @@ before(async () => {
       setTimeout(() => res.end('late'), 5000).unref();
     } else if (p === '/hangup') {
       req.socket.destroy();
+    } else if (p === '/upload') {
+      // a 307 to another origin: same server, another host name
+      res.writeHead(307, { location: `http://localhost:${port}/echo` });
+      res.end();
     } else if (p === '/ftp') {
       res.writeHead(302, { location: 'ftp://example.com/file' });
       res.end();
@@ -355,6 +359,16 @@ describe("hopwise URL: failures exit with curl's codes", () => {
     const r = await hopwise([`${base}/ftp`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ERR_UNSAFE_REDIRECT|ftp:/);
+  });
+
+  test('a body refused for another origin: 1, and the message names the flag that sends it, as it is typed', async () => {
+    const r = await hopwise(['-d', 'x=1', `${base}/upload`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Add the target with --trust, or pass --cross-origin-body send\./);
+    assert.doesNotMatch(r.stderr, /crossOriginBody|--cross-origin-body:/);
+    const sent = await hopwise(['-d', 'x=1', '--cross-origin-body', 'send', `${base}/upload`]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(JSON.parse(sent.stdout).body, 'x=1');
   });
 
   test('bad flags: 2, the flag named; a curl flag hopwise lacks says so; -k refused', async () => {

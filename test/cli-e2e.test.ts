@@ -144,6 +144,18 @@ describe('`hopwise trace` against the lab', () => {
     assert.match(res.stdout, /^done 401 Unauthorized /m);
   });
 
+  test('hopwise URL and trace, refusing a downgrade, name the flag as it is typed (--allow-downgrade takes no value); exit 1', async () => {
+    const s = lab.scenarios.find((x) => x.id === 'https-downgrade')!;
+    const c = s.expect.cases.find((x) => x.name === 'default')!;
+    const res = await cli(caseArgv(c, lab));
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /or pass --allow-downgrade \(credentials/);
+    assert.doesNotMatch(res.stderr, /allowDowngrade|--allow-downgrade: true/);
+    const trace = await cli(['trace', ...caseArgv(c, lab)]);
+    assert.equal(trace.code, 1, trace.stderr);
+    assert.match(trace.stdout, /^stopped ERR_INSECURE_REDIRECT: .* or pass --allow-downgrade \(credentials/m);
+  });
+
   test('--json, --har (valid HAR 1.2), -c writes a Netscape jar; exit 1 when the chain stops with an error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hopwise-e2e-'));
     const har = join(dir, 'trace.har');

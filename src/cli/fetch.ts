@@ -176,6 +176,10 @@ const FLAG_WORDS: [RegExp, string][] = [
   [/\btimeout\.total\b/g, '--max-time'],
   [/\btimeout\.connect\b/g, '--connect-timeout'],
   [/\bmaxRedirects\b/g, '--max-redirs'],
+  // an option with its value first: the flag takes no value, or its value without the colon and quotes
+  [/\ballowDowngrade: true\b/g, '--allow-downgrade'],
+  [/\bcrossOriginBody: "send"/g, '--cross-origin-body send'],
+  [/\bAdd the target to trust\b/g, 'Add the target with --trust'],
   [/\ballowDowngrade\b/g, '--allow-downgrade'],
   [/\bcrossOriginBody\b/g, '--cross-origin-body'],
   [/\bfollowMetaRefresh\b/g, '--follow-meta-refresh'],
@@ -209,7 +213,7 @@ async function liveTrace(io: CliIO) {
     stop: () => dc.unsubscribe('hopwise:hop', onHop),
     finish(result: ChainResult) {
       for (const h of result.hops.slice(printed)) write(io.stderr, renderHop(h, opts) + '\n\n');
-      const full = renderTrace(result.hops, { ...opts, ...(result.error ? { error: result.error } : {}) });
+      const full = renderTrace(result.hops, { ...opts, ...(result.error ? { error: { ...result.error, message: inFlagWords(result.error.message) } } : {}) });
       write(io.stderr, full.slice(full.trimEnd().lastIndexOf('\n\n') + 2));
     },
   };
