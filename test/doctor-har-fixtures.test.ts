@@ -107,6 +107,46 @@ describe('HARs from other writers', () => {
   });
 });
 
+describe('a 401 after a leak', () => {
+  test('a header the program sent on to the 401 is not named as one that did not travel to it', () => {
+    const entry = (url: string, headers: [string, string][], status: number, resHeaders: [string, string][], redirectURL = '') => ({
+      startedDateTime: '2026-01-01T00:00:00.000Z',
+      time: 1,
+      request: { method: 'GET', url, httpVersion: 'HTTP/1.1', headers: headers.map(([name, value]) => ({ name, value })), cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
+      response: {
+        status,
+        statusText: '',
+        httpVersion: 'HTTP/1.1',
+        headers: resHeaders.map(([name, value]) => ({ name, value })),
+        cookies: [],
+        content: { size: 0, mimeType: 'text/plain' },
+        redirectURL,
+        headersSize: -1,
+        bodySize: 0,
+      },
+      cache: {},
+      timings: { send: 0, wait: 1, receive: 0 },
+    });
+    const har = {
+      log: {
+        version: '1.2',
+        creator: { name: 'curl', version: '' },
+        entries: [
+          entry('https://api.example.com/start', [['X-Api-Key', 'k3y']], 302, [['location', 'https://cdn.example.com/resource']], 'https://cdn.example.com/resource'),
+          entry('https://cdn.example.com/resource', [['X-Api-Key', 'k3y']], 401, [['www-authenticate', 'Bearer realm="cdn"']]),
+        ],
+      },
+    };
+    const d = diagnosed(har);
+    assert.ok(d.findings.some((f) => f.code === 'secret-sent-cross-origin'));
+    const f = d.findings.find((x) => x.code === 'unauthorized-after-redirect')!;
+    assert.ok(f, JSON.stringify(d.findings));
+    assert.doesNotMatch(f.title, /x-api-key did not travel/);
+    assert.deepEqual(f.facts.strippedBefore, []);
+    assert.match(f.title, /^https:\/\/cdn\.example\.com\/resource answered 401 after a redirect \(it asks for Bearer\): x-api-key was sent, but no Authorization$/);
+  });
+});
+
 describe("a program's cookies against the rules", () => {
   /** A recorder's HAR of one program: each exchange as [method, url, request headers, status, response headers]. */
   const recording = (rows: Array<[string, string, Array<[string, string]>, number, Array<[string, string]>]>): unknown => ({

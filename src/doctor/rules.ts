@@ -1116,7 +1116,14 @@ const unauthorizedAfterRedirect: HopRule = {
   emits: ['unauthorized-after-redirect'],
   where: (hop, { i }) => i > 0 && hop.status === 401,
   finding: (hop, { trace, i }) => {
-    const stripped = namesOnce(trace.slice(0, i + 1), (d) => ((isOf(d, 'header') && d.action === 'stripped') || (isOf(d, 'auth') && d.reason === 'out-of-scope') ? d.name.toLowerCase() : undefined));
+    // A replayed recording (diagnoseHar) has the rules' decisions but the headers the program really sent:
+    // a header the rules strip that the program sent on anyway (a leak, named by its own finding) did travel.
+    const arrived = new Set(Object.keys(hop.requestHeaders).map((k) => k.toLowerCase()));
+    const strippedByRules = namesOnce(trace.slice(0, i + 1), (d) =>
+      (isOf(d, 'header') && d.action === 'stripped') || (isOf(d, 'auth') && d.reason === 'out-of-scope') ? d.name.toLowerCase() : undefined,
+    );
+    const stripped = strippedByRules.filter((n) => !arrived.has(n));
+    const sentAnyway = strippedByRules.filter((n) => arrived.has(n) && n !== 'authorization');
     const withheld = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'withheld').map((d) => d.name ?? '');
     const rejected = namesOnce(trace.slice(0, i), (d) => (isOf(d, 'set-cookie') && d.action === 'rejected' ? d.name : undefined));
     const sentCookies = hop.decisions.filter((d) => isOf(d, 'cookie') && d.action === 'sent' && d.name).map((d) => d.name ?? '');
@@ -1156,7 +1163,9 @@ const unauthorizedAfterRedirect: HopRule = {
       client = `The credential arrived but was refused: check it is valid for ${host} (the final host may expect another token or audience).`;
       server = `Accept the credential at ${host}${challenge ? ` (it asks: ${challenge})` : ''}, or do not redirect authenticated calls there.`;
     } else {
-      title = `${hop.url} answered 401 after a redirect${asks}, and no credential was sent`;
+      title = sentAnyway.length
+        ? `${hop.url} answered 401 after a redirect${asks}: ${sentAnyway.join(', ')} was sent, but no Authorization`
+        : `${hop.url} answered 401 after a redirect${asks}, and no credential was sent`;
       client = `Give a credential for ${host}: bearer(token, { scope: ['${to}'] }) or basic(user, password, { scope: ['${to}'] }).`;
       server = crossOrigin ? `Document that ${host} needs its own credential, or serve the resource where the client authenticated.` : `Nothing to fix if the resource really needs a login.`;
     }
