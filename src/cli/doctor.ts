@@ -4,6 +4,7 @@ import { fixLine, maskArgv, variablesIn } from './fix-command.js';
 import { palette, shouldColor } from '../trace/render-text.js';
 import type { RequestArgs } from './args.js';
 import { readAll, write, type CliIO } from './io.js';
+import { inFlagWords } from './fetch.js';
 import { runChain } from './run.js';
 import { hopsForOutput, SECRETS_NOTE, writeHar, writeHtml } from './trace.js';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -50,7 +51,7 @@ export async function doctorCommand(r: RequestArgs, io: CliIO, argv?: readonly s
       const status = h.status === 0 ? p.red(h.error?.code ?? 'no response') : String(h.status);
       lines.push(`${p.dim(`#${h.index}`)} ${h.method} ${h.url} ${p.dim('→')} ${status}`);
     }
-    if (result.error) lines.push(`${p.red('stopped')} ${result.error.code}: ${result.error.message}`);
+    if (result.error) lines.push(`${p.red('stopped')} ${result.error.code}: ${inFlagWords(result.error.message)}`);
     write(io.stdout, lines.join('\n') + '\n');
     write(io.stdout, renderFindings(findings, { color, command }) + fixNote);
     if (code === 2) write(io.stderr, `hopwise doctor: no hop got a response, so there is no redirect chain to diagnose (${result.error?.code}).`);

@@ -190,6 +190,11 @@ export function inFlagWords(message: string): string {
   return FLAG_WORDS.reduce((m, [re, flag]) => m.replace(re, flag), message);
 }
 
+/** A hop as the CLI prints it: its error message in the CLI's words. */
+export function hopInFlagWords(h: Hop): Hop {
+  return h.error ? { ...h, error: { ...h.error, message: inFlagWords(h.error.message) } } : h;
+}
+
 /**
  * -v: each hop's block on stderr as the hop ends (the session's `hopwise:hop` channel), as curl -v
  * prints while it works; then the blocks of hops not seen live, and the summary line.
@@ -205,14 +210,14 @@ async function liveTrace(io: CliIO) {
     // this chain's hops array, from its first hop on (another session in the process has its own)
     if (mine === undefined && hops.length === 1) mine = hops;
     if (hops !== mine || hop.index !== printed) return;
-    write(io.stderr, renderHop(hop, opts) + '\n\n');
+    write(io.stderr, renderHop(hopInFlagWords(hop), opts) + '\n\n');
     printed++;
   };
   dc.subscribe('hopwise:hop', onHop);
   return {
     stop: () => dc.unsubscribe('hopwise:hop', onHop),
     finish(result: ChainResult) {
-      for (const h of result.hops.slice(printed)) write(io.stderr, renderHop(h, opts) + '\n\n');
+      for (const h of result.hops.slice(printed)) write(io.stderr, renderHop(hopInFlagWords(h), opts) + '\n\n');
       const full = renderTrace(result.hops, { ...opts, ...(result.error ? { error: { ...result.error, message: inFlagWords(result.error.message) } } : {}) });
       write(io.stderr, full.slice(full.trimEnd().lastIndexOf('\n\n') + 2));
     },

@@ -5,7 +5,7 @@ import type { Finding } from '../doctor/findings.js';
 import { toHar } from '../trace/har.js';
 import { renderTrace, shouldColor } from '../trace/render-text.js';
 import type { RequestArgs } from './args.js';
-import { inFlagWords } from './fetch.js';
+import { hopInFlagWords, inFlagWords } from './fetch.js';
 import { write, type CliIO } from './io.js';
 import { runChain, type ChainResult } from './run.js';
 
@@ -58,7 +58,7 @@ export async function traceCommand(r: RequestArgs, io: CliIO): Promise<number> {
     write(io.stdout, JSON.stringify(out, null, 2));
   } else {
     const error = result.error ? { ...result.error, message: inFlagWords(result.error.message) } : undefined;
-    write(io.stdout, renderTrace(result.hops, { color: shouldColor(io.stdout, io.env), headers: r.verbose, ...(error ? { error } : {}) }));
+    write(io.stdout, renderTrace(result.hops.map(hopInFlagWords), { color: shouldColor(io.stdout, io.env), headers: r.verbose, ...(error ? { error } : {}) }));
   }
   if (r.har) await writeHar(r.har, result, r, io);
   if (r.html) await writeHtml(r.html, result, io, { title: 'hopwise trace' });
