@@ -75,7 +75,7 @@ export function writeOut(format: string, result: ChainResult, exitCode: number, 
     size_download: () => String(res?.bodySize ?? 0),
     method: () => last?.method ?? result.method,
     exitcode: () => String(exitCode),
-    errormsg: () => result.error?.message ?? '',
+    errormsg: () => (result.error ? inFlagWords(result.error.message) : ''),
     redirect_url: () => (res && res.status >= 300 && res.status < 400 ? (last?.location ?? '') : ''),
   };
   let out: NodeJS.WritableStream = io.stdout;
