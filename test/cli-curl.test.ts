@@ -330,20 +330,21 @@ describe("hopwise URL: failures exit with curl's codes", () => {
     assert.deepEqual(dns, { code: 6, stdout: '', stderr: '' });
   });
 
-  test("the CLI's words for a failed connection name its flags: in the message, in -v, in trace, in doctor's stopped line", async () => {
+  test("the CLI's words for a failed connection name its flags: in the message, -v, trace, %{errormsg}, doctor's stopped line", async () => {
     const runs = [
       await hopwise(['http://127.0.0.1:1/']),
       await hopwise(['-v', 'http://127.0.0.1:1/']),
       await hopwise(['trace', 'http://127.0.0.1:1/']),
+      await hopwise(['-s', '-w', '%{errormsg}', 'http://127.0.0.1:1/']),
       await hopwise(['doctor', 'http://127.0.0.1:1/']),
     ];
-    for (const r of runs.slice(0, 3)) {
+    for (const r of runs.slice(0, 4)) {
       const out = r.stdout + r.stderr;
       assert.match(out, /Check the host and port, or a --connect-to \/ --resolve rule\./);
       assert.doesNotMatch(out, /a connectTo rule/);
     }
     // the doctor's findings are the library's (the same in --json); its own line for the error is the CLI's
-    assert.match(runs[3]!.stdout, /^stopped ERR_CONNECT: .*, or a --connect-to \/ --resolve rule\.$/m);
+    assert.match(runs[4]!.stdout, /^stopped ERR_CONNECT: .*, or a --connect-to \/ --resolve rule\.$/m);
   });
 
   test('a body that cannot be written: 23', async () => {
