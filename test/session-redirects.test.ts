@@ -279,15 +279,23 @@ describe('the beforeRedirect hook', () => {
     assert.equal(res.hops[1]!.decisions.find((d) => d.reason === 'hook-added')?.name, 'x-signed');
   });
 
-  // The fix belongs in src/hop/prepare.ts (no hook-removed for a name the hook also sets); hook.remove must keep
-  // every added name, or a header the re-planned policy sends after a hook's URL change goes twice.
-  it('records a header the hook only adds as hook-added, not also as hook-removed', { todo: 'prepare() records every added header as removed too' }, async () => {
+  it('records a header the hook only adds as hook-added, not also as hook-removed', async () => {
     const { got, res } = await run(r('https://a.test', 302, 'https://b.test/echo'), {}, { hooks: { beforeRedirect: (s) => void (s.next.headers['x-signed'] = 'yes') } });
     assert.equal(got[1]!.headers['x-signed'], 'yes');
     const hookDecisions = res.hops[1]!.decisions.filter((d) => d.reason === 'hook-added' || d.reason === 'hook-removed');
     assert.deepEqual(
       hookDecisions.map((d) => [d.reason, d.subject === 'header' ? d.name : '']),
       [['hook-added', 'x-signed']],
+    );
+  });
+
+  it('records a header the hook changes as hook-added only, and sends the new value alone', async () => {
+    const { got, res } = await run(r('https://a.test', 302, '/echo'), { headers: { 'x-trace-id': 'abc' } }, { hooks: { beforeRedirect: (s) => void (s.next.headers['x-trace-id'] = 'def') } });
+    assert.equal(got[1]!.headers['x-trace-id'], 'def');
+    const hookDecisions = res.hops[1]!.decisions.filter((d) => d.reason === 'hook-added' || d.reason === 'hook-removed');
+    assert.deepEqual(
+      hookDecisions.map((d) => [d.reason, d.subject === 'header' ? d.name : '']),
+      [['hook-added', 'x-trace-id']],
     );
   });
 
