@@ -10,12 +10,15 @@
  *   changed since the cache was last current (a change feed: the cache is patched, not rebuilt; the
  *   whole namespace comes only when Redis cannot tell, say after a failover). The cookies it sends
  *   are marked used in Redis on the next round trip.
- * - A Set-Cookie (`setCookie`) is decided against the cache, then written by one script that
- *   applies it only if the namespace is still at that version; if another process wrote first, the
- *   reply carries the new namespace, the line is decided again against it, and written again. The
- *   promise resolves once Redis has applied the write: a response is never handed on before its
- *   cookies are in Redis, so a request any worker starts after that sees them (read-your-writes).
- *   Lines waiting while a write is in flight go together in the next one.
+ * - A Set-Cookie is decided against the cache at once and queued; the next round trip writes every
+ *   line queued, by one script that applies them only if the namespace is still at the version (or
+ *   shape) they were decided against; if another process wrote first, the reply carries the new
+ *   namespace, the lines are decided again, in order, against it, and written again. A chain's lines
+ *   (`batch()`) are written together before its response is delivered (`flush()`, which answers with
+ *   the final decisions); `setCookie` resolves once its line is written. So a response is never
+ *   handed on before its cookies are in Redis, and a request any worker starts after that sees them
+ *   (read-your-writes). One round trip is in the air at a time: a line given meanwhile is decided
+ *   once its reply is in, and goes with the next one.
  * - Expiry is the rules' (a cookie past its expiry is never sent), and Redis drops cookies dead for
  *   longer than a grace period by its own clock, so a namespace does not fill with dead cookies.
  * - When Redis fails or does not answer within `timeoutMs`, the call rejects with `ERR_STORE`, and
