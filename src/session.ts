@@ -348,10 +348,10 @@ export class Session {
     try {
       return await this.#hops(chain, io, callerProxyAuth, writes);
     } catch (err) {
-      if (!writes.flushed && writes.hops.length > 0) {
+      if (!writes.flushed) {
         // The chain failed with cookies decided and not yet written: write them, unless the chain may
         // not wait any more (aborted, timed out), then they go on their own and the trace says so.
-        if (io.signal?.aborted) {
+        if (io.signal?.aborted || writes.hops.length === 0) {
           writes.flushed = true;
           batch.flush().then(undefined, () => {});
           unconfirmedDecisions(writes, 'the request ended before the write was acknowledged (it may or may not have been applied)');

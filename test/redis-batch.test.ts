@@ -32,6 +32,11 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
         res.writeHead(200, { 'set-cookie': 'sid=a; Path=/; Secure; HttpOnly' });
         return void res.end('a');
       }
+      if (url.pathname === '/slow-login') return redirect(res, 302, '/sleep', { 'set-cookie': 'sid=slow; Path=/' });
+      if (url.pathname === '/sleep') {
+        await new Promise((r) => setTimeout(r, 1500));
+        return void res.end('late');
+      }
       if (url.pathname === '/b-login') return redirect(res, 302, '/b-next', { 'set-cookie': 'sid=b; Path=/; HttpOnly' });
       if (url.pathname === '/b-next') {
         const run = between;
@@ -147,6 +152,30 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
       assert.equal(await reader.getCookieString('http://a.test/'), 'c1=v1; c2=v2');
       await reader.close();
       for (const h of err.hops) for (const d of h.decisions) if (d.subject === 'set-cookie') assert.doesNotMatch(d.detail, /not confirmed/);
+    } finally {
+      await s.close();
+      await store.close();
+    }
+  });
+
+  test('a chain past timeout.total after a hop set a cookie does not wait for the write: its trace says the cookie was not confirmed, and the write still lands', async () => {
+    const namespace = fresh();
+    const store = new RedisCookieStore({ url: redis.url, namespace });
+    const s = new Session({ cookies: store, connectTo: servers.connectTo, timeout: { total: 400 } });
+    try {
+      const err = (await s.fetch('http://a.test/slow-login').catch((e: unknown) => e)) as { code: string; hops: { decisions: { subject: string; action: string; detail: string }[] }[] };
+      assert.equal(err.code, 'ERR_TIMEOUT');
+      const d = err.hops[0]!.decisions.find((x) => x.subject === 'set-cookie');
+      assert.equal(d?.action, 'stored');
+      assert.match(d?.detail ?? '', /not confirmed by the shared store: the request ended before the write was acknowledged/);
+      const reader = new RedisCookieStore({ url: redis.url, namespace });
+      let header = '';
+      for (let i = 0; i < 50 && header === ''; i++) {
+        header = await reader.getCookieString('http://a.test/');
+        if (header === '') await new Promise((r) => setTimeout(r, 20));
+      }
+      await reader.close();
+      assert.equal(header, 'sid=slow');
     } finally {
       await s.close();
       await store.close();
