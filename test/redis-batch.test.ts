@@ -181,4 +181,22 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
       await store.close();
     }
   });
+
+  test('many chains at once in two processes sharing a namespace all finish, each sending its own cookies and leaving all of them in Redis', async () => {
+    const namespace = fresh();
+    const stores = [new RedisCookieStore({ url: redis.url, namespace }), new RedisCookieStore({ url: redis.url, namespace })];
+    const sessions = stores.map((cookies) => new Session({ cookies, connectTo: servers.connectTo, timeout: { total: 8000 } }));
+    try {
+      const bodies = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await sessions[i % 2]!.fetch(`http://a.test/chain/1?i=${i}`)).text()));
+      for (const body of bodies) assert.equal(body, 'c1=v1; c2=v2; c3=v3');
+      const reader = new RedisCookieStore({ url: redis.url, namespace });
+      assert.equal(await reader.getCookieString('http://a.test/'), 'c1=v1; c2=v2; c3=v3');
+      await reader.close();
+      // Chains of one process share round trips: fewer than two per chain.
+      for (const s of stores) assert.ok(s.stats.roundTrips < 30, `round trips: ${s.stats.roundTrips}`);
+    } finally {
+      for (const s of sessions) await s.close();
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
 });
