@@ -35,6 +35,7 @@ export type {
 export type { HopMessage } from './session.js';
 export { CookieJar } from './cookies/jar.js';
 export type { Cookie, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult, SameSite } from './cookies/types.js';
+export type { CookieBatch } from './cookies/types.js';
 export { SECRET_LOOKING as SECRET_HEADER_PATTERN } from './credentials/sensitive.js';
 export { diagnose, FINDINGS, type Finding, type FindingCode } from './doctor/index.js';
 export { diagnoseHar, type DiagnoseHarOptions, type HarDiagnosis, type HarChainDiagnosis, type HarSource, type HarNote, type ReplayedHop } from './har/index.js';
