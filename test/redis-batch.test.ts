@@ -34,7 +34,7 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
       }
       if (url.pathname === '/slow-login') return redirect(res, 302, '/sleep', { 'set-cookie': 'sid=slow; Path=/' });
       if (url.pathname === '/sleep') {
-        await new Promise((r) => setTimeout(r, 1500));
+        await new Promise((r) => setTimeout(r, 2500));
         return void res.end('late');
       }
       if (url.pathname === '/b-login') return redirect(res, 302, '/b-next', { 'set-cookie': 'sid=b; Path=/; HttpOnly' });
@@ -161,7 +161,7 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
   test('a chain past timeout.total after a hop set a cookie does not wait for the write: its trace says the cookie was not confirmed, and the write still lands', async () => {
     const namespace = fresh();
     const store = new RedisCookieStore({ url: redis.url, namespace });
-    const s = new Session({ cookies: store, connectTo: servers.connectTo, timeout: { total: 400 } });
+    const s = new Session({ cookies: store, connectTo: servers.connectTo, timeout: { total: 1000 } });
     try {
       const err = (await s.fetch('http://a.test/slow-login').catch((e: unknown) => e)) as { code: string; hops: { decisions: { subject: string; action: string; detail: string }[] }[] };
       assert.equal(err.code, 'ERR_TIMEOUT');
