@@ -34,7 +34,7 @@ export type {
 } from './trace/types.js';
 export type { HopMessage } from './session.js';
 export { CookieJar } from './cookies/jar.js';
-export type { BrowserSameSite, Cookie, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult, SameSite } from './cookies/types.js';
+export type { BrowserSameSite, Cookie, CookieBatch, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult, SameSite } from './cookies/types.js';
 export { SECRET_LOOKING as SECRET_HEADER_PATTERN } from './credentials/sensitive.js';
 export { diagnose, FINDINGS, type Finding, type FindingCode } from './doctor/index.js';
 export { diagnoseHar, type DiagnoseHarOptions, type HarDiagnosis, type HarChainDiagnosis, type HarSource, type HarNote, type ReplayedHop } from './har/index.js';

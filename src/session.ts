@@ -20,6 +20,7 @@ import { HopwiseError, HopwiseNetworkError, HopwiseOptionError, HopwiseRedirectE
 import { readFetchInput, type FetchInit, type FetchInput } from './fetch-input.js';
 import { HopSignal } from './hop-signal.js';
 import { absorb, type RawHeaders } from './hop/absorb.js';
+import { settleDecisions, unconfirmedDecisions, type ChainWrites } from './hop/settle-cookies.js';
 import { newChain, type Chain } from './hop/chain.js';
 import { HTML_SNIFF_LIMIT, planNext, readPage, replanHookTarget, seenBefore } from './hop/plan-next.js';
 import { prepare, type Credential } from './hop/prepare.js';
@@ -336,8 +337,59 @@ export class Session {
     }
   }
 
-  /** The hop loop (DESIGN: prepare → send → absorb → plan). */
+  /**
+   * The hop loop, and a shared store's writes of the chain (`CookieStore.batch`): written before
+   * the response is delivered (#settleCookies), and before an error is thrown for the chain.
+   */
   async #run(chain: Chain, io: Io, callerProxyAuth: string | undefined): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void; onBodyRead: (fn: () => void) => void }> {
+    const batch = this.#sharedJar?.batch?.();
+    if (!batch) return this.#hops(chain, io, callerProxyAuth, undefined);
+    const writes: ChainWrites = { batch, hops: [], lines: 0, flushed: false };
+    try {
+      return await this.#hops(chain, io, callerProxyAuth, writes);
+    } catch (err) {
+      if (!writes.flushed) {
+        // The chain failed with cookies decided and not yet written: write them, unless the chain may
+        // not wait any more (aborted, timed out), then they go on their own and the trace says so.
+        if (io.signal?.aborted || writes.hops.length === 0) {
+          writes.flushed = true;
+          batch.flush().then(undefined, () => {});
+          unconfirmedDecisions(writes, 'the request ended before the write was acknowledged (it may or may not have been applied)');
+        } else {
+          await this.#settleCookies(writes, chain, io).catch(() => {});
+        }
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * One round trip writes every Set-Cookie line of the chain to the shared store, before the
+   * response is handed on (read-your-writes: a request another worker starts after delivery sees
+   * them); the trace then holds the final decisions. A failure is ERR_STORE with the trace, within
+   * timeout.total, on the first hop whose cookies were not acknowledged.
+   */
+  async #settleCookies(writes: ChainWrites, chain: Chain, io: Io): Promise<void> {
+    const first = writes.hops[0];
+    if (writes.flushed || !first) return;
+    writes.flushed = true;
+    let finals;
+    try {
+      finals = await this.#fromStore(writes.batch.flush(), chain, io, first.url, 'storing the cookies of', first.hop);
+    } catch (err) {
+      unconfirmedDecisions(writes, `the write failed (${(err as HopwiseError).code ?? 'ERR_STORE'}): it may or may not have been applied`);
+      throw err;
+    }
+    settleDecisions(writes, finals, chain.hops);
+  }
+
+  /** The hop loop (DESIGN: prepare → send → absorb → plan). */
+  async #hops(
+    chain: Chain,
+    io: Io,
+    callerProxyAuth: string | undefined,
+    writes: ChainWrites | undefined,
+  ): Promise<{ response: HopwiseResponse; onBodyDone: (fn: () => void) => void; onBodyRead: (fn: () => void) => void }> {
     const o = this.#o;
     const routes: RouteState = { previous: undefined, previousSent: undefined, callerHeader: callerProxyAuth, callerRoute: undefined };
     const callerDispatcher = o.dispatcher !== undefined && typeof o.dispatcher !== 'function';
@@ -434,12 +486,18 @@ export class Session {
       let stored: SetCookieResult[] | undefined;
       const setCookie = raw['set-cookie'];
       if (shared && setCookie !== undefined) {
-        // All lines given at once (a shared store may write them in one round trip); each answer is in
-        // the store before the response is handed on (read-your-writes across processes).
-        const rs = (Array.isArray(setCookie) ? setCookie : [setCookie]).map((line) => shared.setCookie(line, url));
+        const lines = Array.isArray(setCookie) ? setCookie : [setCookie];
+        // A batch decides each line at once (the next hop sends it) and writes them all before
+        // delivery (#settleCookies); a store without one writes each hop's lines before going on.
+        // Either way each answer is in the store before the response is handed on (read-your-writes).
+        const rs = writes ? lines.map((line) => writes.batch.setCookie(line, url)) : lines.map((line) => shared.setCookie(line, url));
         stored = rs.some(isThenable) ? await this.#fromStore(Promise.all(rs), chain, io, url, 'storing the cookies of', hop) : (rs as SetCookieResult[]);
       }
       const absorbed = absorb(url, raw, this.#memoryJar, req.sentCookies, stored);
+      if (writes && stored) {
+        writes.hops.push({ hop, url, raw, sentCookies: req.sentCookies, decisions: absorbed.decisions, from: writes.lines, count: stored.length });
+        writes.lines += stored.length;
+      }
       if (o.hsts && url.protocol === 'https:' && raw['strict-transport-security'] !== undefined) o.hsts.observe(url, raw['strict-transport-security']);
       hop.responseHeaders = absorbed.responseHeaders;
       if (absorbed.backend) hop.backend = absorbed.backend;
@@ -492,6 +550,8 @@ export class Session {
       if (location) hop.location = traceUrl(location);
 
       if (next.action === 'return') {
+        // The chain's cookies are in the shared store before its response (or streamed body) is handed on.
+        if (writes) await this.#settleCookies(writes, chain, io);
         hop.timings.end = hop.timings.firstByte;
         published(hop, chain.hops);
         const responseUrl = url.hash ? url.href.slice(0, -url.hash.length) : url.href; // Fetch: response URL has no fragment

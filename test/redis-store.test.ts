@@ -307,7 +307,7 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
     }
   });
 
-  test('Redis killed in the middle of a chain fails the request with ERR_STORE and the trace, within timeout.total', async () => {
+  test('Redis killed between a hop that set a cookie and delivery fails the request with ERR_STORE and the trace, within timeout.total, and the next call reloads', async () => {
     const own = await startRedis();
     const store = new RedisCookieStore({ url: own.url, namespace: fresh(), timeoutMs: 500 });
     const local = await startServers(async (req, res) => {
@@ -329,16 +329,32 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
       assert.ok(err instanceof HopwiseError);
       assert.equal(err.code, 'ERR_STORE');
       assert.ok(Date.now() - t0 < 3000, 'within timeout.total');
+      // The chain's own next hop sent the cookie its /step stored (a chain sees its own writes); the
+      // write, due before delivery, failed: no response, and the hop whose cookie was lost says so.
       assert.deepStrictEqual(
         err.hops.map((h) => h.url),
-        ['http://a.test/start', 'http://a.test/step'],
+        ['http://a.test/start', 'http://a.test/step', 'http://a.test/end'],
       );
+      assert.equal(local.received.find((r) => r.path === '/end')?.headers.cookie, 'sid=1');
       assert.equal(err.hops[1]!.error?.code, 'ERR_STORE');
       assert.match(err.message, /storing the cookies of http:\/\/a\.test\/step|127\.0\.0\.1/);
+      const decision = err.hops[1]!.decisions.find((d) => d.subject === 'set-cookie');
+      assert.equal(decision?.action, 'stored');
+      assert.match(decision?.detail ?? '', /not confirmed by the shared store: the write failed \(ERR_STORE\)/, 'never reported as done');
       // Never a silent empty jar: the next request fails too, until Redis is back.
+      const ends = local.received.filter((r) => r.path === '/end').length;
       const again = await s.fetch('http://a.test/end').catch((e: unknown) => e as HopwiseError);
       assert.equal((again as HopwiseError).code, 'ERR_STORE');
-      assert.equal(local.received.filter((r) => r.path === '/end').length, 0, 'nothing was sent without the jar');
+      assert.equal(local.received.filter((r) => r.path === '/end').length, ends, 'nothing was sent without the jar');
+      // Redis back (empty, as after losing what it had not saved): the cache is rebuilt from it, so
+      // the cookie Redis never acknowledged is not sent.
+      await own.restart();
+      const reloads = store.stats.reloads;
+      let res;
+      for (let i = 0; i < 60 && !res; i++) res = await s.fetch('http://a.test/end').catch(() => new Promise((r) => setTimeout(r, 50)).then(() => undefined));
+      assert.equal(await res?.text(), 'end');
+      assert.equal(store.stats.reloads, reloads + 1, 'the next call rebuilt the cache');
+      assert.equal(local.received.at(-1)?.headers.cookie, undefined);
     } finally {
       await s.close();
       await store.close();

@@ -31,6 +31,7 @@ const LONGEST_FIRST = [
   'doctor-shared-store',
   'redis-fleet',
   'redis-store',
+  'redis-batch',
   'cli-e2e',
   'lab-lifecycle',
   'lab-proxy',

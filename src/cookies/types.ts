@@ -146,6 +146,21 @@ export interface CookieStore {
    * can say why a session cookie did not go without listing a 10,000-cookie jar.
    */
   evaluate(url: URL, context?: CookieContext): CookieEvaluation | PromiseLike<CookieEvaluation>;
+  /** Optional (a shared store's): the writes of one request chain, decided at once and written together before delivery. */
+  batch?(): CookieBatch;
+}
+
+/**
+ * The writes of one request chain to a shared store (`RedisCookieStore`). `setCookie` decides a line
+ * at once against the store's cache (the chain's next hops see it) and queues it; `flush()`, before
+ * the response is delivered, writes every queued line in one round trip and answers with each line's
+ * final result, in order: decided again when another process wrote first, with the decision the
+ * chain went on with in `first` when the outcome changed. A line is never reported as stored when
+ * Redis did not take it (`flush()` rejects with ERR_STORE).
+ */
+export interface CookieBatch {
+  setCookie(setCookieLine: string, url: URL): SetCookieResult | PromiseLike<SetCookieResult>;
+  flush(): PromiseLike<{ result: SetCookieResult; first?: SetCookieResult }[]>;
 }
 
 /** A store that answers synchronously: the in-memory jar (and the HAR replay's), asked by prepare and absorb directly. */

@@ -10,12 +10,15 @@
  *   changed since the cache was last current (a change feed: the cache is patched, not rebuilt; the
  *   whole namespace comes only when Redis cannot tell, say after a failover). The cookies it sends
  *   are marked used in Redis on the next round trip.
- * - A Set-Cookie (`setCookie`) is decided against the cache, then written by one script that
- *   applies it only if the namespace is still at that version; if another process wrote first, the
- *   reply carries the new namespace, the line is decided again against it, and written again. The
- *   promise resolves once Redis has applied the write: a response is never handed on before its
- *   cookies are in Redis, so a request any worker starts after that sees them (read-your-writes).
- *   Lines waiting while a write is in flight go together in the next one.
+ * - A Set-Cookie is decided against the cache at once and queued; the next round trip writes every
+ *   line queued, by one script that applies them only if the namespace is still at the version (or
+ *   shape) they were decided against; if another process wrote first, the reply carries the new
+ *   namespace, the lines are decided again, in order, against it, and written again. A chain's lines
+ *   (`batch()`) are written together before its response is delivered (`flush()`, which answers with
+ *   the final decisions); `setCookie` resolves once its line is written. So a response is never
+ *   handed on before its cookies are in Redis, and a request any worker starts after that sees them
+ *   (read-your-writes). One round trip is in the air at a time: a line given meanwhile is decided
+ *   once its reply is in, and goes with the next one.
  * - Expiry is the rules' (a cookie past its expiry is never sent), and Redis drops cookies dead for
  *   longer than a grace period by its own clock, so a namespace does not fill with dead cookies.
  * - When Redis fails or does not answer within `timeoutMs`, the call rejects with `ERR_STORE`, and
@@ -24,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CookieJar, type CookieJarOptions } from '../cookies/jar.js';
-import type { Cookie, CookieContext, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult } from '../cookies/types.js';
+import type { Cookie, CookieBatch, CookieContext, CookieEvaluation, CookieStore, CookieVerdict, SetCookieResult } from '../cookies/types.js';
 import { HopwiseError, HopwiseOptionError } from '../errors.js';
 import { decode, JournalStore, type Loaded } from './cache.js';
 import { Connection, type RedisClientLike } from './connection.js';
@@ -63,11 +66,29 @@ const MAX_ATTEMPTS = 20;
 
 const KNOWN = new Set(['url', 'client', 'namespace', 'timeoutMs', 'maxCookiesPerDomain', 'maxCookies', 'now']);
 
-interface Waiting {
+/** A Set-Cookie line decided against the cache and queued, until a round trip has written it ('done') or failed ('failed'). */
+interface Line {
   line: string;
   url: string | URL;
-  resolve: (r: SetCookieResult) => void;
-  reject: (e: unknown) => void;
+  /** The decision as it stands: the first, or the one made again after another process wrote first. */
+  result: SetCookieResult | Error;
+  /** The first decision (what the chain went on with), once the line was decided again. */
+  first?: SetCookieResult | Error;
+  state: 'pending' | 'done' | 'failed';
+  error?: unknown;
+}
+
+/** A line's result as its caller gets it. */
+function outcome(l: Line): SetCookieResult {
+  if (l.result instanceof Error) throw l.result;
+  return l.result;
+}
+
+/** Two decisions of one line with the same outcome (the details may differ in a time they name). */
+function sameOutcome(a: SetCookieResult, b: SetCookieResult): boolean {
+  if (a.stored !== b.stored || a.reason !== b.reason) return false;
+  const aside = (r: SetCookieResult): string => JSON.stringify(r.stored ? (r.evicted ?? []) : (r.deleted ?? null));
+  return aside(a) === aside(b);
 }
 
 /**
@@ -101,10 +122,14 @@ export class RedisCookieStore implements CookieStore {
   readonly #epoch = randomUUID();
   /** The namespace state (`epoch:version:shape`) the cache holds; '?' when it holds none it can trust. */
   #state = '?';
-  /** Set while a write decided in the cache waits for Redis: a request waits for it to settle. */
-  #dirty: Promise<void> | undefined;
-  #queue: Waiting[] = [];
-  #writing = false;
+  /** Lines decided in the cache, not yet sent to Redis (in the order they were decided). */
+  #pending: Line[] = [];
+  /** Set while a round trip is in the air: nothing is decided against the cache until its reply is in. */
+  #inflight: Promise<void> | undefined;
+  /** A round trip about to be sent: calls made meanwhile join it. */
+  #scheduled: Promise<void> | undefined;
+  /** The round trip about to be sent must ask whether the namespace moved, even with nothing to write. */
+  #check = false;
   #stats: RedisCookieStoreStats = { roundTrips: 0, reloads: 0, refreshes: 0, conflicts: 0 };
   /** The namespace's change counter the cache is current to, and the epoch it counts in (-1, '': none; the next reply is the whole namespace). */
   #seen = -1;
@@ -152,7 +177,8 @@ export class RedisCookieStore implements CookieStore {
     // A later hop of a chain: the cache was checked after the chain started, which is all
     // read-your-writes asks (what others store after a request started need not reach it).
     const since = context?.freshSince;
-    if (since === undefined || this.#dirty || this.#state === '?' || this.#checkedAt < since) await this.#fresh('looking up the cookies for a request');
+    while (this.#inflight) await this.#inflight;
+    if (since === undefined || this.#state === '?' || this.#checkedAt < since) await this.#fresh('looking up the cookies for a request');
     this.#cache.mode = 'read';
     const r = this.#jar.evaluate(url, context);
     for (const v of r.verdicts) v.store = 'redis';
@@ -179,106 +205,196 @@ export class RedisCookieStore implements CookieStore {
     return this.#jar.cookies();
   }
 
-  /** The cache made current: one round trip, a rebuild only if the namespace moved. */
+  /** The cache made current: one round trip (with whatever is queued), a rebuild only if the namespace moved. */
   async #fresh(doing: string): Promise<void> {
-    for (;;) {
-      if (this.#dirty) await this.#dirty;
-      const answer = await this.#roundTrip(doing);
-      // A write decided in the cache after this round trip left: once it settles the cache is at
-      // least as new as this reply (same connection, replies in order), unless it failed.
-      if (this.#dirty) {
-        await this.#dirty;
-        if (this.#state !== '?') return;
-        continue;
-      }
-      this.#apply(answer);
-      return;
-    }
+    await this.#sync(doing, true);
   }
 
   // ---- writes -----------------------------------------------------------------------------
 
   /**
    * Store one Set-Cookie line: decided by the jar's rules against the namespace, resolved once Redis
-   * holds the result (or rejected with ERR_STORE, when it may or may not).
+   * holds the result (or rejected with ERR_STORE, when it may or may not). Lines given together
+   * (in the same turn of the event loop) go in one round trip.
    */
-  setCookie(setCookieLine: string, url: string | URL): Promise<SetCookieResult> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ line: setCookieLine, url, resolve, reject });
-      if (!this.#writing) void this.#drain();
-    });
+  async setCookie(setCookieLine: string, url: string | URL): Promise<SetCookieResult> {
+    const l = this.#inflight ? await this.#decideWhenIdle(setCookieLine, url) : this.#decide(setCookieLine, url);
+    await this.#settle([l], 'storing a cookie');
+    return outcome(l);
   }
 
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0);
-      let settle!: () => void;
-      this.#dirty = new Promise((r) => (settle = r));
-      try {
-        const results = await this.#write(batch);
-        for (let i = 0; i < batch.length; i++) {
-          const r = results[i]!;
-          if (r instanceof Error) batch[i]!.reject(r);
-          else batch[i]!.resolve(r);
+  /**
+   * The writes of one request chain (what the session uses, `CookieStore.batch`): each line is
+   * decided at once against the cache, so the chain's next hops send what it stored (its own writes
+   * are visible to itself), and queued; `flush()`, before the response is delivered, writes every
+   * line queued in one round trip. When another process wrote first, the lines are decided again,
+   * in order, against the namespace as Redis holds it, and `flush()` answers with those final
+   * results (and the first decision, where the outcome changed): what the trace records is what
+   * Redis holds. A line decided while a round trip is in the air waits for it (its reply may change
+   * the cache): then `setCookie` answers with a promise.
+   */
+  batch(): CookieBatch {
+    const lines: Line[] = [];
+    return {
+      setCookie: (line, url) => {
+        if (this.#inflight) {
+          return this.#decideWhenIdle(line, url).then((l) => {
+            lines.push(l);
+            return outcome(l);
+          });
         }
+        const l = this.#decide(line, url);
+        lines.push(l);
+        return l.result instanceof Error ? Promise.reject(l.result) : l.result;
+      },
+      flush: async () => {
+        await this.#settle(lines, 'storing the cookies of a request');
+        return lines.map((l) => {
+          const result = outcome(l);
+          return l.first !== undefined && !(l.first instanceof Error) && !sameOutcome(l.first, result) ? { result, first: l.first } : { result };
+        });
+      },
+    };
+  }
+
+  /** Decide a line against the cache now (no round trip may be in the air): its changes go in the journal, the line in the queue. */
+  #decide(line: string, url: string | URL): Line {
+    const cache = this.#cache;
+    cache.mode = 'write';
+    let result: SetCookieResult | Error;
+    try {
+      result = this.#jar.setCookie(line, url);
+      result.store = 'redis';
+    } catch (err) {
+      result = err as Error;
+    } finally {
+      cache.mode = 'read';
+    }
+    const l: Line = { line, url, result, state: result instanceof Error ? 'done' : 'pending' };
+    if (l.state === 'pending') this.#pending.push(l);
+    return l;
+  }
+
+  async #decideWhenIdle(line: string, url: string | URL): Promise<Line> {
+    while (this.#inflight) await this.#inflight;
+    return this.#decide(line, url);
+  }
+
+  /** Until Redis has taken every line given (or failed): round trips as needed, shared with whatever else is queued. */
+  async #settle(lines: readonly Line[], doing: string): Promise<void> {
+    while (lines.some((l) => l.state === 'pending')) {
+      try {
+        await this.#sync(doing, false);
+      } catch {
+        // Whether these lines were in the round trip that failed is in their state.
+      }
+    }
+    const failed = lines.find((l) => l.state === 'failed');
+    if (failed) throw failed.error;
+  }
+
+  /**
+   * One round trip (more only after a conflict) that sends everything queued: the lines decided so
+   * far, the uses, and, for a `check`, asks whether the namespace moved. Calls made before it is sent
+   * join it; one made while a round trip is in the air starts after it.
+   */
+  #sync(doing: string, check: boolean): Promise<void> {
+    if (check) this.#check = true;
+    return (this.#scheduled ??= this.#run(doing));
+  }
+
+  async #run(doing: string): Promise<void> {
+    // Lines decided in this turn of the event loop go along.
+    await null;
+    while (this.#inflight) await this.#inflight;
+    this.#scheduled = undefined;
+    const lines = this.#pending;
+    this.#pending = [];
+    const check = this.#check;
+    this.#check = false;
+    await this.#exclusive(async () => {
+      try {
+        await this.#write(lines, check, doing);
+        for (const l of lines) l.state = 'done';
       } catch (err) {
         // The cache holds decisions Redis may not have taken.
         this.#distrust();
-        for (const w of batch) w.reject(err);
-      } finally {
-        this.#dirty = undefined;
-        settle();
+        for (const l of lines) {
+          l.state = 'failed';
+          l.error = err;
+        }
+        throw err;
       }
-    }
-    this.#writing = false;
+    });
   }
 
-  async #write(batch: readonly Waiting[]): Promise<(SetCookieResult | Error)[]> {
+  /** `fn` with no other round trip in the air (the caller checked there is none), and no line decided meanwhile. */
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    let settle!: () => void;
+    // Never rejects: waiters only wait for the round trip to be over.
+    this.#inflight = new Promise<void>((r) => (settle = r));
+    try {
+      return await fn();
+    } finally {
+      this.#inflight = undefined;
+      settle();
+    }
+  }
+
+  /** Write the lines decided (decided again against the namespace, in order, when another process wrote first). */
+  async #write(lines: readonly Line[], check: boolean, doing: string): Promise<void> {
+    const cache = this.#cache;
     for (let attempt = 1; ; attempt++) {
-      const cache = this.#cache;
-      cache.mode = 'write';
-      const results: (SetCookieResult | Error)[] = [];
-      try {
-        for (const w of batch) {
-          try {
-            const r = this.#jar.setCookie(w.line, w.url);
-            r.store = 'redis';
-            results.push(r);
-          } catch (err) {
-            results.push(err as Error);
-          }
-        }
-      } finally {
-        cache.mode = 'read';
-      }
-      // Nothing to write and nothing the jar's content decided: no round trip.
-      if (this.#state !== '?' && !cache.hasWrites() && !results.some((r) => !(r instanceof Error) && dependsOnJar(r))) return results;
+      // Nothing to write, nothing the jar's content decided, and no question: no round trip.
+      const decided = lines.some((l) => !(l.result instanceof Error) && dependsOnJar(l.result));
+      if (!check && this.#state !== '?' && !cache.hasWrites() && !decided) return;
       // A write that deletes nothing commutes with other processes' changes to cookie values: it
       // needs only the namespace's shape (scripts.ts) to be the one it was decided against.
-      const answer = await this.#roundTrip('storing a cookie', cache.hasDeletes() ? 'v' : 's');
+      const answer = await this.#roundTrip(lines.length > 0 ? 'storing a cookie' : doing, cache.hasDeletes() ? 'v' : 's');
       const applied = Number(answer.reply[1]) === 1;
-      // Applied (on top of changes this cache had not seen, when a snapshot came: it holds both).
-      if (applied) {
+      // Applied (on top of changes this cache had not seen, when they came: it holds both), or only a question.
+      if (applied || lines.length === 0) {
         this.#apply(answer);
-        return results;
+        return;
       }
-      // Another process changed the shape first (or the cache was not trusted): decide again against its result.
+      // Another process changed the shape first (or the cache was not trusted): the reply brought
+      // back every key this write touched as Redis holds it; decide the lines again against that.
       if (this.#state !== '?') this.#stats.conflicts++;
       this.#apply(answer);
       if (attempt === MAX_ATTEMPTS) {
         throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
+      }
+      check = false;
+      cache.mode = 'write';
+      try {
+        for (const l of lines) {
+          const before = l.result;
+          try {
+            l.result = this.#jar.setCookie(l.line, l.url);
+            l.result.store = 'redis';
+          } catch (err) {
+            l.result = err as Error;
+          }
+          l.first ??= before;
+        }
+      } finally {
+        cache.mode = 'read';
       }
     }
   }
 
   /** Remove every cookie of the namespace, for every process. */
   async clear(): Promise<void> {
-    while (this.#writing || this.#dirty) await (this.#dirty ?? Promise.resolve());
+    // What is queued is written first (clearing the cache drops its journal).
+    for (;;) {
+      while (this.#inflight) await this.#inflight;
+      if (this.#pending.length === 0 && this.#scheduled === undefined) break;
+      await this.#sync('storing a cookie', false).catch(() => {});
+    }
     this.#cache.clear();
     this.#cache.ops.push(['C']);
     this.#distrust();
-    this.#apply(await this.#roundTrip('clearing the cookies'));
+    await this.#exclusive(async () => this.#apply(await this.#roundTrip('clearing the cookies')));
   }
 
   /** Close the Redis client the store made (a `client` given is left open). Later calls fail with ERR_STORE. */
