@@ -120,11 +120,11 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
       const login = res.hops[0]!.decisions.find((d) => d.subject === 'set-cookie');
       assert.equal(login?.action, 'rejected');
       assert.equal(login?.reason, 'overwrite-secure');
-      assert.match(login?.detail ?? '', /decided again .* another worker had changed them first; the chain's next hops went by the first decision \(stored sid\)/);
+      assert.match(login?.detail ?? '', /decided again .* another worker wrote first, or a failover lost writes\); the chain's next hops went by the first decision \(stored sid\)/);
       assert.ok(!res.hops.some((h) => h.decisions.some((d) => d.subject === 'set-cookie' && d.action === 'stored')), 'no stored decision for a write Redis refused');
       const sent = res.hops[1]!.decisions.find((d) => d.subject === 'cookie' && d.name === 'sid');
       assert.equal(sent?.action, 'sent');
-      assert.match(sent?.detail ?? '', /which Redis did not keep: another worker had written sid first/);
+      assert.match(sent?.detail ?? '', /which Redis did not keep: sid had changed in Redis first, by another worker/);
 
       // The doctor reads the final decision.
       const finding = diagnose(res.hops).find((f) => f.code === 'set-cookie-rejected-overwrite-secure');

@@ -59,7 +59,7 @@ export function settleDecisions(writes: ChainWrites, finals: readonly Final[], h
         if (later.index <= w.hop.index) continue;
         for (const d of later.decisions) {
           if (d.subject !== 'cookie' || d.action !== 'sent' || d.name !== c.name || d.facts?.domain !== c.domain || d.facts.path !== c.path) continue;
-          d.detail += `; sent as this chain stored it on hop ${w.hop.index}, which Redis did not keep: another worker had written ${c.name} first (hop ${w.hop.index} has what Redis holds)`;
+          d.detail += `; sent as this chain stored it on hop ${w.hop.index}, which Redis did not keep: ${c.name} had changed in Redis first, by another worker (or lost in a failover) (hop ${w.hop.index} has what Redis holds)`;
         }
       }
     }
@@ -69,7 +69,7 @@ export function settleDecisions(writes: ChainWrites, finals: readonly Final[], h
 /** The note on a line decided again: the decision the chain's next hops went by. */
 function againNote(first: SetCookieResult): string {
   const what = first.stored ? `${first.reason} ${first.cookie.name}` : first.reason === 'deleted' ? 'deleted' : `rejected (${first.reason})`;
-  return `decided again when this chain's cookies were written to the shared store, because another worker had changed them first; the chain's next hops went by the first decision (${what})`;
+  return `decided again when this chain's cookies were written to the shared store, because the namespace had changed in Redis since they were decided (another worker wrote first, or a failover lost writes); the chain's next hops went by the first decision (${what})`;
 }
 
 /** Say on each set-cookie decision of the batch that the shared store never confirmed it (the chain failed before it could). */
