@@ -120,7 +120,7 @@ describe('RedisCookieStore writes a chain in one round trip', { skip: REDIS_SKIP
       const login = res.hops[0]!.decisions.find((d) => d.subject === 'set-cookie');
       assert.equal(login?.action, 'rejected');
       assert.equal(login?.reason, 'overwrite-secure');
-      assert.match(login?.detail ?? '', /decided again .* another worker wrote first, or a failover lost writes\); the chain's next hops went by the first decision \(stored sid\)/);
+      assert.match(login?.detail ?? '', /decided again .*another worker wrote first, or a failover lost writes\); the chain's next hops went by the first decision \(stored sid\)/);
       assert.ok(!res.hops.some((h) => h.decisions.some((d) => d.subject === 'set-cookie' && d.action === 'stored')), 'no stored decision for a write Redis refused');
       const sent = res.hops[1]!.decisions.find((d) => d.subject === 'cookie' && d.name === 'sid');
       assert.equal(sent?.action, 'sent');
