@@ -179,7 +179,7 @@ export const FINDINGS = {
     meaning: 'The chain ended with an error that is not a redirect policy decision (connect, TLS, timeout, network...).',
   },
 
-  // --- every way a session cookie disappears in a chain (issue 13, "the doctor itself") ---
+  // --- every way a session cookie disappears in a chain ---
   'session-cookie-deleted': {
     severity: 'warning',
     meaning: 'A response deleted a cookie this chain had stored or sent (Set-Cookie with Max-Age=0 or an Expires in the past): the server ended the session. Info when the URL is a logout.',

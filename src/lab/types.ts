@@ -95,7 +95,10 @@ export interface ScenarioExpect {
 export interface ScenarioInfo {
   /** Short kebab-case id; also the path prefix of every URL of the scenario. */
   id: string;
-  /** Number of the scenario in issue 4's list (1–14; 12 has two ids), then the browser-only ones of issue 13 (15, 16). */
+  /**
+   * The scenario's number in the lab's list (`hopwise lab`): 1–14 for what any client meets, 15 and 16 for
+   * what only a browser meets. 12 has two ids, the two ways a chain never ends: a loop, and a chain too long.
+   */
   item: number;
   title: string;
   /** One paragraph: the real-world story the scenario reproduces. */
