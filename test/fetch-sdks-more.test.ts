@@ -17,7 +17,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import OpenAI from 'openai';
 import createClient from 'openapi-fetch';
-import { Session } from '../src/index.ts';
+import { HopwiseResponse, Session } from '../src/index.ts';
 import { runCertificates } from './helpers/run-certs.ts';
 
 interface Got {
@@ -67,6 +67,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
   if (host === 'api.openai.com') {
     if (path === '/v1/models') {
       res.writeHead(307, { location: '/v1/models-eu', 'set-cookie': 'region=eu; Path=/' });
+      return void res.end();
+    }
+    // A file download answered by a redirect to a storage origin (as signed-URL downloads are): the key must not follow.
+    if (path === '/v1/files/file-1/content') {
+      res.writeHead(302, { location: 'https://api.example.com/storage/file-1?sig=abc' });
       return void res.end();
     }
     if (path === '/v1/models-eu') return json(res, 200, { object: 'list', data: [{ id: 'gpt-test', object: 'model', created: 1, owned_by: 'test' }] });
@@ -136,6 +141,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
     if (path === '/v2/pets/1') {
       res.writeHead(301, { location: '/v3/pets/1', 'set-cookie': 'sid=p1; Path=/' });
       return void res.end();
+    }
+    if (path === '/storage/file-1?sig=abc') {
+      res.writeHead(200, { 'content-type': 'application/jsonl' });
+      return void res.end('{"a":1}\n');
     }
     if (path === '/v3/pets/1') return json(res, 200, { id: 1, name: 'Rex' });
     if (path === '/v3/pets/404') return json(res, 404, { message: 'no such pet' });
@@ -232,6 +241,21 @@ describe('more SDKs on session.fetch', () => {
     );
     assert.equal(got[1]!.headers.authorization, 'Bearer sk-test');
     assert.equal(got[1]!.headers.cookie, 'region=eu');
+
+    from = since();
+    const content = await client.files.content('file-1');
+    assert.equal(await content.text(), '{"a":1}\n');
+    got = received.slice(from);
+    assert.deepEqual(
+      got.map((g) => `${g.host}${g.path}`),
+      ['api.openai.com/v1/files/file-1/content', 'api.example.com/storage/file-1?sig=abc'],
+    );
+    assert.equal(got[0]!.headers.authorization, 'Bearer sk-test');
+    assert.equal(got[1]!.headers.authorization, undefined);
+    assert.equal(got[1]!.headers.cookie, undefined);
+    assert.ok(content instanceof HopwiseResponse);
+    const stripped = content.hops[1]!.decisions.find((d) => d.subject === 'header' && d.name === 'authorization');
+    assert.deepEqual(stripped && [stripped.action, stripped.reason], ['stripped', 'cross-origin']);
     await s.close();
   });
 
