@@ -13,9 +13,11 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import zlib from 'node:zlib';
 import Anthropic from '@anthropic-ai/sdk';
 import { ClientError, GraphQLClient } from 'graphql-request';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import createClient from 'openapi-fetch';
 import { HopwiseResponse, Session } from '../src/index.ts';
 import { runCertificates } from './helpers/run-certs.ts';
@@ -42,14 +44,40 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(JSON.stringify(body));
 }
 
-/** Server-sent events, one write per event with a pause between them, so the SDK reads a real stream. */
-async function sse(res: http.ServerResponse, events: [string | undefined, unknown][]): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const [event, data] of events) {
-    res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
-    await new Promise((r) => setTimeout(r, 5));
+/**
+ * The streaming tests' gate: the server sends the first event, then holds the rest until the client
+ * saw that event (or 1 s went by). The timeline says which came first: a body buffered to its end
+ * before the SDK sees it would put the server's 'rest' before the client's 'first'.
+ */
+let gate: { opened: Promise<void>; open: () => void } | undefined;
+const timeline: string[] = [];
+function armGate(): () => void {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  gate = { opened, open };
+  timeline.length = 0;
+  return () => (timeline.push('client: first'), open());
+}
+
+/** Server-sent events, gzip-encoded when the request says x-test-gzip (each event flushed), held after the first by the gate. */
+async function sse(req: http.IncomingMessage, res: http.ServerResponse, events: [string | undefined, unknown][]): Promise<void> {
+  const gzip = req.headers['x-test-gzip'] === '1';
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+  const gz = gzip ? zlib.createGzip() : undefined;
+  gz?.pipe(res);
+  const held = gate;
+  gate = undefined;
+  for (const [i, [event, data]] of events.entries()) {
+    const line = `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+    if (gz) gz.write(line, () => gz.flush());
+    else res.write(line);
+    if (i === 0 && held) {
+      await Promise.race([held.opened, sleep(1000)]);
+      timeline.push('server: rest');
+    }
   }
-  res.end();
+  if (gz) gz.end();
+  else res.end();
 }
 
 /** The Anthropic SDK sends its key as x-api-key (older releases) or as a Bearer token (1.x). */
@@ -70,6 +98,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
       return void res.end();
     }
     // A file download answered by a redirect to a storage origin (as signed-URL downloads are): the key must not follow.
+    if (path === '/v1/files' && req.method === 'POST') return json(res, 200, { id: 'file-1', object: 'file', bytes: 8, created_at: 1, filename: 'a.jsonl', purpose: 'batch', status: 'processed' });
     if (path === '/v1/files/file-1/content') {
       res.writeHead(302, { location: 'https://api.example.com/storage/file-1?sig=abc' });
       return void res.end();
@@ -86,7 +115,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
           model: 'gpt-test',
           choices: [{ index: 0, delta: { content }, finish_reason: finish }],
         });
-        return sse(res, [
+        return sse(req, res, [
           [undefined, chunk('Hel', null)],
           [undefined, chunk('lo', null)],
           [undefined, chunk('!', 'stop')],
@@ -117,7 +146,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
       usage: { input_tokens: 3, output_tokens: 0 },
     };
     if (parsed.stream)
-      return sse(res, [
+      return sse(req, res, [
         ['message_start', { type: 'message_start', message }],
         ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
         ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } }],
@@ -148,6 +177,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
     }
     if (path === '/v3/pets/1') return json(res, 200, { id: 1, name: 'Rex' });
     if (path === '/v3/pets/404') return json(res, 404, { message: 'no such pet' });
+    if (path === '/v2/pets' && req.method === 'POST') {
+      res.writeHead(307, { location: '/v3/pets' });
+      return void res.end();
+    }
     if (path === '/v3/pets' && req.method === 'POST') return json(res, 201, { id: 2, ...(JSON.parse(body) as object) });
   }
   json(res, 404, { error: { message: `no route ${req.method} ${host}${path}` } });
@@ -189,7 +222,7 @@ const initOnly =
 const isAbort = (err: unknown): boolean => (assert.equal((err as Error).name, 'AbortError'), assert.equal((err as { code?: string }).code, 'ERR_ABORTED'), true);
 
 describe('more SDKs on session.fetch', () => {
-  it('openai: a JSON call, a streamed completion, a 401 as AuthenticationError, a 429 retried, a timeout, a redirect', async () => {
+  it('openai: a JSON call, a streamed completion (plain and gzip), a 401 as AuthenticationError, a 429 retried, a timeout, redirects, an upload', async () => {
     const s = session();
     const client = new OpenAI({ apiKey: 'sk-test', fetch: s.fetch, maxRetries: 1 });
 
@@ -202,10 +235,14 @@ describe('more SDKs on session.fetch', () => {
     assert.equal(got[0]!.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(got[0]!.body), { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
 
-    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
-    const parts: string[] = [];
-    for await (const chunk of stream) parts.push(chunk.choices[0]?.delta.content ?? '');
-    assert.deepEqual(parts, ['Hel', 'lo', '!']);
+    for (const gzip of [false, true]) {
+      const sawFirst = armGate();
+      const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true }, { headers: gzip ? { 'x-test-gzip': '1' } : {} });
+      const parts: string[] = [];
+      for await (const chunk of stream) if (parts.push(chunk.choices[0]?.delta.content ?? '') === 1) sawFirst();
+      assert.deepEqual(parts, ['Hel', 'lo', '!'], gzip ? 'gzip' : 'plain');
+      assert.deepEqual(timeline, ['client: first', 'server: rest'], `the first chunk reached the SDK before the server sent the rest (${gzip ? 'gzip' : 'plain'})`);
+    }
 
     const bad = new OpenAI({ apiKey: 'sk-wrong', fetch: s.fetch, maxRetries: 0 });
     await assert.rejects(bad.chat.completions.create({ model: 'gpt-test', messages: [] }), (err: unknown) => {
@@ -243,6 +280,14 @@ describe('more SDKs on session.fetch', () => {
     assert.equal(got[1]!.headers.cookie, 'region=eu');
 
     from = since();
+    const file = await client.files.create({ file: await toFile(Buffer.from('{"a":1}\n'), 'a.jsonl'), purpose: 'batch' });
+    assert.equal(file.id, 'file-1');
+    got = received.slice(from);
+    assert.match(String(got[0]!.headers['content-type']), /^multipart\/form-data; boundary=/);
+    assert.match(got[0]!.body, /name="file"; filename="a.jsonl"\r\n.*\r\n\r\n\{"a":1\}\n\r\n/);
+    assert.match(got[0]!.body, /name="purpose"\r\n\r\nbatch\r\n/);
+
+    from = since();
     const content = await client.files.content('file-1');
     assert.equal(await content.text(), '{"a":1}\n');
     got = received.slice(from);
@@ -273,12 +318,17 @@ describe('more SDKs on session.fetch', () => {
     assert.deepEqual(JSON.parse(got[0]!.body), { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
 
     const texts: string[] = [];
-    const stream = client.messages.stream({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).on('text', (t) => texts.push(t));
+    const sawFirst = armGate();
+    const stream = client.messages.stream({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).on('streamEvent', () => {
+      if (timeline.length === 0) sawFirst();
+    });
+    stream.on('text', (t) => texts.push(t));
     const final = await stream.finalMessage();
     assert.deepEqual(texts, ['Hel', 'lo']);
     const block = final.content[0];
     assert.equal(block?.type === 'text' ? block.text : block?.type, 'Hello');
     assert.equal(final.stop_reason, 'end_turn');
+    assert.deepEqual(timeline, ['client: first', 'server: rest']);
 
     await assert.rejects(client.messages.create({ model: 'claude-test', max_tokens: 5000, messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
       assert.ok(err instanceof Anthropic.BadRequestError, String(err));
@@ -327,7 +377,7 @@ describe('more SDKs on session.fetch', () => {
     await s.close();
   });
 
-  it('openapi-fetch: a GET through a 301, a POST with a JSON body, a 404 as { error }, an abort', async () => {
+  it('openapi-fetch: a GET through a 301, a POST with a JSON body through a 307, a 404 as { error }, an abort', async () => {
     const s = session();
     // No generated schema here: paths typed loosely.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -345,13 +395,20 @@ describe('more SDKs on session.fetch', () => {
     assert.equal(got[1]!.headers.cookie, 'sid=p1');
 
     from = since();
-    const created = await client.POST('/v3/pets', { body: { name: 'Fido' } });
+    // openapi-fetch sends a Request whose body is a stream: hopwise keeps it as sent, so the 307 can send it again.
+    const created = await client.POST('/v2/pets', { body: { name: 'Fido' } });
     assert.equal(created.response.status, 201);
     assert.deepEqual(created.data, { id: 2, name: 'Fido' });
     got = received.slice(from);
-    assert.equal(got[0]!.headers['content-type'], 'application/json');
-    assert.equal(got[0]!.headers.authorization, 'Bearer oa-token');
-    assert.deepEqual(JSON.parse(got[0]!.body), { name: 'Fido' });
+    assert.deepEqual(
+      got.map((g) => `${g.method} ${g.path}`),
+      ['POST /v2/pets', 'POST /v3/pets'],
+    );
+    for (const g of got) {
+      assert.equal(g.headers['content-type'], 'application/json');
+      assert.equal(g.headers.authorization, 'Bearer oa-token');
+      assert.deepEqual(JSON.parse(g.body), { name: 'Fido' });
+    }
 
     const missing = await client.GET('/v3/pets/{id}', { params: { path: { id: 404 } } });
     assert.equal(missing.response.status, 404);
