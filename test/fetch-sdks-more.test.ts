@@ -20,7 +20,7 @@ import { ClientError, GraphQLClient } from 'graphql-request';
 import OpenAI, { toFile } from 'openai';
 import createClient from 'openapi-fetch';
 import { HopwiseResponse, Session } from '../src/index.ts';
-import { runCertificates } from './helpers/run-certs.ts';
+import { testCertificates } from './helpers/servers.ts';
 
 interface Got {
   host: string;
@@ -30,7 +30,6 @@ interface Got {
   body: string;
 }
 
-const HOSTS = ['api.openai.com', 'api.anthropic.com', 'api.example.com'];
 const received: Got[] = [];
 let server: https.Server;
 let connectTo: string[];
@@ -187,7 +186,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
 }
 
 before(async () => {
-  const tls = await runCertificates(HOSTS);
+  // The run's shared test certificate (it names api.openai.com and api.anthropic.com too).
+  const tls = await testCertificates();
   ca = tls.caCert;
   server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -263,7 +263,7 @@ describe('more SDKs on session.fetch', () => {
     );
     assert.equal(got[1]!.body, got[0]!.body);
 
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-test', messages: [] }, { path: '/stall', timeout: 200, maxRetries: 0 } as never), OpenAI.APIConnectionTimeoutError);
+    await assert.rejects(client.chat.completions.create({ model: 'gpt-test', messages: [] }, { path: '/stall', timeout: 100, maxRetries: 0 } as never), OpenAI.APIConnectionTimeoutError);
 
     from = since();
     const models = await client.models.list();
