@@ -48,12 +48,12 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
  * saw that event (or 1 s went by). The timeline says which came first: a body buffered to its end
  * before the SDK sees it would put the server's 'rest' before the client's 'first'.
  */
-let gate: { opened: Promise<void>; open: () => void } | undefined;
+let gate: { opened: Promise<void> } | undefined;
 const timeline: string[] = [];
 function armGate(): () => void {
   let open!: () => void;
   const opened = new Promise<void>((r) => (open = r));
-  gate = { opened, open };
+  gate = { opened };
   timeline.length = 0;
   return () => (timeline.push('client: first'), open());
 }
