@@ -23,6 +23,8 @@ export interface Received {
 export type Handler = (req: http.IncomingMessage & { body: Buffer; scheme: 'http' | 'https' }, res: http.ServerResponse) => void | Promise<void>;
 
 const HOSTS = ['a.test', 'b.test', 'c.test', 'example.com', 'api.example.com', 'www.example.com', 'x.example.com', 'evilexample.com', 'example.com.evil.test', 'example.com.', 'app.example.com'];
+/** SDKs' real API hostnames, reached through connectTo (fetch-sdks-more). */
+HOSTS.push('api.openai.com', 'api.anthropic.com');
 
 /** The run's throwaway CA and server certificate (one for every file of a run: ./run-certs.ts). */
 let certs: Promise<LabCertificates> | undefined;
