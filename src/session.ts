@@ -75,7 +75,10 @@ function hostPortKey(url: URL): string {
   return `${h}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
-/** Fetch "normalize a method" (§2.2.1): the six standard methods upper-cased, others as given. */
+/**
+ * Fetch "normalize a method" (§2.2.1): the six methods it names upper-cased, others as given, except
+ * that PATCH is upper-cased too: `method: 'patch'` sent as is is refused by most servers (whatwg/fetch#50).
+ */
 function normaliseMethod(m: string | undefined): string {
   if (m === undefined) return 'GET';
   if (!isToken(m)) throw new HopwiseOptionError('ERR_INVALID_OPTION', `method '${String(m)}' is not a valid HTTP method token`);
