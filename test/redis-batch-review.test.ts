@@ -153,10 +153,21 @@ describe('RedisCookieStore batching, reviewed', { skip: REDIS_SKIP }, () => {
         .trim()
         .split('\n').length;
     const baseline = await count();
-    const store = new RedisCookieStore({ url: redis.url, namespace: fresh() });
-    const pending = store.setCookie('early=1; Path=/', new URL('http://a.test/'));
-    await store.close();
-    await assert.rejects(pending, { code: 'ERR_STORE' });
+    // close() at several points of the first connection: before it starts, while the redis package
+    // loads, while the client connects.
+    for (const turns of [0, 1, 2, 5]) {
+      const namespace = fresh();
+      const store = new RedisCookieStore({ url: redis.url, namespace });
+      const pending = store.setCookie('early=1; Path=/', new URL('http://a.test/'));
+      for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+      await store.close();
+      // Written before the close (and then in Redis), or ERR_STORE.
+      const written = await pending.then(
+        () => true,
+        (e: { code?: string }) => (assert.equal(e.code, 'ERR_STORE'), false),
+      );
+      assert.deepStrictEqual(await inRedis(namespace), written ? ['early=1'] : []);
+    }
     // A client made after close() would stay connected for good (and keep the process alive).
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(await count(), baseline);
