@@ -247,6 +247,35 @@ describe('RedisCookieStore batching, reviewed', { skip: REDIS_SKIP }, () => {
     }
   });
 
+  test('a chain aborted while its Set-Cookie waits for another round trip still has that cookie written once Redis answers, not left queued in the process', async () => {
+    const namespace = fresh();
+    const store = new RedisCookieStore({ url: redis.url, namespace, timeoutMs: 3000 });
+    const s = new Session({ cookies: store, connectTo: servers.connectTo });
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    try {
+      await (await s.fetch('http://a.test/warm')).text();
+      const ac = new AbortController();
+      // Its lookup goes through; its response (300 ms later) comes while another chain's lookup is stuck.
+      const aborted = s.fetch('http://a.test/slow?v=waited', { signal: ac.signal });
+      await sleep(100);
+      redis.pause();
+      const other = s.fetch('http://a.test/other');
+      await sleep(300);
+      ac.abort();
+      await assert.rejects(aborted, { code: 'ERR_ABORTED' });
+      redis.resume();
+      assert.equal((await other).status, 200);
+      // No other request comes: the aborted chain's line is written on its own.
+      const until = performance.now() + 1000;
+      while (!(await inRedis(namespace)).includes('slow=waited') && performance.now() < until) await sleep(20);
+      assert.deepStrictEqual(await inRedis(namespace), ['slow=waited']);
+    } finally {
+      redis.resume();
+      await s.close();
+      await store.close();
+    }
+  });
+
   test('clear() with lines queued writes them first, then Redis and every cache are empty, and the store goes on working', async () => {
     const namespace = fresh();
     const [one, two] = [new RedisCookieStore({ url: redis.url, namespace }), new RedisCookieStore({ url: redis.url, namespace })];
