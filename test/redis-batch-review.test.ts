@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisCookieStore } from '../src/redis/index.js';
-import { Session } from '../src/index.js';
+import { bearer, Session } from '../src/index.js';
 import type { Hop } from '../src/trace/types.js';
 import { REDIS_SKIP, redisClient, startRedis, type RedisServer } from './helpers/redis.ts';
 import { redirect, startServers, type TestServers } from './helpers/servers.ts';
@@ -76,6 +76,14 @@ describe('RedisCookieStore batching, reviewed', { skip: REDIS_SKIP }, () => {
           await new Promise((r) => setTimeout(r, 300));
           res.writeHead(200, { 'set-cookie': `slow=${url.searchParams.get('v') ?? '1'}; Path=/` });
           return void res.end('slow');
+        case '/api':
+          // A 401 (with a cookie) to the old token, 200 (with another) to the refreshed one.
+          if (req.headers.authorization !== 'Bearer new') {
+            res.writeHead(401, { 'set-cookie': 'denied=1; Path=/', 'www-authenticate': 'Bearer' });
+            return void res.end();
+          }
+          res.writeHead(200, { 'set-cookie': 'api=1; Path=/' });
+          return void res.end('api');
         case '/set':
           res.writeHead(200, { 'set-cookie': `${url.searchParams.get('n')}=${url.searchParams.get('v')}; Path=/` });
           return void res.end('set');
@@ -129,6 +137,23 @@ describe('RedisCookieStore batching, reviewed', { skip: REDIS_SKIP }, () => {
           .map((d) => `${d.name}=1`),
       );
       assert.deepStrictEqual([...said].sort(), await inRedis(namespace));
+    } finally {
+      await s.close();
+      await store.close();
+    }
+  });
+
+  test('a 401 answered with a refreshed token has the cookies of both answers in Redis when fetch resolves', async () => {
+    const namespace = fresh();
+    const store = new RedisCookieStore({ url: redis.url, namespace });
+    let calls = 0;
+    const s = new Session({ cookies: store, connectTo: servers.connectTo, auth: bearer(() => (calls++ === 0 ? 'old' : 'new')), timeout: { total: 5000 } });
+    try {
+      const res = await s.fetch('http://a.test/api');
+      assert.equal(res.status, 200);
+      assert.equal(calls, 2);
+      assert.deepStrictEqual(await inRedis(namespace), ['api=1', 'denied=1']);
+      assert.equal(await res.text(), 'api');
     } finally {
       await s.close();
       await store.close();
