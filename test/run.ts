@@ -32,6 +32,7 @@ const LONGEST_FIRST = [
   'redis-fleet',
   'redis-store',
   'redis-batch',
+  'redis-batch-review',
   'cli-e2e',
   'lab-lifecycle',
   'lab-proxy',

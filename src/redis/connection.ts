@@ -85,6 +85,9 @@ export class Connection {
       } catch (err) {
         throw new HopwiseError('ERR_STORE', `${this.#what} needs the redis package (npm install redis), or a client of your own in the client option.`, { cause: err });
       }
+      // close() while the redis package was loading: no client is made (it would stay connected for
+      // good, keeping the process alive, with nobody left to close it).
+      if (this.#closed) throw this.#closedError('connecting to Redis');
       const client = mod.createClient({
         url: this.#url,
         // A command while disconnected fails at once (ERR_STORE) instead of waiting for a reconnect.
@@ -103,13 +106,22 @@ export class Connection {
       client.on('ready', this.#onReady);
       this.#own = client;
       await client.connect();
+      // close() while connecting found no connection to close yet: this one is closed here.
+      if (this.#closed) {
+        client.destroy?.();
+        throw this.#closedError('connecting to Redis');
+      }
       return (args: string[]) => client.sendCommand(args);
     })());
   }
 
+  #closedError(doing: string): HopwiseError {
+    return new HopwiseError('ERR_STORE', `${this.#what} was closed; ${doing} needs it open.`);
+  }
+
   /** One command, within `timeoutMs`; a failure of any kind is ERR_STORE naming `doing`. */
   async command(args: string[], doing: string): Promise<unknown> {
-    if (this.#closed) throw new HopwiseError('ERR_STORE', `${this.#what} was closed; ${doing} needs it open.`);
+    if (this.#closed) throw this.#closedError(doing);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HopwiseError('ERR_STORE', `${this.#where} did not answer within ${this.#timeoutMs} ms while ${doing}.`, { cause: this.#lastError })), this.#timeoutMs);

@@ -235,19 +235,27 @@ export class RedisCookieStore implements CookieStore {
    */
   batch(): CookieBatch {
     const lines: Line[] = [];
+    /** Lines waiting for a round trip to be over before they are decided. */
+    const deciding: Promise<unknown>[] = [];
     return {
       setCookie: (line, url) => {
         if (this.#inflight) {
-          return this.#decideWhenIdle(line, url).then((l) => {
+          const decided = this.#decideWhenIdle(line, url).then((l) => {
             lines.push(l);
             return outcome(l);
           });
+          deciding.push(decided.then(undefined, () => {}));
+          return decided;
         }
         const l = this.#decide(line, url);
         lines.push(l);
         return l.result instanceof Error ? Promise.reject(l.result) : l.result;
       },
       flush: async () => {
+        // A chain that ended (aborted, timed out) while a line of its waited to be decided flushes
+        // without waiting for it: that line is written with the others, not left queued in this
+        // process (its cache would send a cookie no other worker sees, until some later round trip).
+        await Promise.all(deciding);
         await this.#settle(lines, 'storing the cookies of a request');
         return lines.map((l) => {
           const result = outcome(l);
