@@ -33,6 +33,7 @@ const LONGEST_FIRST = [
   'redis-store',
   'redis-batch',
   'redis-batch-review',
+  'fetch-sdks-more',
   'cli-e2e',
   'lab-lifecycle',
   'lab-proxy',
