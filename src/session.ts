@@ -106,6 +106,23 @@ function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
 }
 
 /** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
+/** A hop whose request never went (its cookies could not be looked up): nothing sent, no answer, its error. */
+function unsentHop(chain: Chain, url: URL, start: number, err: HopwiseError): Hop {
+  return {
+    index: chain.hops.length,
+    url: traceUrl(url),
+    method: chain.method,
+    requestHeaders: {},
+    status: 0,
+    statusText: '',
+    responseHeaders: {},
+    newConnection: false,
+    timings: { start },
+    decisions: [],
+    error: { code: err.code, message: err.message },
+  };
+}
+
 function published(hop: Hop, hops: readonly Hop[]): void {
   if (hopChannel.hasSubscribers) hopChannel.publish({ hop, hops } satisfies HopMessage);
   if (debug.enabled) debug('%s', renderHop(hop));
@@ -425,7 +442,22 @@ export class Session {
       let evaluated: CookieEvaluation | undefined;
       if (shared) {
         const r = shared.evaluate(url, context);
-        evaluated = isThenable(r) ? await this.#fromStore(r, chain, io, url, 'looking up the cookies for') : r;
+        if (!isThenable(r)) evaluated = r;
+        else {
+          const start = Date.now();
+          try {
+            evaluated = await this.#fromStore(r, chain, io, url, 'looking up the cookies for');
+          } catch (err) {
+            // The hop that could not go ends the trace, with its error: the store failed before anything was sent.
+            if (err instanceof HopwiseError) {
+              const hop = unsentHop(chain, url, start, err);
+              if (hstsDecision) hop.decisions.push(hstsDecision);
+              chain.hops.push(hop);
+              published(hop, chain.hops);
+            }
+            throw err;
+          }
+        }
       }
       const req = prepare({ url, policy, hook: chain.hookHeaders, credentials, jar: this.#memoryJar, evaluated, sensitiveHeaders: o.sensitiveHeaders });
       chain.hookHeaders = undefined;

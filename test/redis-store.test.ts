@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CookieJar } from '../src/cookies/index.js';
 import { RedisCookieStore } from '../src/redis/index.js';
-import { HopwiseError, Session } from '../src/index.js';
+import { diagnose, HopwiseError, Session } from '../src/index.js';
+import { toHar } from '../src/trace/har.js';
+import { renderTrace } from '../src/trace/render-text.js';
 import { cookieCommands, run, type Command } from './helpers/cookie-commands.ts';
 import { REDIS_SKIP, redisClient, startRedis, type RedisServer } from './helpers/redis.ts';
 import { chainRunner, redirect, router, startServers, type TestServers } from './helpers/servers.ts';
@@ -371,11 +373,21 @@ describe('RedisCookieStore', { skip: REDIS_SKIP }, () => {
       await s.fetch('http://a.test/echo');
       // Frozen: the connection stays open, and nothing answers.
       own.pause();
+      const sentBefore = servers.received.filter((r) => r.path === '/echo').length;
       const t0 = Date.now();
       const err = (await s.fetch('http://a.test/echo').catch((e: unknown) => e)) as HopwiseError;
       assert.equal(err.code, 'ERR_STORE');
       assert.match(err.message, /timeout\.total \(800 ms\)/);
       assert.ok(Date.now() - t0 < 2000);
+      // The hop that could not go ends the trace, with its error; nothing was sent; the trace renders.
+      assert.deepStrictEqual(
+        err.hops.map((h) => [h.url, h.status, h.error?.code, Object.keys(h.requestHeaders).length]),
+        [['http://a.test/echo', 0, 'ERR_STORE', 0]],
+      );
+      assert.equal(servers.received.filter((r) => r.path === '/echo').length, sentBefore);
+      assert.match(renderTrace(err.hops, { error: err }), /#0 GET http:\/\/a\.test\/echo/);
+      assert.equal(toHar(err.hops).log.entries.length, 1);
+      assert.ok(Array.isArray(diagnose(err.hops)));
     } finally {
       own.resume();
       await s.close();
