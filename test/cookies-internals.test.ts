@@ -72,7 +72,7 @@ for (const [label, store] of STORES) {
 
   test(`hosts read from URL strings stay distinct however many there are, on ${label}`, () => {
     // 20,000 hosts on the fast store; the reference store answers by scans, so it gets fewer.
-    const n = label === 'the fast store' ? 20_000 : 2_000;
+    const n = label === 'the fast store' ? 20_000 : 1_000;
     const jar = new CookieJar({ store: store() });
     for (let i = 0; i < n; i++) jar.setCookie(`a=${i}`, `http://h${i}.example.com/`);
     for (let i = 0; i < n; i += 97) assert.equal(jar.getCookieString(`http://h${i}.example.com/x`), `a=${i}`);
@@ -86,7 +86,9 @@ for (const [label, store] of STORES) {
     const model = new Map<string, string>(); // "host name path" -> value
     const key = (h: number, n: string, p: string) => `h${h}.example.com ${n} ${p}`;
     let serial = 0;
-    for (let round = 0; round < 6; round++) {
+    // The reference store answers every question by a scan: three rounds on it (still past both limits), six on the fast one.
+    const rounds = label === 'the fast store' ? 6 : 3;
+    for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < 600; i++) {
         const h = (i * 7 + round) % 30;
         const name = `n${round}_${i}`;
