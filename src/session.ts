@@ -105,7 +105,6 @@ function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 
-/** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
 /** A hop whose request never went (its cookies could not be looked up): nothing sent, no answer, its error. */
 function unsentHop(chain: Chain, url: URL, start: number, err: HopwiseError): Hop {
   return {
@@ -123,6 +122,7 @@ function unsentHop(chain: Chain, url: URL, start: number, err: HopwiseError): Ho
   };
 }
 
+/** The hop is complete: tell whoever listens (diagnostics channel, NODE_DEBUG). */
 function published(hop: Hop, hops: readonly Hop[]): void {
   if (hopChannel.hasSubscribers) hopChannel.publish({ hop, hops } satisfies HopMessage);
   if (debug.enabled) debug('%s', renderHop(hop));
