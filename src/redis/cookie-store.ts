@@ -267,17 +267,7 @@ export class RedisCookieStore implements CookieStore {
 
   /** Decide a line against the cache now (no round trip may be in the air): its changes go in the journal, the line in the queue. */
   #decide(line: string, url: string | URL): Line {
-    const cache = this.#cache;
-    cache.mode = 'write';
-    let result: SetCookieResult | Error;
-    try {
-      result = this.#jar.setCookie(line, url);
-      result.store = 'redis';
-    } catch (err) {
-      result = err as Error;
-    } finally {
-      cache.mode = 'read';
-    }
+    const result = this.#judge(line, url);
     const l: Line = { line, url, result, state: result instanceof Error ? 'done' : 'pending' };
     if (l.state === 'pending') this.#pending.push(l);
     return l;
@@ -373,21 +363,26 @@ export class RedisCookieStore implements CookieStore {
         throw new HopwiseError('ERR_STORE', `RedisCookieStore: the namespace kept changing under ${MAX_ATTEMPTS} attempts to store a cookie; nothing was stored by this call.`);
       }
       check = false;
-      cache.mode = 'write';
-      try {
-        for (const l of lines) {
-          const before = l.result;
-          try {
-            l.result = this.#jar.setCookie(l.line, l.url);
-            l.result.store = 'redis';
-          } catch (err) {
-            l.result = err as Error;
-          }
-          l.first ??= before;
-        }
-      } finally {
-        cache.mode = 'read';
+      for (const l of lines) {
+        const before = l.result;
+        l.result = this.#judge(l.line, l.url);
+        l.first ??= before;
       }
+    }
+  }
+
+  /** The jar's decision on a line against the cache, its changes written down in the journal (a URL that is not one: the error). */
+  #judge(line: string, url: string | URL): SetCookieResult | Error {
+    const cache = this.#cache;
+    cache.mode = 'write';
+    try {
+      const result = this.#jar.setCookie(line, url);
+      result.store = 'redis';
+      return result;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      cache.mode = 'read';
     }
   }
 
