@@ -938,7 +938,6 @@ export class Session {
     const afterMap = new Map(after.map(([k, v]) => [k.toLowerCase(), v]));
     for (const [k, v] of afterMap) if (proposed[k] !== v) add.push([k, v]);
     for (const k of Object.keys(proposed)) if (!afterMap.has(k)) remove.add(k);
-    for (const [k] of add) remove.add(k); // a changed header replaces the policy's value
     if (add.length || remove.size) chain.hookHeaders = { add, remove };
   }
 }

@@ -11,7 +11,9 @@ import type { Hop } from '../trace/types.js';
 
 /** What a beforeRedirect hook changed in the headers of the next hop. */
 export interface HookHeaders {
+  /** Headers the hook set or changed, with their values. */
   add: [string, string][];
+  /** Headers the hook deleted. */
   remove: Set<string>;
 }
 

@@ -61,8 +61,11 @@ export function prepare(input: PrepareInput): PreparedRequest {
     shown[name] = sensitive ? redactValue(name, value) : name === 'referer' ? redactQuery(value) : value;
   };
 
+  // The policy's headers the hook removed or set (its value replaces the policy's: never both, even
+  // when the policy, planned again for a URL the hook chose, sends that header too).
+  const overridden = hook ? new Set([...hook.remove, ...hook.add.map(([name]) => name)]) : undefined;
   for (const h of policy.send) {
-    if (hook?.remove.has(h.name)) continue;
+    if (overridden?.has(h.name)) continue;
     if (h.name === 'cookie') callerCookie = h.value;
     else put(h.name, h.value, h.sensitive);
   }
@@ -72,9 +75,7 @@ export function prepare(input: PrepareInput): PreparedRequest {
       else put(name, value, isSensitiveName(name, input.sensitiveHeaders));
       decisions.push(decide.header.hookAdded(name));
     }
-    // `remove` also holds every name the hook set (so the policy's value does not go as well): a
-    // header the hook set is recorded as added, not as removed too.
-    for (const name of hook.remove) if (!hook.add.some(([added]) => added === name)) decisions.push(decide.header.hookRemoved(name));
+    for (const name of hook.remove) decisions.push(decide.header.hookRemoved(name));
   }
   for (const c of input.credentials) {
     if (c.value === undefined) {
