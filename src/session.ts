@@ -105,20 +105,19 @@ function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 
-/** A hop whose request never went (its cookies could not be looked up): nothing sent, no answer, its error. */
-function unsentHop(chain: Chain, url: URL, start: number, err: HopwiseError): Hop {
+/** The next hop of the chain as it starts: what is sent to `url`, and no answer yet. */
+function newHop(chain: Chain, url: URL, start: number, requestHeaders: Record<string, string>, decisions: Decision[]): Hop {
   return {
     index: chain.hops.length,
     url: traceUrl(url),
     method: chain.method,
-    requestHeaders: {},
+    requestHeaders,
     status: 0,
     statusText: '',
     responseHeaders: {},
     newConnection: false,
     timings: { start },
-    decisions: [],
-    error: { code: err.code, message: err.message },
+    decisions,
   };
 }
 
@@ -450,8 +449,9 @@ export class Session {
           } catch (err) {
             // The hop that could not go ends the trace, with its error: the store failed before anything was sent.
             if (err instanceof HopwiseError) {
-              const hop = unsentHop(chain, url, start, err);
-              if (hstsDecision) hop.decisions.push(hstsDecision);
+              // Nothing sent, no answer, its error.
+              const hop = newHop(chain, url, start, {}, hstsDecision ? [hstsDecision] : []);
+              hop.error = { code: err.code, message: err.message };
               chain.hops.push(hop);
               published(hop, chain.hops);
             }
@@ -480,19 +480,8 @@ export class Session {
       // A repeated request (a retry, an answered challenge) comes from where the hop it repeats came from.
       const prevHop = repeat ? repeatedFrom : chain.hops[chain.hops.length - 1];
       repeatedFrom = prevHop;
-      const hop: Hop = {
-        index: chain.hops.length,
-        url: traceUrl(url),
-        method: chain.method,
-        requestHeaders: req.shown,
-        status: 0,
-        statusText: '',
-        responseHeaders: {},
-        newConnection: false,
-        timings: { start: Date.now() },
-        decisions: [...plan.decisions, ...req.decisions],
-        route: plan.name,
-      };
+      const hop = newHop(chain, url, Date.now(), req.shown, [...plan.decisions, ...req.decisions]);
+      hop.route = plan.name;
       if (hstsDecision) hop.decisions.unshift(hstsDecision);
       chain.hops.push(hop);
 
